@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one step of the schema. Steps are ordered and append-only:
+// never edit or reorder a step that has shipped; add a new one. Each step
+// declares the tables it creates with its own frozen struct types, so later
+// changes to the models cannot change what an old step does.
+type migration struct {
+	version int
+	name    string
+	up      func(tx *gorm.DB) error
+}
+
+// migrations is the schema's history, oldest first.
+var migrations = []migration{
+	{1, "accounts", migrateAccounts},
+}
+
+// schemaMigration records an applied step.
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt time.Time
+}
+
+func (schemaMigration) TableName() string { return "schema_migrations" }
+
+// migrate applies the steps not yet recorded, each in its own transaction.
+// On Postgres an advisory lock keeps two starting instances from racing.
+func (s *Store) migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
+		return fmt.Errorf("store: migrate: create schema_migrations: %w", err)
+	}
+	for _, m := range migrations {
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if s.dialect == Postgres {
+				if err := tx.Exec("SELECT pg_advisory_xact_lock(7263541)").Error; err != nil {
+					return err
+				}
+			}
+			var n int64
+			if err := tx.Model(&schemaMigration{}).Where("version = ?", m.version).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if err := m.up(tx); err != nil {
+				return err
+			}
+			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().UTC()}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("store: migrate step %d %q: %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion reports the newest applied migration step.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.WithContext(ctx).Model(&schemaMigration{}).Select("COALESCE(MAX(version), 0)").Scan(&v).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: schema version: %w", err)
+	}
+	return v, nil
+}
+
+func migrateAccounts(tx *gorm.DB) error {
+	type user struct {
+		ID           int64  `gorm:"primaryKey"`
+		Email        string `gorm:"size:254;not null;uniqueIndex"`
+		PasswordHash string `gorm:"not null"`
+		CreatedAt    time.Time
+		UpdatedAt    time.Time
+	}
+	type apiToken struct {
+		ID         int64  `gorm:"primaryKey"`
+		UserID     int64  `gorm:"not null;index;constraint:OnDelete:CASCADE"`
+		User       *user  `gorm:"foreignKey:UserID"`
+		Name       string `gorm:"size:100;not null"`
+		Prefix     string `gorm:"size:16;not null"`
+		Hash       string `gorm:"size:64;not null;uniqueIndex"`
+		CreatedAt  time.Time
+		LastUsedAt *time.Time
+	}
+	type loginFailure struct {
+		ID  int64     `gorm:"primaryKey"`
+		Key string    `gorm:"size:300;not null;index:idx_login_failures_key_at"`
+		At  time.Time `gorm:"not null;index:idx_login_failures_key_at"`
+	}
+	return tx.Migrator().CreateTable(&user{}, &apiToken{}, &loginFailure{})
+}

@@ -1,0 +1,186 @@
+// Package store keeps Hookflow's state: gorm models and queries, ordered
+// migrations, and the River queue, on SQLite by default or on Postgres.
+// gorm models never leave this package; callers get flows types.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/hookflow/hookflow/flows"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// The supported databases.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Config says where the database is.
+type Config struct {
+	// DatabaseURL is a postgres:// URL, or empty for SQLite in DataDir.
+	DatabaseURL string
+	// DataDir holds the SQLite file when DatabaseURL is empty.
+	DataDir string
+	Logger  *slog.Logger
+}
+
+// Store is Hookflow's persistence. It is safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	pgPool  *pgxpool.Pool
+	dialect Dialect
+	log     *slog.Logger
+	queue   *Queue
+}
+
+// Open connects to the database, applies Hookflow's and River's migrations
+// and prepares (but does not start) the River queue.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{log: cfg.Logger}
+	gcfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, NowFunc: func() time.Time { return time.Now().UTC() }}
+	var err error
+	switch {
+	case cfg.DatabaseURL == "":
+		err = s.openSQLite(ctx, filepath.Join(cfg.DataDir, "hookflow.db"), gcfg)
+	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
+		err = s.openPostgres(ctx, cfg.DatabaseURL, gcfg)
+	default:
+		return nil, fmt.Errorf("store: database URL must start with postgres:// or postgresql://")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.queue, err = newQueue(ctx, s); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("store: create data dir: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	sqlDB, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	// SQLite has one writer; one connection avoids SQLITE_BUSY between
+	// gorm and River (see riversqlite's docs).
+	sqlDB.SetMaxOpenConns(1)
+	sqlDB.SetConnMaxIdleTime(0)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	db, err := gorm.Open(sqlite.Dialector{Conn: sqlDB}, gcfg)
+	if err != nil {
+		sqlDB.Close()
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	s.db, s.sqlDB, s.dialect = db, sqlDB, SQLite
+	return nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, dsn string, gcfg *gorm.Config) error {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("store: open postgres: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return fmt.Errorf("store: connect to postgres: %w", err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gcfg)
+	if err != nil {
+		pool.Close()
+		return fmt.Errorf("store: open postgres: %w", err)
+	}
+	s.db, s.sqlDB, s.pgPool, s.dialect = db, sqlDB, pool, Postgres
+	return nil
+}
+
+// Dialect reports which database the store uses.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Queue returns the River queue bound to this store.
+func (s *Store) Queue() *Queue { return s.queue }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	var one int
+	if err := s.db.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error; err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close releases the database. Stop the queue first.
+func (s *Store) Close() error {
+	var err error
+	if s.sqlDB != nil {
+		err = s.sqlDB.Close()
+	}
+	if s.pgPool != nil {
+		s.pgPool.Close()
+	}
+	return err
+}
+
+// notFound maps gorm's not-found error to flows.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return flows.ErrNotFound
+	}
+	return err
+}
+
+// conflict maps a unique-constraint violation to flows.ErrConflict.
+func conflict(err error) error {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return flows.ErrConflict
+	}
+	return err
+}
