@@ -1,0 +1,14 @@
+package templates
+
+import "strconv"
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// count writes "1 connector", "3 connectors".
+func count(n int64, noun string) string {
+	s := strconv.FormatInt(n, 10) + " " + noun
+	if n != 1 {
+		s += "s"
+	}
+	return s
+}

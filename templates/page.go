@@ -1,0 +1,38 @@
+// Package templates holds Hookflow's templ components: the layout, pages and
+// partials. It renders flows values and asset URLs, and knows nothing of HTTP.
+package templates
+
+import "github.com/hookflow/hookflow/flows"
+
+// Page is what every page's layout needs; web fills it per request.
+type Page struct {
+	Title string
+	// Nav is the active navigation section: "dashboard", "connectors", "flows", "executions" or "settings".
+	Nav     string
+	CSRF    string
+	User    *flows.User
+	Flashes []Flash
+	// URL builds a path from a route name and its parameters.
+	URL func(name string, params ...any) string
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind string // success, error or info
+	Text string
+}
+
+// FormErrors maps a form field's name to what is wrong with it.
+type FormErrors map[string]string
+
+// navItem is one entry of the main navigation.
+type navItem struct {
+	Key, Label, Route string
+}
+
+var navItems = []navItem{
+	{"connectors", "Connectors", "connectors.list"},
+	{"flows", "Flows", "flows.list"},
+	{"executions", "Executions", "executions.list"},
+	{"settings", "Settings", "settings.show"},
+}
