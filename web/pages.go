@@ -1,0 +1,31 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hookflow/hookflow/templates"
+)
+
+func (s *Server) dashboard(c echo.Context) error {
+	return render(c, http.StatusOK, templates.DashboardPage(s.page(c, "Dashboard", "dashboard"), templates.DashboardCounts{}))
+}
+
+func (s *Server) connectors(c echo.Context) error {
+	return render(c, http.StatusOK, templates.SectionPage(s.page(c, "Connectors", "connectors"), "Connectors",
+		"No connectors yet",
+		"A connector wraps an outside service: its base URL, how to authenticate, and the Webhook Event card with its Registration and Deregistration flows. Build one first; your flows use its deployed versions."))
+}
+
+func (s *Server) flowsList(c echo.Context) error {
+	return render(c, http.StatusOK, templates.SectionPage(s.page(c, "Flows", "flows"), "Flows",
+		"No flows yet",
+		"A flow starts with an event card — a deployed connector's Webhook Event, or Manual — followed by function cards. Deploy a connector first, then build a flow and turn it on."))
+}
+
+func (s *Server) executions(c echo.Context) error {
+	return render(c, http.StatusOK, templates.SectionPage(s.page(c, "Executions", "executions"), "Executions",
+		"Nothing has run yet",
+		"Every run of every flow appears here, card by card: turn on a flow or run one by hand, and its executions show up."))
+}

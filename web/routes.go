@@ -1,0 +1,51 @@
+package web
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hookflow/hookflow/static"
+)
+
+// routes is Hookflow's one route table. Every URL is built from a route's
+// name (Server.URL, Page.URL); names are resource.action.
+func (s *Server) routes() {
+	e := s.echo
+	name := func(r *echo.Route, n string) { r.Name = n }
+
+	// Operations: open, for load balancers and Prometheus.
+	name(e.GET("/healthz", s.healthz), "ops.healthz")
+	name(e.GET("/readyz", s.readyz), "ops.readyz")
+	name(e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))), "ops.metrics")
+	e.Group(static.Prefix, cacheForever).StaticFS("/", static.FS)
+
+	// Sign-in.
+	name(e.GET("/login", s.loginForm), "auth.login.form")
+	name(e.POST("/login", s.login), "auth.login")
+
+	// Admin pages: a signed-in super admin only.
+	a := e.Group("", s.requireAdmin)
+	name(a.POST("/logout", s.logout), "auth.logout")
+	name(a.GET("/", s.dashboard), "dashboard")
+	name(a.GET("/connectors", s.connectors), "connectors.list")
+	name(a.GET("/flows", s.flowsList), "flows.list")
+	name(a.GET("/executions", s.executions), "executions.list")
+	name(a.GET("/settings", s.settings), "settings.show")
+	name(a.POST("/settings/password", s.changePassword), "settings.password")
+	name(a.POST("/settings/tokens", s.createToken), "settings.tokens.create")
+	name(a.POST("/settings/tokens/:id/revoke", s.revokeToken), "settings.tokens.revoke")
+
+	// API: personal API token holders only.
+	api := e.Group("/api/v1", s.requireToken)
+	name(api.GET("/me", s.apiMe), "api.me")
+}
+
+// cacheForever lets browsers keep assets: their URLs change with their content.
+func cacheForever(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.QueryParam("v") != "" {
+			c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
+		return next(c)
+	}
+}

@@ -1,0 +1,145 @@
+// Package web is Hookflow's HTTP layer: the echo server, its one route table,
+// handlers per resource, middleware, sessions, and the mapping of domain errors
+// to HTTP statuses. Nothing below web knows about HTTP.
+package web
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/hookflow/hookflow/store"
+)
+
+// Config is what the web layer needs from Hookflow's configuration.
+type Config struct {
+	// BaseURL is the public URL of this server; its scheme decides whether
+	// cookies are Secure.
+	BaseURL string
+	// SessionKeys are the gorilla/sessions key pairs: a 64-byte hash key and
+	// a 32-byte block key, newest first (older pairs still decode).
+	SessionKeys [][]byte
+	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP.
+	TrustProxy bool
+	// MaxFormBytes bounds request bodies of admin pages and the API.
+	MaxFormBytes int64
+}
+
+// Deps are what the server runs on, built in main.
+type Deps struct {
+	Config  Config
+	Store   *store.Store
+	Logger  *slog.Logger
+	Metrics *prometheus.Registry
+}
+
+// Server is Hookflow's HTTP handler.
+type Server struct {
+	echo     *echo.Echo
+	store    *store.Store
+	log      *slog.Logger
+	sessions *sessions.CookieStore
+	secure   bool
+	metrics  *metrics
+}
+
+// New builds the server: middleware in order, the route table, the error handler.
+func New(d Deps) (*Server, error) {
+	u, err := url.Parse(d.Config.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("web: base URL %q is not an http(s) URL", d.Config.BaseURL)
+	}
+	if len(d.Config.SessionKeys) == 0 {
+		return nil, fmt.Errorf("web: no session keys")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = prometheus.NewRegistry()
+	}
+	if d.Config.MaxFormBytes <= 0 {
+		d.Config.MaxFormBytes = 1 << 20
+	}
+	s := &Server{
+		echo:    echo.New(),
+		store:   d.Store,
+		log:     d.Logger,
+		secure:  u.Scheme == "https",
+		metrics: newMetrics(d.Metrics),
+	}
+	s.sessions = newSessionStore(d.Config.SessionKeys, s.secure)
+	d.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	if d.Config.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(middleware.RequestID())
+	e.Use(s.requestLogger())
+	e.Use(middleware.Recover())
+	e.Use(s.metrics.middleware)
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		ReferrerPolicy:        "same-origin",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+		HSTSMaxAge:            hstsMaxAge(s.secure),
+	}))
+	e.Use(middleware.BodyLimit(fmt.Sprint(d.Config.MaxFormBytes)))
+	e.Use(requireCSRFToken)
+	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/api/") },
+		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		CookieName:     "hookflow_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   s.secure,
+		CookieSameSite: http.SameSiteLaxMode,
+		CookieMaxAge:   int((12 * time.Hour).Seconds()),
+	}))
+	s.routes()
+	return s, nil
+}
+
+func hstsMaxAge(secure bool) int {
+	if secure {
+		return 31536000
+	}
+	return 0
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// URL builds the path of a named route.
+func (s *Server) URL(name string, params ...any) string { return s.echo.Reverse(name, params...) }
+
+// Routes lists the route table: method, path and name of each route.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
+// requireCSRFToken makes the CSRF middleware check the token on every
+// state-changing request. echo's middleware otherwise lets a browser's
+// "Sec-Fetch-Site: same-origin" stand in for the token; Hookflow wants the
+// token on every form, so the header is dropped before that check.
+func requireCSRFToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Request().Header.Del(echo.HeaderSecFetchSite)
+		return next(c)
+	}
+}

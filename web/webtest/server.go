@@ -1,0 +1,164 @@
+// Package webtest runs real Hookflow servers for tests: a migrated store on a
+// temp database, the real web handler on a loopback port, a signed-in HTTP
+// client, and (browser.go) headless chromium driven by chromedp.
+package webtest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
+	"github.com/hookflow/hookflow/web"
+)
+
+// AdminEmail and AdminPassword sign in to every test server.
+const (
+	AdminEmail    = "admin@example.com"
+	AdminPassword = "correct horse battery staple"
+)
+
+// Server is a running Hookflow on a loopback port.
+type Server struct {
+	URL   string
+	Store *store.Store
+	Web   *web.Server
+	Admin flows.User
+}
+
+// Options adjust a test server.
+type Options struct {
+	// DatabaseURL selects Postgres; empty means a fresh SQLite file.
+	DatabaseURL string
+	// StartQueue starts the River queue (stopped when the test ends).
+	StartQueue bool
+}
+
+// Start runs a server on a fresh SQLite database with one super admin.
+func Start(t testing.TB) *Server { return StartWith(t, Options{}) }
+
+// StartWith runs a server as the options say.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
+	st := storetest.Open(t, o.DatabaseURL, t.TempDir())
+	ctx := context.Background()
+	admin, err := st.CreateUser(ctx, AdminEmail, AdminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logOut io.Writer = io.Discard
+	if os.Getenv("HOOKFLOW_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	srv, err := web.New(web.Deps{
+		Config: web.Config{BaseURL: "http://" + ts.Listener.Addr().String(), SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("b", 32))}},
+		Store:  st,
+		Logger: slog.New(slog.NewTextHandler(logOut, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv
+	ts.Start()
+	t.Cleanup(ts.Close)
+	if o.StartQueue {
+		if err := st.Queue().Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Queue().Stop(context.Background()) })
+	}
+	return &Server{URL: ts.URL, Store: st, Web: srv, Admin: admin}
+}
+
+// Client is an HTTP client with a cookie jar that does not follow redirects.
+type Client struct {
+	*http.Client
+	base string
+}
+
+// NewClient returns an anonymous client for s.
+func (s *Server) NewClient() *Client {
+	jar, _ := cookiejar.New(nil)
+	return &Client{base: s.URL, Client: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// SignedIn returns a client signed in as the admin through the real form.
+func (s *Server) SignedIn(t testing.TB) *Client {
+	t.Helper()
+	c := s.NewClient()
+	res := c.PostForm(t, "/login", url.Values{"email": {AdminEmail}, "password": {AdminPassword}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: status %d", res.StatusCode)
+	}
+	return c
+}
+
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// CSRF fetches a page and returns the CSRF token its forms carry.
+func (c *Client) CSRF(t testing.TB, path string) string {
+	t.Helper()
+	res, body := c.Get(t, path)
+	m := csrfInput.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("GET %s (%d): no CSRF token in the page", path, res.StatusCode)
+	}
+	return m[1]
+}
+
+// Get fetches path and returns the response and its body.
+func (c *Client) Get(t testing.TB, path string) (*http.Response, string) {
+	t.Helper()
+	return c.Do(t, http.MethodGet, path, nil, nil)
+}
+
+// PostForm posts a form to path with the CSRF token of the login page added
+// (unless the form already has one) and returns the response.
+func (c *Client) PostForm(t testing.TB, path string, form url.Values) *http.Response {
+	t.Helper()
+	if _, ok := form["_csrf"]; !ok {
+		form.Set("_csrf", c.CSRF(t, "/login"))
+	}
+	res, _ := c.Do(t, http.MethodPost, path, strings.NewReader(form.Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	return res
+}
+
+// Do sends a request and returns the response with its body read.
+func (c *Client) Do(t testing.TB, method, path string, body io.Reader, h http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "text/html")
+	}
+	res, err := c.Client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(b)
+}
