@@ -1,0 +1,184 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/hkdf"
+)
+
+// config is Hookflow's configuration: each setting is an environment
+// variable with a matching flag; flags win. Listed in README.md.
+type config struct {
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	BaseURL         string
+	LogFormat       string
+	LogLevel        string
+	SessionSecret   string
+	AdminEmail      string
+	AdminPassword   string
+	ShutdownTimeout time.Duration
+	TrustProxy      bool
+	MaxBodyBytes    int64
+}
+
+// setting is one configuration entry: its env var, flag and default.
+type setting struct {
+	env, flag, def, help string
+}
+
+var settings = []setting{
+	{"HOOKFLOW_ADDR", "addr", ":8080", "address to listen on"},
+	{"HOOKFLOW_DATA_DIR", "data-dir", "./data", "directory for the SQLite database and generated keys"},
+	{"HOOKFLOW_DATABASE_URL", "database-url", "", "postgres:// URL; empty for SQLite in the data dir"},
+	{"HOOKFLOW_BASE_URL", "base-url", "", "public URL of this server, used for Event URLs (default http://localhost:<port>)"},
+	{"HOOKFLOW_LOG_FORMAT", "log-format", "text", "log format: text or json"},
+	{"HOOKFLOW_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error"},
+	{"HOOKFLOW_SESSION_SECRET", "session-secret", "", "secret (≥ 32 characters) for session cookies; default: generated once into the data dir"},
+	{"HOOKFLOW_ADMIN_EMAIL", "admin-email", "", "email of the super admin created on first start"},
+	{"HOOKFLOW_ADMIN_PASSWORD", "admin-password", "", "password of that super admin; default: generated and printed once"},
+	{"HOOKFLOW_SHUTDOWN_TIMEOUT", "shutdown-timeout", "30s", "how long SIGTERM waits for in-flight requests and jobs"},
+	{"HOOKFLOW_TRUST_PROXY", "trust-proxy", "false", "take client addresses from X-Forwarded-For (behind a reverse proxy)"},
+	{"HOOKFLOW_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body accepted"},
+}
+
+// parseConfig reads flags over environment over defaults and validates the
+// result; an error names the bad setting.
+func parseConfig(name string, args []string, getenv func(string) string, out io.Writer) (config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	vals := map[string]*string{}
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		vals[s.env] = fs.String(s.flag, def, s.help+" ($"+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	get := func(env string) string { return strings.TrimSpace(*vals[env]) }
+	c := config{
+		Addr:          get("HOOKFLOW_ADDR"),
+		DataDir:       get("HOOKFLOW_DATA_DIR"),
+		DatabaseURL:   get("HOOKFLOW_DATABASE_URL"),
+		BaseURL:       strings.TrimRight(get("HOOKFLOW_BASE_URL"), "/"),
+		LogFormat:     get("HOOKFLOW_LOG_FORMAT"),
+		LogLevel:      get("HOOKFLOW_LOG_LEVEL"),
+		SessionSecret: get("HOOKFLOW_SESSION_SECRET"),
+		AdminEmail:    get("HOOKFLOW_ADMIN_EMAIL"),
+		AdminPassword: *vals["HOOKFLOW_ADMIN_PASSWORD"],
+	}
+	var err error
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return c, fmt.Errorf("HOOKFLOW_ADDR %q is not host:port (e.g. :8080)", c.Addr)
+	} else if c.BaseURL == "" {
+		c.BaseURL = "http://localhost:" + port
+	}
+	if c.DataDir == "" {
+		return c, errors.New("HOOKFLOW_DATA_DIR is empty")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return c, fmt.Errorf("HOOKFLOW_DATABASE_URL must be a postgres:// URL, or empty for SQLite")
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return c, fmt.Errorf("HOOKFLOW_BASE_URL %q is not an http(s) URL without a path", c.BaseURL)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("HOOKFLOW_LOG_FORMAT %q: use text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("HOOKFLOW_LOG_LEVEL %q: use debug, info, warn or error", c.LogLevel)
+	}
+	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
+		return c, errors.New("HOOKFLOW_SESSION_SECRET must be at least 32 characters")
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("HOOKFLOW_SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownTimeout <= 0 {
+		return c, fmt.Errorf("HOOKFLOW_SHUTDOWN_TIMEOUT %q is not a positive duration (e.g. 30s)", get("HOOKFLOW_SHUTDOWN_TIMEOUT"))
+	}
+	if c.TrustProxy, err = strconv.ParseBool(get("HOOKFLOW_TRUST_PROXY")); err != nil {
+		return c, fmt.Errorf("HOOKFLOW_TRUST_PROXY %q is not true or false", get("HOOKFLOW_TRUST_PROXY"))
+	}
+	if c.MaxBodyBytes, err = strconv.ParseInt(get("HOOKFLOW_MAX_BODY_BYTES"), 10, 64); err != nil || c.MaxBodyBytes < 1024 {
+		return c, fmt.Errorf("HOOKFLOW_MAX_BODY_BYTES %q is not a number of bytes ≥ 1024", get("HOOKFLOW_MAX_BODY_BYTES"))
+	}
+	return c, nil
+}
+
+// sessionKeys derives the cookie hash and block keys from the configured
+// secret, or from a secret generated once into the data dir (mode 0600).
+func (c config) sessionKeys() ([][]byte, error) {
+	secret := []byte(c.SessionSecret)
+	if len(secret) == 0 {
+		var err error
+		if secret, err = loadOrCreateSecret(filepath.Join(c.DataDir, "session.key")); err != nil {
+			return nil, err
+		}
+	}
+	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
+	r := hkdf.New(sha256.New, secret, nil, []byte("hookflow session cookies"))
+	if _, err := io.ReadFull(r, hashKey); err != nil {
+		return nil, err
+	}
+	if _, err := io.ReadFull(r, blockKey); err != nil {
+		return nil, err
+	}
+	return [][]byte{hashKey, blockKey}, nil
+}
+
+// loadOrCreateSecret reads a hex secret from path, creating it with 32
+// random bytes (mode 0600) the first time.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		secret, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(secret) < 32 {
+			return nil, fmt.Errorf("%s is damaged: delete it to generate a new one (signs everyone out)", path)
+		}
+		return secret, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return loadOrCreateSecret(path) // another process won the race
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(secret) + "\n"); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return secret, f.Close()
+}
