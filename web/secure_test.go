@@ -1,0 +1,71 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hookflow/hookflow/store/storetest"
+	"github.com/hookflow/hookflow/web"
+)
+
+func TestCookiesSecureOnlyOverHTTPS(t *testing.T) {
+	tests := []struct {
+		name    string
+		baseURL string
+		secure  bool
+	}{
+		{"https base URL", "https://hooks.example.com", true},
+		{"http base URL", "http://localhost:8080", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := storetest.SQLite(t)
+			if _, err := st.CreateUser(context.Background(), "ada@example.com", "correct horse battery"); err != nil {
+				t.Fatal(err)
+			}
+			srv, err := web.New(web.Deps{Store: st, Config: web.Config{BaseURL: tt.baseURL,
+				SessionKeys: [][]byte{[]byte(strings.Repeat("h", 64)), []byte(strings.Repeat("b", 32))}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+			csrf := cookie(t, rec, "hookflow_csrf")
+			token := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindStringSubmatch(rec.Body.String())[1]
+
+			form := url.Values{"_csrf": {token}, "email": {"ada@example.com"}, "password": {"correct horse battery"}}
+			req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.AddCookie(csrf)
+			req.Header.Set("X-Forwarded-Proto", "https") // as a TLS-terminating proxy sends it
+			rec = httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if rec.Code != http.StatusSeeOther {
+				t.Fatalf("login status %d", rec.Code)
+			}
+			session := cookie(t, rec, "hookflow_session")
+			if csrf.Secure != tt.secure || session.Secure != tt.secure {
+				t.Fatalf("Secure: csrf %v, session %v; want %v", csrf.Secure, session.Secure, tt.secure)
+			}
+			if hsts := rec.Header().Get("Strict-Transport-Security"); (hsts != "") != tt.secure {
+				t.Fatalf("HSTS header %q with secure=%v", hsts, tt.secure)
+			}
+		})
+	}
+}
+
+func cookie(t *testing.T, rec *httptest.ResponseRecorder, name string) *http.Cookie {
+	t.Helper()
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == name && c.MaxAge >= 0 {
+			return c
+		}
+	}
+	t.Fatalf("no %s cookie set", name)
+	return nil
+}
