@@ -42,7 +42,8 @@ func TestCookiesSecureOnlyOverHTTPS(t *testing.T) {
 			req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.AddCookie(csrf)
-			req.Header.Set("X-Forwarded-Proto", "https") // as a TLS-terminating proxy sends it
+			req.Header.Set("X-Forwarded-Proto", "https") // as a TLS-terminating proxy on loopback sends it
+			req.RemoteAddr = "127.0.0.1:40000"
 			rec = httptest.NewRecorder()
 			srv.ServeHTTP(rec, req)
 			if rec.Code != http.StatusSeeOther {
