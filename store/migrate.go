@@ -21,6 +21,7 @@ type migration struct {
 // migrations is the schema's history, oldest first.
 var migrations = []migration{
 	{1, "accounts", migrateAccounts},
+	{2, "flows and executions", migrateFlowsExecutions},
 }
 
 // schemaMigration records an applied step.
@@ -99,4 +100,32 @@ func migrateAccounts(tx *gorm.DB) error {
 		At  time.Time `gorm:"not null;index:idx_login_failures_key_at"`
 	}
 	return tx.Migrator().CreateTable(&user{}, &apiToken{}, &loginFailure{})
+}
+
+func migrateFlowsExecutions(tx *gorm.DB) error {
+	type flow struct {
+		ID          int64  `gorm:"primaryKey"`
+		ConnectorID *int64 `gorm:"index"`
+		Kind        string `gorm:"size:40;not null"`
+		Name        string `gorm:"size:200;not null"`
+		Revision    int    `gorm:"not null"`
+		Definition  string `gorm:"not null"`
+		CreatedAt   time.Time
+		UpdatedAt   time.Time
+	}
+	// An execution is one row: the columns that lists filter and sort on,
+	// and the run's input, output and steps as one JSON document.
+	type execution struct {
+		ID         string     `gorm:"primaryKey;size:32"`
+		FlowID     int64      `gorm:"not null;index:idx_executions_flow,priority:1"`
+		ParentID   *string    `gorm:"size:32;index"`
+		Trigger    string     `gorm:"size:20;not null"`
+		Status     string     `gorm:"size:20;not null;index:idx_executions_status,priority:1"`
+		StartedAt  time.Time  `gorm:"not null;index:idx_executions_flow,priority:2;index:idx_executions_status,priority:2;index"`
+		FinishedAt *time.Time
+		DurationUS int64
+		Error      string
+		Data       string
+	}
+	return tx.Migrator().CreateTable(&flow{}, &execution{})
 }

@@ -9,7 +9,11 @@ import (
 )
 
 func (s *Server) dashboard(c echo.Context) error {
-	return render(c, http.StatusOK, templates.DashboardPage(s.page(c, "Dashboard", "dashboard"), templates.DashboardCounts{}))
+	flowCount, err := s.store.CountFlows(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.DashboardPage(s.page(c, "Dashboard", "dashboard"), templates.DashboardCounts{Flows: flowCount}))
 }
 
 func (s *Server) connectors(c echo.Context) error {
