@@ -53,6 +53,32 @@ type CardSpec struct {
 	// from its Node, in addition to the spec's own.
 	ExtensibleInputs  bool `json:"extensibleInputs,omitempty"`
 	ExtensibleOutputs bool `json:"extensibleOutputs,omitempty"`
+	// MirrorInputs says the card's outputs are its inputs (Assign, Return).
+	MirrorInputs bool `json:"mirrorInputs,omitempty"`
+	// Lanes names the child lanes of a container card; LanesExtensible lets
+	// the builder add condition lanes (If/ElseIf).
+	Lanes           []string `json:"lanes,omitempty"`
+	LanesExtensible bool     `json:"lanesExtensible,omitempty"`
+}
+
+// InputFields returns the inputs of a placed card: the spec's, then the
+// node's own for extensible cards.
+func (s *CardSpec) InputFields(n *Node) []Field {
+	if !s.ExtensibleInputs || len(n.Inputs) == 0 {
+		return s.Inputs
+	}
+	return append(append(make([]Field, 0, len(s.Inputs)+len(n.Inputs)), s.Inputs...), n.Inputs...)
+}
+
+// OutputFields returns the outputs of a placed card.
+func (s *CardSpec) OutputFields(n *Node) []Field {
+	if s.MirrorInputs {
+		return s.InputFields(n)
+	}
+	if !s.ExtensibleOutputs || len(n.Outputs) == 0 {
+		return s.Outputs
+	}
+	return append(append(make([]Field, 0, len(s.Outputs)+len(n.Outputs)), s.Outputs...), n.Outputs...)
 }
 
 // Card is a function card: a pure step that turns resolved inputs into

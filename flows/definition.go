@@ -45,9 +45,13 @@ type Node struct {
 
 // Lane is one child card list of a container card.
 type Lane struct {
-	Name     string             `json:"name"`
-	Bindings map[string]Binding `json:"bindings,omitempty"` // e.g. an If/ElseIf lane's condition
+	Name string `json:"name"`
+	// Bindings are the lane's condition (If/ElseIf: "a", "operator", "b").
+	Bindings map[string]Binding `json:"bindings,omitempty"`
 	Cards    []Node             `json:"cards"`
+	// Outputs set the container's outputs when this lane ran, keyed by the
+	// container's output field; they may refer to the lane's own cards.
+	Outputs map[string]Binding `json:"outputs,omitempty"`
 }
 
 // Binding sets one input: a static value, a reference to an earlier card's

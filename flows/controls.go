@@ -1,0 +1,528 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// control is one of the interpreter's own cards.
+type control struct {
+	spec CardSpec
+	run  func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error)
+}
+
+// Control card types.
+const (
+	ControlAssign        = "control.assign"
+	ControlAssignIf      = "control.assign_if"
+	ControlContinueIf    = "control.continue_if"
+	ControlIfElse        = "control.if_else"
+	ControlIfElseIf      = "control.if_elseif"
+	ControlLookup        = "control.lookup"
+	ControlIfError       = "control.if_error"
+	ControlReturn        = "control.return"
+	ControlReturnRaw     = "control.return_raw"
+	ControlReturnError   = "control.return_error"
+	ControlReturnErrorIf = "control.return_error_if"
+	ControlCallFlow      = "control.call_flow"
+	ControlCallFlowAsync = "control.call_flow_async"
+	ControlForEach       = "control.for_each"
+	ControlMap           = "control.map"
+	ControlFilter        = "control.filter"
+	ControlReduce        = "control.reduce"
+	ControlRepeat        = "control.repeat"
+	ControlWaitFor       = "control.wait_for"
+	ControlComment       = "control.comment"
+)
+
+var (
+	condA  = Field{Key: "a", Label: "Value a", Type: TypeAny}
+	condOp = Field{Key: "operator", Label: "Comparison", Type: TypeText, Required: true, Choices: Operators, Default: string(OpEqual)}
+	condB  = Field{Key: "b", Label: "Value b", Type: TypeAny}
+	// condition are the inputs of a card that compares a with b.
+	condition = []Field{condA, condOp, condB}
+
+	flowField        = Field{Key: "flow", Label: "Flow", Type: TypeNumber, Required: true, Help: "The helper flow to call."}
+	listField        = Field{Key: "list", Label: "List", Type: ListOf(TypeAny), Required: true}
+	concurrencyField = Field{Key: "concurrency", Label: "Concurrency", Type: TypeNumber, Default: 1.0, Help: "How many calls run at once (1 to 20)."}
+)
+
+// ControlSpecs lists the interpreter's own cards, for the palette and the docs.
+func ControlSpecs() []CardSpec {
+	cs := controls()
+	out := make([]CardSpec, 0, len(cs))
+	for _, typ := range controlOrder {
+		out = append(out, cs[typ].spec)
+	}
+	return out
+}
+
+var controlOrder = []string{ControlAssign, ControlAssignIf, ControlContinueIf, ControlIfElse, ControlIfElseIf, ControlLookup,
+	ControlIfError, ControlReturn, ControlReturnRaw, ControlReturnError, ControlReturnErrorIf, ControlCallFlow,
+	ControlCallFlowAsync, ControlForEach, ControlMap, ControlFilter, ControlReduce, ControlRepeat, ControlWaitFor, ControlComment}
+
+func spec(typ, title, help string, inputs, outputs []Field) CardSpec {
+	return CardSpec{Type: typ, Title: title, Category: CategoryControl, Help: help, Inputs: inputs, Outputs: outputs}
+}
+
+func controls() map[string]control {
+	m := map[string]control{}
+	add := func(s CardSpec, run func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error)) {
+		m[s.Type] = control{spec: s, run: run}
+	}
+
+	s := spec(ControlAssign, "Assign", "Give values names, to use later in the flow.", nil, nil)
+	s.ExtensibleInputs, s.MirrorInputs = true, true
+	add(s, func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) { return in, nil })
+
+	add(spec(ControlAssignIf, "Assign If", "Pass one value or another, depending on a condition.",
+		[]Field{{Key: "condition", Label: "Condition", Type: TypeBool, Required: true}, {Key: "then", Label: "Value if true", Type: TypeAny}, {Key: "else", Label: "Value if false", Type: TypeAny}},
+		[]Field{{Key: "output", Label: "Output", Type: TypeAny}}),
+		func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
+			if in["condition"] == true {
+				return Output{"output": in["then"]}, nil
+			}
+			return Output{"output": in["else"]}, nil
+		})
+
+	add(spec(ControlContinueIf, "Continue If", "Go on only when the condition holds; otherwise end the flow, without error.", condition, nil),
+		func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
+			ok, err := compareInputs(in)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, stopSignal{}
+			}
+			return Output{}, nil
+		})
+
+	s = spec(ControlIfElse, "If/Else", "Run the Then lane when the condition holds, the Else lane otherwise. Each lane sets the card's outputs.", condition, nil)
+	s.ExtensibleOutputs, s.Lanes = true, []string{"then", "else"}
+	add(s, func(r *run, ctx context.Context, n *Node, in map[string]any, _ int) (Output, error) {
+		ok, err := compareInputs(in)
+		if err != nil {
+			return nil, err
+		}
+		name := "else"
+		if ok {
+			name = "then"
+		}
+		return r.runLane(ctx, n, laneByName(n, name))
+	})
+
+	s = spec(ControlIfElseIf, "If/ElseIf", "Run the first lane whose condition holds, or the Else lane.", nil, nil)
+	s.ExtensibleOutputs, s.Lanes, s.LanesExtensible = true, []string{"if", "else"}, true
+	add(s, func(r *run, ctx context.Context, n *Node, _ map[string]any, _ int) (Output, error) {
+		for i := range n.Lanes {
+			l := &n.Lanes[i]
+			if l.Name == "else" {
+				continue
+			}
+			cond := make(map[string]any, 3)
+			for _, f := range condition {
+				v := f.Default
+				if b, ok := l.Bindings[f.Key]; ok {
+					var err error
+					if v, err = r.resolve(b, f.Type); err != nil {
+						return nil, fmt.Errorf("lane %q %s: %w", l.Name, f.Key, err)
+					}
+				}
+				cond[f.Key] = v
+			}
+			ok, err := compareInputs(cond)
+			if err != nil {
+				return nil, fmt.Errorf("lane %q: %w", l.Name, err)
+			}
+			if ok {
+				return r.runLane(ctx, n, l)
+			}
+		}
+		return r.runLane(ctx, n, laneByName(n, "else"))
+	})
+
+	add(spec(ControlLookup, "Lookup", "Find a value in a table of cases; the default when none matches.",
+		[]Field{{Key: "value", Label: "Value", Type: TypeText, Required: true}, {Key: "cases", Label: "Cases", Type: TypeObject, Help: "An object: each key a value to match, its value the result."}, {Key: "default", Label: "Default", Type: TypeAny}},
+		[]Field{{Key: "result", Label: "Result", Type: TypeAny}}),
+		func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
+			cases, _ := in["cases"].(map[string]any)
+			if v, ok := cases[in["value"].(string)]; ok {
+				return Output{"result": v}, nil
+			}
+			return Output{"result": in["default"]}, nil
+		})
+
+	s = spec(ControlIfError, "If Error", "Run the Try lane; if a card in it fails, run the Catch lane, which sees the Error.", nil,
+		[]Field{{Key: "error", Label: "Error", Type: TypeObject, Help: "In the Catch lane: message, card and status of the failure."}})
+	s.ExtensibleOutputs, s.Lanes = true, []string{"try", "catch"}
+	add(s, func(r *run, ctx context.Context, n *Node, _ map[string]any, _ int) (Output, error) {
+		out, err := r.runLane(ctx, n, laneByName(n, "try"))
+		if err == nil || isSignal(err) || errors.Is(err, ErrLimit) || ctx.Err() != nil {
+			return out, err
+		}
+		info := map[string]any{"message": err.Error()}
+		var ce *cardError
+		if errors.As(err, &ce) {
+			info["card"] = ce.card
+		}
+		var he *HTTPError
+		if errors.As(err, &he) {
+			info["status"] = float64(he.Status)
+		}
+		r.values[n.ID] = map[string]any{"error": info}
+		out, err = r.runLane(ctx, n, laneByName(n, "catch"))
+		if out != nil {
+			out["error"] = info
+		}
+		return out, err
+	})
+
+	s = spec(ControlReturn, "Return", "End the flow and return its outputs to the caller.", nil, nil)
+	s.ExtensibleInputs, s.MirrorInputs = true, true
+	add(s, func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
+		return nil, returnSignal{output: in}
+	})
+
+	add(spec(ControlReturnRaw, "Return Raw", "End the flow and answer the request with this status, headers and body.",
+		[]Field{{Key: "status", Label: "Status code", Type: TypeNumber, Default: 200.0}, {Key: "headers", Label: "Headers", Type: TypeObject}, {Key: "body", Label: "Body", Type: TypeAny}}, nil),
+		func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
+			return nil, returnSignal{output: in}
+		})
+
+	add(spec(ControlReturnError, "Return Error", "End the flow as failed, with this message.",
+		[]Field{{Key: "message", Label: "Message", Type: TypeText, Required: true}}, nil),
+		func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
+			return nil, &FlowError{Message: in["message"].(string)}
+		})
+
+	add(spec(ControlReturnErrorIf, "Return Error If", "End the flow as failed when the condition holds.",
+		append(append([]Field{}, condition...), Field{Key: "message", Label: "Message", Type: TypeText, Required: true}), nil),
+		func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
+			ok, err := compareInputs(in)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return nil, &FlowError{Message: in["message"].(string)}
+			}
+			return Output{}, nil
+		})
+
+	s = spec(ControlCallFlow, "Call Flow", "Run a helper flow with these inputs and wait for its Return.", []Field{flowField}, nil)
+	s.ExtensibleInputs, s.ExtensibleOutputs = true, true
+	add(s, func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error) {
+		child, err := r.call(ctx, in["flow"], extra(in, "flow"), step)
+		if err != nil {
+			return nil, err
+		}
+		return child.Output, nil
+	})
+
+	s = spec(ControlCallFlowAsync, "Call Flow Async", "Start a helper flow with these inputs and go on without waiting.", []Field{flowField}, nil)
+	s.ExtensibleInputs = true
+	add(s, func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error) {
+		def, id, err := r.helper(ctx, in["flow"])
+		if err != nil {
+			return nil, err
+		}
+		childID := NewExecutionID(r.e.opts.Now())
+		r.addChild(step, childID)
+		req := RunRequest{FlowID: id, Definition: def, Input: extra(in, "flow"), Trigger: TriggerHelper, ParentID: r.exec.ID,
+			Connector: r.req.Connector, ExecutionID: childID, depth: r.req.depth + 1}
+		r.e.async.Add(1)
+		go func() {
+			defer r.e.async.Done()
+			r.e.Run(context.WithoutCancel(ctx), req)
+		}()
+		return Output{"execution": childID}, nil
+	})
+
+	loop := func(typ, title, help string, outputs []Field, collect func(items []any, outs []map[string]any) (Output, error)) {
+		s := spec(typ, title, help, []Field{listField, flowField, concurrencyField}, outputs)
+		s.ExtensibleInputs = true
+		add(s, func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error) {
+			items, _ := in["list"].([]any)
+			outs, err := r.each(ctx, in, items, step)
+			if err != nil {
+				return nil, err
+			}
+			return collect(items, outs)
+		})
+	}
+	loop(ControlForEach, "For Each", "Call a helper flow once for each item of a list (with item and index).", nil,
+		func([]any, []map[string]any) (Output, error) { return Output{}, nil })
+	loop(ControlMap, "Map", "Call a helper flow for each item and collect what each returns.",
+		[]Field{{Key: "output", Label: "Output", Type: ListOf(TypeAny)}},
+		func(_ []any, outs []map[string]any) (Output, error) {
+			list := make([]any, len(outs))
+			for i, o := range outs {
+				list[i] = single(o)
+			}
+			return Output{"output": list}, nil
+		})
+	loop(ControlFilter, "Filter", "Keep the items for which a helper flow returns true.",
+		[]Field{{Key: "output", Label: "Output", Type: ListOf(TypeAny)}},
+		func(items []any, outs []map[string]any) (Output, error) {
+			kept := []any{}
+			for i, o := range outs {
+				keep, err := Convert(single(o), TypeBool)
+				if err != nil {
+					return nil, fmt.Errorf("item %d: the helper flow must return true or false: %w", i, err)
+				}
+				if keep == true {
+					kept = append(kept, items[i])
+				}
+			}
+			return Output{"output": kept}, nil
+		})
+
+	s = spec(ControlReduce, "Reduce", "Fold a list into one value: a helper flow gets item, index and memo and returns the new memo.",
+		[]Field{listField, flowField, {Key: "memo", Label: "Initial memo", Type: TypeAny}}, []Field{{Key: "output", Label: "Output", Type: TypeAny}})
+	s.ExtensibleInputs = true
+	add(s, func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error) {
+		items, _ := in["list"].([]any)
+		memo := in["memo"]
+		base := extra(in, "list", "flow", "memo")
+		for i, item := range items {
+			input := withItem(base, item, i)
+			input["memo"] = memo
+			child, err := r.call(ctx, in["flow"], input, step)
+			if err != nil {
+				return nil, fmt.Errorf("item %d: %w", i, err)
+			}
+			memo = single(child.Output)
+		}
+		return Output{"output": memo}, nil
+	})
+
+	s = spec(ControlRepeat, "Repeat", "Call a helper flow a number of times (with index) and collect what each returns.",
+		[]Field{flowField, {Key: "times", Label: "Times", Type: TypeNumber, Required: true}, concurrencyField}, []Field{{Key: "output", Label: "Output", Type: ListOf(TypeAny)}})
+	s.ExtensibleInputs = true
+	add(s, func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error) {
+		times := int(in["times"].(float64))
+		if times < 0 || times > r.e.opts.Limits.MaxSteps {
+			return nil, fmt.Errorf("times must be between 0 and %d", r.e.opts.Limits.MaxSteps)
+		}
+		items := make([]any, times)
+		for i := range items {
+			items[i] = float64(i)
+		}
+		outs, err := r.each(ctx, in, items, step)
+		if err != nil {
+			return nil, err
+		}
+		list := make([]any, len(outs))
+		for i, o := range outs {
+			list[i] = single(o)
+		}
+		return Output{"output": list}, nil
+	})
+
+	add(spec(ControlWaitFor, "Wait For", "Pause the flow for a number of seconds.",
+		[]Field{{Key: "seconds", Label: "Seconds", Type: TypeNumber, Required: true}}, nil),
+		func(r *run, ctx context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
+			d := time.Duration(in["seconds"].(float64) * float64(time.Second))
+			if d < 0 {
+				return nil, errors.New("seconds must not be negative")
+			}
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return nil, context.Cause(ctx)
+			case <-t.C:
+				return Output{}, nil
+			}
+		})
+
+	add(spec(ControlComment, "Comment", "A note in the flow; does nothing.", []Field{{Key: "text", Label: "Text", Type: TypeText}}, nil),
+		func(*run, context.Context, *Node, map[string]any, int) (Output, error) { return Output{}, nil })
+	return m
+}
+
+func compareInputs(in map[string]any) (bool, error) {
+	op, _ := in["operator"].(string)
+	if op == "" {
+		op = string(OpEqual)
+	}
+	return Compare(in["a"], Operator(op), in["b"])
+}
+
+func laneByName(n *Node, name string) *Lane {
+	for i := range n.Lanes {
+		if n.Lanes[i].Name == name {
+			return &n.Lanes[i]
+		}
+	}
+	return nil
+}
+
+// runLane runs a container's lane and evaluates the container's outputs
+// from the lane's output bindings.
+func (r *run) runLane(ctx context.Context, n *Node, l *Lane) (Output, error) {
+	if l == nil {
+		return Output{}, nil
+	}
+	if err := r.runCards(ctx, l.Cards, n.ID+"/"+l.Name); err != nil {
+		return nil, err
+	}
+	out := make(Output, len(n.Outputs))
+	for _, f := range n.Outputs {
+		b, ok := l.Outputs[f.Key]
+		if !ok {
+			out[f.Key] = nil
+			continue
+		}
+		v, err := r.resolve(b, f.Type)
+		if err != nil {
+			return nil, fmt.Errorf("lane %q output %q: %w", l.Name, f.Key, err)
+		}
+		out[f.Key] = v
+	}
+	return out, nil
+}
+
+// extra copies in without the named keys: what a call passes on.
+func extra(in map[string]any, drop ...string) map[string]any {
+	out := make(map[string]any, len(in))
+outer:
+	for k, v := range in {
+		for _, d := range drop {
+			if k == d {
+				continue outer
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func withItem(base map[string]any, item any, i int) map[string]any {
+	m := make(map[string]any, len(base)+2)
+	for k, v := range base {
+		m[k] = v
+	}
+	m["item"], m["index"] = item, float64(i)
+	return m
+}
+
+// single is what a helper flow returned: its one output, or all of them.
+func single(o map[string]any) any {
+	if len(o) == 1 {
+		for _, v := range o {
+			return v
+		}
+	}
+	if o == nil {
+		return nil
+	}
+	return o
+}
+
+func (r *run) helper(ctx context.Context, flow any) (Definition, int64, error) {
+	id := int64(flow.(float64))
+	if r.e.opts.Flows == nil {
+		return Definition{}, 0, errors.New("no flows to call")
+	}
+	if r.req.depth+1 > r.e.opts.Limits.MaxDepth {
+		return Definition{}, 0, &LimitError{Name: "max_call_depth", Value: fmt.Sprint(r.e.opts.Limits.MaxDepth)}
+	}
+	def, err := r.e.opts.Flows.FlowDefinition(ctx, id)
+	if err != nil {
+		return Definition{}, 0, fmt.Errorf("flow %d: %w", id, err)
+	}
+	return def, id, nil
+}
+
+func (r *run) addChild(step int, id string) {
+	r.mu.Lock()
+	r.exec.Steps[step].Children = append(r.exec.Steps[step].Children, id)
+	r.mu.Unlock()
+}
+
+// call runs a helper flow as a child execution and waits for it.
+func (r *run) call(ctx context.Context, flow any, input map[string]any, step int) (*Execution, error) {
+	def, id, err := r.helper(ctx, flow)
+	if err != nil {
+		return nil, err
+	}
+	childID := NewExecutionID(r.e.opts.Now())
+	r.addChild(step, childID)
+	child, err := r.e.Run(ctx, RunRequest{FlowID: id, Definition: def, Input: input, Trigger: TriggerHelper, ParentID: r.exec.ID,
+		Connector: r.req.Connector, ExecutionID: childID, depth: r.req.depth + 1})
+	if err != nil {
+		return nil, err
+	}
+	switch child.Status {
+	case StatusSucceeded, StatusStopped:
+		return child, nil
+	case StatusCanceled:
+		return nil, context.Canceled
+	}
+	if c := context.Cause(ctx); c != nil {
+		return nil, c
+	}
+	if le := limitIn(child.Error); le != nil {
+		return nil, le
+	}
+	return nil, fmt.Errorf("flow %q failed: %s", def.Name, child.Error)
+}
+
+// limitIn recovers a limit error from a child's error text, so that a limit
+// crossed in a child ends the parent too.
+func limitIn(msg string) *LimitError {
+	var name, value string
+	if _, err := fmt.Sscanf(msg, "limit %q (%s) exceeded", &name, &value); err == nil {
+		return &LimitError{Name: name, Value: value[:len(value)-1]}
+	}
+	return nil
+}
+
+// each calls the helper flow once per item, at most concurrency at a time,
+// and returns each call's output in item order.
+func (r *run) each(ctx context.Context, in map[string]any, items []any, step int) ([]map[string]any, error) {
+	conc := 1
+	if c, ok := in["concurrency"].(float64); ok && c >= 1 {
+		conc = min(int(c), 20)
+	}
+	base := extra(in, "list", "flow", "concurrency", "times")
+	outs := make([]map[string]any, len(items))
+	errs := make([]error, len(items))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for i, item := range items {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			child, err := r.call(ctx, in["flow"], withItem(base, item, i), step)
+			if err != nil {
+				errs[i] = fmt.Errorf("item %d: %w", i, err)
+				cancel()
+				return
+			}
+			outs[i] = child.Output
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	return outs, nil
+}

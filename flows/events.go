@@ -1,0 +1,62 @@
+package flows
+
+// Event card types: the first card of a flow, whose outputs are the run's input.
+const (
+	EventManual         = "event.manual"
+	EventHelper         = "event.helper"
+	EventAction         = "event.action"
+	EventWebhook        = "event.webhook"
+	EventRegistration   = "event.registration"
+	EventDeregistration = "event.deregistration"
+	EventAuthPing       = "event.authping"
+)
+
+// Field keys the webhook flows rely on.
+const (
+	FieldEventURL         = "eventUrl"
+	FieldRegistrationData = "registrationData"
+)
+
+// eventSpecs are the event cards: their fixed outputs, and whether the
+// builder may add more (the inputs a helper or action flow takes).
+var eventSpecs = map[string]CardSpec{
+	EventManual: {Type: EventManual, Title: "Manual", Category: CategoryEvent, ExtensibleOutputs: true,
+		Help: "Run the flow by hand or from the API with the inputs you define."},
+	EventHelper: {Type: EventHelper, Title: "Helper Flow", Category: CategoryEvent, ExtensibleOutputs: true,
+		Help: "Called by Call Flow, For Each, Map, Filter or Reduce with the inputs you define."},
+	EventAction: {Type: EventAction, Title: "Action", Category: CategoryEvent, ExtensibleOutputs: true,
+		Help: "Defines a connector action card: its inputs are the card's inputs, its Return card its outputs."},
+	EventWebhook: {Type: EventWebhook, Title: "Webhook Event", Category: CategoryEvent,
+		Help: "Receives the raw request that arrived at the Event URL.",
+		Outputs: []Field{
+			{Key: "method", Label: "Method", Type: TypeText},
+			{Key: "headers", Label: "Headers", Type: TypeObject, Help: "Header names in lower case."},
+			{Key: "query", Label: "Query", Type: TypeObject},
+			{Key: "body", Label: "Body", Type: TypeAny, Help: "Parsed JSON when the request is JSON, otherwise text."},
+		}},
+	EventRegistration: {Type: EventRegistration, Title: "Webhook Event: Registration", Category: CategoryEvent, ExtensibleOutputs: true,
+		Help:    "Runs when a flow using the webhook event is turned on: register the Event URL with the service.",
+		Outputs: []Field{{Key: FieldEventURL, Label: "Event URL", Type: TypeText, Required: true}}},
+	EventDeregistration: {Type: EventDeregistration, Title: "Webhook Event: Deregistration", Category: CategoryEvent, ExtensibleOutputs: true,
+		Help:    "Runs when the flow is turned off, with the Registration Data its registration returned.",
+		Outputs: []Field{{Key: FieldRegistrationData, Label: "Registration Data", Type: TypeObject, Required: true}}},
+	EventAuthPing: {Type: EventAuthPing, Title: "Auth Ping", Category: CategoryEvent,
+		Help: "Checks a connection: fails when the credentials do not work."},
+}
+
+// EventSpec returns the spec of an event card type.
+func EventSpec(typ string) (CardSpec, bool) {
+	s, ok := eventSpecs[typ]
+	return s, ok
+}
+
+// kindEvents says which event cards each flow kind starts with.
+var kindEvents = map[Kind][]string{
+	KindAction:                {EventAction},
+	KindHelper:                {EventHelper},
+	KindWebhookEvent:          {EventWebhook},
+	KindWebhookRegistration:   {EventRegistration},
+	KindWebhookDeregistration: {EventDeregistration},
+	KindAuthPing:              {EventAuthPing},
+	KindWorkspace:             {EventManual, EventHelper},
+}

@@ -1,0 +1,112 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Trigger is what started an execution. Persisted; the tokens never change.
+type Trigger string
+
+// The triggers.
+const (
+	TriggerPayload        Trigger = "payload"
+	TriggerRegistration   Trigger = "registration"
+	TriggerDeregistration Trigger = "deregistration"
+	TriggerManual         Trigger = "manual"
+	TriggerTest           Trigger = "test"
+	TriggerAPI            Trigger = "api"
+	TriggerSchedule       Trigger = "schedule"
+	TriggerHelper         Trigger = "helper"
+	TriggerRerun          Trigger = "rerun"
+)
+
+// Status is an execution's state. Persisted; the tokens never change.
+type Status string
+
+// The statuses. Stopped means a Continue If ended the flow early, without error.
+const (
+	StatusQueued    Status = "queued"
+	StatusRunning   Status = "running"
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+	StatusCanceled  Status = "canceled"
+	StatusStopped   Status = "stopped"
+)
+
+// IsFinal reports whether the execution has ended.
+func (s Status) IsFinal() bool {
+	return s == StatusSucceeded || s == StatusFailed || s == StatusCanceled || s == StatusStopped
+}
+
+// Step is one card's run within an execution.
+type Step struct {
+	CardID string `json:"cardId"`
+	Type   string `json:"type"`
+	Label  string `json:"label,omitempty"`
+	// Lane is the container lane the card ran in ("c3/then"), empty at the top.
+	Lane       string         `json:"lane,omitempty"`
+	Inputs     map[string]any `json:"inputs,omitempty"`
+	Outputs    map[string]any `json:"outputs,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	StartedAt  time.Time      `json:"startedAt"`
+	DurationUS int64          `json:"durationUs"`
+	Attempts   int            `json:"attempts,omitempty"`
+	// Children are the executions this card started (Call Flow, For Each …).
+	Children []string `json:"children,omitempty"`
+}
+
+// Execution is one run of a flow, with every card's step.
+type Execution struct {
+	ID         string         `json:"id"`
+	FlowID     int64          `json:"flowId"`
+	FlowName   string         `json:"flowName,omitempty"`
+	ParentID   string         `json:"parentId,omitempty"`
+	Trigger    Trigger        `json:"trigger"`
+	Status     Status         `json:"status"`
+	StartedAt  time.Time      `json:"startedAt"`
+	FinishedAt time.Time      `json:"finishedAt"`
+	Input      map[string]any `json:"input,omitempty"`
+	Output     map[string]any `json:"output,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	// ErrorCard is the id of the card that failed the run, if one did.
+	ErrorCard string `json:"errorCard,omitempty"`
+	Steps     []Step `json:"steps"`
+}
+
+// Duration is how long the execution ran.
+func (e *Execution) Duration() time.Duration { return e.FinishedAt.Sub(e.StartedAt) }
+
+// Recorder stores finished executions; store implements it.
+type Recorder interface {
+	RecordExecution(ctx context.Context, e *Execution) error
+}
+
+// FlowSource looks up saved flows for Call Flow and the loops over helper flows.
+type FlowSource interface {
+	FlowDefinition(ctx context.Context, id int64) (Definition, error)
+}
+
+var idSeq atomic.Uint64
+
+// NewExecutionID returns a unique id that sorts by creation time: 12 hex
+// digits of Unix milliseconds, then a counter and random bits.
+func NewExecutionID(now time.Time) string {
+	var b [26]byte
+	ms := strconv.FormatInt(now.UnixMilli(), 16)
+	for i := 0; i < 12-len(ms); i++ {
+		b[i] = '0'
+	}
+	copy(b[12-len(ms):], ms)
+	var r [7]byte
+	rand.Read(r[:])
+	hex.Encode(b[12:], r[:])
+	seq := idSeq.Add(1)
+	b[24] = "0123456789abcdef"[seq>>4&15]
+	b[25] = "0123456789abcdef"[seq&15]
+	return string(b[:])
+}
