@@ -415,4 +415,6 @@ func TestRecorderErrorIsReturned(t *testing.T) {
 
 type failing struct{}
 
-func (failing) RecordExecution(context.Context, *flows.Execution) error { return errors.New("disk full") }
+func (failing) RecordExecution(context.Context, *flows.Execution) error {
+	return errors.New("disk full")
+}
