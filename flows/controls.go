@@ -490,7 +490,11 @@ func (r *run) each(ctx context.Context, in map[string]any, items []any, step int
 	}
 	base := extra(in, "list", "flow", "concurrency", "times")
 	outs := make([]map[string]any, len(items))
-	errs := make([]error, len(items))
+	// The first item to fail cancels the others; its error is the one
+	// reported, not the cancellations it caused.
+	var first error
+	var once sync.Once
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sem := make(chan struct{}, conc)
@@ -508,7 +512,7 @@ func (r *run) each(ctx context.Context, in map[string]any, items []any, step int
 			defer func() { <-sem; wg.Done() }()
 			child, err := r.call(ctx, in["flow"], withItem(base, item, i), step)
 			if err != nil {
-				errs[i] = fmt.Errorf("item %d: %w", i, err)
+				once.Do(func() { first = fmt.Errorf("item %d: %w", i, err) })
 				cancel()
 				return
 			}
@@ -516,13 +520,8 @@ func (r *run) each(ctx context.Context, in map[string]any, items []any, step int
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	if err := context.Cause(parent); err != nil {
 		return nil, err
 	}
-	return outs, nil
+	return outs, first
 }

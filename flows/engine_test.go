@@ -315,9 +315,11 @@ func TestCallFlowAsync(t *testing.T) {
 }
 
 func TestChildFailureFailsParent(t *testing.T) {
-	e, _ := runWith(t, Flow(Manual(), Card("c", flows.ControlForEach, In("list", Static([]any{1.0})), In("flow", Static(4.0)))), flows.Limits{})
-	if e.Status != flows.StatusFailed || !strings.Contains(e.Error, "boom") || e.ErrorCard != "c" {
-		t.Fatalf("status %s error %q card %q", e.Status, e.Error, e.ErrorCard)
+	for _, conc := range []float64{1, 4} {
+		e, _ := runWith(t, Flow(Manual(), Card("c", flows.ControlForEach, In("list", Static([]any{1.0, 2.0, 3.0, 4.0})), In("flow", Static(4.0)), In("concurrency", Static(conc)))), flows.Limits{})
+		if e.Status != flows.StatusFailed || !strings.Contains(e.Error, "boom") || e.ErrorCard != "c" {
+			t.Fatalf("concurrency %v: status %s error %q card %q", conc, e.Status, e.Error, e.ErrorCard)
+		}
 	}
 }
 

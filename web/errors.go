@@ -17,6 +17,8 @@ type apiError struct {
 	Error struct {
 		Status  int    `json:"status"`
 		Message string `json:"message"`
+		// Problems locate what is wrong with a flow: card, field, message.
+		Problems []flows.Problem `json:"problems,omitempty"`
 	} `json:"error"`
 }
 
@@ -41,6 +43,8 @@ func statusOf(err error) (int, string) {
 	switch {
 	case errors.Is(err, flows.ErrNotFound):
 		return http.StatusNotFound, "Not found."
+	case errors.As(err, new(*flows.ValidationError)):
+		return http.StatusUnprocessableEntity, "The flow is not valid: " + strings.TrimPrefix(err.Error(), "flows: invalid flow: ")
 	case errors.Is(err, flows.ErrInvalid):
 		return http.StatusUnprocessableEntity, publicMessage(err)
 	case errors.Is(err, flows.ErrUnauthorized):
@@ -82,6 +86,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") || !acceptsHTML(c) {
 		var body apiError
 		body.Error.Status, body.Error.Message = status, msg
+		body.Error.Problems = problemsOf(err)
 		_ = c.JSON(status, body)
 		return
 	}

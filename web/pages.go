@@ -9,11 +9,17 @@ import (
 )
 
 func (s *Server) dashboard(c echo.Context) error {
-	flowCount, err := s.store.CountFlows(c.Request().Context())
+	ctx := c.Request().Context()
+	flowCount, err := s.store.CountFlows(ctx)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.DashboardPage(s.page(c, "Dashboard", "dashboard"), templates.DashboardCounts{Flows: flowCount}))
+	execCount, err := s.store.CountExecutions(ctx)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.DashboardPage(s.page(c, "Dashboard", "dashboard"),
+		templates.DashboardCounts{Flows: flowCount, Executions: execCount}))
 }
 
 func (s *Server) connectors(c echo.Context) error {

@@ -38,6 +38,10 @@ func (s *Server) routes() {
 	// API: personal API token holders only.
 	api := e.Group("/api/v1", s.requireToken)
 	name(api.GET("/me", s.apiMe), "api.me")
+	name(api.POST("/flows", s.apiCreateFlow), "api.flows.create")
+	name(api.GET("/flows/:id", s.apiFlow), "api.flows.show")
+	name(api.POST("/flows/:id/runs", s.apiRunFlow), "api.flows.run")
+	name(api.GET("/executions/:id", s.apiExecution), "api.executions.show")
 }
 
 // cacheForever lets browsers keep assets: their URLs change with their content.

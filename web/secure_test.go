@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookflow/hookflow/store/storetest"
-	"github.com/hookflow/hookflow/web"
+	"github.com/hookflow/hookflow/web/webtest"
 )
 
 func TestCookiesSecureOnlyOverHTTPS(t *testing.T) {
@@ -24,21 +22,13 @@ func TestCookiesSecureOnlyOverHTTPS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := storetest.SQLite(t)
-			if _, err := st.CreateUser(context.Background(), "ada@example.com", "correct horse battery"); err != nil {
-				t.Fatal(err)
-			}
-			srv, err := web.New(web.Deps{Store: st, Config: web.Config{BaseURL: tt.baseURL,
-				SessionKeys: [][]byte{[]byte(strings.Repeat("h", 64)), []byte(strings.Repeat("b", 32))}}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			srv := webtest.StartWith(t, webtest.Options{BaseURL: tt.baseURL}).Web
 			rec := httptest.NewRecorder()
 			srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
 			csrf := cookie(t, rec, "hookflow_csrf")
 			token := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindStringSubmatch(rec.Body.String())[1]
 
-			form := url.Values{"_csrf": {token}, "email": {"ada@example.com"}, "password": {"correct horse battery"}}
+			form := url.Values{"_csrf": {token}, "email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}}
 			req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.AddCookie(csrf)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
 )
 
@@ -36,16 +37,21 @@ type Config struct {
 
 // Deps are what the server runs on, built in main.
 type Deps struct {
-	Config  Config
-	Store   *store.Store
-	Logger  *slog.Logger
-	Metrics *prometheus.Registry
+	Config Config
+	Store  *store.Store
+	Logger *slog.Logger
+	// Engine runs flows; Registry is the function cards it knows.
+	Engine   *flows.Engine
+	Registry flows.Registry
+	Metrics  *prometheus.Registry
 }
 
 // Server is Hookflow's HTTP handler.
 type Server struct {
 	echo     *echo.Echo
 	store    *store.Store
+	engine   *flows.Engine
+	registry flows.Registry
 	log      *slog.Logger
 	sessions *sessions.CookieStore
 	secure   bool
@@ -57,6 +63,9 @@ func New(d Deps) (*Server, error) {
 	u, err := url.Parse(d.Config.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("web: base URL %q is not an http(s) URL", d.Config.BaseURL)
+	}
+	if d.Engine == nil || d.Registry == nil {
+		return nil, fmt.Errorf("web: no engine or card registry")
 	}
 	if len(d.Config.SessionKeys) == 0 {
 		return nil, fmt.Errorf("web: no session keys")
@@ -71,11 +80,13 @@ func New(d Deps) (*Server, error) {
 		d.Config.MaxFormBytes = 1 << 20
 	}
 	s := &Server{
-		echo:    echo.New(),
-		store:   d.Store,
-		log:     d.Logger,
-		secure:  u.Scheme == "https",
-		metrics: newMetrics(d.Metrics),
+		echo:     echo.New(),
+		store:    d.Store,
+		engine:   d.Engine,
+		registry: d.Registry,
+		log:      d.Logger,
+		secure:   u.Scheme == "https",
+		metrics:  newMetrics(d.Metrics),
 	}
 	s.sessions = newSessionStore(d.Config.SessionKeys, s.secure)
 	d.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

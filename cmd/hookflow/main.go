@@ -24,6 +24,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hookflow/hookflow/cards"
+	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/web"
 )
@@ -87,9 +89,11 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := ensureAdmin(ctx, st, cfg, stdout, log); err != nil {
 		return err
 	}
+	registry := cards.Builtin(cards.Options{})
+	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st})
 	srv, err := web.New(web.Deps{
 		Config: web.Config{BaseURL: cfg.BaseURL, SessionKeys: keys, TrustProxy: cfg.TrustProxy, MaxFormBytes: cfg.MaxBodyBytes},
-		Store:  st, Logger: log, Metrics: prometheus.NewRegistry(),
+		Store:  st, Logger: log, Metrics: prometheus.NewRegistry(), Engine: engine, Registry: registry,
 	})
 	if err != nil {
 		return err
@@ -128,6 +132,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := queue.Stop(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain jobs: %w", err))
 	}
+	engine.Wait() // flows started with Call Flow Async
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}

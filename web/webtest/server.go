@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookflow/hookflow/cards"
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/store/storetest"
@@ -42,6 +43,8 @@ type Options struct {
 	DatabaseURL string
 	// StartQueue starts the River queue (stopped when the test ends).
 	StartQueue bool
+	// BaseURL is the server's public URL; empty means its loopback URL.
+	BaseURL string
 }
 
 // Start runs a server on a fresh SQLite database with one super admin.
@@ -61,8 +64,10 @@ func StartWith(t testing.TB, o Options) *Server {
 		logOut = os.Stderr
 	}
 	ts := httptest.NewUnstartedServer(nil)
+	registry := cards.Builtin(cards.Options{})
 	srv, err := web.New(web.Deps{
-		Config: web.Config{BaseURL: "http://" + ts.Listener.Addr().String(), SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("b", 32))}},
+		Engine: flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st}), Registry: registry,
+		Config: web.Config{BaseURL: cmpOr(o.BaseURL, "http://"+ts.Listener.Addr().String()), SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("b", 32))}},
 		Store:  st,
 		Logger: slog.New(slog.NewTextHandler(logOut, nil)),
 	})
@@ -161,4 +166,32 @@ func (c *Client) Do(t testing.TB, method, path string, body io.Reader, h http.He
 		t.Fatal(err)
 	}
 	return res, string(b)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Token makes a personal API token for the admin.
+func (s *Server) Token(t testing.TB) string {
+	t.Helper()
+	_, secret, err := s.Store.CreateAPIToken(context.Background(), s.Admin.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+// API sends a JSON request with a bearer token and returns the status and body.
+func (c *Client) API(t testing.TB, token, method, path, body string) (int, string) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	res, b := c.Do(t, method, path, r, http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}, "Accept": {"application/json"}})
+	return res.StatusCode, b
 }

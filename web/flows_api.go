@@ -1,0 +1,124 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hookflow/hookflow/flows"
+)
+
+// flowJSON is a saved flow as the API shows it.
+type flowJSON struct {
+	ID          int64            `json:"id"`
+	ConnectorID int64            `json:"connectorId,omitempty"`
+	Revision    int              `json:"revision"`
+	CreatedAt   time.Time        `json:"createdAt"`
+	UpdatedAt   time.Time        `json:"updatedAt"`
+	Definition  flows.Definition `json:"definition"`
+}
+
+func toFlowJSON(f flows.Flow) flowJSON {
+	return flowJSON{ID: f.ID, ConnectorID: f.ConnectorID, Revision: f.Revision, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt, Definition: f.Definition}
+}
+
+// readBody reads a request body that the body limit has bounded.
+func readBody(c echo.Context) ([]byte, error) {
+	b, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	return b, nil
+}
+
+// apiCreateFlow saves a workspace flow from its document, once it validates.
+func (s *Server) apiCreateFlow(c echo.Context) error {
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	def, err := flows.ParseDefinition(b)
+	if err != nil {
+		return err
+	}
+	if def.Kind != flows.KindWorkspace {
+		return fmt.Errorf("%w: this endpoint creates workspace flows (kind %q); connector flows come with their connector", flows.ErrInvalid, flows.KindWorkspace)
+	}
+	if err := flows.Validate(def, s.registry); err != nil {
+		return err
+	}
+	f, err := s.store.CreateFlow(c.Request().Context(), flows.Flow{Definition: def})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toFlowJSON(f))
+}
+
+func (s *Server) apiFlow(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return flows.ErrNotFound
+	}
+	f, err := s.store.Flow(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toFlowJSON(f))
+}
+
+// runRequest is the body of POST /api/v1/flows/{id}/runs.
+type runRequest struct {
+	Input map[string]any `json:"input"`
+}
+
+// apiRunFlow runs a flow with the given inputs, waits for it, and answers
+// with the execution. A flow that fails is still a 200: the execution says so.
+func (s *Server) apiRunFlow(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return flows.ErrNotFound
+	}
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req runRequest
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &req); err != nil {
+			return fmt.Errorf("%w: the body must be a JSON object like {\"input\": {...}}: %v", flows.ErrInvalid, err)
+		}
+	}
+	f, err := s.store.Flow(ctx, id)
+	if err != nil {
+		return err
+	}
+	exec, err := s.engine.Run(ctx, flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: req.Input, Trigger: flows.TriggerAPI})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, exec)
+}
+
+func (s *Server) apiExecution(c echo.Context) error {
+	e, err := s.store.Execution(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, e)
+}
+
+// problemsOf returns the validation problems inside err, if any.
+func problemsOf(err error) []flows.Problem {
+	var ve *flows.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Problems
+	}
+	return nil
+}

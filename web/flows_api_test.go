@@ -1,0 +1,172 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/web/webtest"
+)
+
+const greeter = `{"schema":1,"kind":"workspace","name":"Greeter",
+ "event":{"id":"event","type":"event.manual","outputs":[{"key":"name","type":"text","required":true}]},
+ "cards":[
+  {"id":"up","type":"text.upper","bindings":{"text":{"ref":{"card":"event","field":"name"}}}},
+  {"id":"ret","type":"control.return","inputs":[{"key":"greeting","type":"text"}],
+   "bindings":{"greeting":{"parts":[{"text":"Hello, "},{"ref":{"card":"up","field":"output"}}]}}}]}`
+
+func TestAPIFlowsCreateShowRun(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+
+	status, body := c.API(t, token, http.MethodPost, "/api/v1/flows", greeter)
+	if status != http.StatusCreated {
+		t.Fatalf("create = %d %s", status, body)
+	}
+	var created struct {
+		ID         int64
+		Revision   int
+		Definition flows.Definition
+	}
+	json.Unmarshal([]byte(body), &created)
+	if created.ID == 0 || created.Revision != 1 || created.Definition.Name != "Greeter" {
+		t.Fatalf("created %s", body)
+	}
+
+	status, body = c.API(t, token, http.MethodGet, fmt.Sprintf("/api/v1/flows/%d", created.ID), "")
+	if status != http.StatusOK || !strings.Contains(body, `"name":"Greeter"`) {
+		t.Fatalf("show = %d %s", status, body)
+	}
+
+	status, body = c.API(t, token, http.MethodPost, fmt.Sprintf("/api/v1/flows/%d/runs", created.ID), `{"input":{"name":"ada"}}`)
+	var exec flows.Execution
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &exec) != nil {
+		t.Fatalf("run = %d %s", status, body)
+	}
+	if exec.Status != flows.StatusSucceeded || exec.Output["greeting"] != "Hello, ADA" || exec.Trigger != flows.TriggerAPI || len(exec.Steps) != 3 {
+		t.Fatalf("execution = %+v", exec)
+	}
+	if exec.Steps[1].CardID != "up" || exec.Steps[1].Inputs["text"] != "ada" || exec.Steps[1].Outputs["output"] != "ADA" {
+		t.Fatalf("step = %+v", exec.Steps[1])
+	}
+
+	// The execution was recorded, card by card.
+	status, body = c.API(t, token, http.MethodGet, "/api/v1/executions/"+exec.ID, "")
+	var stored flows.Execution
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &stored) != nil || stored.Output["greeting"] != "Hello, ADA" || len(stored.Steps) != 3 {
+		t.Fatalf("stored execution = %d %s", status, body)
+	}
+
+	// A run whose input does not fit fails, and says which input.
+	status, body = c.API(t, token, http.MethodPost, fmt.Sprintf("/api/v1/flows/%d/runs", created.ID), `{"input":{}}`)
+	if status != http.StatusOK || !strings.Contains(body, `"status":"failed"`) || !strings.Contains(body, `input \"name\" is required`) {
+		t.Fatalf("run without input = %d %s", status, body)
+	}
+}
+
+func TestAPIFlowsRefuseBadInput(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	invalid := strings.Replace(greeter, `"text":{"ref":{"card":"event","field":"name"}}`, `"text":{"ref":{"card":"ret","field":"greeting"}}`, 1)
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		want                     string
+	}{
+		{"reference to a later card", http.MethodPost, "/api/v1/flows", invalid, 422, `"problems":[{"card":"up","field":"text","code":"bad_ref"`},
+		{"not JSON", http.MethodPost, "/api/v1/flows", `{"schema":`, 422, `"message":"`},
+		{"unknown field", http.MethodPost, "/api/v1/flows", strings.Replace(greeter, `"name":"Greeter"`, `"name":"Greeter","owner":"me"`, 1), 422, `unknown field`},
+		{"connector flow kind", http.MethodPost, "/api/v1/flows", strings.Replace(greeter, `"kind":"workspace"`, `"kind":"helper"`, 1), 422, "workspace flows"},
+		{"unknown flow", http.MethodGet, "/api/v1/flows/999", "", 404, `"status":404`},
+		{"run unknown flow", http.MethodPost, "/api/v1/flows/999/runs", `{}`, 404, `"status":404`},
+		{"run with a body that is not an object", http.MethodPost, "/api/v1/flows/1/runs", `[1]`, 422, "JSON object"},
+		{"unknown execution", http.MethodGet, "/api/v1/executions/nope", "", 404, `"status":404`},
+	}
+	// Flow 1 exists for the run case.
+	if status, body := c.API(t, token, http.MethodPost, "/api/v1/flows", greeter); status != 201 {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := c.API(t, token, tt.method, tt.path, tt.body)
+			if status != tt.status || !strings.Contains(body, tt.want) {
+				t.Fatalf("%d %s; want %d containing %s", status, body, tt.status, tt.want)
+			}
+		})
+	}
+	if n, _ := srv.Store.CountFlows(t.Context()); n != 1 {
+		t.Fatalf("refused requests stored flows: %d", n)
+	}
+}
+
+func TestAPIRunCallsSavedHelperFlow(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	create := func(doc string) int64 {
+		t.Helper()
+		status, body := c.API(t, token, http.MethodPost, "/api/v1/flows", doc)
+		var f struct{ ID int64 }
+		if status != 201 || json.Unmarshal([]byte(body), &f) != nil {
+			t.Fatalf("create: %d %s", status, body)
+		}
+		return f.ID
+	}
+	shout := create(`{"schema":1,"kind":"workspace","name":"Shout","event":{"id":"event","type":"event.helper","outputs":[{"key":"item","type":"text"}]},
+	 "cards":[{"id":"up","type":"text.upper","bindings":{"text":{"ref":{"card":"event","field":"item"}}}},
+	  {"id":"ret","type":"control.return","inputs":[{"key":"output","type":"text"}],"bindings":{"output":{"ref":{"card":"up","field":"output"}}}}]}`)
+	caller := func(list string) int64 {
+		return create(fmt.Sprintf(`{"schema":1,"kind":"workspace","name":"Caller","event":{"id":"event","type":"event.manual"},
+		 "cards":[{"id":"map","type":"control.map","bindings":{"list":{"value":%s},"flow":{"value":%d},"concurrency":{"value":2}}}]}`, list, shout))
+	}
+	run := func(id int64) flows.Execution {
+		t.Helper()
+		status, body := c.API(t, token, http.MethodPost, fmt.Sprintf("/api/v1/flows/%d/runs", id), `{}`)
+		var e flows.Execution
+		if status != 200 || json.Unmarshal([]byte(body), &e) != nil {
+			t.Fatalf("run: %d %s", status, body)
+		}
+		return e
+	}
+
+	exec := run(caller(`["ada","bob"]`))
+	if exec.Status != flows.StatusSucceeded || fmt.Sprint(exec.Steps[1].Outputs["output"]) != "[ADA BOB]" {
+		t.Fatalf("map = %s %q %v", exec.Status, exec.Error, exec.Steps[1].Outputs)
+	}
+	for _, id := range exec.Steps[1].Children {
+		child, err := srv.Store.Execution(t.Context(), id)
+		if err != nil || child.ParentID != exec.ID || child.FlowID != shout || child.Trigger != flows.TriggerHelper || child.Status != flows.StatusSucceeded {
+			t.Fatalf("child = %+v, %v", child, err)
+		}
+	}
+
+	// One item without a value fails the run with that item's
+	// error, not with the cancellation of its sibling.
+	exec = run(caller(`["ada", null, "bob", "carl"]`))
+	if exec.Status != flows.StatusFailed || exec.ErrorCard != "map" || strings.Contains(exec.Error, "canceled") {
+		t.Fatalf("failing item = %s %q", exec.Status, exec.Error)
+	}
+}
+
+func TestDashboardCountsFlowsAndExecutions(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	_, body := c.API(t, token, http.MethodPost, "/api/v1/flows", greeter)
+	var f struct{ ID int64 }
+	json.Unmarshal([]byte(body), &f)
+	c.API(t, token, http.MethodPost, fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), `{"input":{"name":"x"}}`)
+	c.API(t, token, http.MethodPost, fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), `{"input":{"name":"y"}}`)
+	_, page := srv.SignedIn(t).Get(t, "/")
+	doc := parse(t, page)
+	if got := doc.Find(`[data-testid="tile-flows"] p`).Text(); got != "1 flow" {
+		t.Errorf("flows tile = %q", got)
+	}
+	if got := doc.Find(`[data-testid="tile-executions"] p`).Text(); got != "2 executions" {
+		t.Errorf("executions tile = %q", got)
+	}
+	if doc.Find(`[data-testid="dashboard-empty"]`).Length() != 0 {
+		t.Error("the welcome is still shown with a flow saved")
+	}
+}
