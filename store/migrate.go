@@ -116,12 +116,12 @@ func migrateFlowsExecutions(tx *gorm.DB) error {
 	// An execution is one row: the columns that lists filter and sort on,
 	// and the run's input, output and steps as one JSON document.
 	type execution struct {
-		ID         string     `gorm:"primaryKey;size:32"`
-		FlowID     int64      `gorm:"not null;index:idx_executions_flow,priority:1"`
-		ParentID   *string    `gorm:"size:32;index"`
-		Trigger    string     `gorm:"size:20;not null"`
-		Status     string     `gorm:"size:20;not null;index:idx_executions_status,priority:1"`
-		StartedAt  time.Time  `gorm:"not null;index:idx_executions_flow,priority:2;index:idx_executions_status,priority:2;index"`
+		ID         string    `gorm:"primaryKey;size:32"`
+		FlowID     int64     `gorm:"not null;index:idx_executions_flow,priority:1"`
+		ParentID   *string   `gorm:"size:32;index"`
+		Trigger    string    `gorm:"size:20;not null"`
+		Status     string    `gorm:"size:20;not null;index:idx_executions_status,priority:1"`
+		StartedAt  time.Time `gorm:"not null;index:idx_executions_flow,priority:2;index:idx_executions_status,priority:2;index"`
 		FinishedAt *time.Time
 		DurationUS int64
 		Error      string
