@@ -235,7 +235,11 @@ func controls() map[string]control {
 		r.e.async.Add(1)
 		go func() {
 			defer r.e.async.Done()
-			r.e.Run(context.WithoutCancel(ctx), req)
+			// The child outlives this run, but not the run-time limit.
+			lim := r.e.opts.Limits.MaxRunTime
+			cctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), lim, &LimitError{Name: "max_run_time", Value: lim.String()})
+			defer cancel()
+			r.e.Run(cctx, req)
 		}()
 		return Output{"execution": childID}, nil
 	})

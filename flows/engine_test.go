@@ -314,6 +314,18 @@ func TestCallFlowAsync(t *testing.T) {
 	}
 }
 
+func TestCallFlowAsyncIsBoundedByRunTime(t *testing.T) {
+	rec := NewRecorder()
+	slow := Flows{9: Kind(Flow(Event(flows.EventHelper), Card("w", flows.ControlWaitFor, In("seconds", Static(30.0)))), flows.KindHelper)}
+	eng := Engine(rec, slow, flows.Limits{MaxRunTime: 50 * time.Millisecond})
+	e, _ := eng.Run(context.Background(), flows.RunRequest{Definition: Flow(Manual(), Card("c", flows.ControlCallFlowAsync, In("flow", Static(9.0))))})
+	eng.Wait()
+	child := rec.Get(Step(t, e, "c").Children[0])
+	if child.Status != flows.StatusFailed || !strings.Contains(child.Error, "max_run_time") {
+		t.Fatalf("async child = %s %q", child.Status, child.Error)
+	}
+}
+
 func TestChildFailureFailsParent(t *testing.T) {
 	for _, conc := range []float64{1, 4} {
 		e, _ := runWith(t, Flow(Manual(), Card("c", flows.ControlForEach, In("list", Static([]any{1.0, 2.0, 3.0, 4.0})), In("flow", Static(4.0)), In("concurrency", Static(conc)))), flows.Limits{})

@@ -72,6 +72,25 @@ func (s *Server) apiFlow(c echo.Context) error {
 	return c.JSON(http.StatusOK, toFlowJSON(f))
 }
 
+// apiExportFlow answers with the flow's document alone, as a file that
+// POST /api/v1/flows imports again unchanged.
+func (s *Server) apiExportFlow(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return flows.ErrNotFound
+	}
+	f, err := s.store.Flow(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	b, err := flows.MarshalDefinition(f.Definition)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="flow-%d.json"`, f.ID))
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, b)
+}
+
 // runRequest is the body of POST /api/v1/flows/{id}/runs.
 type runRequest struct {
 	Input map[string]any `json:"input"`

@@ -41,6 +41,17 @@ func TestAPIFlowsCreateShowRun(t *testing.T) {
 		t.Fatalf("show = %d %s", status, body)
 	}
 
+	// Export, import the export, export again: the same bytes.
+	_, exported := c.API(t, token, http.MethodGet, fmt.Sprintf("/api/v1/flows/%d/export", created.ID), "")
+	status, body = c.API(t, token, http.MethodPost, "/api/v1/flows", exported)
+	var again struct{ ID int64 }
+	if status != http.StatusCreated || json.Unmarshal([]byte(body), &again) != nil {
+		t.Fatalf("import of an export = %d %s", status, body)
+	}
+	if _, reexported := c.API(t, token, http.MethodGet, fmt.Sprintf("/api/v1/flows/%d/export", again.ID), ""); reexported != exported {
+		t.Fatalf("export of the import differs:\n%s\n%s", exported, reexported)
+	}
+
 	status, body = c.API(t, token, http.MethodPost, fmt.Sprintf("/api/v1/flows/%d/runs", created.ID), `{"input":{"name":"ada"}}`)
 	var exec flows.Execution
 	if status != http.StatusOK || json.Unmarshal([]byte(body), &exec) != nil {

@@ -40,6 +40,7 @@ func (s *Server) routes() {
 	name(api.GET("/me", s.apiMe), "api.me")
 	name(api.POST("/flows", s.apiCreateFlow), "api.flows.create")
 	name(api.GET("/flows/:id", s.apiFlow), "api.flows.show")
+	name(api.GET("/flows/:id/export", s.apiExportFlow), "api.flows.export")
 	name(api.POST("/flows/:id/runs", s.apiRunFlow), "api.flows.run")
 	name(api.GET("/executions/:id", s.apiExecution), "api.executions.show")
 }
