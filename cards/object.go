@@ -69,12 +69,7 @@ func objectCards() []flows.Card {
 			}),
 		card("object.keys", "Keys", c, "The object's keys, sorted.", []flows.Field{objIn}, out("output", "Output", flows.ListOf(tText)),
 			func(_ context.Context, in flows.Input) (flows.Output, error) {
-				ks := sortedKeys(object(in, "object"))
-				l := make([]any, len(ks))
-				for i, k := range ks {
-					l[i] = k
-				}
-				return single("output", l)
+				return single("output", textList(sortedKeys(object(in, "object"))))
 			}),
 		card("object.values", "Values", c, "The object's values, in key order.", []flows.Field{objIn}, out("output", "Output", flows.ListOf(tAny)),
 			func(_ context.Context, in flows.Input) (flows.Output, error) {

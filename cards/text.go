@@ -48,12 +48,7 @@ func textCards() []flows.Card {
 		card("text.split", "Split", c, "Cut text into a list at each separator.", []flows.Field{textIn, req("separator", "Separator", tText, "")},
 			out("output", "Output", flows.ListOf(tText)),
 			func(_ context.Context, in flows.Input) (flows.Output, error) {
-				parts := strings.Split(text(in, "text"), text(in, "separator"))
-				l := make([]any, len(parts))
-				for i, p := range parts {
-					l[i] = p
-				}
-				return single("output", l)
+				return single("output", textList(strings.Split(text(in, "text"), text(in, "separator"))))
 			}),
 		card("text.replace", "Replace", c, "Replace every occurrence of a text.",
 			[]flows.Field{textIn, req("find", "Find", tText, ""), opt("replace", "Replace with", tText, "")}, out("output", "Output", tText),
@@ -82,12 +77,7 @@ func textCards() []flows.Card {
 				if err != nil {
 					return nil, fmt.Errorf("pattern: %w", err)
 				}
-				ms := re.FindAllString(text(in, "text"), -1)
-				l := make([]any, len(ms))
-				for i, m := range ms {
-					l[i] = m
-				}
-				return single("matches", l)
+				return single("matches", textList(re.FindAllString(text(in, "text"), -1)))
 			}),
 		card("text.segment", "Text Segment", c, "The part of the text from start (from 0), length characters long.",
 			[]flows.Field{textIn, req("start", "Start", tNumber, ""), opt("length", "Length", tNumber, "Empty: to the end.")}, out("output", "Output", tText),
@@ -170,4 +160,13 @@ func base64Enc(in flows.Input) *base64.Encoding {
 		return base64.RawURLEncoding
 	}
 	return base64.RawStdEncoding
+}
+
+// textList turns strings into a flows list.
+func textList(ss []string) []any {
+	l := make([]any, len(ss))
+	for i, s := range ss {
+		l[i] = s
+	}
+	return l
 }

@@ -50,11 +50,7 @@ func Compare(a any, op Operator, b any) (bool, error) {
 		}
 		return in, err
 	case OpStartsWith, OpEndsWith:
-		as, err := ToText(a)
-		if err != nil {
-			return false, err
-		}
-		bs, err := ToText(b)
+		as, bs, err := texts(a, b)
 		if err != nil {
 			return false, err
 		}
@@ -176,13 +172,19 @@ func contains(a, b any) (bool, error) {
 		_, ok := x[k]
 		return ok, nil
 	}
-	as, err := ToText(a)
-	if err != nil {
-		return false, err
-	}
-	bs, err := ToText(b)
+	as, bs, err := texts(a, b)
 	if err != nil {
 		return false, err
 	}
 	return strings.Contains(as, bs), nil
+}
+
+// texts renders both operands of a text comparison.
+func texts(a, b any) (string, string, error) {
+	as, err := ToText(a)
+	if err != nil {
+		return "", "", err
+	}
+	bs, err := ToText(b)
+	return as, bs, err
 }

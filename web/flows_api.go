@@ -60,12 +60,17 @@ func (s *Server) apiCreateFlow(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toFlowJSON(f))
 }
 
-func (s *Server) apiFlow(c echo.Context) error {
+// flowParam loads the flow named by the route's :id.
+func (s *Server) flowParam(c echo.Context) (flows.Flow, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return flows.ErrNotFound
+		return flows.Flow{}, flows.ErrNotFound
 	}
-	f, err := s.store.Flow(c.Request().Context(), id)
+	return s.store.Flow(c.Request().Context(), id)
+}
+
+func (s *Server) apiFlow(c echo.Context) error {
+	f, err := s.flowParam(c)
 	if err != nil {
 		return err
 	}
@@ -75,11 +80,7 @@ func (s *Server) apiFlow(c echo.Context) error {
 // apiExportFlow answers with the flow's document alone, as a file that
 // POST /api/v1/flows imports again unchanged.
 func (s *Server) apiExportFlow(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		return flows.ErrNotFound
-	}
-	f, err := s.store.Flow(c.Request().Context(), id)
+	f, err := s.flowParam(c)
 	if err != nil {
 		return err
 	}
@@ -99,10 +100,9 @@ type runRequest struct {
 // apiRunFlow runs a flow with the given inputs, waits for it, and answers
 // with the execution. A flow that fails is still a 200: the execution says so.
 func (s *Server) apiRunFlow(c echo.Context) error {
-	ctx := c.Request().Context()
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	f, err := s.flowParam(c)
 	if err != nil {
-		return flows.ErrNotFound
+		return err
 	}
 	b, err := readBody(c)
 	if err != nil {
@@ -114,11 +114,7 @@ func (s *Server) apiRunFlow(c echo.Context) error {
 			return fmt.Errorf("%w: the body must be a JSON object like {\"input\": {...}}: %v", flows.ErrInvalid, err)
 		}
 	}
-	f, err := s.store.Flow(ctx, id)
-	if err != nil {
-		return err
-	}
-	exec, err := s.engine.Run(ctx, flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: req.Input, Trigger: flows.TriggerAPI})
+	exec, err := s.engine.Run(c.Request().Context(), flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: req.Input, Trigger: flows.TriggerAPI})
 	if err != nil {
 		return err
 	}
