@@ -300,3 +300,53 @@ func FuzzResolveBinding(f *testing.F) {
 		}
 	})
 }
+
+func TestConnectorInfoValidate(t *testing.T) {
+	good := flows.ConnectorInfo{Name: "Acme", BaseURL: "https://api.acme.test", Auth: flows.AuthDefinition{Kind: flows.AuthNone}}
+	tests := []struct {
+		name  string
+		edit  func(c *flows.ConnectorInfo)
+		field string
+	}{
+		{"valid", func(*flows.ConnectorInfo) {}, ""},
+		{"no name", func(c *flows.ConnectorInfo) { c.Name = "  " }, "name"},
+		{"bad base URL", func(c *flows.ConnectorInfo) { c.BaseURL = "ftp://x" }, "baseUrl"},
+		{"unknown auth", func(c *flows.ConnectorInfo) { c.Auth.Kind = "magic" }, "auth.kind"},
+		{"api key without header", func(c *flows.ConnectorInfo) { c.Auth.Kind = flows.AuthAPIKeyHeader }, "auth.header"},
+		{"api key header with a space", func(c *flows.ConnectorInfo) { c.Auth = flows.AuthDefinition{Kind: flows.AuthAPIKeyHeader, Header: "X Key"} }, "auth.header"},
+		{"oauth2 without token URL", func(c *flows.ConnectorInfo) { c.Auth.Kind = flows.AuthOAuth2Client }, "auth.tokenUrl"},
+		{"custom without fields", func(c *flows.ConnectorInfo) { c.Auth.Kind = flows.AuthCustom }, "auth.fields"},
+		{"custom field without key", func(c *flows.ConnectorInfo) {
+			c.Auth = flows.AuthDefinition{Kind: flows.AuthCustom, Fields: []flows.AuthField{{Label: "x", Type: "text"}}}
+		}, "auth.fields.0.key"},
+		{"repeated field key", func(c *flows.ConnectorInfo) {
+			c.Auth = flows.AuthDefinition{Kind: flows.AuthCustom, Fields: []flows.AuthField{{Key: "k", Label: "x", Type: "text"}, {Key: "k", Label: "y", Type: "text"}}}
+		}, "auth.fields.1.key"},
+		{"dropdown without choices", func(c *flows.ConnectorInfo) {
+			c.Auth = flows.AuthDefinition{Kind: flows.AuthCustom, Fields: []flows.AuthField{{Key: "k", Label: "x", Type: "dropdown"}}}
+		}, "auth.fields.0.choices"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := good
+			tt.edit(&c)
+			err := c.Validate()
+			if tt.field == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var ve *flows.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("err = %v", err)
+			}
+			for _, p := range ve.Problems {
+				if p.Field == tt.field {
+					return
+				}
+			}
+			t.Fatalf("problems %+v, want one on %s", ve.Problems, tt.field)
+		})
+	}
+}

@@ -22,6 +22,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "accounts", migrateAccounts},
 	{2, "flows and executions", migrateFlowsExecutions},
+	{3, "connectors", migrateConnectors},
 }
 
 // schemaMigration records an applied step.
@@ -128,4 +129,18 @@ func migrateFlowsExecutions(tx *gorm.DB) error {
 		Data       string
 	}
 	return tx.Migrator().CreateTable(&flow{}, &execution{})
+}
+
+func migrateConnectors(tx *gorm.DB) error {
+	type connector struct {
+		ID          int64  `gorm:"primaryKey"`
+		Name        string `gorm:"size:200;not null;uniqueIndex"`
+		Description string `gorm:"size:1000;not null;default:''"`
+		BaseURL     string `gorm:"size:2000;not null;default:''"`
+		Auth        string `gorm:"not null"`
+		Revision    int    `gorm:"not null"`
+		CreatedAt   time.Time
+		UpdatedAt   time.Time
+	}
+	return tx.Migrator().CreateTable(&connector{})
 }

@@ -18,14 +18,12 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	connCount, err := s.store.CountConnectors(ctx)
+	if err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, templates.DashboardPage(s.page(c, "Dashboard", "dashboard"),
-		templates.DashboardCounts{Flows: flowCount, Executions: execCount}))
-}
-
-func (s *Server) connectors(c echo.Context) error {
-	return render(c, http.StatusOK, templates.SectionPage(s.page(c, "Connectors", "connectors"), "Connectors",
-		"No connectors yet",
-		"A connector wraps an outside service: its base URL, how to authenticate, and the Webhook Event card with its Registration and Deregistration flows. Build one first; your flows use its deployed versions."))
+		templates.DashboardCounts{Connectors: connCount, Flows: flowCount, Executions: execCount}))
 }
 
 func (s *Server) flowsList(c echo.Context) error {

@@ -1,0 +1,104 @@
+package flows
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Connector is a connector's draft: its overview and authentication.
+// Its flows are saved flows whose ConnectorID is the connector's.
+type Connector struct {
+	ID        int64
+	Info      ConnectorInfo
+	Revision  int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// FlowCount is how many flows the connector has (in lists).
+	FlowCount int
+}
+
+// AuthKinds lists the authentication kinds, for forms.
+var AuthKinds = []AuthKind{AuthNone, AuthAPIKeyHeader, AuthBasic, AuthBearer, AuthOAuth2Client, AuthCustom}
+
+// AuthFieldTypes are the types of a custom authentication field.
+var AuthFieldTypes = []string{"text", "password", "dropdown"}
+
+// Validate checks a connector's overview and authentication definition.
+// Problems name the form field they concern ("name", "baseUrl",
+// "auth.header", "auth.fields.2.key" …).
+func (c ConnectorInfo) Validate() error {
+	var ps []Problem
+	add := func(field, format string, args ...any) {
+		ps = append(ps, Problem{Field: field, Code: "connector", Message: fmt.Sprintf(format, args...)})
+	}
+	switch name := strings.TrimSpace(c.Name); {
+	case name == "":
+		add("name", "Give the connector a name.")
+	case len(name) > MaxNameLength:
+		add("name", "Use at most %d characters.", MaxNameLength)
+	}
+	if len(c.Description) > 1000 {
+		add("description", "Use at most 1000 characters.")
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("baseUrl", "Use an http:// or https:// URL, e.g. https://api.example.com/v1.")
+		}
+	}
+	a := c.Auth
+	if !slices.Contains(AuthKinds, a.Kind) {
+		add("auth.kind", "Choose how the connector authenticates.")
+	}
+	if a.Kind == AuthAPIKeyHeader && !validHeaderName(a.Header) {
+		add("auth.header", "Name the header that carries the API key, e.g. X-Api-Key.")
+	}
+	if a.Kind == AuthOAuth2Client {
+		if u, err := url.Parse(a.TokenURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("auth.tokenUrl", "Give the token endpoint as an http(s) URL.")
+		}
+	}
+	if a.Kind == AuthCustom && len(a.Fields) == 0 {
+		add("auth.fields", "Add at least one field that a connection fills.")
+	}
+	seen := map[string]bool{}
+	for i, f := range a.Fields {
+		p := fmt.Sprintf("auth.fields.%d.", i)
+		switch {
+		case f.Key == "":
+			add(p+"key", "Give the field a key.")
+		case strings.ContainsAny(f.Key, ".[] ") || len(f.Key) > MaxFieldKeyLength:
+			add(p+"key", "Use letters, digits, - and _ only.")
+		case seen[f.Key]:
+			add(p+"key", "Another field has the key %q.", f.Key)
+		}
+		seen[f.Key] = true
+		if strings.TrimSpace(f.Label) == "" {
+			add(p+"label", "Give the field a label.")
+		}
+		if !slices.Contains(AuthFieldTypes, f.Type) {
+			add(p+"type", "Choose text, password or dropdown.")
+		}
+		if f.Type == "dropdown" && len(f.Choices) == 0 {
+			add(p+"choices", "List the choices of the dropdown.")
+		}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: ps}
+}
+
+func validHeaderName(h string) bool {
+	if h == "" || len(h) > 100 {
+		return false
+	}
+	for _, r := range h {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}

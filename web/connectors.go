@@ -1,0 +1,171 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/templates"
+)
+
+func (s *Server) connectorsList(c echo.Context) error {
+	list, err := s.store.Connectors(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.ConnectorsPage(s.page(c, "Connectors", "connectors"), list))
+}
+
+func (s *Server) connectorNew(c echo.Context) error {
+	f := templates.ConnectorForm{Info: flows.ConnectorInfo{Auth: flows.AuthDefinition{Kind: flows.AuthNone}}}
+	return render(c, http.StatusOK, templates.ConnectorFormPage(s.page(c, "New connector", "connectors"), f))
+}
+
+// connectorFromForm reads the overview form. Empty custom-field rows are dropped.
+func connectorFromForm(c echo.Context) (flows.ConnectorInfo, int) {
+	info := flows.ConnectorInfo{
+		Name:        strings.TrimSpace(c.FormValue("name")),
+		Description: strings.TrimSpace(c.FormValue("description")),
+		BaseURL:     strings.TrimSpace(c.FormValue("baseUrl")),
+		Auth: flows.AuthDefinition{
+			Kind:     flows.AuthKind(c.FormValue("auth.kind")),
+			Header:   strings.TrimSpace(c.FormValue("auth.header")),
+			TokenURL: strings.TrimSpace(c.FormValue("auth.tokenUrl")),
+			Scopes:   strings.TrimSpace(c.FormValue("auth.scopes")),
+		},
+	}
+	for i := 0; i < 100; i++ {
+		p := fmt.Sprintf("auth.fields.%d.", i)
+		if _, ok := c.Request().Form[p+"key"]; !ok {
+			break
+		}
+		f := flows.AuthField{
+			Key:      strings.TrimSpace(c.FormValue(p + "key")),
+			Label:    strings.TrimSpace(c.FormValue(p + "label")),
+			Type:     c.FormValue(p + "type"),
+			Required: c.FormValue(p+"required") == "true",
+		}
+		for _, ch := range strings.Split(c.FormValue(p+"choices"), ",") {
+			if ch = strings.TrimSpace(ch); ch != "" {
+				f.Choices = append(f.Choices, ch)
+			}
+		}
+		if f.Key == "" && f.Label == "" && len(f.Choices) == 0 {
+			continue
+		}
+		info.Auth.Fields = append(info.Auth.Fields, f)
+	}
+	rev, _ := strconv.Atoi(c.FormValue("revision"))
+	return info, rev
+}
+
+// formErrors turns validation problems into messages next to form fields.
+func formErrors(err error) templates.FormErrors {
+	errs := templates.FormErrors{}
+	for _, p := range problemsOf(err) {
+		if _, taken := errs[p.Field]; !taken {
+			errs[p.Field] = p.Message
+		}
+	}
+	return errs
+}
+
+func (s *Server) connectorCreate(c echo.Context) error {
+	info, _ := connectorFromForm(c)
+	f := templates.ConnectorForm{Info: info}
+	if err := info.Validate(); err != nil {
+		f.Errors = formErrors(err)
+		return render(c, http.StatusUnprocessableEntity, templates.ConnectorFormPage(s.page(c, "New connector", "connectors"), f))
+	}
+	created, err := s.store.CreateConnector(c.Request().Context(), info)
+	if errors.Is(err, flows.ErrConflict) {
+		f.Errors = templates.FormErrors{"name": "Another connector has this name."}
+		return render(c, http.StatusUnprocessableEntity, templates.ConnectorFormPage(s.page(c, "New connector", "connectors"), f))
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", "Connector "+created.Info.Name+" created.")
+	return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", created.ID))
+}
+
+// connectorParam loads the connector named by the route's :id.
+func (s *Server) connectorParam(c echo.Context) (flows.Connector, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return flows.Connector{}, flows.ErrNotFound
+	}
+	return s.store.Connector(c.Request().Context(), id)
+}
+
+func (s *Server) renderConnector(c echo.Context, status int, f templates.ConnectorForm) error {
+	fl, err := s.store.Flows(c.Request().Context(), f.ID)
+	if err != nil {
+		return err
+	}
+	f.Flows = fl
+	return render(c, status, templates.ConnectorFormPage(s.page(c, f.Info.Name, "connectors"), f))
+}
+
+func (s *Server) connectorShow(c echo.Context) error {
+	con, err := s.connectorParam(c)
+	if err != nil {
+		return err
+	}
+	return s.renderConnector(c, http.StatusOK, templates.ConnectorForm{ID: con.ID, Revision: con.Revision, Info: con.Info, FlowCount: con.FlowCount})
+}
+
+func (s *Server) connectorUpdate(c echo.Context) error {
+	con, err := s.connectorParam(c)
+	if err != nil {
+		return err
+	}
+	info, rev := connectorFromForm(c)
+	f := templates.ConnectorForm{ID: con.ID, Revision: rev, Info: info, FlowCount: con.FlowCount}
+	if err := info.Validate(); err != nil {
+		f.Errors = formErrors(err)
+		return s.renderConnector(c, http.StatusUnprocessableEntity, f)
+	}
+	con.Info, con.Revision = info, rev
+	updated, err := s.store.UpdateConnector(c.Request().Context(), con)
+	switch {
+	case errors.Is(err, flows.ErrConflict) && strings.Contains(err.Error(), "changed elsewhere"):
+		f.Errors = templates.FormErrors{"_form": "Someone saved this connector after you opened it. Your changes are still in the form; reload the page to see theirs, or save again to replace them."}
+		if cur, err := s.store.Connector(c.Request().Context(), con.ID); err == nil {
+			f.Revision = cur.Revision
+		}
+		return s.renderConnector(c, http.StatusConflict, f)
+	case errors.Is(err, flows.ErrConflict):
+		f.Errors = templates.FormErrors{"name": "Another connector has this name."}
+		return s.renderConnector(c, http.StatusUnprocessableEntity, f)
+	case err != nil:
+		return err
+	}
+	s.flash(c, "success", "Saved.")
+	return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", updated.ID))
+}
+
+func (s *Server) connectorDeleteConfirm(c echo.Context) error {
+	con, err := s.connectorParam(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.ConnectorDeletePage(s.page(c, "Delete "+con.Info.Name, "connectors"), con))
+}
+
+func (s *Server) connectorDelete(c echo.Context) error {
+	con, err := s.connectorParam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteConnector(c.Request().Context(), con.ID); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Connector "+con.Info.Name+" deleted.")
+	return c.Redirect(http.StatusSeeOther, s.URL("connectors.list"))
+}
