@@ -350,3 +350,30 @@ func TestConnectorInfoValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestNewDefinitionsValidate(t *testing.T) {
+	for _, k := range flows.ConnectorKinds {
+		def, err := flows.NewDefinition(k.Kind, k.Title)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := flows.Validate(def, Registry()); err != nil {
+			t.Errorf("a new %s flow does not validate: %v", k.Kind, err)
+		}
+	}
+	reg, _ := flows.NewDefinition(flows.KindWebhookRegistration, "r")
+	if len(reg.Cards) != 1 || reg.Cards[0].Inputs[0].Key != flows.FieldRegistrationData {
+		t.Fatalf("registration starts with %+v", reg.Cards)
+	}
+	if _, err := flows.NewDefinition("poll", "x"); !errors.Is(err, flows.ErrInvalid) {
+		t.Fatal("unknown kind accepted")
+	}
+}
+
+func TestDefinitionCalls(t *testing.T) {
+	def := Flow(Manual(), Card("if", flows.ControlIfElse, In("a", Static(1.0)), In("b", Static(1.0)),
+		Lane("then", Cards(Card("m", flows.ControlMap, In("list", Static([]any{})), In("flow", Static(7.0)))))))
+	if !def.Calls(7) || def.Calls(8) {
+		t.Fatal("Calls does not find the Map inside the lane")
+	}
+}

@@ -127,3 +127,15 @@ func (s *Store) CountFlows(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// DeleteFlow deletes a saved flow.
+func (s *Store) DeleteFlow(ctx context.Context, id int64) error {
+	res := s.db.WithContext(ctx).Delete(&flowRecord{}, id)
+	if res.Error != nil {
+		return fmt.Errorf("store: delete flow %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: flow %d: %w", id, flows.ErrNotFound)
+	}
+	return nil
+}

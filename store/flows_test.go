@@ -52,5 +52,11 @@ func TestFlowsSaveWithRevisions(t *testing.T) {
 		if n, _ := s.CountFlows(ctx); n != 1 {
 			t.Fatalf("CountFlows = %d", n)
 		}
+		if err := s.DeleteFlow(ctx, f.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteFlow(ctx, f.ID); !errors.Is(err, flows.ErrNotFound) {
+			t.Fatalf("second delete = %v", err)
+		}
 	})
 }

@@ -141,6 +141,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // URL builds the path of a named route.
 func (s *Server) URL(name string, params ...any) string { return s.echo.Reverse(name, params...) }
 
+// Registry is the card registry the server validates flows with.
+func (s *Server) Registry() flows.Registry { return s.registry }
+
 // Routes lists the route table: method, path and name of each route.
 func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
 

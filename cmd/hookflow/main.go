@@ -113,9 +113,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	log.Info("hookflow is serving", "addr", ln.Addr().String(), "url", cfg.BaseURL, "database", st.Dialect())
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
-	log.Info("hookflow is serving", "addr", ln.Addr().String(), "url", cfg.BaseURL, "database", st.Dialect())
 
 	select {
 	case err := <-serveErr:

@@ -1,0 +1,140 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/chromedp/chromedp"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/web/webtest"
+)
+
+func TestConnectorFlowsTab(t *testing.T) {
+	srv := webtest.Start(t)
+	c := srv.SignedIn(t)
+	ctx := context.Background()
+	con, err := srv.Store.CreateConnector(ctx, flows.ConnectorInfo{Name: "Acme", Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("/connectors/%d", con.ID)
+	create := func(kind, name string) (*http.Response, string) {
+		return postForm(t, c, base+"/flows", url.Values{"kind": {kind}, "name": {name}})
+	}
+	for _, k := range flows.ConnectorKinds {
+		if res, body := create(string(k.Kind), k.Title); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("create %s: %d %s", k.Kind, res.StatusCode, body)
+		}
+	}
+	list, _ := srv.Store.Flows(ctx, con.ID)
+	if len(list) != len(flows.ConnectorKinds) {
+		t.Fatalf("flows = %d", len(list))
+	}
+	byName := map[string]flows.Flow{}
+	for _, f := range list {
+		byName[f.Definition.Name] = f
+		if err := flows.Validate(f.Definition, srv.Web.Registry()); err != nil {
+			t.Errorf("new %s flow does not validate: %v", f.Definition.Kind, err)
+		}
+	}
+	reg := byName["Webhook Event: Registration"]
+	if reg.Definition.Cards[0].Inputs[0].Key != flows.FieldRegistrationData {
+		t.Fatalf("registration flow starts with %+v", reg.Definition.Cards)
+	}
+
+	refusals := []struct {
+		name, path string
+		form       url.Values
+		want       string
+	}{
+		{"second auth ping", base + "/flows", url.Values{"kind": {"authping"}, "name": {"Ping 2"}}, "at most one Auth Ping"},
+		{"taken name", base + "/flows", url.Values{"kind": {"helper"}, "name": {"helper"}}, "already has a flow named"},
+		{"empty name", base + "/flows", url.Values{"kind": {"helper"}, "name": {" "}}, "1 to 100 characters"},
+		{"unknown kind", base + "/flows", url.Values{"kind": {"poll"}, "name": {"P"}}, "Choose the kind"},
+		{"workspace kind", base + "/flows", url.Values{"kind": {"workspace"}, "name": {"W"}}, "Choose the kind"},
+		{"rename to a taken name", fmt.Sprintf("%s/flows/%d/rename", base, reg.ID), url.Values{"name": {"Action"}}, "already has a flow named"},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := postForm(t, c, tt.path, tt.form)
+			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, tt.want) {
+				t.Fatalf("%d, want 422 saying %q", res.StatusCode, tt.want)
+			}
+		})
+	}
+
+	// Rename and duplicate.
+	if res, _ := postForm(t, c, fmt.Sprintf("%s/flows/%d/rename", base, reg.ID), url.Values{"name": {"Subscribe"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rename: %d", res.StatusCode)
+	}
+	if res, _ := postForm(t, c, fmt.Sprintf("%s/flows/%d/duplicate", base, reg.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("duplicate: %d", res.StatusCode)
+	}
+	_, page := c.Get(t, base)
+	names := parse(t, page).Find(`[data-testid="flow-name"]`).Map(func(_ int, s *goquery.Selection) string { return s.Text() })
+	if !contains(names, "Subscribe") || !contains(names, "Subscribe copy") {
+		t.Fatalf("flows listed: %v", names)
+	}
+
+	// A helper called by another flow cannot be deleted; the message names the caller.
+	helper := byName["Helper"]
+	action := byName["Action"]
+	action.Definition.Cards = append(action.Definition.Cards, flows.Node{ID: "call", Type: flows.ControlCallFlow,
+		Bindings: map[string]flows.Binding{"flow": {Value: float64(helper.ID)}}})
+	if _, err := srv.Store.UpdateFlow(ctx, action); err != nil {
+		t.Fatal(err)
+	}
+	res, body := postForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, helper.ID), url.Values{})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `&#34;Action&#34; calls it`) {
+		t.Fatalf("delete of a called helper: %d", res.StatusCode)
+	}
+	if res, _ := postForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, action.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", res.StatusCode)
+	}
+	if res, _ := postForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, helper.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete once no longer called: %d", res.StatusCode)
+	}
+
+	// A flow of another connector is not found through this one.
+	other, _ := srv.Store.CreateConnector(ctx, flows.ConnectorInfo{Name: "Other", Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
+	if res, _ := postForm(t, c, fmt.Sprintf("/connectors/%d/flows/%d/rename", other.ID, reg.ID), url.Values{"name": {"x"}}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("cross-connector rename: %d", res.StatusCode)
+	}
+}
+
+func TestBrowserNewRegistrationFlow(t *testing.T) {
+	srv := webtest.Start(t)
+	con, _ := srv.Store.CreateConnector(context.Background(), flows.ConnectorInfo{Name: "Acme", Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
+	b := webtest.NewBrowser(t, srv)
+	b.SignIn()
+	b.Open(fmt.Sprintf("/connectors/%d", con.ID))
+	b.Run(
+		chromedp.WaitVisible(webtest.TestID("connector-flows-empty")),
+		chromedp.SetValue(webtest.TestID("new-flow-kind"), string(flows.KindWebhookRegistration)),
+		chromedp.SendKeys(webtest.TestID("new-flow-name"), "Subscribe"),
+		chromedp.Click(webtest.TestID("new-flow-submit")),
+		chromedp.WaitVisible(webtest.TestID("flow-row")),
+	)
+	if got := b.Text("flow-name"); got != "Subscribe" {
+		t.Fatalf("flow listed as %q", got)
+	}
+	kind := webtest.Value(b, chromedp.AttributeValue(webtest.TestID("flow-row"), "data-kind"))
+	if kind.Value != string(flows.KindWebhookRegistration) {
+		t.Fatalf("kind = %+v", kind)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
