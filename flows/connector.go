@@ -102,3 +102,77 @@ func validHeaderName(h string) bool {
 	}
 	return true
 }
+
+// ConnectorVersion is a deployed, immutable snapshot of a connector.
+type ConnectorVersion struct {
+	ConnectorID int64
+	Version     int
+	CreatedAt   time.Time
+	CreatedBy   string
+	Export      ConnectorExport
+}
+
+// ExportConnector builds the export document of a connector and its flows.
+// Each flow's key is its id, which the flows that call it use; an import
+// rewrites those references to the new ids.
+func ExportConnector(c Connector, fs []Flow) ConnectorExport {
+	x := ConnectorExport{Schema: SchemaVersion, Connector: c.Info, Flows: make([]ExportedFlow, 0, len(fs))}
+	for _, f := range fs {
+		x.Flows = append(x.Flows, ExportedFlow{Key: fmt.Sprint(f.ID), Definition: f.Definition})
+	}
+	return x
+}
+
+// RemapCalls rewrites the flow ids that calling cards (Call Flow, For Each,
+// Map …) hold, after an import gave the flows new ids.
+func (d *Definition) RemapCalls(ids map[int64]int64) {
+	remapIn(d.Cards, ids)
+}
+
+func remapIn(cards []Node, ids map[int64]int64) {
+	for i := range cards {
+		n := &cards[i]
+		if callingCards[n.Type] {
+			if v, err := Convert(n.Bindings["flow"].Value, TypeNumber); err == nil {
+				if to, ok := ids[int64(v.(float64))]; ok {
+					n.Bindings["flow"] = Binding{Value: float64(to)}
+				}
+			}
+		}
+		for l := range n.Lanes {
+			remapIn(n.Lanes[l].Cards, ids)
+		}
+	}
+}
+
+// ValidateConnector checks a whole connector before it is deployed or
+// imported: its overview and every flow. Problems of a flow carry the flow's
+// key in Lane ("flow <key>: …") so they can be traced.
+func ValidateConnector(x ConnectorExport, reg Registry) error {
+	var ps []Problem
+	if err := x.Connector.Validate(); err != nil {
+		ps = append(ps, err.(*ValidationError).Problems...)
+	}
+	pings := 0
+	for _, f := range x.Flows {
+		if f.Definition.Kind == KindWorkspace {
+			ps = append(ps, Problem{Code: "kind", Message: fmt.Sprintf("flow %q: a connector holds no workspace flows", f.Definition.Name)})
+		}
+		if f.Definition.Kind == KindAuthPing {
+			pings++
+		}
+		if err := Validate(f.Definition, reg); err != nil {
+			for _, p := range err.(*ValidationError).Problems {
+				p.Message = fmt.Sprintf("flow %q: %s", f.Definition.Name, p.Message)
+				ps = append(ps, p)
+			}
+		}
+	}
+	if pings > 1 {
+		ps = append(ps, Problem{Code: "authping", Message: "a connector has at most one Auth Ping flow"})
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: ps}
+}

@@ -313,7 +313,9 @@ func TestConnectorInfoValidate(t *testing.T) {
 		{"bad base URL", func(c *flows.ConnectorInfo) { c.BaseURL = "ftp://x" }, "baseUrl"},
 		{"unknown auth", func(c *flows.ConnectorInfo) { c.Auth.Kind = "magic" }, "auth.kind"},
 		{"api key without header", func(c *flows.ConnectorInfo) { c.Auth.Kind = flows.AuthAPIKeyHeader }, "auth.header"},
-		{"api key header with a space", func(c *flows.ConnectorInfo) { c.Auth = flows.AuthDefinition{Kind: flows.AuthAPIKeyHeader, Header: "X Key"} }, "auth.header"},
+		{"api key header with a space", func(c *flows.ConnectorInfo) {
+			c.Auth = flows.AuthDefinition{Kind: flows.AuthAPIKeyHeader, Header: "X Key"}
+		}, "auth.header"},
 		{"oauth2 without token URL", func(c *flows.ConnectorInfo) { c.Auth.Kind = flows.AuthOAuth2Client }, "auth.tokenUrl"},
 		{"custom without fields", func(c *flows.ConnectorInfo) { c.Auth.Kind = flows.AuthCustom }, "auth.fields"},
 		{"custom field without key", func(c *flows.ConnectorInfo) {

@@ -111,11 +111,14 @@ func (s *Store) UpdateConnector(ctx context.Context, c flows.Connector) (flows.C
 	return s.Connector(ctx, c.ID)
 }
 
-// DeleteConnector deletes a connector draft with its flows, in one transaction.
+// DeleteConnector deletes a connector with its flows and versions, in one transaction.
 func (s *Store) DeleteConnector(ctx context.Context, id int64) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Where("connector_id = ?", id).Delete(&flowRecord{}).Error; err != nil {
 			return fmt.Errorf("store: delete connector %d flows: %w", id, err)
+		}
+		if err := tx.Where("connector_id = ?", id).Delete(&versionRecord{}).Error; err != nil {
+			return fmt.Errorf("store: delete connector %d versions: %w", id, err)
 		}
 		res := tx.Delete(&connectorRecord{}, id)
 		if res.Error != nil {

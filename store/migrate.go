@@ -142,5 +142,13 @@ func migrateConnectors(tx *gorm.DB) error {
 		CreatedAt   time.Time
 		UpdatedAt   time.Time
 	}
-	return tx.Migrator().CreateTable(&connector{})
+	type connectorVersion struct {
+		ID          int64 `gorm:"primaryKey"`
+		ConnectorID int64 `gorm:"not null;uniqueIndex:idx_connector_versions,priority:1"`
+		Version     int   `gorm:"not null;uniqueIndex:idx_connector_versions,priority:2"`
+		CreatedAt   time.Time
+		CreatedBy   string `gorm:"size:254;not null"`
+		Snapshot    string `gorm:"not null"`
+	}
+	return tx.Migrator().CreateTable(&connector{}, &connectorVersion{})
 }

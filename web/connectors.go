@@ -109,6 +109,9 @@ func (s *Server) renderConnector(c echo.Context, status int, f templates.Connect
 		return err
 	}
 	f.Flows = fl
+	if f.Versions, err = s.store.Versions(c.Request().Context(), f.ID); err != nil {
+		return err
+	}
 	return render(c, status, templates.ConnectorFormPage(s.page(c, f.Info.Name, "connectors"), f))
 }
 
