@@ -1,6 +1,10 @@
 package templates
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/hookflow/hookflow/static"
+)
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
@@ -12,3 +16,6 @@ func count(n int64, noun string) string {
 	}
 	return s
 }
+
+// staticURL is an asset's cache-busted URL.
+func staticURL(name string) string { return static.URL(name) }

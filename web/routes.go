@@ -1,6 +1,8 @@
 package web
 
 import (
+	"strings"
+
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -17,7 +19,7 @@ func (s *Server) routes() {
 	name(e.GET("/healthz", s.healthz), "ops.healthz")
 	name(e.GET("/readyz", s.readyz), "ops.readyz")
 	name(e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))), "ops.metrics")
-	e.Group(static.Prefix, cacheForever).StaticFS("/", static.FS)
+	e.Group(strings.TrimSuffix(static.Prefix, "/"), cacheForever).StaticFS("/", static.FS)
 
 	// Sign-in.
 	name(e.GET("/login", s.loginForm), "auth.login.form")
@@ -39,6 +41,8 @@ func (s *Server) routes() {
 	name(a.GET("/connectors/:id/export", s.connectorExportFile), "connectors.export")
 	name(a.POST("/connectors/:id/import", s.connectorImportDraft), "connectors.import.draft")
 	name(a.POST("/connectors/:id/flows", s.connectorFlowCreate), "connectors.flows.create")
+	name(a.GET("/connectors/:id/flows/:flow", s.flowEditor), "connectors.flows.editor")
+	name(a.POST("/connectors/:id/flows/:flow/edit", s.flowEdit), "connectors.flows.edit")
 	name(a.POST("/connectors/:id/flows/:flow/rename", s.connectorFlowRename), "connectors.flows.rename")
 	name(a.POST("/connectors/:id/flows/:flow/duplicate", s.connectorFlowDuplicate), "connectors.flows.duplicate")
 	name(a.POST("/connectors/:id/flows/:flow/delete", s.connectorFlowDelete), "connectors.flows.delete")

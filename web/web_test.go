@@ -444,3 +444,25 @@ func isHTTPMethod(m string) bool {
 	}
 	return false
 }
+
+func TestStaticAssetsLoad(t *testing.T) {
+	srv := webtest.Start(t)
+	c := srv.NewClient()
+	_, page := c.Get(t, "/login")
+	doc := parse(t, page)
+	var urls []string
+	doc.Find(`link[rel="stylesheet"]`).Each(func(_ int, s *goquery.Selection) { urls = append(urls, s.AttrOr("href", "")) })
+	doc.Find(`script[src]`).Each(func(_ int, s *goquery.Selection) { urls = append(urls, s.AttrOr("src", "")) })
+	if len(urls) != 3 {
+		t.Fatalf("assets on the page: %v", urls)
+	}
+	for _, u := range append(urls, "/static/js/builder.js?v=x", "/static/vendor/htmx/LICENSE") {
+		res, body := c.Get(t, u)
+		if res.StatusCode != http.StatusOK || len(body) < 100 {
+			t.Errorf("%s: %d, %d bytes", u, res.StatusCode, len(body))
+		}
+		if strings.Contains(u, "?v=") && !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
+			t.Errorf("%s: Cache-Control %q", u, res.Header.Get("Cache-Control"))
+		}
+	}
+}

@@ -102,7 +102,7 @@ func (b *Browser) saveArtifacts() {
 	base := filepath.Join(dir, unsafeName.ReplaceAllString(b.t.Name(), "_"))
 	ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Logf("artifacts: %v", err)
 		return

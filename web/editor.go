@@ -1,0 +1,199 @@
+package web
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/templates"
+)
+
+// spec returns the spec of any card type: control, function or event card.
+func (s *Server) spec(typ string) flows.CardSpec {
+	if sp, ok := flows.EventSpec(typ); ok {
+		return sp
+	}
+	for _, sp := range flows.ControlSpecs() {
+		if sp.Type == typ {
+			return sp
+		}
+	}
+	if c, ok := s.registry.Lookup(typ); ok {
+		return c.Spec()
+	}
+	return flows.CardSpec{Type: typ, Title: typ + " (unknown)"}
+}
+
+// palette groups every card the builder can place by category.
+func (s *Server) palette() []templates.PaletteGroup {
+	all := append(flows.ControlSpecs(), s.registry.Specs()...)
+	var groups []templates.PaletteGroup
+	for _, sp := range all {
+		i := slices.IndexFunc(groups, func(g templates.PaletteGroup) bool { return g.Category == sp.Category })
+		if i < 0 {
+			groups = append(groups, templates.PaletteGroup{Category: sp.Category})
+			i = len(groups) - 1
+		}
+		groups[i].Specs = append(groups[i].Specs, sp)
+	}
+	for _, g := range groups {
+		slices.SortStableFunc(g.Specs, func(a, b flows.CardSpec) int { return cmp.Compare(a.Title, b.Title) })
+	}
+	return groups
+}
+
+func (s *Server) editorData(con flows.Connector, f flows.Flow) templates.EditorData {
+	d := templates.EditorData{ConnectorID: con.ID, Connector: con.Info.Name, Flow: f, Spec: s.spec, Palette: s.palette(),
+		Problems: map[string][]flows.Problem{}}
+	for _, p := range problemsOf(flows.Validate(f.Definition, s.registry)) {
+		d.Problems[p.Card] = append(d.Problems[p.Card], p)
+	}
+	return d
+}
+
+func (s *Server) flowEditor(c echo.Context) error {
+	con, f, err := s.connectorFlowParams(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "connectors"), s.editorData(con, f)))
+}
+
+// flowEdit applies one change from the canvas to the flow's saved revision
+// and answers with the canvas. A change made on an older revision than the
+// saved one is refused (409) and the canvas shows the saved flow with a
+// reload offer; nothing is overwritten.
+func (s *Server) flowEdit(c echo.Context) error {
+	con, f, err := s.connectorFlowParams(c)
+	if err != nil {
+		return err
+	}
+	status, notice, conflict := http.StatusOK, "", false
+	rev, _ := strconv.Atoi(c.FormValue("revision"))
+	switch {
+	case rev != f.Revision:
+		status, conflict = http.StatusConflict, true
+		notice = "This flow was changed in another tab or by someone else since this page loaded; your change was not saved. Reload to see the latest version."
+	default:
+		def := f.Definition
+		notice, err = s.applyEdit(c, &def)
+		if err == nil {
+			f.Definition = def
+			saved, uerr := s.store.UpdateFlow(c.Request().Context(), f)
+			if errors.Is(uerr, flows.ErrConflict) {
+				status, conflict = http.StatusConflict, true
+				notice = "This flow was changed elsewhere at the same moment; your change was not saved. Reload to see the latest version."
+				f, _ = s.store.Flow(c.Request().Context(), f.ID)
+			} else if uerr != nil {
+				return uerr
+			} else {
+				f = saved
+			}
+		} else if code, msg := statusOf(err); code < 500 {
+			status, notice = http.StatusUnprocessableEntity, msg
+			f, _ = s.store.Flow(c.Request().Context(), f.ID)
+		} else {
+			return err
+		}
+	}
+	d := s.editorData(con, f)
+	d.Notice, d.Conflict = notice, conflict
+	if c.Request().Header.Get("HX-Request") == "" {
+		if notice != "" {
+			s.flash(c, "error", notice)
+		}
+		return c.Redirect(http.StatusSeeOther, s.URL("connectors.flows.editor", con.ID, f.ID))
+	}
+	return render(c, status, templates.Canvas(s.page(c, f.Definition.Name, "connectors"), d))
+}
+
+// applyEdit makes the change a canvas form asks for. It returns a notice to
+// show (what a deletion disconnected), or an error the user can fix.
+func (s *Server) applyEdit(c echo.Context, def *flows.Definition) (string, error) {
+	card, field := c.FormValue("card"), c.FormValue("field")
+	switch c.FormValue("op") {
+	case "add":
+		typ := c.FormValue("type")
+		sp := s.spec(typ)
+		if _, known := s.registry.Lookup(typ); !known && !slices.ContainsFunc(flows.ControlSpecs(), func(x flows.CardSpec) bool { return x.Type == typ }) {
+			return "", fmt.Errorf("%w: there is no card %q", flows.ErrInvalid, typ)
+		}
+		index, _ := strconv.Atoi(c.FormValue("index"))
+		n := flows.Node{Type: typ}
+		if typ == flows.ControlReturn && def.Kind == flows.KindWebhookRegistration {
+			return "", fmt.Errorf("%w: a Registration flow has exactly one Return card", flows.ErrInvalid)
+		}
+		return "", def.AddCard(flows.Place{Lane: c.FormValue("lane"), Index: index}, n, sp)
+	case "delete":
+		lost, err := def.RemoveCard(card)
+		if err != nil || len(lost) == 0 {
+			return "", err
+		}
+		return "Deleted " + card + "; these inputs lost their mapping: " + strings.Join(lost, ", ") + ".", nil
+	case "move":
+		lane, index := placeIn(def, card)
+		delta, _ := strconv.Atoi(c.FormValue("delta"))
+		if delta > 0 {
+			index += 2
+		} else {
+			index--
+		}
+		return "", def.MoveCard(card, flows.Place{Lane: lane, Index: max(index, 0)})
+	case "unbind":
+		return "", def.Unbind(card, field)
+	case "bind":
+		n, ok := def.Card(card)
+		if !ok {
+			return "", fmt.Errorf("%w: there is no card %q", flows.ErrNotFound, card)
+		}
+		sp := s.spec(n.Type)
+		i := slices.IndexFunc(sp.InputFields(n), func(f flows.Field) bool { return f.Key == field })
+		if i < 0 {
+			return "", fmt.Errorf("%w: %s has no input %q", flows.ErrInvalid, card, field)
+		}
+		in := sp.InputFields(n)[i]
+		if rc := c.FormValue("refCard"); rc != "" {
+			return "", def.Bind(card, field, flows.Binding{Ref: &flows.Ref{Card: rc, Field: c.FormValue("refField"), Path: c.FormValue("refPath")}})
+		}
+		v, err := flows.Convert(c.FormValue("value"), in.Type)
+		if err != nil {
+			return "", fmt.Errorf("%w: the value of %s: %v", flows.ErrInvalid, fieldTitle(in), err)
+		}
+		return "", def.Bind(card, field, flows.Binding{Value: v})
+	}
+	return "", fmt.Errorf("%w: unknown change %q", flows.ErrInvalid, c.FormValue("op"))
+}
+
+func fieldTitle(f flows.Field) string {
+	if f.Label != "" {
+		return f.Label
+	}
+	return f.Key
+}
+
+// placeIn finds the lane and index of a card, for moves.
+func placeIn(def *flows.Definition, id string) (string, int) {
+	var find func(cards []flows.Node, lane string) (string, int, bool)
+	find = func(cards []flows.Node, lane string) (string, int, bool) {
+		for i, n := range cards {
+			if n.ID == id {
+				return lane, i, true
+			}
+			for _, l := range n.Lanes {
+				if ln, li, ok := find(l.Cards, n.ID+"/"+l.Name); ok {
+					return ln, li, true
+				}
+			}
+		}
+		return "", 0, false
+	}
+	lane, i, _ := find(def.Cards, "")
+	return lane, i
+}

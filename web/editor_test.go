@@ -1,0 +1,188 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/web/webtest"
+)
+
+// registrationFlow makes a connector with a new Registration flow.
+func registrationFlow(t *testing.T, srv *webtest.Server) (flows.Connector, flows.Flow) {
+	t.Helper()
+	ctx := context.Background()
+	con, err := srv.Store.CreateConnector(ctx, flows.ConnectorInfo{Name: "Acme", BaseURL: "https://api.acme.test", Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := flows.NewDefinition(flows.KindWebhookRegistration, "Subscribe")
+	f, err := srv.Store.CreateFlow(ctx, flows.Flow{ConnectorID: con.ID, Definition: def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return con, f
+}
+
+func TestEditorChanges(t *testing.T) {
+	srv := webtest.Start(t)
+	c := srv.SignedIn(t)
+	ctx := context.Background()
+	con, f := registrationFlow(t, srv)
+	editURL := fmt.Sprintf("/connectors/%d/flows/%d/edit", con.ID, f.ID)
+	rev := 1
+	edit := func(form url.Values) (int, string) {
+		t.Helper()
+		form.Set("_csrf", c.CSRF(t, fmt.Sprintf("/connectors/%d", con.ID)))
+		if form.Get("revision") == "" {
+			form.Set("revision", fmt.Sprint(rev))
+		}
+		res, body := c.Do(t, http.MethodPost, editURL, strings.NewReader(form.Encode()), http.Header{
+			"Content-Type": {"application/x-www-form-urlencoded"}, "HX-Request": {"true"}})
+		if res.StatusCode == http.StatusOK {
+			rev++
+		}
+		return res.StatusCode, body
+	}
+	saved := func() flows.Definition {
+		t.Helper()
+		got, err := srv.Store.Flow(ctx, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Definition
+	}
+
+	if status, body := edit(url.Values{"op": {"add"}, "type": {"http.post"}, "lane": {""}, "index": {"0"}}); status != 200 || !strings.Contains(body, `data-testid="card-post1"`) {
+		t.Fatalf("add: %d", status)
+	}
+	// The new card's missing required input shows on the card.
+	_, body := c.Get(t, fmt.Sprintf("/connectors/%d/flows/%d", con.ID, f.ID))
+	if !strings.Contains(parse(t, body).Find(`[data-testid="problem-post1-url"]`).Text(), "required") {
+		t.Fatal("missing URL not shown on its card")
+	}
+	tests := []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"static value", url.Values{"op": {"bind"}, "card": {"post1"}, "field": {"url"}, "value": {"/subscriptions"}}, 200, `value="/subscriptions"`},
+		{"map the Event URL", url.Values{"op": {"bind"}, "card": {"post1"}, "field": {"body"}, "refCard": {"event"}, "refField": {"eventUrl"}}, 200, "event.eventUrl"},
+		{"a value of the wrong type", url.Values{"op": {"bind"}, "card": {"post1"}, "field": {"timeout"}, "value": {"soon"}}, 422, "is not a number"},
+		{"an input that does not exist", url.Values{"op": {"bind"}, "card": {"post1"}, "field": {"colour"}, "value": {"red"}}, 422, "has no input"},
+		{"an unknown card type", url.Values{"op": {"add"}, "type": {"text.shout"}}, 422, "no card"},
+		{"a second Return card", url.Values{"op": {"add"}, "type": {flows.ControlReturn}}, 422, "exactly one Return card"},
+		{"delete the Registration Data Return card", url.Values{"op": {"delete"}, "card": {"return"}}, 422, "cannot be deleted"},
+		{"map the response into the Return card", url.Values{"op": {"bind"}, "card": {"return"}, "field": {flows.FieldRegistrationData}, "refCard": {"post1"}, "refField": {"body"}}, 200, "post1.body"},
+		{"add a card after it", url.Values{"op": {"add"}, "type": {"text.upper"}, "lane": {""}, "index": {"1"}}, 200, "card-upper1"},
+		{"move it left", url.Values{"op": {"move"}, "card": {"upper1"}, "delta": {"-1"}}, 200, "card-upper1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := edit(tt.form)
+			if status != tt.status || !strings.Contains(body, tt.want) {
+				t.Fatalf("%d, want %d containing %q:\n%s", status, tt.status, tt.want, body)
+			}
+		})
+	}
+	def := saved()
+	if ids(def.Cards) != "upper1,post1,return" {
+		t.Fatalf("cards = %s", ids(def.Cards))
+	}
+	post, _ := def.Card("post1")
+	if post.Bindings["url"].Value != "/subscriptions" || post.Bindings["body"].Ref.Field != "eventUrl" {
+		t.Fatalf("post1 bindings = %+v", post.Bindings)
+	}
+
+	// Deleting post1 removes the mapping from it and says so.
+	status, body := edit(url.Values{"op": {"delete"}, "card": {"post1"}})
+	if status != 200 || !strings.Contains(body, "return.registrationData") {
+		t.Fatalf("delete: %d %s", status, body)
+	}
+	after := saved()
+	if ret, _ := after.Card("return"); len(ret.Bindings) != 0 {
+		t.Fatalf("mapping from the deleted card kept: %+v", ret.Bindings)
+	}
+
+	// A change made on a stale revision is refused and overwrites nothing.
+	before := saved()
+	status, body = edit(url.Values{"op": {"delete"}, "card": {"upper1"}, "revision": {"1"}})
+	if status != http.StatusConflict || !strings.Contains(body, `data-testid="conflict"`) || !strings.Contains(body, `data-testid="reload"`) {
+		t.Fatalf("stale change: %d", status)
+	}
+	if ids(saved().Cards) != ids(before.Cards) {
+		t.Fatal("a stale change was saved")
+	}
+}
+
+func ids(cards []flows.Node) string {
+	out := make([]string, len(cards))
+	for i, c := range cards {
+		out[i] = c.ID
+	}
+	return strings.Join(out, ",")
+}
+
+func TestBrowserBuildRegistrationFlow(t *testing.T) {
+	srv := webtest.Start(t)
+	con, f := registrationFlow(t, srv)
+	b := webtest.NewBrowser(t, srv)
+	b.SignIn()
+	b.Open(fmt.Sprintf("/connectors/%d/flows/%d", con.ID, f.ID))
+	b.Run(chromedp.WaitVisible(webtest.TestID("canvas")))
+
+	// Find the HTTP Post card with the palette's search, choose it, place it first.
+	b.Run(
+		chromedp.SendKeys(webtest.TestID("palette-search"), "post"),
+		chromedp.Click(webtest.TestID("palette-http.post")),
+		chromedp.Click(webtest.TestID("slot--0")),
+		chromedp.WaitVisible(webtest.TestID("card-post1")),
+	)
+	if got := b.Text("problem-post1-url"); !strings.Contains(got, "required") {
+		t.Fatalf("missing URL shows %q", got)
+	}
+
+	// Drag the Event URL onto the body of the POST.
+	b.Run(
+		chromedp.DragAndDrop(webtest.TestID("out-event-eventUrl"), webtest.TestID("in-post1-body")),
+		chromedp.WaitVisible(webtest.TestID("binding-post1-body")),
+	)
+	if got := b.Text("binding-post1-body"); !strings.Contains(got, "event.eventUrl") {
+		t.Fatalf("body mapped to %q", got)
+	}
+
+	// Type the URL; the error on the card goes away.
+	b.Run(
+		chromedp.SendKeys(webtest.TestID("value-post1-url"), "/subscriptions\r"),
+		chromedp.WaitNotPresent(webtest.TestID("problem-post1-url")),
+	)
+
+	// Click-to-map from the keyboard: choose the response body, then Enter on Registration Data.
+	b.Run(
+		chromedp.Click(webtest.TestID("out-post1-body")),
+		chromedp.Focus(webtest.TestID("in-return-registrationData")),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(webtest.TestID("binding-return-registrationData")),
+	)
+
+	got, err := srv.Store.Flow(context.Background(), f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post, _ := got.Definition.Card("post1")
+	ret, _ := got.Definition.Card("return")
+	if post.Bindings["url"].Value != "/subscriptions" || post.Bindings["body"].Ref == nil || post.Bindings["body"].Ref.Field != "eventUrl" ||
+		ret.Bindings[flows.FieldRegistrationData].Ref == nil || ret.Bindings[flows.FieldRegistrationData].Ref.Card != "post1" {
+		t.Fatalf("saved flow: post %+v, return %+v", post.Bindings, ret.Bindings)
+	}
+	if err := flows.Validate(got.Definition, srv.Web.Registry()); err != nil {
+		t.Fatalf("the built flow does not validate: %v", err)
+	}
+}
