@@ -45,6 +45,11 @@ lint: ## gofmt, go vet, and fail when generated files are stale
 	$(GO) tool templ generate
 	@if [ -n "$$(git status --porcelain -- '*_templ.go')" ]; then echo "generated files are stale: run make generate and commit"; git status --porcelain -- '*_templ.go'; exit 1; fi
 
+.PHONY: screenshots
+screenshots: test-deps ## Refresh the README's screenshots under static/img/
+	mkdir -p static/img
+	HOOKFLOW_SCREENSHOTS=$(CURDIR)/static/img $(GO) test -count=1 -run 'TestBrowserBuildRegistrationFlow' ./web/
+
 .PHONY: clean
 clean: ## Remove build output and test artifacts (keeps ./data)
 	rm -rf bin .artifacts

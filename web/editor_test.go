@@ -67,6 +67,9 @@ func TestEditorChanges(t *testing.T) {
 	if !strings.Contains(parse(t, body).Find(`[data-testid="problem-post1-url"]`).Text(), "required") {
 		t.Fatal("missing URL not shown on its card")
 	}
+	if parse(t, body).Find(`[data-testid="delete-return"]`).Length() != 0 || parse(t, body).Find(`[data-testid="delete-post1"]`).Length() != 1 {
+		t.Fatal("the Registration Data Return card offers deletion, or post1 does not")
+	}
 	tests := []struct {
 		name   string
 		form   url.Values
@@ -171,6 +174,8 @@ func TestBrowserBuildRegistrationFlow(t *testing.T) {
 		chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(webtest.TestID("binding-return-registrationData")),
 	)
+
+	b.Screenshot("canvas")
 
 	got, err := srv.Store.Flow(context.Background(), f.ID)
 	if err != nil {

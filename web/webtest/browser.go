@@ -168,6 +168,20 @@ func (b *Browser) SignInAs(email, password string) {
 	)
 }
 
+// Screenshot saves a full-page PNG as name.png under $HOOKFLOW_SCREENSHOTS,
+// when it is set (make screenshots); the README shows them.
+func (b *Browser) Screenshot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("HOOKFLOW_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png := Value(b, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // Text returns the text of the element with the given data-testid.
 func (b *Browser) Text(testID string) string {
 	b.t.Helper()
