@@ -104,7 +104,7 @@ func (s *Server) flowEdit(c echo.Context) error {
 		}
 	}
 	d := s.editorData(con, f)
-	d.Notice, d.Conflict = notice, conflict
+	d.Notice, d.Conflict, d.NoticeError = notice, conflict, status != http.StatusOK
 	if c.Request().Header.Get("HX-Request") == "" {
 		if notice != "" {
 			s.flash(c, "error", notice)
@@ -148,6 +148,8 @@ func (s *Server) applyEdit(c echo.Context, def *flows.Definition) (string, error
 		return "", def.MoveCard(card, flows.Place{Lane: lane, Index: max(index, 0)})
 	case "unbind":
 		return "", def.Unbind(card, field)
+	case "add_field", "field", "remove_field":
+		return s.editField(c, def, card, field)
 	case "bind":
 		n, ok := def.Card(card)
 		if !ok {
@@ -196,4 +198,35 @@ func placeIn(def *flows.Definition, id string) (string, int) {
 	}
 	lane, i, _ := find(def.Cards, "")
 	return lane, i
+}
+
+// editField adds, updates or removes one of a card's own fields.
+func (s *Server) editField(c echo.Context, def *flows.Definition, card, key string) (string, error) {
+	n, ok := def.Card(card)
+	if !ok {
+		return "", fmt.Errorf("%w: there is no card %q", flows.ErrNotFound, card)
+	}
+	output := c.FormValue("output") == "true"
+	sp := s.spec(n.Type)
+	if (output && !sp.ExtensibleOutputs) || (!output && !sp.ExtensibleInputs) {
+		return "", fmt.Errorf("%w: %s takes no added fields there", flows.ErrInvalid, sp.Title)
+	}
+	if c.FormValue("op") == "remove_field" {
+		lost, err := def.RemoveField(card, output, key)
+		if err != nil || len(lost) == 0 {
+			return "", err
+		}
+		return "Removed " + key + "; these inputs lost their mapping: " + strings.Join(lost, ", ") + ".", nil
+	}
+	f := flows.Field{Key: strings.TrimSpace(c.FormValue("key")), Type: flows.Type(c.FormValue("type"))}
+	switch {
+	case f.Key == "" || strings.ContainsAny(f.Key, ".[] ") || len(f.Key) > flows.MaxFieldKeyLength:
+		return "", fmt.Errorf("%w: a field key is 1 to %d characters without spaces, dots or brackets", flows.ErrInvalid, flows.MaxFieldKeyLength)
+	case !f.Type.Valid():
+		return "", fmt.Errorf("%w: unknown type %q", flows.ErrInvalid, f.Type)
+	}
+	if c.FormValue("op") == "add_field" {
+		return "", def.AddField(card, output, f)
+	}
+	return "", def.UpdateField(card, output, key, f)
 }

@@ -85,6 +85,14 @@ func TestEditorChanges(t *testing.T) {
 		{"delete the Registration Data Return card", url.Values{"op": {"delete"}, "card": {"return"}}, 422, "cannot be deleted"},
 		{"map the response into the Return card", url.Values{"op": {"bind"}, "card": {"return"}, "field": {flows.FieldRegistrationData}, "refCard": {"post1"}, "refField": {"body"}}, 200, "post1.body"},
 		{"add a card after it", url.Values{"op": {"add"}, "type": {"text.upper"}, "lane": {""}, "index": {"1"}}, 200, "card-upper1"},
+		{"add an event input", url.Values{"op": {"add_field"}, "card": {"event"}, "output": {"true"}, "key": {"events"}, "type": {"list<text>"}}, 200, "out-event-events"},
+		{"rename and retype it", url.Values{"op": {"field"}, "card": {"event"}, "output": {"true"}, "field": {"events"}, "key": {"topics"}, "type": {"text"}}, 200, "out-event-topics"},
+		{"a taken key", url.Values{"op": {"add_field"}, "card": {"event"}, "output": {"true"}, "key": {"topics"}, "type": {"text"}}, 422, "already has a field"},
+		{"a key with a dot", url.Values{"op": {"add_field"}, "card": {"event"}, "output": {"true"}, "key": {"a.b"}, "type": {"text"}}, 422, "without spaces, dots or brackets"},
+		{"an unknown type", url.Values{"op": {"add_field"}, "card": {"event"}, "output": {"true"}, "key": {"x"}, "type": {"colour"}}, 422, "nknown type"},
+		{"fields on a fixed card", url.Values{"op": {"add_field"}, "card": {"upper1"}, "output": {"false"}, "key": {"x"}, "type": {"text"}}, 422, "takes no added fields"},
+		{"remove Registration Data", url.Values{"op": {"remove_field"}, "card": {"return"}, "output": {"false"}, "field": {"registrationData"}}, 422, "cannot be removed"},
+		{"remove the event input", url.Values{"op": {"remove_field"}, "card": {"event"}, "output": {"true"}, "field": {"topics"}}, 200, "card-event"},
 		{"move it left", url.Values{"op": {"move"}, "card": {"upper1"}, "delta": {"-1"}}, 200, "card-upper1"},
 	}
 	for _, tt := range tests {
@@ -175,6 +183,14 @@ func TestBrowserBuildRegistrationFlow(t *testing.T) {
 		chromedp.WaitVisible(webtest.TestID("binding-return-registrationData")),
 	)
 
+	// Add an input to the Registration event card: a new output to map from.
+	b.Run(
+		chromedp.Click(chromedp.CSS(`[data-testid="fields-out-event"] summary`)),
+		chromedp.SendKeys(webtest.TestID("field-new-out-event"), "events"),
+		chromedp.Click(webtest.TestID("field-add-out-event")),
+		chromedp.WaitVisible(webtest.TestID("out-event-events")),
+	)
+
 	b.Screenshot("canvas")
 
 	got, err := srv.Store.Flow(context.Background(), f.ID)
@@ -189,5 +205,8 @@ func TestBrowserBuildRegistrationFlow(t *testing.T) {
 	}
 	if err := flows.Validate(got.Definition, srv.Web.Registry()); err != nil {
 		t.Fatalf("the built flow does not validate: %v", err)
+	}
+	if len(got.Definition.Event.Outputs) != 1 || got.Definition.Event.Outputs[0].Key != "events" {
+		t.Fatalf("event inputs = %+v", got.Definition.Event.Outputs)
 	}
 }

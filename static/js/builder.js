@@ -61,6 +61,7 @@
       var v = { op: op.getAttribute("data-op"), card: op.getAttribute("data-card") };
       if (op.hasAttribute("data-field")) v.field = op.getAttribute("data-field");
       if (op.hasAttribute("data-delta")) v.delta = op.getAttribute("data-delta");
+      if (op.hasAttribute("data-output")) { v.output = op.getAttribute("data-output"); v.field = op.getAttribute("data-key"); }
       edit(v);
       return;
     }
@@ -83,14 +84,24 @@
   });
 
   // Static values: saved when the field is left or Enter is pressed.
+  // Field forms add, rename and retype a card's own fields.
   document.addEventListener("submit", function (evt) {
+    var ff = evt.target.closest("form.field-form");
+    if (ff) {
+      evt.preventDefault();
+      var v = { op: ff.getAttribute("data-field-op"), card: ff.getAttribute("data-card"), output: ff.getAttribute("data-output"),
+        key: ff.querySelector("[name=key]").value, type: ff.querySelector("[name=type]").value };
+      if (ff.hasAttribute("data-key")) v.field = ff.getAttribute("data-key");
+      edit(v);
+      return;
+    }
     var form = evt.target.closest("form.static");
     if (!form) return;
     evt.preventDefault();
     saveStatic(form);
   });
   document.addEventListener("change", function (evt) {
-    var form = evt.target.closest("form.static");
+    var form = evt.target.closest && evt.target.closest("form.static");
     if (form) saveStatic(form);
   });
   function saveStatic(form) {
