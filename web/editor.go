@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -74,6 +75,9 @@ func (s *Server) flowEdit(c echo.Context) error {
 	con, f, err := s.connectorFlowParams(c)
 	if err != nil {
 		return err
+	}
+	if c.FormValue("op") == "test" {
+		return s.flowTest(c, con, f)
 	}
 	status, notice, conflict := http.StatusOK, "", false
 	rev, _ := strconv.Atoi(c.FormValue("revision"))
@@ -229,4 +233,41 @@ func (s *Server) editField(c echo.Context, def *flows.Definition, card, key stri
 		return "", def.AddField(card, output, f)
 	}
 	return "", def.UpdateField(card, output, key, f)
+}
+
+// flowTest runs the saved flow with the sample inputs of the test form, as
+// a test execution, and shows each card's outputs or error on the canvas.
+// It runs inside the connector (its base URL and authentication kind) but
+// without a connection's credentials.
+func (s *Server) flowTest(c echo.Context, con flows.Connector, f flows.Flow) error {
+	ev := &f.Definition.Event
+	sp := s.spec(ev.Type)
+	input, shown := map[string]any{}, map[string]string{}
+	for _, fld := range sp.OutputFields(ev) {
+		raw := c.FormValue("in." + fld.Key)
+		if raw == "" {
+			continue
+		}
+		shown[fld.Key] = raw
+		var v any = raw
+		if _, isList := fld.Type.Elem(); isList || fld.Type == flows.TypeObject || fld.Type == flows.TypeAny {
+			var parsed any
+			if json.Unmarshal([]byte(raw), &parsed) == nil {
+				v = parsed
+			}
+		}
+		input[fld.Key] = v
+	}
+	conn := &flows.ConnectorContext{BaseURL: con.Info.BaseURL, Auth: con.Info.Auth.Kind, Header: con.Info.Auth.Header}
+	exec, err := s.engine.Run(c.Request().Context(), flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: input,
+		Trigger: flows.TriggerTest, Connector: conn})
+	if err != nil {
+		return err
+	}
+	d := s.editorData(con, f)
+	d.Run, d.TestInput = exec, shown
+	if c.Request().Header.Get("HX-Request") == "" {
+		return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "connectors"), d))
+	}
+	return render(c, http.StatusOK, templates.Canvas(s.page(c, f.Definition.Name, "connectors"), d))
 }

@@ -37,3 +37,11 @@ func (s *Server) executions(c echo.Context) error {
 		"Nothing has run yet",
 		"Every run of every flow appears here, card by card: turn on a flow or run one by hand, and its executions show up."))
 }
+
+func (s *Server) executionShow(c echo.Context) error {
+	e, err := s.store.Execution(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.ExecutionPage(s.page(c, "Execution "+e.ID, "executions"), e))
+}

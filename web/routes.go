@@ -48,6 +48,7 @@ func (s *Server) routes() {
 	name(a.POST("/connectors/:id/flows/:flow/delete", s.connectorFlowDelete), "connectors.flows.delete")
 	name(a.GET("/flows", s.flowsList), "flows.list")
 	name(a.GET("/executions", s.executions), "executions.list")
+	name(a.GET("/executions/:id", s.executionShow), "executions.show")
 	name(a.GET("/settings", s.settings), "settings.show")
 	name(a.POST("/settings/password", s.changePassword), "settings.password")
 	name(a.POST("/settings/tokens", s.createToken), "settings.tokens.create")

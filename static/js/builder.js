@@ -86,6 +86,14 @@
   // Static values: saved when the field is left or Enter is pressed.
   // Field forms add, rename and retype a card's own fields.
   document.addEventListener("submit", function (evt) {
+    var tf = evt.target.closest("form.test-form");
+    if (tf) {
+      evt.preventDefault();
+      var values = { op: "test" };
+      tf.querySelectorAll("textarea").forEach(function (t) { values[t.name] = t.value; });
+      edit(values);
+      return;
+    }
     var ff = evt.target.closest("form.field-form");
     if (ff) {
       evt.preventDefault();
