@@ -127,6 +127,20 @@ func ExportConnector(c Connector, fs []Flow) ConnectorExport {
 // Map …) hold, after an import gave the flows new ids.
 func (d *Definition) RemapCalls(ids map[int64]int64) {
 	remapIn(d.Cards, ids)
+	if w := d.Webhook; w != nil {
+		for _, l := range []*FlowLink{w.Registration, w.Deregistration} {
+			if to, ok := ids[linkFlow(l)]; ok {
+				l.Flow = to
+			}
+		}
+	}
+}
+
+func linkFlow(l *FlowLink) int64 {
+	if l == nil {
+		return 0
+	}
+	return l.Flow
 }
 
 func remapIn(cards []Node, ids map[int64]int64) {
@@ -154,7 +168,14 @@ func ValidateConnector(x ConnectorExport, reg Registry) error {
 		ps = append(ps, err.(*ValidationError).Problems...)
 	}
 	pings := 0
+	byKey := make(map[string]*Definition, len(x.Flows))
+	for i := range x.Flows {
+		byKey[x.Flows[i].Key] = &x.Flows[i].Definition
+	}
 	for _, f := range x.Flows {
+		if f.Definition.Kind == KindWebhookEvent {
+			ps = append(ps, validateLinks(&f.Definition, byKey)...)
+		}
 		if f.Definition.Kind == KindWorkspace {
 			ps = append(ps, Problem{Code: "kind", Message: fmt.Sprintf("flow %q: a connector holds no workspace flows", f.Definition.Name)})
 		}

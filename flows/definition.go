@@ -27,6 +27,8 @@ type Definition struct {
 	Description string `json:"description,omitempty"`
 	Event       Node   `json:"event"`
 	Cards       []Node `json:"cards"`
+	// Webhook holds a Webhook Event flow's card settings.
+	Webhook *WebhookSettings `json:"webhook,omitempty"`
 }
 
 // Node is one card placed in a flow.

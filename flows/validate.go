@@ -114,6 +114,7 @@ func (v *validator) flow(def *Definition) {
 	v.fieldKeys(ev.ID, ev.Outputs)
 	sc := scope{ev.ID: spec.OutputFields(ev)}
 	v.cards(def.Cards, sc, "")
+	v.webhook(def)
 
 	switch def.Kind {
 	case KindWebhookRegistration:

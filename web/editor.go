@@ -64,7 +64,11 @@ func (s *Server) flowEditor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "connectors"), s.editorData(con, f)))
+	d := s.editorData(con, f)
+	if d.Webhook, err = s.webhookPanel(c, con, f); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "connectors"), d))
 }
 
 // flowEdit applies one change from the canvas to the flow's saved revision
@@ -267,6 +271,9 @@ func (s *Server) flowTest(c echo.Context, con flows.Connector, f flows.Flow) err
 	d := s.editorData(con, f)
 	d.Run, d.TestInput = exec, shown
 	if c.Request().Header.Get("HX-Request") == "" {
+		if d.Webhook, err = s.webhookPanel(c, con, f); err != nil {
+			return err
+		}
 		return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "connectors"), d))
 	}
 	return render(c, http.StatusOK, templates.Canvas(s.page(c, f.Definition.Name, "connectors"), d))

@@ -1,0 +1,115 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/web/webtest"
+)
+
+// webhookFlows makes a connector with Registration (input "events"),
+// Deregistration and Webhook Event flows.
+func webhookFlows(t *testing.T, srv *webtest.Server) (flows.Connector, flows.Flow, flows.Flow, flows.Flow) {
+	t.Helper()
+	ctx := context.Background()
+	con, _ := srv.Store.CreateConnector(ctx, flows.ConnectorInfo{Name: "Acme", BaseURL: "https://api.acme.test", Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
+	mk := func(kind flows.Kind, name string, edit func(*flows.Definition)) flows.Flow {
+		def, _ := flows.NewDefinition(kind, name)
+		if edit != nil {
+			edit(&def)
+		}
+		f, err := srv.Store.CreateFlow(ctx, flows.Flow{ConnectorID: con.ID, Definition: def})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	reg := mk(flows.KindWebhookRegistration, "Subscribe", func(d *flows.Definition) {
+		d.Event.Outputs = []flows.Field{{Key: "events", Label: "Events", Type: flows.TypeText, Required: true}}
+	})
+	dereg := mk(flows.KindWebhookDeregistration, "Unsubscribe", nil)
+	ev := mk(flows.KindWebhookEvent, "User created", nil)
+	return con, reg, dereg, ev
+}
+
+func TestBrowserConfigureWebhookEvent(t *testing.T) {
+	srv := webtest.Start(t)
+	con, reg, dereg, ev := webhookFlows(t, srv)
+	b := webtest.NewBrowser(t, srv)
+	b.SignIn()
+	page := fmt.Sprintf("/connectors/%d/flows/%d", con.ID, ev.ID)
+	b.Open(page)
+	b.Run(
+		chromedp.WaitVisible(webtest.TestID("webhook-panel")),
+		chromedp.SendKeys(webtest.TestID("options.0.key"), "eventType"),
+		chromedp.SetValue(webtest.TestID("webhook-reg-flow"), fmt.Sprint(reg.ID)),
+		chromedp.SetValue(webtest.TestID("webhook-dereg-flow"), fmt.Sprint(dereg.ID)),
+		chromedp.SetValue(webtest.TestID("webhook-run-mode"), "each"),
+		chromedp.SendKeys(webtest.TestID("webhook-records-path"), "data.events"),
+		chromedp.Click(webtest.TestID("webhook-challenge")),
+		chromedp.Click(webtest.TestID("webhook-save")),
+		chromedp.WaitVisible(webtest.TestID("flash-success")),
+	)
+	// The Registration flow's input is not mapped yet: the panel says so.
+	if got := b.Text("webhook-error-webhook.registration"); !strings.Contains(got, `input "events" needs a value`) {
+		t.Fatalf("panel says %q", got)
+	}
+	b.Run(
+		chromedp.SetValue(webtest.TestID("webhook-reg-events-option"), "eventType"),
+		chromedp.Click(webtest.TestID("webhook-save")),
+		chromedp.WaitVisible(webtest.TestID("flash-success")),
+		chromedp.WaitNotPresent(webtest.TestID("webhook-error-webhook.registration")),
+	)
+	got, _ := srv.Store.Flow(context.Background(), ev.ID)
+	w := got.Definition.Webhook
+	if w == nil || w.Registration.Flow != reg.ID || w.Deregistration.Flow != dereg.ID || w.RunMode != flows.RunEach ||
+		!w.Security.VerificationChallenge || w.Registration.Inputs["events"].Ref.Field != "eventType" || w.Options[0].Key != "eventType" {
+		t.Fatalf("saved settings = %+v", w)
+	}
+	// Configured, the connector deploys.
+	c, token := srv.NewClient(), srv.Token(t)
+	if status, body := c.API(t, token, http.MethodPost, fmt.Sprintf("/api/v1/connectors/%d/deploy", con.ID), ""); status != http.StatusCreated {
+		t.Fatalf("deploy: %d %s", status, body)
+	}
+}
+
+func TestWebhookSettingsRefusals(t *testing.T) {
+	srv := webtest.Start(t)
+	c := srv.SignedIn(t)
+	con, reg, _, ev := webhookFlows(t, srv)
+	path := fmt.Sprintf("/connectors/%d/flows/%d/webhook", con.ID, ev.ID)
+	tests := []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"stale revision", url.Values{"revision": {"7"}, "runMode": {"single"}}, "changed elsewhere"},
+		{"signature without a secret source", url.Values{"revision": {"1"}, "runMode": {"single"}, "signatureHeader": {"X-Sig"}}, "where the secret comes from"},
+		{"unknown run mode", url.Values{"revision": {"1"}, "runMode": {"sometimes"}}, "choose a run mode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if res, _ := postForm(t, c, path, tt.form); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			_, body := c.Get(t, fmt.Sprintf("/connectors/%d/flows/%d", con.ID, ev.ID))
+			if msg := parse(t, body).Find(`[data-testid="flash-error"]`).Text(); !strings.Contains(msg, tt.want) {
+				t.Fatalf("flash %q, want %q", msg, tt.want)
+			}
+			if got, _ := srv.Store.Flow(context.Background(), ev.ID); got.Definition.Webhook != nil {
+				t.Fatal("refused settings were saved")
+			}
+		})
+	}
+	// Settings on a flow of another kind are refused.
+	if res, _ := postForm(t, c, fmt.Sprintf("/connectors/%d/flows/%d/webhook", con.ID, reg.ID), url.Values{"revision": {"1"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("settings on a registration flow: %d", res.StatusCode)
+	}
+}
