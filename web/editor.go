@@ -169,14 +169,30 @@ func (s *Server) applyEdit(c echo.Context, def *flows.Definition) (string, error
 			return "", fmt.Errorf("%w: %s has no input %q", flows.ErrInvalid, card, field)
 		}
 		in := sp.InputFields(n)[i]
+		b := flows.Binding{}
 		if rc := c.FormValue("refCard"); rc != "" {
-			return "", def.Bind(card, field, flows.Binding{Ref: &flows.Ref{Card: rc, Field: c.FormValue("refField"), Path: c.FormValue("refPath")}})
+			b.Ref = &flows.Ref{Card: rc, Field: c.FormValue("refField"), Path: c.FormValue("refPath")}
+		} else {
+			v, err := flows.Convert(c.FormValue("value"), in.Type)
+			if err != nil {
+				return "", fmt.Errorf("%w: the value of %s: %v", flows.ErrInvalid, fieldTitle(in), err)
+			}
+			b.Value = v
 		}
-		v, err := flows.Convert(c.FormValue("value"), in.Type)
-		if err != nil {
-			return "", fmt.Errorf("%w: the value of %s: %v", flows.ErrInvalid, fieldTitle(in), err)
+		if composes(n, field) {
+			b = compose(n.Bindings[field], b)
 		}
-		return "", def.Bind(card, field, flows.Binding{Value: v})
+		if err := def.Bind(card, field, b); err != nil {
+			return "", err
+		}
+		// A mapping that cannot work (a later card, another branch, a type
+		// that does not convert) is refused with the reason.
+		for _, p := range problemsOf(flows.Validate(*def, s.registry)) {
+			if p.Card == card && p.Field == field && (p.Code == "bad_ref" || p.Code == "type_mismatch") {
+				return "", fmt.Errorf("%w: %s cannot take that: %s", flows.ErrInvalid, fieldTitle(in), p.Message)
+			}
+		}
+		return "", nil
 	}
 	return "", fmt.Errorf("%w: unknown change %q", flows.ErrInvalid, c.FormValue("op"))
 }
@@ -277,4 +293,22 @@ func (s *Server) flowTest(c echo.Context, con flows.Connector, f flows.Flow) err
 		return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "connectors"), d))
 	}
 	return render(c, http.StatusOK, templates.Canvas(s.page(c, f.Definition.Name, "connectors"), d))
+}
+
+// composes reports whether an input collects text and mapped fields (chips)
+// instead of taking one source: Compose's text.
+func composes(n *flows.Node, field string) bool { return n.Type == "text.compose" && field == "text" }
+
+// compose appends a mapped field (as a chip) or typed text to a Compose text.
+func compose(cur, add flows.Binding) flows.Binding {
+	parts := append([]flows.Part{}, cur.Parts...)
+	if s, ok := cur.Value.(string); ok && s != "" {
+		parts = append(parts, flows.Part{Text: s})
+	}
+	if add.Ref != nil {
+		parts = append(parts, flows.Part{Ref: add.Ref})
+	} else if s, _ := add.Value.(string); s != "" {
+		parts = append(parts, flows.Part{Text: s})
+	}
+	return flows.Binding{Parts: parts}
 }

@@ -85,6 +85,12 @@ func TestEditorChanges(t *testing.T) {
 		{"delete the Registration Data Return card", url.Values{"op": {"delete"}, "card": {"return"}}, 422, "cannot be deleted"},
 		{"map the response into the Return card", url.Values{"op": {"bind"}, "card": {"return"}, "field": {flows.FieldRegistrationData}, "refCard": {"post1"}, "refField": {"body"}}, 200, "post1.body"},
 		{"add a card after it", url.Values{"op": {"add"}, "type": {"text.upper"}, "lane": {""}, "index": {"1"}}, 200, "card-upper1"},
+		{"map from a later card", url.Values{"op": {"bind"}, "card": {"post1"}, "field": {"url"}, "refCard": {"upper1"}, "refField": {"output"}}, 422, "does not run before"},
+		{"map an incompatible type", url.Values{"op": {"bind"}, "card": {"post1"}, "field": {"timeout"}, "refCard": {"event"}, "refField": {"eventUrl"}}, 200, "event.eventUrl"},
+		{"map an output that does not exist", url.Values{"op": {"bind"}, "card": {"post1"}, "field": {"headers"}, "refCard": {"event"}, "refField": {"nope"}}, 422, "has no output"},
+		{"a compose text collects chips", url.Values{"op": {"add"}, "type": {"text.compose"}, "lane": {""}, "index": {"2"}}, 200, "card-compose1"},
+		{"compose: text", url.Values{"op": {"bind"}, "card": {"compose1"}, "field": {"text"}, "value": {"Hello "}}, 200, "Hello"},
+		{"compose: a chip after it", url.Values{"op": {"bind"}, "card": {"compose1"}, "field": {"text"}, "refCard": {"event"}, "refField": {"eventUrl"}}, 200, "event.eventUrl"},
 		{"add an event input", url.Values{"op": {"add_field"}, "card": {"event"}, "output": {"true"}, "key": {"events"}, "type": {"list<text>"}}, 200, "out-event-events"},
 		{"rename and retype it", url.Values{"op": {"field"}, "card": {"event"}, "output": {"true"}, "field": {"events"}, "key": {"topics"}, "type": {"text"}}, 200, "out-event-topics"},
 		{"a taken key", url.Values{"op": {"add_field"}, "card": {"event"}, "output": {"true"}, "key": {"topics"}, "type": {"text"}}, 422, "already has a field"},
@@ -104,6 +110,13 @@ func TestEditorChanges(t *testing.T) {
 		})
 	}
 	def := saved()
+	compose1, _ := def.Card("compose1")
+	if parts := compose1.Bindings["text"].Parts; len(parts) != 2 || parts[0].Text != "Hello " || parts[1].Ref.Field != "eventUrl" {
+		t.Fatalf("compose text = %+v", compose1.Bindings["text"])
+	}
+	if _, err := def.RemoveCard("compose1"); err != nil {
+		t.Fatal(err)
+	}
 	if ids(def.Cards) != "upper1,post1,return" {
 		t.Fatalf("cards = %s", ids(def.Cards))
 	}
