@@ -385,3 +385,64 @@ func (d *Definition) RemoveField(card string, output bool, key string) ([]string
 	}
 	return lost, nil
 }
+
+// laneOf finds a container's lane by name.
+func (d *Definition) laneOf(card, lane string) (*Lane, error) {
+	n, ok := d.Card(card)
+	if !ok {
+		return nil, fmt.Errorf("flows: %w %q", ErrNoCard, card)
+	}
+	for i := range n.Lanes {
+		if n.Lanes[i].Name == lane {
+			return &n.Lanes[i], nil
+		}
+	}
+	return nil, fmt.Errorf("flows: %w: card %q has no lane %q", ErrNotFound, card, lane)
+}
+
+// BindLane sets one binding of a lane: a condition input ("a", "operator",
+// "b" of an If/ElseIf lane) or, with output set, one of the container's
+// outputs when that lane runs. A zero binding removes it.
+func (d *Definition) BindLane(card, lane, field string, output bool, b Binding) error {
+	l, err := d.laneOf(card, lane)
+	if err != nil {
+		return err
+	}
+	m := &l.Bindings
+	if output {
+		m = &l.Outputs
+	}
+	if b.Ref == nil && b.Parts == nil && b.Value == nil {
+		delete(*m, field)
+		return nil
+	}
+	if *m == nil {
+		*m = map[string]Binding{}
+	}
+	(*m)[field] = b
+	return nil
+}
+
+// AddLane adds a condition lane to an If/ElseIf card, before its else lane.
+func (d *Definition) AddLane(card string) (string, error) {
+	n, ok := d.Card(card)
+	if !ok {
+		return "", fmt.Errorf("flows: %w %q", ErrNoCard, card)
+	}
+	if n.Type != ControlIfElseIf {
+		return "", fmt.Errorf("flows: %w: only If/ElseIf takes more lanes", ErrInvalid)
+	}
+	name := ""
+	for i := 1; ; i++ {
+		name = fmt.Sprintf("if%d", i)
+		if !slices.ContainsFunc(n.Lanes, func(l Lane) bool { return l.Name == name }) {
+			break
+		}
+	}
+	at := slices.IndexFunc(n.Lanes, func(l Lane) bool { return l.Name == "else" })
+	if at < 0 {
+		at = len(n.Lanes)
+	}
+	n.Lanes = slices.Insert(n.Lanes, at, Lane{Name: name, Cards: []Node{}})
+	return name, nil
+}

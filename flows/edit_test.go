@@ -194,3 +194,51 @@ func TestNewCardID(t *testing.T) {
 		t.Fatalf("NewCardID(if_else) = %q", got)
 	}
 }
+
+func TestLaneEdits(t *testing.T) {
+	d := Flow(Manual(F("n", flows.TypeNumber)))
+	spec := flows.ControlSpecs()[4] // If/ElseIf
+	if spec.Type != flows.ControlIfElseIf {
+		t.Fatalf("spec %s", spec.Type)
+	}
+	if err := d.AddCard(flows.Place{}, flows.Node{Type: flows.ControlIfElseIf, Outputs: []flows.Field{F("size", text)}}, spec); err != nil {
+		t.Fatal(err)
+	}
+	name, err := d.AddLane("ifelseif1")
+	if err != nil || name != "if1" {
+		t.Fatalf("AddLane = %q, %v", name, err)
+	}
+	n, _ := d.Card("ifelseif1")
+	if got := []string{n.Lanes[0].Name, n.Lanes[1].Name, n.Lanes[2].Name}; !reflect.DeepEqual(got, []string{"if", "if1", "else"}) {
+		t.Fatalf("lanes = %v", got)
+	}
+	for lane, limit := range map[string]float64{"if": 10, "if1": 100} {
+		d.BindLane("ifelseif1", lane, "a", false, Ref("event", "n"))
+		d.BindLane("ifelseif1", lane, "operator", false, Static("less"))
+		d.BindLane("ifelseif1", lane, "b", false, Static(limit))
+	}
+	d.BindLane("ifelseif1", "if", "size", true, Static("small"))
+	d.BindLane("ifelseif1", "if1", "size", true, Static("medium"))
+	d.BindLane("ifelseif1", "else", "size", true, Static("large"))
+	if err := flows.Validate(d, Registry()); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[float64]string{5: "small", 50: "medium", 500: "large"} {
+		e := Run(t, d, map[string]any{"n": in})
+		if got := Step(t, e, "ifelseif1").Outputs["size"]; got != want {
+			t.Errorf("n=%v: size %v, want %s", in, got, want)
+		}
+	}
+	// A zero binding removes it; unknown lanes and cards are errors.
+	d.BindLane("ifelseif1", "else", "size", true, flows.Binding{})
+	if n, _ := d.Card("ifelseif1"); len(n.Lanes[2].Outputs) != 0 {
+		t.Fatal("lane output not removed")
+	}
+	if err := d.BindLane("ifelseif1", "maybe", "a", false, Static(1)); !errors.Is(err, flows.ErrNotFound) {
+		t.Fatalf("unknown lane: %v", err)
+	}
+	d.AddCard(flows.Place{}, flows.Node{Type: "fake.upper"}, flows.CardSpec{})
+	if _, err := d.AddLane("upper1"); !errors.Is(err, flows.ErrInvalid) {
+		t.Fatalf("lane on a plain card: %v", err)
+	}
+}

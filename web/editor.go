@@ -154,7 +154,13 @@ func (s *Server) applyEdit(c echo.Context, def *flows.Definition) (string, error
 			index--
 		}
 		return "", def.MoveCard(card, flows.Place{Lane: lane, Index: max(index, 0)})
+	case "add_lane":
+		_, err := def.AddLane(card)
+		return "", err
 	case "unbind":
+		if lane := c.FormValue("lane"); lane != "" {
+			return "", def.BindLane(card, lane, field, c.FormValue("laneOutput") == "true", flows.Binding{})
+		}
 		return "", def.Unbind(card, field)
 	case "add_field", "field", "remove_field":
 		return s.editField(c, def, card, field)
@@ -164,11 +170,19 @@ func (s *Server) applyEdit(c echo.Context, def *flows.Definition) (string, error
 			return "", fmt.Errorf("%w: there is no card %q", flows.ErrNotFound, card)
 		}
 		sp := s.spec(n.Type)
-		i := slices.IndexFunc(sp.InputFields(n), func(f flows.Field) bool { return f.Key == field })
+		lane, laneOutput := c.FormValue("lane"), c.FormValue("laneOutput") == "true"
+		fields := sp.InputFields(n)
+		switch {
+		case lane != "" && laneOutput:
+			fields = n.Outputs
+		case lane != "":
+			fields = []flows.Field{{Key: "a", Type: flows.TypeAny}, {Key: "operator", Type: flows.TypeText, Choices: flows.Operators}, {Key: "b", Type: flows.TypeAny}}
+		}
+		i := slices.IndexFunc(fields, func(f flows.Field) bool { return f.Key == field })
 		if i < 0 {
 			return "", fmt.Errorf("%w: %s has no input %q", flows.ErrInvalid, card, field)
 		}
-		in := sp.InputFields(n)[i]
+		in := fields[i]
 		b := flows.Binding{}
 		if rc := c.FormValue("refCard"); rc != "" {
 			b.Ref = &flows.Ref{Card: rc, Field: c.FormValue("refField"), Path: c.FormValue("refPath")}
@@ -179,16 +193,29 @@ func (s *Server) applyEdit(c echo.Context, def *flows.Definition) (string, error
 			}
 			b.Value = v
 		}
-		if composes(n, field) {
-			b = compose(n.Bindings[field], b)
+		if s, isText := b.Value.(string); isText && len(in.Choices) > 0 && !slices.Contains(in.Choices, s) {
+			return "", fmt.Errorf("%w: %s is one of %s", flows.ErrInvalid, fieldTitle(in), strings.Join(in.Choices, ", "))
 		}
-		if err := def.Bind(card, field, b); err != nil {
-			return "", err
+		if lane != "" {
+			if err := def.BindLane(card, lane, field, laneOutput, b); err != nil {
+				return "", err
+			}
+		} else {
+			if composes(n, field) {
+				b = compose(n.Bindings[field], b)
+			}
+			if err := def.Bind(card, field, b); err != nil {
+				return "", err
+			}
 		}
 		// A mapping that cannot work (a later card, another branch, a type
 		// that does not convert) is refused with the reason.
+		wantLane := ""
+		if lane != "" {
+			wantLane = card + "/" + lane
+		}
 		for _, p := range problemsOf(flows.Validate(*def, s.registry)) {
-			if p.Card == card && p.Field == field && (p.Code == "bad_ref" || p.Code == "type_mismatch") {
+			if p.Card == card && p.Field == field && p.Lane == wantLane && (p.Code == "bad_ref" || p.Code == "type_mismatch" || p.Code == "choice") {
 				return "", fmt.Errorf("%w: %s cannot take that: %s", flows.ErrInvalid, fieldTitle(in), p.Message)
 			}
 		}

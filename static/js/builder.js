@@ -21,8 +21,17 @@
     document.body.classList.remove("mapping");
   }
 
+  // laneOf copies a lane binding's target (lane and output flag) into values.
+  function laneOf(el, values) {
+    if (el.hasAttribute("data-lane")) {
+      values.lane = el.getAttribute("data-lane");
+      values.laneOutput = el.getAttribute("data-lane-output");
+    }
+    return values;
+  }
+
   function bindRef(input, card, field) {
-    edit({ op: "bind", card: input.getAttribute("data-card"), field: input.getAttribute("data-field"), refCard: card, refField: field });
+    edit(laneOf(input, { op: "bind", card: input.getAttribute("data-card"), field: input.getAttribute("data-field"), refCard: card, refField: field }));
   }
 
   // Show 409 and 422 answers too: they carry the canvas with its notice.
@@ -62,7 +71,7 @@
       if (op.hasAttribute("data-field")) v.field = op.getAttribute("data-field");
       if (op.hasAttribute("data-delta")) v.delta = op.getAttribute("data-delta");
       if (op.hasAttribute("data-output")) { v.output = op.getAttribute("data-output"); v.field = op.getAttribute("data-key"); }
-      edit(v);
+      edit(laneOf(op, v));
       return;
     }
     var input = t.closest(".in");
@@ -116,7 +125,7 @@
     var value = form.querySelector("input[name=value]").value;
     var v = { card: form.getAttribute("data-card"), field: form.getAttribute("data-field") };
     if (value === "") { v.op = "unbind"; } else { v.op = "bind"; v.value = value; }
-    edit(v);
+    edit(laneOf(form, v));
   }
 
   // Drag and drop: an output onto an input.
