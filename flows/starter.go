@@ -36,9 +36,15 @@ func NewDefinition(kind Kind, name string) (Definition, error) {
 var callingCards = map[string]bool{ControlCallFlow: true, ControlCallFlowAsync: true, ControlForEach: true,
 	ControlMap: true, ControlFilter: true, ControlReduce: true, ControlRepeat: true}
 
-// Calls reports whether the flow calls the flow with the given id, in any
-// card or lane.
-func (d *Definition) Calls(id int64) bool { return callsIn(d.Cards, id) }
+// Calls reports whether the flow uses the flow with the given id: calls it
+// from any card or lane, or links it as its webhook registration or
+// deregistration flow.
+func (d *Definition) Calls(id int64) bool {
+	if w := d.Webhook; w != nil && (linkFlow(w.Registration) == id || linkFlow(w.Deregistration) == id) {
+		return true
+	}
+	return callsIn(d.Cards, id)
+}
 
 func callsIn(cards []Node, id int64) bool {
 	for i := range cards {

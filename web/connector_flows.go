@@ -155,7 +155,7 @@ func (s *Server) connectorFlowDelete(c echo.Context) error {
 		}
 	}
 	if len(users) > 0 {
-		return s.flowsProblem(c, con, "_flows", fmt.Sprintf("%q cannot be deleted: %s %s it.", f.Definition.Name, strings.Join(users, ", "), plural(len(users), "calls", "call")))
+		return s.flowsProblem(c, con, "_flows", fmt.Sprintf("%q cannot be deleted: %s %s it.", f.Definition.Name, strings.Join(users, ", "), plural(len(users), "uses", "use")))
 	}
 	if err := s.store.DeleteFlow(c.Request().Context(), f.ID); err != nil && !errors.Is(err, flows.ErrNotFound) {
 		return err

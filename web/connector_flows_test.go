@@ -91,8 +91,17 @@ func TestConnectorFlowsTab(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, body := postForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, helper.ID), url.Values{})
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `&#34;Action&#34; calls it`) {
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `&#34;Action&#34; uses it`) {
 		t.Fatalf("delete of a called helper: %d", res.StatusCode)
+	}
+	// A Registration flow linked by a Webhook Event flow is in use too.
+	hook := byName["Webhook Event"]
+	hook.Definition.Webhook = &flows.WebhookSettings{RunMode: flows.RunSingle, Registration: &flows.FlowLink{Flow: reg.ID}}
+	if _, err := srv.Store.UpdateFlow(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	if res, body := postForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, reg.ID), url.Values{}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Webhook Event&#34; uses it") {
+		t.Fatalf("delete of a linked registration flow: %d", res.StatusCode)
 	}
 	if res, _ := postForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, action.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d", res.StatusCode)

@@ -138,6 +138,9 @@ func (s *Server) applyEdit(c echo.Context, def *flows.Definition) (string, error
 		if typ == flows.ControlReturn && def.Kind == flows.KindWebhookRegistration {
 			return "", fmt.Errorf("%w: a Registration flow has exactly one Return card", flows.ErrInvalid)
 		}
+		if (typ == flows.ControlReturn || typ == flows.ControlReturnRaw) && def.Kind == flows.KindWebhookDeregistration {
+			return "", fmt.Errorf("%w: a Deregistration flow returns nothing", flows.ErrInvalid)
+		}
 		return "", def.AddCard(flows.Place{Lane: c.FormValue("lane"), Index: index}, n, sp)
 	case "delete":
 		lost, err := def.RemoveCard(card)

@@ -84,6 +84,7 @@ func TestEditorChanges(t *testing.T) {
 		{"a second Return card", url.Values{"op": {"add"}, "type": {flows.ControlReturn}}, 422, "exactly one Return card"},
 		{"delete the Registration Data Return card", url.Values{"op": {"delete"}, "card": {"return"}}, 422, "cannot be deleted"},
 		{"map the response into the Return card", url.Values{"op": {"bind"}, "card": {"return"}, "field": {flows.FieldRegistrationData}, "refCard": {"post1"}, "refField": {"body"}}, 200, "post1.body"},
+		{"narrow it to the response id", url.Values{"op": {"bind"}, "card": {"return"}, "field": {flows.FieldRegistrationData}, "refCard": {"post1"}, "refField": {"body"}, "refPath": {"id"}}, 200, "post1.body.id"},
 		{"add a card after it", url.Values{"op": {"add"}, "type": {"text.upper"}, "lane": {""}, "index": {"1"}}, 200, "card-upper1"},
 		{"map from a later card", url.Values{"op": {"bind"}, "card": {"post1"}, "field": {"url"}, "refCard": {"upper1"}, "refField": {"output"}}, 422, "does not run before"},
 		{"map an incompatible type", url.Values{"op": {"bind"}, "card": {"post1"}, "field": {"timeout"}, "refCard": {"event"}, "refField": {"eventUrl"}}, 200, "event.eventUrl"},

@@ -160,6 +160,7 @@ func startServer(t *testing.T, env ...string) *started {
 func TestFirstStartCreatesAdminAndSIGTERMDrains(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, "HOOKFLOW_DATA_DIR="+dir)
+	waitFor(t, s.stdout, "email:    admin@hookflow.local")
 	if !strings.Contains(s.stdout.String(), "email:    admin@hookflow.local") || !regexp.MustCompile(`password: \S{16,}`).MatchString(s.stdout.String()) {
 		t.Fatalf("first start did not print the admin's sign-in:\n%s", s.stdout.String())
 	}
@@ -189,6 +190,7 @@ func TestFirstStartCreatesAdminAndSIGTERMDrains(t *testing.T) {
 	if code := <-done; code != http.StatusForbidden {
 		t.Fatalf("in-flight request got %d, want its answer 403", code)
 	}
+	waitFor(t, s.stderr, "msg=stopped")
 	if !strings.Contains(s.stderr.String(), "msg=stopped") {
 		t.Errorf("no clean stop logged:\n%s", s.stderr.String())
 	}
@@ -220,10 +222,14 @@ func TestFirstStartUsesConfiguredAdmin(t *testing.T) {
 
 func TestServesOnPostgres(t *testing.T) {
 	s := startServer(t, "HOOKFLOW_DATA_DIR="+t.TempDir(), "HOOKFLOW_DATABASE_URL="+storetest.PostgresURL(t), "HOOKFLOW_LOG_FORMAT=json")
-	sc := bufio.NewScanner(strings.NewReader(s.stderr.String()))
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), `"msg":"hookflow is serving"`) && strings.Contains(sc.Text(), `"database":"postgres"`) {
-			return
+	// The child's stderr reaches the buffer through a copying goroutine:
+	// the line may land just after /readyz answered.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		sc := bufio.NewScanner(strings.NewReader(s.stderr.String()))
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), `"msg":"hookflow is serving"`) && strings.Contains(sc.Text(), `"database":"postgres"`) {
+				return
+			}
 		}
 	}
 	t.Fatalf("no JSON serving line on postgres:\n%s", s.stderr.String())
@@ -253,4 +259,15 @@ func (b *safeBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// waitFor waits (a while) until a subprocess's output holds text; the
+// output reaches the buffer through a copying goroutine.
+func waitFor(t *testing.T, b *safeBuffer, text string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(b.String(), text) {
+			return
+		}
+	}
 }

@@ -112,12 +112,22 @@
       edit(v);
       return;
     }
+    var pf = evt.target.closest("form.path");
+    if (pf) { evt.preventDefault(); savePath(pf); return; }
     var form = evt.target.closest("form.static");
     if (!form) return;
     evt.preventDefault();
     saveStatic(form);
   });
+  // A path into a mapped output (e.g. body.id) keeps the mapping and narrows it.
+  function savePath(pf) {
+    edit({ op: "bind", card: pf.getAttribute("data-card"), field: pf.getAttribute("data-field"),
+      refCard: pf.getAttribute("data-ref-card"), refField: pf.getAttribute("data-ref-field"),
+      refPath: pf.querySelector("input[name=path]").value.trim() });
+  }
   document.addEventListener("change", function (evt) {
+    var pf = evt.target.closest && evt.target.closest("form.path");
+    if (pf) { savePath(pf); return; }
     var form = evt.target.closest && evt.target.closest("form.static");
     if (form) saveStatic(form);
   });
