@@ -75,7 +75,10 @@
       return;
     }
     var input = t.closest(".in");
-    if (input && chosenOutput && !t.closest("input")) {
+    // While an output is chosen, a click anywhere on an input field maps it,
+    // its value box included.
+    if (input && chosenOutput) {
+      evt.preventDefault();
       bindRef(input, chosenOutput.getAttribute("data-card"), chosenOutput.getAttribute("data-field"));
       clearOutput();
     }
