@@ -102,8 +102,17 @@ func (s *Server) flowWebhook(c echo.Context) error {
 		prefix string
 		link   **flows.FlowLink
 		prev   *flows.FlowLink
-	}{{"reg", &w.Registration, linkOf(old, true)}, {"dereg", &w.Deregistration, linkOf(old, false)}} {
-		id, err := strconv.ParseInt(c.FormValue(side.prefix+".flow"), 10, 64)
+		kind   flows.Kind
+	}{{"reg", &w.Registration, linkOf(old, true), flows.KindWebhookRegistration}, {"dereg", &w.Deregistration, linkOf(old, false), flows.KindWebhookDeregistration}} {
+		choice := c.FormValue(side.prefix + ".flow")
+		if choice == "new" {
+			created, err := s.createLinkedFlow(c, con, side.kind, f.Definition.Name)
+			if err != nil {
+				return err
+			}
+			choice = strconv.FormatInt(created.ID, 10)
+		}
+		id, err := strconv.ParseInt(choice, 10, 64)
 		if err != nil {
 			continue
 		}
@@ -142,6 +151,35 @@ func (s *Server) flowWebhook(c echo.Context) error {
 		s.flash(c, "success", "Webhook Event settings saved.")
 	}
 	return c.Redirect(http.StatusSeeOther, s.URL("connectors.flows.editor", con.ID, f.ID))
+}
+
+// createLinkedFlow creates the registration or deregistration flow chosen
+// as "Create a new ..." in the settings panel, named after the event flow.
+func (s *Server) createLinkedFlow(c echo.Context, con flows.Connector, kind flows.Kind, event string) (flows.Flow, error) {
+	suffix := map[flows.Kind]string{flows.KindWebhookRegistration: " Registration", flows.KindWebhookDeregistration: " Deregistration"}[kind]
+	if r, n := []rune(event), flows.MaxNameLength-len(suffix)-4; len(r) > n {
+		event = strings.TrimSpace(string(r[:n]))
+	}
+	base := event + suffix
+	name := base
+	for i := 2; ; i++ {
+		msg, err := s.flowNameProblem(c, con, name, 0)
+		if err != nil {
+			return flows.Flow{}, err
+		}
+		if msg == "" {
+			break
+		}
+		if i > 100 {
+			return flows.Flow{}, fmt.Errorf("%w: %s", flows.ErrInvalid, msg)
+		}
+		name = fmt.Sprintf("%s %d", base, i)
+	}
+	def, err := flows.NewDefinition(kind, name)
+	if err != nil {
+		return flows.Flow{}, err
+	}
+	return s.store.CreateFlow(c.Request().Context(), flows.Flow{ConnectorID: con.ID, Definition: def})
 }
 
 func linkOf(w *flows.WebhookSettings, registration bool) *flows.FlowLink {

@@ -113,3 +113,44 @@ func TestWebhookSettingsRefusals(t *testing.T) {
 		t.Fatalf("settings on a registration flow: %d", res.StatusCode)
 	}
 }
+
+func TestWebhookSettingsCreateLinkedFlows(t *testing.T) {
+	srv := webtest.Start(t)
+	c := srv.SignedIn(t)
+	con, _, _, ev := webhookFlows(t, srv)
+	// A flow already holds the first choice of name: the new one takes the next.
+	def, _ := flows.NewDefinition(flows.KindHelper, "User created Registration")
+	if _, err := srv.Store.CreateFlow(context.Background(), flows.Flow{ConnectorID: con.ID, Definition: def}); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/connectors/%d/flows/%d/webhook", con.ID, ev.ID)
+	form := url.Values{"revision": {"1"}, "runMode": {"single"}, "reg.flow": {"new"}, "dereg.flow": {"new"}}
+	if res, _ := postForm(t, c, path, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	got, _ := srv.Store.Flow(context.Background(), ev.ID)
+	w := got.Definition.Webhook
+	if w == nil || w.Registration == nil || w.Deregistration == nil {
+		t.Fatalf("settings %+v", w)
+	}
+	for _, tt := range []struct {
+		name string
+		id   int64
+		kind flows.Kind
+		want string
+	}{
+		{"registration", w.Registration.Flow, flows.KindWebhookRegistration, "User created Registration 2"},
+		{"deregistration", w.Deregistration.Flow, flows.KindWebhookDeregistration, "User created Deregistration"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := srv.Store.Flow(context.Background(), tt.id)
+			if err != nil || f.Definition.Kind != tt.kind || f.Definition.Name != tt.want || f.ConnectorID != con.ID {
+				t.Fatalf("linked flow %+v, %v", f, err)
+			}
+		})
+	}
+	_, body := c.Get(t, fmt.Sprintf("/connectors/%d/flows/%d", con.ID, ev.ID))
+	if sel := parse(t, body).Find(`[data-testid="webhook-reg-flow"] option[selected]`).Text(); sel != "User created Registration 2" {
+		t.Fatalf("the panel selects %q", sel)
+	}
+}
