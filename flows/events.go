@@ -39,7 +39,7 @@ var eventSpecs = map[string]CardSpec{
 		Outputs: []Field{{Key: FieldEventURL, Label: "Event URL", Type: TypeText, Required: true}}},
 	EventDeregistration: {Type: EventDeregistration, Title: "Webhook Event: Deregistration", Category: CategoryEvent, ExtensibleOutputs: true,
 		Help:    "Runs when the flow is turned off, with the Registration Data its registration returned.",
-		Outputs: []Field{{Key: FieldRegistrationData, Label: "Registration Data", Type: TypeObject, Required: true}}},
+		Outputs: []Field{{Key: FieldRegistrationData, Label: "Registration Data", Type: TypeAny, Required: true}}},
 	EventAuthPing: {Type: EventAuthPing, Title: "Auth Ping", Category: CategoryEvent,
 		Help: "Checks a connection: fails when the credentials do not work."},
 }

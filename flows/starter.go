@@ -27,7 +27,7 @@ func NewDefinition(kind Kind, name string) (Definition, error) {
 	def := Definition{Schema: SchemaVersion, Kind: kind, Name: name, Event: Node{ID: "event", Type: events[0]}, Cards: []Node{}}
 	if kind == KindWebhookRegistration {
 		def.Cards = append(def.Cards, Node{ID: "return", Type: ControlReturn,
-			Inputs: []Field{{Key: FieldRegistrationData, Label: "Registration Data", Type: TypeObject}}})
+			Inputs: []Field{{Key: FieldRegistrationData, Label: "Registration Data", Type: TypeAny}}})
 	}
 	return def, nil
 }

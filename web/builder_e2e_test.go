@@ -75,9 +75,11 @@ func TestBrowserBuildConnectorFromNothing(t *testing.T) {
 		chromedp.SendKeys(id("value-post1-url"), "/subscriptions\r"),
 		chromedp.WaitNotPresent(id("problem-post1-url")),
 		chromedp.DragAndDrop(id("out-post1-body"), id("in-return-registrationData")),
+		chromedp.WaitVisible(id("path-return-registrationData")),
+		chromedp.SendKeys(id("path-return-registrationData"), "id\r"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="binding-return-registrationData"] .chip`)),
 	)
-	if got := b.Text("binding-return-registrationData"); !strings.Contains(got, "post1.body") {
+	if got := b.Text("binding-return-registrationData"); !strings.Contains(got, "post1.body.id") {
 		t.Fatalf("registration data = %q", got)
 	}
 	// A test run with an Event URL shows each card's outputs in place.
@@ -87,7 +89,7 @@ func TestBrowserBuildConnectorFromNothing(t *testing.T) {
 		chromedp.Click(id("test-submit")),
 		chromedp.WaitVisible(id("test-status")),
 	)
-	if got := b.Text("step-out-return"); !strings.Contains(got, `"id": "sub_1"`) {
+	if got := b.Text("step-out-return"); !strings.Contains(got, `"registrationData": "sub_1"`) {
 		t.Fatalf("return shows %q", got)
 	}
 	back()
