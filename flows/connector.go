@@ -1,9 +1,11 @@
 package flows
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -196,4 +198,81 @@ func ValidateConnector(x ConnectorExport, reg Registry) error {
 		return nil
 	}
 	return &ValidationError{Problems: ps}
+}
+
+// Flow returns the flow exported under the key of flow id.
+func (x ConnectorExport) Flow(id int64) (Definition, bool) {
+	k := strconv.FormatInt(id, 10)
+	for _, f := range x.Flows {
+		if f.Key == k {
+			return f.Definition, true
+		}
+	}
+	return Definition{}, false
+}
+
+// FlowDefinition makes a deployed version the source of the flows its own
+// flows call, so that a version runs as it was deployed.
+func (x ConnectorExport) FlowDefinition(_ context.Context, id int64) (Definition, error) {
+	if d, ok := x.Flow(id); ok {
+		return d, nil
+	}
+	return Definition{}, fmt.Errorf("%w: flow %d is not in the deployed version", ErrNotFound, id)
+}
+
+// WebhookEvents lists the version's Webhook Event flows by key: the event
+// cards a workspace flow can start with.
+func (x ConnectorExport) WebhookEvents() []ExportedFlow {
+	var out []ExportedFlow
+	for _, f := range x.Flows {
+		if f.Definition.Kind == KindWebhookEvent {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ConnectorEvent returns the event card of a workspace flow started by the
+// Webhook Event flow with key id of version v: the card's inputs are the
+// event's options, its outputs the fields of the event flow's Return card
+// (in run mode "each", the records field holds one record).
+func ConnectorEvent(v ConnectorVersion, id int64) (Node, *EventSource, error) {
+	def, ok := v.Export.Flow(id)
+	if !ok || def.Kind != KindWebhookEvent {
+		return Node{}, nil, fmt.Errorf("%w: version %d of %s has no webhook event %d", ErrNotFound, v.Version, v.Export.Connector.Name, id)
+	}
+	w := WebhookSettings{}
+	if def.Webhook != nil {
+		w = *def.Webhook
+	}
+	n := Node{ID: "event", Type: EventConnector, Label: v.Export.Connector.Name + ": " + def.Name,
+		Inputs: slices.Clone(w.Options), Bindings: map[string]Binding{}}
+	key, _, _ := strings.Cut(w.RecordsPath, ".")
+	if ret := findReturn(def.Cards); ret != nil {
+		for _, f := range ret.Inputs {
+			if w.RunMode == RunEach && f.Key == key {
+				if el, ok := f.Type.Elem(); ok {
+					f.Type = el
+				} else {
+					f.Type = TypeAny
+				}
+			}
+			n.Outputs = append(n.Outputs, f)
+		}
+	}
+	return n, &EventSource{Connector: v.ConnectorID, Version: v.Version, Flow: id}, nil
+}
+
+func findReturn(cards []Node) *Node {
+	for i := range cards {
+		if cards[i].Type == ControlReturn {
+			return &cards[i]
+		}
+		for _, l := range cards[i].Lanes {
+			if r := findReturn(l.Cards); r != nil {
+				return r
+			}
+		}
+	}
+	return nil
 }

@@ -231,7 +231,7 @@ func controls() map[string]control {
 		childID := NewExecutionID(r.e.opts.Now())
 		r.addChild(step, childID)
 		req := RunRequest{FlowID: id, Definition: def, Input: extra(in, "flow"), Trigger: TriggerHelper, ParentID: r.exec.ID,
-			Connector: r.req.Connector, ExecutionID: childID, depth: r.req.depth + 1}
+			Connector: r.req.Connector, ExecutionID: childID, Flows: r.req.Flows, Recorder: r.req.Recorder, depth: r.req.depth + 1}
 		r.e.async.Add(1)
 		go func() {
 			defer r.e.async.Done()
@@ -428,13 +428,17 @@ func single(o map[string]any) any {
 
 func (r *run) helper(ctx context.Context, flow any) (Definition, int64, error) {
 	id := int64(flow.(float64))
-	if r.e.opts.Flows == nil {
+	src := r.req.Flows
+	if src == nil {
+		src = r.e.opts.Flows
+	}
+	if src == nil {
 		return Definition{}, 0, errors.New("no flows to call")
 	}
 	if r.req.depth+1 > r.e.opts.Limits.MaxDepth {
 		return Definition{}, 0, &LimitError{Name: "max_call_depth", Value: fmt.Sprint(r.e.opts.Limits.MaxDepth)}
 	}
-	def, err := r.e.opts.Flows.FlowDefinition(ctx, id)
+	def, err := src.FlowDefinition(ctx, id)
 	if err != nil {
 		return Definition{}, 0, fmt.Errorf("flow %d: %w", id, err)
 	}
@@ -456,7 +460,7 @@ func (r *run) call(ctx context.Context, flow any, input map[string]any, step int
 	childID := NewExecutionID(r.e.opts.Now())
 	r.addChild(step, childID)
 	child, err := r.e.Run(ctx, RunRequest{FlowID: id, Definition: def, Input: input, Trigger: TriggerHelper, ParentID: r.exec.ID,
-		Connector: r.req.Connector, ExecutionID: childID, depth: r.req.depth + 1})
+		Connector: r.req.Connector, ExecutionID: childID, Flows: r.req.Flows, Recorder: r.req.Recorder, depth: r.req.depth + 1})
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,8 @@ type Definition struct {
 	Cards       []Node `json:"cards"`
 	// Webhook holds a Webhook Event flow's card settings.
 	Webhook *WebhookSettings `json:"webhook,omitempty"`
+	// Source is where a workspace flow's connector event card comes from.
+	Source *EventSource `json:"source,omitempty"`
 }
 
 // Node is one card placed in a flow.

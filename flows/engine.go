@@ -84,6 +84,11 @@ type RunRequest struct {
 	Connector *ConnectorContext
 	// ExecutionID is used when set (a run already announced); otherwise one is made.
 	ExecutionID string
+	// Flows and Recorder, when set, replace the engine's for this run and
+	// its children: a deployed connector version's flows, or a recorder
+	// that stores a payload's executions together with the payload's state.
+	Flows    FlowSource
+	Recorder Recorder
 
 	depth int
 }
@@ -99,8 +104,12 @@ func (e *Engine) Run(ctx context.Context, req RunRequest) (*Execution, error) {
 		defer cancel()
 	}
 	exec := e.run(ctx, req)
-	if e.opts.Recorder != nil {
-		if err := e.opts.Recorder.RecordExecution(context.WithoutCancel(ctx), exec); err != nil {
+	rec := req.Recorder
+	if rec == nil {
+		rec = e.opts.Recorder
+	}
+	if rec != nil {
+		if err := rec.RecordExecution(context.WithoutCancel(ctx), exec); err != nil {
 			return exec, fmt.Errorf("flows: record execution %s: %w", exec.ID, err)
 		}
 	}
@@ -167,7 +176,7 @@ func (e *Engine) run(ctx context.Context, req RunRequest) *Execution {
 	case errors.Is(err, context.Canceled) && !errors.Is(context.Cause(ctx), ErrLimit):
 		exec.Status, exec.Error = StatusCanceled, "canceled"
 	default:
-		exec.Status, exec.Error = StatusFailed, err.Error()
+		exec.Status, exec.Error, exec.cause = StatusFailed, err.Error(), err
 		if c := context.Cause(ctx); c != nil && errors.Is(c, ErrLimit) && !errors.Is(err, ErrLimit) {
 			exec.Error = c.Error()
 		}

@@ -9,6 +9,10 @@ const (
 	EventRegistration   = "event.registration"
 	EventDeregistration = "event.deregistration"
 	EventAuthPing       = "event.authping"
+	// EventConnector is a deployed connector's Webhook Event card in a
+	// workspace flow: its inputs are the event's options, its outputs what
+	// the connector's Webhook Event flow returns.
+	EventConnector = "event.connector"
 )
 
 // Field keys the webhook flows rely on.
@@ -40,6 +44,8 @@ var eventSpecs = map[string]CardSpec{
 	EventDeregistration: {Type: EventDeregistration, Title: "Webhook Event: Deregistration", Category: CategoryEvent, ExtensibleOutputs: true,
 		Help:    "Runs when the flow is turned off, with the Registration Data its registration returned.",
 		Outputs: []Field{{Key: FieldRegistrationData, Label: "Registration Data", Type: TypeAny, Required: true}}},
+	EventConnector: {Type: EventConnector, Title: "Connector event", Category: CategoryEvent, ExtensibleInputs: true, ExtensibleOutputs: true,
+		Help: "Starts the flow for each event the connector's service sends to the flow's Event URL while the flow is ON."},
 	EventAuthPing: {Type: EventAuthPing, Title: "Auth Ping", Category: CategoryEvent,
 		Help: "Checks a connection: fails when the credentials do not work."},
 }
@@ -58,5 +64,5 @@ var kindEvents = map[Kind][]string{
 	KindWebhookRegistration:   {EventRegistration},
 	KindWebhookDeregistration: {EventDeregistration},
 	KindAuthPing:              {EventAuthPing},
-	KindWorkspace:             {EventManual, EventHelper},
+	KindWorkspace:             {EventManual, EventHelper, EventConnector},
 }

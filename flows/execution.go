@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"net"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -76,6 +78,22 @@ type Execution struct {
 	// ErrorCard is the id of the card that failed the run, if one did.
 	ErrorCard string `json:"errorCard,omitempty"`
 	Steps     []Step `json:"steps"`
+
+	cause error // why it failed, for Transient; not stored
+}
+
+// Transient reports whether the execution failed for a reason that may
+// pass when the run is tried again: an HTTP 429 or 5xx, or a network error.
+func (e *Execution) Transient() bool {
+	if e.Status != StatusFailed || e.cause == nil {
+		return false
+	}
+	var he *HTTPError
+	if errors.As(e.cause, &he) {
+		return he.Retryable()
+	}
+	var ne net.Error
+	return errors.As(e.cause, &ne)
 }
 
 // Duration is how long the execution ran.

@@ -41,6 +41,9 @@ type AuthField struct {
 	Required bool     `json:"required,omitempty"`
 }
 
+// Secret reports whether the field's value is never shown again.
+func (f AuthField) Secret() bool { return f.Type == "password" }
+
 // AuthDefinition is how a connector authenticates to its service.
 type AuthDefinition struct {
 	Kind AuthKind `json:"kind"`

@@ -38,9 +38,20 @@ type executionData struct {
 // RecordExecution stores a finished (or updated) execution; it implements
 // flows.Recorder.
 func (s *Store) RecordExecution(ctx context.Context, e *flows.Execution) error {
+	r, err := executionRecordOf(e)
+	if err != nil {
+		return err
+	}
+	if err := s.db.WithContext(ctx).Save(&r).Error; err != nil {
+		return fmt.Errorf("store: record execution %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+func executionRecordOf(e *flows.Execution) (executionRecord, error) {
 	data, err := json.Marshal(executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, Steps: e.Steps})
 	if err != nil {
-		return fmt.Errorf("store: encode execution %s: %w", e.ID, err)
+		return executionRecord{}, fmt.Errorf("store: encode execution %s: %w", e.ID, err)
 	}
 	r := executionRecord{ID: e.ID, FlowID: e.FlowID, Trigger: string(e.Trigger), Status: string(e.Status),
 		StartedAt: e.StartedAt.UTC(), Error: e.Error, Data: string(data)}
@@ -52,10 +63,7 @@ func (s *Store) RecordExecution(ctx context.Context, e *flows.Execution) error {
 		r.FinishedAt = &f
 		r.DurationUS = e.FinishedAt.Sub(e.StartedAt).Microseconds()
 	}
-	if err := s.db.WithContext(ctx).Save(&r).Error; err != nil {
-		return fmt.Errorf("store: record execution %s: %w", e.ID, err)
-	}
-	return nil
+	return r, nil
 }
 
 // Execution loads one execution with its steps.

@@ -23,6 +23,7 @@ var migrations = []migration{
 	{1, "accounts", migrateAccounts},
 	{2, "flows and executions", migrateFlowsExecutions},
 	{3, "connectors", migrateConnectors},
+	{4, "connections, subscriptions and deliveries", migrateLifecycle},
 }
 
 // schemaMigration records an applied step.
@@ -151,4 +152,49 @@ func migrateConnectors(tx *gorm.DB) error {
 		Snapshot    string `gorm:"not null"`
 	}
 	return tx.Migrator().CreateTable(&connector{}, &connectorVersion{})
+}
+
+func migrateLifecycle(tx *gorm.DB) error {
+	// Values holds every field of the connection, sealed as one value.
+	type connection struct {
+		ID          int64  `gorm:"primaryKey"`
+		ConnectorID int64  `gorm:"not null;index"`
+		Name        string `gorm:"size:200;not null"`
+		Sealed      string `gorm:"not null"`
+		CreatedAt   time.Time
+	}
+	// A flow has at most one live (not off) subscription, by a partial
+	// unique index; off ones stay so that their Event URLs answer 410.
+	type subscription struct {
+		ID                      int64  `gorm:"primaryKey"`
+		FlowID                  int64  `gorm:"not null;index"`
+		Token                   string `gorm:"size:64;not null;uniqueIndex"`
+		State                   string `gorm:"size:20;not null"`
+		Source                  string `gorm:"not null"`
+		Options                 string `gorm:"not null"`
+		Registration            string `gorm:"not null;default:''"`
+		LastError               string `gorm:"not null;default:''"`
+		RegistrationExecution   string `gorm:"size:32;not null;default:''"`
+		DeregistrationExecution string `gorm:"size:32;not null;default:''"`
+		CreatedAt               time.Time
+		UpdatedAt               time.Time
+	}
+	// A delivery is stored with its job before it is acknowledged; the
+	// dedupe key is unique per subscription (NULL when there is none).
+	type delivery struct {
+		ID             int64   `gorm:"primaryKey"`
+		SubscriptionID int64   `gorm:"not null;uniqueIndex:idx_deliveries_dedupe,priority:1"`
+		DedupeKey      *string `gorm:"size:200;uniqueIndex:idx_deliveries_dedupe,priority:2"`
+		Method         string  `gorm:"size:10;not null"`
+		Headers        string  `gorm:"not null"`
+		Query          string  `gorm:"not null"`
+		Body           []byte
+		State          string `gorm:"size:10;not null;index"`
+		ReceivedAt     time.Time
+		FinishedAt     *time.Time
+	}
+	if err := tx.Migrator().CreateTable(&connection{}, &subscription{}, &delivery{}); err != nil {
+		return err
+	}
+	return tx.Exec("CREATE UNIQUE INDEX idx_subscriptions_live ON subscriptions (flow_id) WHERE state <> 'off'").Error
 }

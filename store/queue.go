@@ -3,9 +3,15 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
+	"sync/atomic"
 	"time"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -20,6 +26,27 @@ import (
 type Queue struct {
 	start func(context.Context) error
 	stop  func(context.Context) error
+	jobs  atomic.Pointer[jobsBox]
+}
+
+// Jobs is the work behind the queue's delivery and deregistration jobs;
+// flows.Lifecycle does it. final is true on the last allowed attempt.
+type Jobs interface {
+	Deliver(ctx context.Context, d flows.Delivery, final bool) error
+	Deregister(ctx context.Context, subscriptionID int64, final bool) error
+}
+
+type jobsBox struct{ Jobs }
+
+// Handle sets the work of delivery and deregistration jobs; call it before Start.
+func (q *Queue) Handle(j Jobs) { q.jobs.Store(&jobsBox{j}) }
+
+func (q *Queue) handler() (Jobs, error) {
+	b := q.jobs.Load()
+	if b == nil {
+		return nil, errors.New("store: the queue has no job handler")
+	}
+	return b.Jobs, nil
 }
 
 // Start runs the queue's workers and periodic jobs.
@@ -63,13 +90,80 @@ func (w *pruneLoginFailuresWorker) Work(ctx context.Context, _ *river.Job[pruneL
 	return err
 }
 
+// deliveryArgs is the job that runs a stored delivery.
+type deliveryArgs struct {
+	Delivery int64 `json:"delivery"`
+}
+
+func (deliveryArgs) Kind() string { return "delivery" }
+
+type deliveryWorker struct {
+	river.WorkerDefaults[deliveryArgs]
+	store *Store
+}
+
+func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
+	j, err := w.store.queue.handler()
+	if err != nil {
+		return err
+	}
+	d, done, err := w.store.Delivery(ctx, job.Args.Delivery)
+	if errors.Is(err, flows.ErrNotFound) || done {
+		return nil // finished before a crash, or pruned
+	}
+	if err != nil {
+		return err
+	}
+	return j.Deliver(ctx, d, job.Attempt >= job.MaxAttempts)
+}
+
+// deregistrationArgs is the job that deregisters a subscription turned off.
+type deregistrationArgs struct {
+	Subscription int64 `json:"subscription"`
+}
+
+func (deregistrationArgs) Kind() string { return "deregistration" }
+
+type deregistrationWorker struct {
+	river.WorkerDefaults[deregistrationArgs]
+	store *Store
+}
+
+func (w *deregistrationWorker) Work(ctx context.Context, job *river.Job[deregistrationArgs]) error {
+	j, err := w.store.queue.handler()
+	if err != nil {
+		return err
+	}
+	return j.Deregister(ctx, job.Args.Subscription, job.Attempt >= job.MaxAttempts)
+}
+
+// backoff retries after base, 2·base, 4·base … (at most an hour), with up
+// to 10% jitter.
+type backoff struct{ base time.Duration }
+
+func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	d := b.base << min(max(job.Attempt-1, 0), 20)
+	if d > time.Hour || d <= 0 {
+		d = time.Hour
+	}
+	d += time.Duration(mrand.Int64N(int64(d)/10 + 1))
+	return time.Now().Add(d)
+}
+
 func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &pruneLoginFailuresWorker{store: s})
+	river.AddWorker(workers, &deliveryWorker{store: s})
+	river.AddWorker(workers, &deregistrationWorker{store: s})
 	cfg := &river.Config{
-		Logger:  slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
-		Workers: workers,
+		Logger:                      slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
+		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
+		Workers:                     workers,
+		MaxAttempts:                 s.cfg.MaxAttempts,
+		RetryPolicy:                 backoff{base: s.cfg.RetryBase},
+		FetchCooldown:               20 * time.Millisecond,
+		FetchPollInterval:           200 * time.Millisecond,
+		CompletedJobRetentionPeriod: time.Hour,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
 				func() (river.JobArgs, *river.InsertOpts) { return pruneLoginFailuresArgs{}, nil },
@@ -78,23 +172,27 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	}
 	switch s.dialect {
 	case Postgres:
-		return riverQueue[pgx.Tx](ctx, riverpgxv5.New(s.pgPool), cfg)
+		q, c, err := riverQueue[pgx.Tx](ctx, riverpgxv5.New(s.pgPool), cfg)
+		s.riverPG = c
+		return q, err
 	default:
-		return riverQueue[*sql.Tx](ctx, riversqlite.New(s.sqlDB), cfg)
+		q, c, err := riverQueue[*sql.Tx](ctx, riversqlite.New(s.sqlDB), cfg)
+		s.riverLite = c
+		return q, err
 	}
 }
 
-func riverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg *river.Config) (*Queue, error) {
+func riverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg *river.Config) (*Queue, *river.Client[TTx], error) {
 	migrator, err := rivermigrate.New(driver, nil)
 	if err != nil {
-		return nil, fmt.Errorf("store: river migrator: %w", err)
+		return nil, nil, fmt.Errorf("store: river migrator: %w", err)
 	}
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("store: river migrations: %w", err)
+		return nil, nil, fmt.Errorf("store: river migrations: %w", err)
 	}
 	client, err := river.NewClient(driver, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("store: river client: %w", err)
+		return nil, nil, fmt.Errorf("store: river client: %w", err)
 	}
-	return &Queue{start: client.Start, stop: client.Stop}, nil
+	return &Queue{start: client.Start, stop: client.Stop}, client, nil
 }

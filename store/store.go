@@ -8,6 +8,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	"log/slog"
 	"net/url"
 	"os"
@@ -41,6 +43,14 @@ type Config struct {
 	// DataDir holds the SQLite file when DatabaseURL is empty.
 	DataDir string
 	Logger  *slog.Logger
+	// EncryptionKey (32 bytes) seals connection secrets and Registration
+	// Data at rest; without it they cannot be stored.
+	EncryptionKey []byte
+	// MaxAttempts bounds the tries of a delivery or a deregistration
+	// (default 10); RetryBase is the first retry's delay, doubled on each
+	// next one (default 1s, at most an hour).
+	MaxAttempts int
+	RetryBase   time.Duration
 }
 
 // Store is Hookflow's persistence. It is safe for concurrent use.
@@ -51,6 +61,11 @@ type Store struct {
 	dialect Dialect
 	log     *slog.Logger
 	queue   *Queue
+	sealer  *sealer
+	cfg     Config
+	// The River client, by driver: inserts jobs in the store's transactions.
+	riverLite *river.Client[*sql.Tx]
+	riverPG   *river.Client[pgx.Tx]
 }
 
 // Open connects to the database, applies Hookflow's and River's migrations
@@ -59,9 +74,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{log: cfg.Logger}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 10
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = time.Second
+	}
+	sl, err := newSealer(cfg.EncryptionKey)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{log: cfg.Logger, sealer: sl, cfg: cfg}
 	gcfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, NowFunc: func() time.Time { return time.Now().UTC() }}
-	var err error
 	switch {
 	case cfg.DatabaseURL == "":
 		err = s.openSQLite(ctx, filepath.Join(cfg.DataDir, "hookflow.db"), gcfg)

@@ -33,6 +33,7 @@ type navItem struct {
 var navItems = []navItem{
 	{"connectors", "Connectors", "connectors.list"},
 	{"flows", "Flows", "flows.list"},
+	{"connections", "Connections", "connections.list"},
 	{"executions", "Executions", "executions.list"},
 	{"settings", "Settings", "settings.show"},
 }

@@ -77,7 +77,8 @@ func TestBrowserBuildConnectorFromNothing(t *testing.T) {
 		chromedp.DragAndDrop(id("out-post1-body"), id("in-return-registrationData")),
 		chromedp.WaitVisible(id("path-return-registrationData")),
 		chromedp.SendKeys(id("path-return-registrationData"), "id\r"),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="binding-return-registrationData"] .chip`)),
+		// The canvas comes back from the server with the path saved.
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="path-return-registrationData"][value="id"]`)),
 	)
 	if got := b.Text("binding-return-registrationData"); !strings.Contains(got, "post1.body.id") {
 		t.Fatalf("registration data = %q", got)

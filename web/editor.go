@@ -50,9 +50,18 @@ func (s *Server) palette() []templates.PaletteGroup {
 	return groups
 }
 
+// editorData fills the canvas of a flow: a connector's flow (con set) or a
+// workspace flow (con zero).
 func (s *Server) editorData(con flows.Connector, f flows.Flow) templates.EditorData {
 	d := templates.EditorData{ConnectorID: con.ID, Connector: con.Info.Name, Flow: f, Spec: s.spec, Palette: s.palette(),
 		Problems: map[string][]flows.Problem{}}
+	if con.ID != 0 {
+		d.BackURL, d.BackTitle = s.URL("connectors.show", con.ID), con.Info.Name
+		d.EditURL, d.PageURL = s.URL("connectors.flows.edit", con.ID, f.ID), s.URL("connectors.flows.editor", con.ID, f.ID)
+	} else {
+		d.BackURL, d.BackTitle = s.URL("flows.list"), "Flows"
+		d.EditURL, d.PageURL = s.URL("flows.edit", f.ID), s.URL("flows.show", f.ID)
+	}
 	for _, p := range problemsOf(flows.Validate(f.Definition, s.registry)) {
 		d.Problems[p.Card] = append(d.Problems[p.Card], p)
 	}
@@ -65,10 +74,30 @@ func (s *Server) flowEditor(c echo.Context) error {
 		return err
 	}
 	d := s.editorData(con, f)
-	if d.Webhook, err = s.webhookPanel(c, con, f); err != nil {
+	if err := s.editorPanels(c, con, f, &d); err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "connectors"), d))
+}
+
+// navOf is the navigation section of a flow's page.
+func navOf(con flows.Connector) string {
+	if con.ID != 0 {
+		return "connectors"
+	}
+	return "flows"
+}
+
+// editorPanels fills the panels above the canvas: a Webhook Event flow's
+// settings, or a workspace flow's ON/OFF status.
+func (s *Server) editorPanels(c echo.Context, con flows.Connector, f flows.Flow, d *templates.EditorData) error {
+	var err error
+	if con.ID != 0 {
+		d.Webhook, err = s.webhookPanel(c, con, f)
+		return err
+	}
+	d.Status, err = s.flowStatus(c, f)
+	return err
 }
 
 // flowEdit applies one change from the canvas to the flow's saved revision
@@ -80,6 +109,14 @@ func (s *Server) flowEdit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.editFlow(c, con, f)
+}
+
+// editFlow applies a canvas change to a connector's flow (con set) or a
+// workspace flow.
+func (s *Server) editFlow(c echo.Context, con flows.Connector, f flows.Flow) error {
+	var err error
+	nav := navOf(con)
 	if c.FormValue("op") == "test" {
 		return s.flowTest(c, con, f)
 	}
@@ -117,9 +154,9 @@ func (s *Server) flowEdit(c echo.Context) error {
 		if notice != "" {
 			s.flash(c, "error", notice)
 		}
-		return c.Redirect(http.StatusSeeOther, s.URL("connectors.flows.editor", con.ID, f.ID))
+		return c.Redirect(http.StatusSeeOther, d.PageURL)
 	}
-	return render(c, status, templates.Canvas(s.page(c, f.Definition.Name, "connectors"), d))
+	return render(c, status, templates.Canvas(s.page(c, f.Definition.Name, nav), d))
 }
 
 // applyEdit makes the change a canvas form asks for. It returns a notice to
@@ -308,21 +345,26 @@ func (s *Server) flowTest(c echo.Context, con flows.Connector, f flows.Flow) err
 		}
 		input[fld.Key] = v
 	}
-	conn := &flows.ConnectorContext{BaseURL: con.Info.BaseURL, Auth: con.Info.Auth.Kind, Header: con.Info.Auth.Header}
-	exec, err := s.engine.Run(c.Request().Context(), flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: input,
-		Trigger: flows.TriggerTest, Connector: conn})
+	req := flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: input, Trigger: flows.TriggerTest}
+	if con.ID != 0 {
+		req.Connector = &flows.ConnectorContext{BaseURL: con.Info.BaseURL, Auth: con.Info.Auth.Kind, Header: con.Info.Auth.Header}
+	} else if ev.Type == flows.EventManual {
+		req.Trigger = flows.TriggerManual
+	}
+	exec, err := s.engine.Run(c.Request().Context(), req)
 	if err != nil {
 		return err
 	}
 	d := s.editorData(con, f)
 	d.Run, d.TestInput = exec, shown
+	nav := navOf(con)
 	if c.Request().Header.Get("HX-Request") == "" {
-		if d.Webhook, err = s.webhookPanel(c, con, f); err != nil {
+		if err := s.editorPanels(c, con, f, &d); err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "connectors"), d))
+		return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, nav), d))
 	}
-	return render(c, http.StatusOK, templates.Canvas(s.page(c, f.Definition.Name, "connectors"), d))
+	return render(c, http.StatusOK, templates.Canvas(s.page(c, f.Definition.Name, nav), d))
 }
 
 // composes reports whether an input collects text and mapped fields (chips)

@@ -22,6 +22,8 @@ type flowJSON struct {
 	CreatedAt   time.Time        `json:"createdAt"`
 	UpdatedAt   time.Time        `json:"updatedAt"`
 	Definition  flows.Definition `json:"definition"`
+	// State is a workspace flow's ON/OFF state and subscription.
+	State *flowStateJSON `json:"state,omitempty"`
 }
 
 func toFlowJSON(f flows.Flow) flowJSON {
@@ -74,7 +76,11 @@ func (s *Server) apiFlow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toFlowJSON(f))
+	out := toFlowJSON(f)
+	if out.State, err = s.flowState(c, f); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // apiExportFlow answers with the flow's document alone, as a file that

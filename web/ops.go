@@ -30,6 +30,9 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// hooks counts requests at Event URLs by outcome: accepted, duplicate,
+	// or the reason they were refused.
+	hooks *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -43,7 +46,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"route", "method"}),
 	}
-	reg.MustRegister(m.requests, m.latency)
+	m.hooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookflow_event_requests_total", Help: "Requests at Event URLs by outcome (accepted, duplicate, or why they were refused).",
+	}, []string{"outcome"})
+	reg.MustRegister(m.requests, m.latency, m.hooks)
 	return m
 }
 

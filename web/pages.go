@@ -26,12 +26,6 @@ func (s *Server) dashboard(c echo.Context) error {
 		templates.DashboardCounts{Connectors: connCount, Flows: flowCount, Executions: execCount}))
 }
 
-func (s *Server) flowsList(c echo.Context) error {
-	return render(c, http.StatusOK, templates.SectionPage(s.page(c, "Flows", "flows"), "Flows",
-		"No flows yet",
-		"A flow starts with an event card — a deployed connector's Webhook Event, or Manual — followed by function cards. Deploy a connector first, then build a flow and turn it on."))
-}
-
 func (s *Server) executions(c echo.Context) error {
 	return render(c, http.StatusOK, templates.SectionPage(s.page(c, "Executions", "executions"), "Executions",
 		"Nothing has run yet",

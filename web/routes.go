@@ -21,6 +21,11 @@ func (s *Server) routes() {
 	name(e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))), "ops.metrics")
 	e.Group(strings.TrimSuffix(static.Prefix, "/"), cacheForever).StaticFS("/", static.FS)
 
+	// Event URLs: open to the outside services; their rules are the flow's.
+	for _, r := range e.Any("/hooks/:token", s.hook) {
+		name(r, "hooks")
+	}
+
 	// Sign-in.
 	name(e.GET("/login", s.loginForm), "auth.login.form")
 	name(e.POST("/login", s.login), "auth.login")
@@ -48,6 +53,18 @@ func (s *Server) routes() {
 	name(a.POST("/connectors/:id/flows/:flow/duplicate", s.connectorFlowDuplicate), "connectors.flows.duplicate")
 	name(a.POST("/connectors/:id/flows/:flow/delete", s.connectorFlowDelete), "connectors.flows.delete")
 	name(a.GET("/flows", s.flowsList), "flows.list")
+	name(a.POST("/flows", s.flowCreate), "flows.create")
+	name(a.GET("/flows/:id", s.flowShow), "flows.show")
+	name(a.POST("/flows/:id/edit", s.workspaceFlowEdit), "flows.edit")
+	name(a.POST("/flows/:id/on", s.flowOn), "flows.on")
+	name(a.POST("/flows/:id/off", s.flowOff), "flows.off")
+	name(a.POST("/flows/:id/off-anyway", s.flowOffAnyway), "flows.off.anyway")
+	name(a.POST("/flows/:id/delete", s.flowDelete), "flows.delete")
+	name(a.GET("/connections", s.connectionsList), "connections.list")
+	name(a.GET("/connections/new", s.connectionNew), "connections.new")
+	name(a.POST("/connections", s.connectionCreate), "connections.create")
+	name(a.POST("/connections/:id/test", s.connectionTest), "connections.test")
+	name(a.POST("/connections/:id/delete", s.connectionDelete), "connections.delete")
 	name(a.GET("/executions", s.executions), "executions.list")
 	name(a.GET("/executions/:id", s.executionShow), "executions.show")
 	name(a.GET("/settings", s.settings), "settings.show")
@@ -62,8 +79,11 @@ func (s *Server) routes() {
 	name(api.POST("/connectors/:id/deploy", s.apiConnectorDeploy), "api.connectors.deploy")
 	name(api.GET("/connectors/:id/export", s.connectorExportFile), "api.connectors.export")
 	name(api.GET("/connectors/:id/versions", s.apiConnectorVersions), "api.connectors.versions")
+	name(api.POST("/connections", s.apiCreateConnection), "api.connections.create")
 	name(api.POST("/flows", s.apiCreateFlow), "api.flows.create")
 	name(api.GET("/flows/:id", s.apiFlow), "api.flows.show")
+	name(api.POST("/flows/:id/on", s.apiFlowOn), "api.flows.on")
+	name(api.POST("/flows/:id/off", s.apiFlowOff), "api.flows.off")
 	name(api.GET("/flows/:id/export", s.apiExportFlow), "api.flows.export")
 	name(api.POST("/flows/:id/runs", s.apiRunFlow), "api.flows.run")
 	name(api.GET("/executions/:id", s.apiExecution), "api.executions.show")

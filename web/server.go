@@ -33,6 +33,8 @@ type Config struct {
 	TrustProxy bool
 	// MaxFormBytes bounds request bodies of admin pages and the API.
 	MaxFormBytes int64
+	// MaxHookBytes bounds the bodies arriving at Event URLs (default 1 MiB).
+	MaxHookBytes int64
 }
 
 // Deps are what the server runs on, built in main.
@@ -44,6 +46,8 @@ type Deps struct {
 	Engine   *flows.Engine
 	Registry flows.Registry
 	Metrics  *prometheus.Registry
+	// Lifecycle turns flows ON and OFF and accepts what arrives at Event URLs.
+	Lifecycle *flows.Lifecycle
 }
 
 // Server is Hookflow's HTTP handler.
@@ -56,6 +60,9 @@ type Server struct {
 	sessions *sessions.CookieStore
 	secure   bool
 	metrics  *metrics
+
+	lifecycle     *flows.Lifecycle
+	hookBodyBytes int64
 }
 
 // New builds the server: middleware in order, the route table, the error handler.
@@ -64,8 +71,11 @@ func New(d Deps) (*Server, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("web: base URL %q is not an http(s) URL", d.Config.BaseURL)
 	}
-	if d.Engine == nil || d.Registry == nil {
-		return nil, fmt.Errorf("web: no engine or card registry")
+	if d.Engine == nil || d.Registry == nil || d.Lifecycle == nil {
+		return nil, fmt.Errorf("web: no engine, card registry or lifecycle")
+	}
+	if d.Config.MaxHookBytes <= 0 {
+		d.Config.MaxHookBytes = 1 << 20
 	}
 	if len(d.Config.SessionKeys) == 0 {
 		return nil, fmt.Errorf("web: no session keys")
@@ -87,6 +97,9 @@ func New(d Deps) (*Server, error) {
 		log:      d.Logger,
 		secure:   u.Scheme == "https",
 		metrics:  newMetrics(d.Metrics),
+
+		lifecycle:     d.Lifecycle,
+		hookBodyBytes: d.Config.MaxHookBytes,
 	}
 	s.sessions = newSessionStore(d.Config.SessionKeys, s.secure)
 	d.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -112,10 +125,12 @@ func New(d Deps) (*Server, error) {
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
 		HSTSMaxAge:            hstsMaxAge(s.secure),
 	}))
-	e.Use(middleware.BodyLimit(fmt.Sprint(d.Config.MaxFormBytes)))
+	// Event URLs have their own body limit (in the handler) and no CSRF:
+	// the outside service posts to them.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: fmt.Sprint(d.Config.MaxFormBytes), Skipper: isHook}))
 	e.Use(requireCSRFToken)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/api/") },
+		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/api/") || isHook(c) },
 		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
 		CookieName:     "hookflow_csrf",
 		CookiePath:     "/",
@@ -127,6 +142,8 @@ func New(d Deps) (*Server, error) {
 	s.routes()
 	return s, nil
 }
+
+func isHook(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/hooks/") }
 
 func hstsMaxAge(secure bool) int {
 	if secure {

@@ -22,6 +22,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 var publicRoutes = map[string]bool{
 	"ops.healthz": true, "ops.readyz": true, "ops.metrics": true,
 	"auth.login.form": true, "auth.login": true,
+	"hooks": true, // Event URLs: the flow's own rules apply (hooks_test.go)
 }
 
 var routeParam = regexp.MustCompile(`:[a-z_]+`)
@@ -349,7 +350,8 @@ func TestPagesAndErrors(t *testing.T) {
 	}{
 		{"/", 200, "dashboard-empty", "Start by building a connector"},
 		{"/connectors", 200, "connectors-empty", "Build one first"},
-		{"/flows", 200, "flows-empty", "Deploy a connector first"},
+		{"/flows", 200, "flows-empty", "Deploy a connector and add a connection"},
+		{"/connections", 200, "connections-empty", "encrypted and never shown again"},
 		{"/executions", 200, "executions-empty", "Every run of every flow"},
 		{"/settings", 200, "tokens-empty", "No API tokens yet."},
 		{"/no/such/page", 404, "error-page", "Not Found"},
@@ -366,7 +368,7 @@ func TestPagesAndErrors(t *testing.T) {
 			if sel.Length() != 1 || !strings.Contains(sel.Text(), tt.mustHave) {
 				t.Fatalf("%s: want %s containing %q", tt.path, tt.testID, tt.mustHave)
 			}
-			if doc.Find(`[data-testid="nav"] a`).Length() != 4 {
+			if doc.Find(`[data-testid="nav"] a`).Length() != 5 {
 				t.Errorf("navigation missing")
 			}
 		})

@@ -35,6 +35,9 @@ type config struct {
 	ShutdownTimeout time.Duration
 	TrustProxy      bool
 	MaxBodyBytes    int64
+	MaxHookBytes    int64
+	EncryptionKey   string
+	MaxAttempts     int
 }
 
 // setting is one configuration entry: its env var, flag and default.
@@ -54,7 +57,10 @@ var settings = []setting{
 	{"HOOKFLOW_ADMIN_PASSWORD", "admin-password", "", "password of that super admin; default: generated and printed once"},
 	{"HOOKFLOW_SHUTDOWN_TIMEOUT", "shutdown-timeout", "30s", "how long SIGTERM waits for in-flight requests and jobs"},
 	{"HOOKFLOW_TRUST_PROXY", "trust-proxy", "false", "take client addresses from X-Forwarded-For (behind a reverse proxy)"},
-	{"HOOKFLOW_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body accepted"},
+	{"HOOKFLOW_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body accepted by admin pages and the API"},
+	{"HOOKFLOW_MAX_EVENT_BYTES", "max-event-bytes", "1048576", "largest body accepted at an Event URL (larger gets 413)"},
+	{"HOOKFLOW_ENCRYPTION_KEY", "encryption-key", "", "secret (≥ 32 characters) that encrypts connection secrets and Registration Data; default: generated once into the data dir"},
+	{"HOOKFLOW_MAX_ATTEMPTS", "max-attempts", "10", "tries of a payload's run or a deregistration before it fails for good (exponential backoff between)"},
 }
 
 // parseConfig reads flags over environment over defaults and validates the
@@ -85,6 +91,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 		LogFormat:     get("HOOKFLOW_LOG_FORMAT"),
 		LogLevel:      get("HOOKFLOW_LOG_LEVEL"),
 		SessionSecret: get("HOOKFLOW_SESSION_SECRET"),
+		EncryptionKey: get("HOOKFLOW_ENCRYPTION_KEY"),
 		AdminEmail:    get("HOOKFLOW_ADMIN_EMAIL"),
 		AdminPassword: *vals["HOOKFLOW_ADMIN_PASSWORD"],
 	}
@@ -123,7 +130,34 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	if c.MaxBodyBytes, err = strconv.ParseInt(get("HOOKFLOW_MAX_BODY_BYTES"), 10, 64); err != nil || c.MaxBodyBytes < 1024 {
 		return c, fmt.Errorf("HOOKFLOW_MAX_BODY_BYTES %q is not a number of bytes ≥ 1024", get("HOOKFLOW_MAX_BODY_BYTES"))
 	}
+	if c.MaxHookBytes, err = strconv.ParseInt(get("HOOKFLOW_MAX_EVENT_BYTES"), 10, 64); err != nil || c.MaxHookBytes < 1024 {
+		return c, fmt.Errorf("HOOKFLOW_MAX_EVENT_BYTES %q is not a number of bytes ≥ 1024", get("HOOKFLOW_MAX_EVENT_BYTES"))
+	}
+	if c.EncryptionKey != "" && len(c.EncryptionKey) < 32 {
+		return c, errors.New("HOOKFLOW_ENCRYPTION_KEY must be at least 32 characters")
+	}
+	if c.MaxAttempts, err = strconv.Atoi(get("HOOKFLOW_MAX_ATTEMPTS")); err != nil || c.MaxAttempts < 1 || c.MaxAttempts > 100 {
+		return c, fmt.Errorf("HOOKFLOW_MAX_ATTEMPTS %q is not a number from 1 to 100", get("HOOKFLOW_MAX_ATTEMPTS"))
+	}
 	return c, nil
+}
+
+// encryptionKey derives the 32-byte key that seals secrets at rest from the
+// configured secret, or from a secret generated once into the data dir
+// (mode 0600). Losing it makes stored connections unreadable.
+func (c config) encryptionKey() ([]byte, error) {
+	secret := []byte(c.EncryptionKey)
+	if len(secret) == 0 {
+		var err error
+		if secret, err = loadOrCreateSecret(filepath.Join(c.DataDir, "encryption.key")); err != nil {
+			return nil, err
+		}
+	}
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, nil, []byte("hookflow secrets at rest")), key); err != nil {
+		return nil, err
+	}
+	return key, nil
 }
 
 // sessionKeys derives the cookie hash and block keys from the configured

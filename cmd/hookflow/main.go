@@ -81,7 +81,12 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	defer ln.Close()
 
-	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	encKey, err := cfg.encryptionKey()
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log,
+		EncryptionKey: encKey, MaxAttempts: cfg.MaxAttempts})
 	if err != nil {
 		return err
 	}
@@ -91,9 +96,12 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	registry := cards.Builtin(cards.Options{})
 	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st})
+	lifecycle := &flows.Lifecycle{Store: st, Engine: engine, Tokens: &cards.Tokens{}, BaseURL: cfg.BaseURL, Log: log}
+	st.Queue().Handle(lifecycle)
 	srv, err := web.New(web.Deps{
-		Config: web.Config{BaseURL: cfg.BaseURL, SessionKeys: keys, TrustProxy: cfg.TrustProxy, MaxFormBytes: cfg.MaxBodyBytes},
-		Store:  st, Logger: log, Metrics: prometheus.NewRegistry(), Engine: engine, Registry: registry,
+		Config: web.Config{BaseURL: cfg.BaseURL, SessionKeys: keys, TrustProxy: cfg.TrustProxy, MaxFormBytes: cfg.MaxBodyBytes,
+			MaxHookBytes: cfg.MaxHookBytes},
+		Store: st, Logger: log, Metrics: prometheus.NewRegistry(), Engine: engine, Registry: registry, Lifecycle: lifecycle,
 	})
 	if err != nil {
 		return err

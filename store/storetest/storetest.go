@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/hookflow/hookflow/store"
 )
@@ -25,13 +26,17 @@ func Main(m *testing.M) {
 // in dataDir) and closes it when the test ends.
 func Open(t testing.TB, databaseURL, dataDir string) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), store.Config{DatabaseURL: databaseURL, DataDir: dataDir})
+	s, err := store.Open(context.Background(), store.Config{DatabaseURL: databaseURL, DataDir: dataDir,
+		EncryptionKey: TestKey, MaxAttempts: 3, RetryBase: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// TestKey is the encryption key of test stores.
+var TestKey = []byte("hookflow-test-key-32-bytes-long!")
 
 // SQLite returns a migrated store on a fresh SQLite file.
 func SQLite(t testing.TB) *store.Store {

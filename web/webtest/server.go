@@ -45,6 +45,8 @@ type Options struct {
 	StartQueue bool
 	// BaseURL is the server's public URL; empty means its loopback URL.
 	BaseURL string
+	// MaxHookBytes bounds Event URL bodies (0: the default, 1 MiB).
+	MaxHookBytes int64
 }
 
 // Start runs a server on a fresh SQLite database with one super admin.
@@ -65,11 +67,16 @@ func StartWith(t testing.TB, o Options) *Server {
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	registry := cards.Builtin(cards.Options{})
+	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st})
+	base := cmpOr(o.BaseURL, "http://"+ts.Listener.Addr().String())
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: &cards.Tokens{}, BaseURL: base, Log: log}
+	st.Queue().Handle(lc)
 	srv, err := web.New(web.Deps{
-		Engine: flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st}), Registry: registry,
-		Config: web.Config{BaseURL: cmpOr(o.BaseURL, "http://"+ts.Listener.Addr().String()), SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("b", 32))}},
+		Engine: engine, Registry: registry, Lifecycle: lc,
+		Config: web.Config{BaseURL: base, SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("b", 32))}, MaxHookBytes: o.MaxHookBytes},
 		Store:  st,
-		Logger: slog.New(slog.NewTextHandler(logOut, nil)),
+		Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hookflow/hookflow/flows"
+)
+
+// connectionRecord is a connection's row; every value is in Sealed.
+type connectionRecord struct {
+	ID          int64
+	ConnectorID int64
+	Name        string
+	Sealed      string
+	CreatedAt   time.Time
+}
+
+func (connectionRecord) TableName() string { return "connections" }
+
+func (s *Store) connectionOf(r connectionRecord) (flows.Connection, error) {
+	c := flows.Connection{ID: r.ID, ConnectorID: r.ConnectorID, Name: r.Name, CreatedAt: r.CreatedAt}
+	plain, err := s.sealer.open(r.Sealed, "connection:"+strconv.FormatInt(r.ConnectorID, 10))
+	if err != nil {
+		return c, fmt.Errorf("store: connection %d: %w", r.ID, err)
+	}
+	if err := json.Unmarshal(plain, &c.Values); err != nil {
+		return c, fmt.Errorf("store: connection %d: damaged values: %w", r.ID, err)
+	}
+	return c, nil
+}
+
+// CreateConnection saves a connection with its values sealed. The caller
+// validates it first.
+func (s *Store) CreateConnection(ctx context.Context, c flows.Connection) (flows.Connection, error) {
+	plain, err := json.Marshal(c.Values)
+	if err != nil {
+		return flows.Connection{}, fmt.Errorf("store: encode connection: %w", err)
+	}
+	sealed, err := s.sealer.seal(plain, "connection:"+strconv.FormatInt(c.ConnectorID, 10))
+	if err != nil {
+		return flows.Connection{}, err
+	}
+	r := connectionRecord{ConnectorID: c.ConnectorID, Name: c.Name, Sealed: sealed}
+	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+		return flows.Connection{}, fmt.Errorf("store: create connection: %w", err)
+	}
+	return s.connectionOf(r)
+}
+
+// Connection loads a connection with its values opened.
+func (s *Store) Connection(ctx context.Context, id int64) (flows.Connection, error) {
+	var r connectionRecord
+	if err := s.db.WithContext(ctx).First(&r, id).Error; err != nil {
+		return flows.Connection{}, fmt.Errorf("store: connection %d: %w", id, notFound(err))
+	}
+	return s.connectionOf(r)
+}
+
+// Connections lists the connections of a connector (0: of every
+// connector), with their connector's name, newest first.
+func (s *Store) Connections(ctx context.Context, connectorID int64) ([]flows.Connection, error) {
+	type row struct {
+		connectionRecord
+		ConnectorName string
+	}
+	q := s.db.WithContext(ctx).Table("connections").
+		Select("connections.*, connectors.name AS connector_name").
+		Joins("JOIN connectors ON connectors.id = connections.connector_id").
+		Order("connections.id DESC")
+	if connectorID != 0 {
+		q = q.Where("connections.connector_id = ?", connectorID)
+	}
+	var rs []row
+	if err := q.Scan(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: connections: %w", err)
+	}
+	out := make([]flows.Connection, 0, len(rs))
+	for _, r := range rs {
+		c, err := s.connectionOf(r.connectionRecord)
+		if err != nil {
+			return nil, err
+		}
+		c.ConnectorName = r.ConnectorName
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// DeleteConnection deletes a connection; ErrConflict, naming the flow,
+// while a flow that is not off uses it.
+func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
+	live, err := s.LiveSubscriptions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sub := range live {
+		if sub.Source.Connection == id {
+			f, err := s.Flow(ctx, sub.FlowID)
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: flow %q is ON with this connection; turn it off first", flows.ErrConflict, f.Definition.Name)
+		}
+	}
+	res := s.db.WithContext(ctx).Delete(&connectionRecord{}, id)
+	if res.Error != nil {
+		return fmt.Errorf("store: delete connection %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: connection %d: %w", id, flows.ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
+
+	"github.com/hookflow/hookflow/flows"
+)
+
+// The delivery states.
+const (
+	deliveryQueued = "queued"
+	deliveryDone   = "done"
+)
+
+// deliveryRecord is a delivery's row.
+type deliveryRecord struct {
+	ID             int64
+	SubscriptionID int64
+	DedupeKey      *string
+	Method         string
+	Headers        string
+	Query          string
+	Body           []byte
+	State          string
+	ReceivedAt     time.Time
+	FinishedAt     *time.Time
+}
+
+func (deliveryRecord) TableName() string { return "deliveries" }
+
+// AcceptDelivery stores a delivery and queues its job in one transaction.
+// A delivery whose dedupe key the subscription has seen before is a
+// duplicate: nothing is stored or queued.
+func (s *Store) AcceptDelivery(ctx context.Context, d flows.Delivery) (duplicate bool, err error) {
+	headers, err := json.Marshal(d.Headers)
+	if err != nil {
+		return false, fmt.Errorf("store: encode headers: %w", err)
+	}
+	query, err := json.Marshal(d.Query)
+	if err != nil {
+		return false, fmt.Errorf("store: encode query: %w", err)
+	}
+	var key *string
+	if d.DedupeKey != "" {
+		key = &d.DedupeKey
+	}
+	if d.ReceivedAt.IsZero() {
+		d.ReceivedAt = time.Now()
+	}
+	const ins = "INSERT INTO deliveries (subscription_id, dedupe_key, method, headers, query, body, state, received_at) " +
+		"VALUES (%s) ON CONFLICT DO NOTHING RETURNING id"
+	args := []any{d.SubscriptionID, key, d.Method, string(headers), string(query), d.Body, deliveryQueued, d.ReceivedAt.UTC()}
+	var id int64
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, fmt.Sprintf(ins, "?, ?, ?, ?, ?, ?, ?, ?"), args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			duplicate = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = s.riverLite.InsertTx(ctx, tx, deliveryArgs{Delivery: id}, nil)
+		return err
+	}, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, fmt.Sprintf(ins, "$1, $2, $3, $4, $5, $6, $7, $8"), args...).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			duplicate = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = s.riverPG.InsertTx(ctx, tx, deliveryArgs{Delivery: id}, nil)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: accept delivery: %w", err)
+	}
+	return duplicate, nil
+}
+
+// Delivery loads a delivery; done reports that it has been run.
+func (s *Store) Delivery(ctx context.Context, id int64) (d flows.Delivery, done bool, err error) {
+	var r deliveryRecord
+	if err := s.db.WithContext(ctx).First(&r, id).Error; err != nil {
+		return d, false, fmt.Errorf("store: delivery %d: %w", id, notFound(err))
+	}
+	d = flows.Delivery{ID: r.ID, SubscriptionID: r.SubscriptionID, Method: r.Method, Body: r.Body, ReceivedAt: r.ReceivedAt}
+	if r.DedupeKey != nil {
+		d.DedupeKey = *r.DedupeKey
+	}
+	if err := json.Unmarshal([]byte(r.Headers), &d.Headers); err != nil {
+		return d, false, fmt.Errorf("store: delivery %d: damaged headers: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(r.Query), &d.Query); err != nil {
+		return d, false, fmt.Errorf("store: delivery %d: damaged query: %w", id, err)
+	}
+	return d, r.State == deliveryDone, nil
+}
+
+// FinishDelivery records a delivery's executions and marks it done, in one
+// transaction; flows.ErrConflict (and nothing recorded) when it was done
+// already.
+func (s *Store) FinishDelivery(ctx context.Context, id int64, execs []*flows.Execution) error {
+	now := time.Now().UTC()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&deliveryRecord{}).Where("id = ? AND state = ?", id, deliveryQueued).
+			Updates(map[string]any{"state": deliveryDone, "finished_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return flows.ErrConflict
+		}
+		for _, e := range execs {
+			r, err := executionRecordOf(e)
+			if err != nil {
+				return err
+			}
+			if err := tx.Save(&r).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: finish delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// CountDeliveries counts the deliveries of a subscription by state
+// ("" for all).
+func (s *Store) CountDeliveries(ctx context.Context, subscriptionID int64, state string) (int64, error) {
+	q := s.db.WithContext(ctx).Model(&deliveryRecord{}).Where("subscription_id = ?", subscriptionID)
+	if state != "" {
+		q = q.Where("state = ?", state)
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: count deliveries: %w", err)
+	}
+	return n, nil
+}

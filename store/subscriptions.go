@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookflow/hookflow/flows"
+)
+
+// subscriptionRecord is a subscription's row. Registration Data is sealed:
+// it may hold the service's signing secret.
+type subscriptionRecord struct {
+	ID                      int64
+	FlowID                  int64
+	Token                   string
+	State                   string
+	Source                  string
+	Options                 string
+	Registration            string
+	LastError               string
+	RegistrationExecution   string
+	DeregistrationExecution string
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+}
+
+func (subscriptionRecord) TableName() string { return "subscriptions" }
+
+func (s *Store) subscriptionOf(r subscriptionRecord) (flows.Subscription, error) {
+	sub := flows.Subscription{ID: r.ID, FlowID: r.FlowID, Token: r.Token, State: flows.SubscriptionState(r.State),
+		LastError: r.LastError, RegistrationExecution: r.RegistrationExecution, DeregistrationExecution: r.DeregistrationExecution,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if err := json.Unmarshal([]byte(r.Source), &sub.Source); err != nil {
+		return sub, fmt.Errorf("store: subscription %d: damaged source: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.Options), &sub.Options); err != nil {
+		return sub, fmt.Errorf("store: subscription %d: damaged options: %w", r.ID, err)
+	}
+	if r.Registration != "" {
+		plain, err := s.sealer.open(r.Registration, "subscription:"+r.Token)
+		if err != nil {
+			return sub, fmt.Errorf("store: subscription %d: %w", r.ID, err)
+		}
+		if err := json.Unmarshal(plain, &sub.Registration); err != nil {
+			return sub, fmt.Errorf("store: subscription %d: damaged registration data: %w", r.ID, err)
+		}
+	}
+	return sub, nil
+}
+
+func (s *Store) subscriptionRecordOf(sub flows.Subscription) (subscriptionRecord, error) {
+	src, err := json.Marshal(sub.Source)
+	if err != nil {
+		return subscriptionRecord{}, err
+	}
+	opts, err := json.Marshal(sub.Options)
+	if err != nil {
+		return subscriptionRecord{}, fmt.Errorf("store: encode options: %w", err)
+	}
+	r := subscriptionRecord{ID: sub.ID, FlowID: sub.FlowID, Token: sub.Token, State: string(sub.State), Source: string(src),
+		Options: string(opts), LastError: sub.LastError, RegistrationExecution: sub.RegistrationExecution,
+		DeregistrationExecution: sub.DeregistrationExecution, CreatedAt: sub.CreatedAt}
+	if sub.Registration != nil {
+		plain, err := json.Marshal(sub.Registration)
+		if err != nil {
+			return r, fmt.Errorf("store: encode registration data: %w", err)
+		}
+		if r.Registration, err = s.sealer.seal(plain, "subscription:"+sub.Token); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// StartSubscription saves a new subscription (state registering);
+// flows.ErrConflict while the flow has another that is not off.
+func (s *Store) StartSubscription(ctx context.Context, sub flows.Subscription) (flows.Subscription, error) {
+	sub.ID = 0
+	r, err := s.subscriptionRecordOf(sub)
+	if err != nil {
+		return flows.Subscription{}, err
+	}
+	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+		if errors.Is(conflict(err), flows.ErrConflict) {
+			return flows.Subscription{}, fmt.Errorf("%w: the flow is already ON or being turned on or off", flows.ErrConflict)
+		}
+		return flows.Subscription{}, fmt.Errorf("store: start subscription: %w", err)
+	}
+	return s.subscriptionOf(r)
+}
+
+// SaveSubscription writes a subscription's state, Registration Data, last
+// error and executions.
+func (s *Store) SaveSubscription(ctx context.Context, sub flows.Subscription) error {
+	r, err := s.subscriptionRecordOf(sub)
+	if err != nil {
+		return err
+	}
+	err = s.db.WithContext(ctx).Model(&subscriptionRecord{ID: sub.ID}).Select("state", "registration", "last_error",
+		"registration_execution", "deregistration_execution", "updated_at").Updates(&r).Error
+	if err != nil {
+		return fmt.Errorf("store: save subscription %d: %w", sub.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) subscriptionWhere(ctx context.Context, what string, query string, args ...any) (flows.Subscription, error) {
+	var r subscriptionRecord
+	if err := s.db.WithContext(ctx).Where(query, args...).Order("id DESC").First(&r).Error; err != nil {
+		return flows.Subscription{}, fmt.Errorf("store: subscription %s: %w", what, notFound(err))
+	}
+	return s.subscriptionOf(r)
+}
+
+// Subscription loads a subscription.
+func (s *Store) Subscription(ctx context.Context, id int64) (flows.Subscription, error) {
+	return s.subscriptionWhere(ctx, fmt.Sprint(id), "id = ?", id)
+}
+
+// SubscriptionByToken loads the subscription of an Event URL token.
+func (s *Store) SubscriptionByToken(ctx context.Context, token string) (flows.Subscription, error) {
+	return s.subscriptionWhere(ctx, "by token", "token = ?", token)
+}
+
+// LiveSubscription is the flow's subscription that is not off.
+func (s *Store) LiveSubscription(ctx context.Context, flowID int64) (flows.Subscription, error) {
+	return s.subscriptionWhere(ctx, fmt.Sprintf("of flow %d", flowID), "flow_id = ? AND state <> ?", flowID, flows.SubscriptionOff)
+}
+
+// LatestSubscription is the flow's newest subscription, live or not.
+func (s *Store) LatestSubscription(ctx context.Context, flowID int64) (flows.Subscription, error) {
+	return s.subscriptionWhere(ctx, fmt.Sprintf("of flow %d", flowID), "flow_id = ?", flowID)
+}
+
+// LiveSubscriptions lists every subscription that is not off.
+func (s *Store) LiveSubscriptions(ctx context.Context) ([]flows.Subscription, error) {
+	var rs []subscriptionRecord
+	if err := s.db.WithContext(ctx).Where("state <> ?", flows.SubscriptionOff).Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: live subscriptions: %w", err)
+	}
+	out := make([]flows.Subscription, 0, len(rs))
+	for _, r := range rs {
+		sub, err := s.subscriptionOf(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, nil
+}
+
+// StopSubscription moves an active subscription to deregistering and
+// queues its deregistration job, in one transaction.
+func (s *Store) StopSubscription(ctx context.Context, id int64) error {
+	const q = "UPDATE subscriptions SET state = 'deregistering', updated_at = %s WHERE id = %s AND state = 'active'"
+	args := deregistrationArgs{Subscription: id}
+	now := time.Now().UTC()
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, fmt.Sprintf(q, "?", "?"), now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ = res.RowsAffected(); n == 1 {
+			_, err = s.riverLite.InsertTx(ctx, tx, args, nil)
+		}
+		return err
+	}, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, fmt.Sprintf(q, "$1", "$2"), now, id)
+		if err != nil {
+			return err
+		}
+		if n = tag.RowsAffected(); n == 1 {
+			_, err = s.riverPG.InsertTx(ctx, tx, args, nil)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: stop subscription %d: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: the flow is not ON", flows.ErrConflict)
+	}
+	return nil
+}
+
+// inTx runs one of two functions in a transaction of the database's own
+// driver, where River can insert jobs: lite on SQLite, pg on Postgres.
+func (s *Store) inTx(ctx context.Context, lite func(*sql.Tx) error, pg func(pgx.Tx) error) error {
+	if s.dialect == Postgres {
+		tx, err := s.pgPool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		if err := pg(tx); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := lite(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Version loads one deployed version of a connector.
+func (s *Store) Version(ctx context.Context, connectorID int64, version int) (flows.ConnectorVersion, error) {
+	var r versionRecord
+	err := s.db.WithContext(ctx).Where("connector_id = ? AND version = ?", connectorID, version).First(&r).Error
+	if err != nil {
+		return flows.ConnectorVersion{}, fmt.Errorf("store: connector %d version %d: %w", connectorID, version, notFound(err))
+	}
+	return r.toFlows()
+}

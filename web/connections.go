@@ -1,0 +1,180 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/templates"
+)
+
+func (s *Server) connectionsList(c echo.Context) error {
+	ctx := c.Request().Context()
+	list, err := s.store.Connections(ctx, 0)
+	if err != nil {
+		return err
+	}
+	cons, err := s.store.Connectors(ctx)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.ConnectionsPage(s.page(c, "Connections", "connections"), list, cons))
+}
+
+func (s *Server) connectionNew(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.QueryParam("connector"), 10, 64)
+	con, err := s.store.Connector(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	f := templates.ConnectionForm{Connector: con, Values: map[string]string{}, Errors: templates.FormErrors{}}
+	return render(c, http.StatusOK, templates.ConnectionNewPage(s.page(c, "New connection", "connections"), f))
+}
+
+// createConnection validates and saves a connection; a
+// *flows.ValidationError names the fields at fault.
+func (s *Server) createConnection(c echo.Context, conn flows.Connection) (flows.Connector, flows.Connection, error) {
+	con, err := s.store.Connector(c.Request().Context(), conn.ConnectorID)
+	if errors.Is(err, flows.ErrNotFound) {
+		return con, conn, &flows.ValidationError{Problems: []flows.Problem{{Field: "connector", Code: "connection", Message: "No such connector."}}}
+	} else if err != nil {
+		return con, conn, err
+	}
+	conn.Name = strings.TrimSpace(conn.Name)
+	if err := flows.ValidateConnection(conn, con.Info.Auth); err != nil {
+		return con, conn, err
+	}
+	saved, err := s.store.CreateConnection(c.Request().Context(), conn)
+	return con, saved, err
+}
+
+func (s *Server) connectionCreate(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.FormValue("connector"), 10, 64)
+	conn := flows.Connection{ConnectorID: id, Name: c.FormValue("name"), Values: map[string]string{}}
+	form, _ := c.FormParams()
+	for k, v := range form {
+		if key, ok := strings.CutPrefix(k, "values."); ok && len(v) > 0 {
+			conn.Values[key] = v[0]
+		}
+	}
+	con, _, err := s.createConnection(c, conn)
+	if ps := problemsOf(err); len(ps) > 0 {
+		f := templates.ConnectionForm{Connector: con, Name: conn.Name, Values: map[string]string{}, Errors: templates.FormErrors{}}
+		for _, fld := range con.Info.Auth.ConnectionFields() {
+			if !fld.Secret() {
+				f.Values[fld.Key] = conn.Values[fld.Key]
+			}
+		}
+		for _, p := range ps {
+			f.Errors[p.Field] = p.Message
+		}
+		if con.ID == 0 {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, templates.ConnectionNewPage(s.page(c, "New connection", "connections"), f))
+	} else if err != nil {
+		return err
+	}
+	s.flash(c, "success", "Connection "+conn.Name+" saved. Its secrets are encrypted and will not be shown again.")
+	return c.Redirect(http.StatusSeeOther, s.URL("connections.list"))
+}
+
+// connectionTest runs the connector's Auth Ping flow, from its newest
+// deployed version, with the connection.
+func (s *Server) connectionTest(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	conn, err := s.store.Connection(ctx, id)
+	if err != nil {
+		return err
+	}
+	exec, err := s.pingConnection(c, conn)
+	switch {
+	case err != nil:
+		code, msg := statusOf(err)
+		if code >= 500 {
+			return err
+		}
+		s.flash(c, "error", msg)
+	case exec.Status == flows.StatusSucceeded:
+		s.flash(c, "success", fmt.Sprintf("Connection %s works: the Auth Ping succeeded (execution %s).", conn.Name, exec.ID))
+	default:
+		s.flash(c, "error", fmt.Sprintf("Connection %s failed its Auth Ping: %s (execution %s).", conn.Name, exec.Error, exec.ID))
+	}
+	return c.Redirect(http.StatusSeeOther, s.URL("connections.list"))
+}
+
+func (s *Server) pingConnection(c echo.Context, conn flows.Connection) (*flows.Execution, error) {
+	ctx := c.Request().Context()
+	vs, err := s.store.Versions(ctx, conn.ConnectorID)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("%w: deploy the connector first: its Auth Ping flow tests connections", flows.ErrInvalid)
+	}
+	v := vs[0]
+	for _, ef := range v.Export.Flows {
+		if ef.Definition.Kind != flows.KindAuthPing {
+			continue
+		}
+		key, _ := strconv.ParseInt(ef.Key, 10, 64)
+		cc, err := s.lifecycle.Tokens.ConnectorContext(ctx, v.Export.Connector, &conn)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", flows.ErrInvalid, err)
+		}
+		return s.engine.Run(ctx, flows.RunRequest{FlowID: key, Definition: ef.Definition, Input: map[string]any{},
+			Trigger: flows.TriggerTest, Connector: cc, Flows: v.Export})
+	}
+	return nil, fmt.Errorf("%w: the connector has no Auth Ping flow to test connections with", flows.ErrInvalid)
+}
+
+func (s *Server) connectionDelete(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err := s.store.DeleteConnection(c.Request().Context(), id); errors.Is(err, flows.ErrConflict) {
+		_, msg := statusOf(err)
+		s.flash(c, "error", "The connection was not deleted: "+msg)
+	} else if err != nil {
+		return err
+	} else {
+		s.flash(c, "success", "Connection deleted.")
+	}
+	return c.Redirect(http.StatusSeeOther, s.URL("connections.list"))
+}
+
+// connectionJSON is a connection as the API shows it: never its secrets.
+type connectionJSON struct {
+	ID          int64             `json:"id"`
+	ConnectorID int64             `json:"connectorId"`
+	Name        string            `json:"name"`
+	Values      map[string]string `json:"values,omitempty"`
+}
+
+// apiCreateConnection saves a connection from {connectorId, name, values}.
+func (s *Server) apiCreateConnection(c echo.Context) error {
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var in connectionJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return fmt.Errorf("%w: the body is not a connection document: %v", flows.ErrInvalid, err)
+	}
+	con, saved, err := s.createConnection(c, flows.Connection{ConnectorID: in.ConnectorID, Name: in.Name, Values: in.Values})
+	if err != nil {
+		return err
+	}
+	out := connectionJSON{ID: saved.ID, ConnectorID: saved.ConnectorID, Name: saved.Name, Values: map[string]string{}}
+	for _, f := range con.Info.Auth.ConnectionFields() {
+		if !f.Secret() {
+			out.Values[f.Key] = saved.Values[f.Key]
+		}
+	}
+	return c.JSON(http.StatusCreated, out)
+}

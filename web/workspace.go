@@ -1,0 +1,332 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/templates"
+)
+
+// eventChoices lists what a new workspace flow can start with: Manual, and
+// the Webhook Event cards of each connector's newest deployed version.
+func (s *Server) eventChoices(c echo.Context) ([]templates.EventChoice, error) {
+	ctx := c.Request().Context()
+	out := []templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"}}
+	cons, err := s.store.Connectors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, con := range cons {
+		vs, err := s.store.Versions(ctx, con.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		v := vs[0]
+		for _, ev := range v.Export.WebhookEvents() {
+			out = append(out, templates.EventChoice{
+				Value: fmt.Sprintf("connector:%d:%d:%s", con.ID, v.Version, ev.Key),
+				Title: fmt.Sprintf("%s (version %d): %s", con.Info.Name, v.Version, ev.Definition.Name)})
+		}
+	}
+	return out, nil
+}
+
+// eventTitle says what starts a workspace flow.
+func eventTitle(d *flows.Definition) string {
+	switch d.Event.Type {
+	case flows.EventManual:
+		return "Manual"
+	case flows.EventHelper:
+		return "Helper flow"
+	case flows.EventConnector:
+		return d.Event.Label
+	}
+	return d.Event.Type
+}
+
+func (s *Server) flowsList(c echo.Context) error {
+	return s.renderFlows(c, http.StatusOK, templates.NewFlowForm{Errors: templates.FormErrors{}})
+}
+
+func (s *Server) renderFlows(c echo.Context, status int, form templates.NewFlowForm) error {
+	ctx := c.Request().Context()
+	fs, err := s.store.Flows(ctx, 0)
+	if err != nil {
+		return err
+	}
+	rows := make([]templates.FlowRow, 0, len(fs))
+	for _, f := range fs {
+		r := templates.FlowRow{Flow: f, Event: eventTitle(&f.Definition), State: flows.SubscriptionOff}
+		if sub, err := s.store.LiveSubscription(ctx, f.ID); err == nil {
+			r.State = sub.State
+		} else if !errors.Is(err, flows.ErrNotFound) {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	events, err := s.eventChoices(c)
+	if err != nil {
+		return err
+	}
+	conns, err := s.store.Connections(ctx, 0)
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.FlowsPage(s.page(c, "Flows", "flows"), rows, events, conns, form))
+}
+
+// newWorkspaceFlow builds a workspace flow's starting document from the
+// name, the chosen event ("manual" or "connector:<id>:<version>:<key>")
+// and connection. Problems name the form field.
+func (s *Server) newWorkspaceFlow(c echo.Context, name, event string, connection int64) (flows.Definition, error) {
+	bad := func(field, msg string) error {
+		return &flows.ValidationError{Problems: []flows.Problem{{Field: field, Code: "flow", Message: msg}}}
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > flows.MaxNameLength {
+		return flows.Definition{}, bad("name", fmt.Sprintf("Give the flow a name of 1 to %d characters.", flows.MaxNameLength))
+	}
+	def, _ := flows.NewDefinition(flows.KindWorkspace, name)
+	if event == "manual" {
+		return def, nil
+	}
+	var conID, key int64
+	var version int
+	if _, err := fmt.Sscanf(event, "connector:%d:%d:%d", &conID, &version, &key); err != nil {
+		return def, bad("event", "Choose what starts the flow.")
+	}
+	ctx := c.Request().Context()
+	v, err := s.store.Version(ctx, conID, version)
+	if errors.Is(err, flows.ErrNotFound) {
+		return def, bad("event", "That connector version is not deployed.")
+	} else if err != nil {
+		return def, err
+	}
+	node, src, err := flows.ConnectorEvent(v, key)
+	if err != nil {
+		return def, bad("event", "That connector version has no such webhook event.")
+	}
+	if needs := v.Export.Connector.Auth.Kind; connection == 0 && needs != flows.AuthNone && needs != "" {
+		return def, bad("connection", "Choose a connection to "+v.Export.Connector.Name+".")
+	}
+	if connection != 0 {
+		conn, err := s.store.Connection(ctx, connection)
+		if err != nil || conn.ConnectorID != conID {
+			return def, bad("connection", "Choose a connection to "+v.Export.Connector.Name+".")
+		}
+		src.Connection = connection
+	}
+	def.Event, def.Source = node, src
+	return def, nil
+}
+
+func (s *Server) flowCreate(c echo.Context) error {
+	conn, _ := strconv.ParseInt(c.FormValue("connection"), 10, 64)
+	form := templates.NewFlowForm{Name: c.FormValue("name"), Event: c.FormValue("event"), Connection: conn, Errors: templates.FormErrors{}}
+	def, err := s.newWorkspaceFlow(c, form.Name, form.Event, conn)
+	if ps := problemsOf(err); len(ps) > 0 {
+		for _, p := range ps {
+			form.Errors[p.Field] = p.Message
+		}
+		return s.renderFlows(c, http.StatusUnprocessableEntity, form)
+	} else if err != nil {
+		return err
+	}
+	f, err := s.store.CreateFlow(c.Request().Context(), flows.Flow{Definition: def})
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", "Flow "+def.Name+" created. Add cards after its event card, then turn it on.")
+	return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
+}
+
+// workspaceFlowParam loads the workspace flow named by :id.
+func (s *Server) workspaceFlowParam(c echo.Context) (flows.Flow, error) {
+	f, err := s.flowParam(c)
+	if err != nil {
+		return f, err
+	}
+	if f.ConnectorID != 0 {
+		return f, flows.ErrNotFound
+	}
+	return f, nil
+}
+
+// flowStatus fills a workspace flow's ON/OFF panel.
+func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus, error) {
+	ctx := c.Request().Context()
+	st := &templates.FlowStatus{FlowID: f.ID, Event: eventTitle(&f.Definition), Webhook: f.Definition.Source != nil}
+	if src := f.Definition.Source; src != nil && src.Connection != 0 {
+		if conn, err := s.store.Connection(ctx, src.Connection); err == nil {
+			st.Connection = conn.Name
+		} else {
+			st.Connection = "(deleted)"
+		}
+	}
+	sub, err := s.store.LatestSubscription(ctx, f.ID)
+	switch {
+	case err == nil:
+		st.Subscription = &sub
+		st.EventURL = s.lifecycle.EventURL(sub.Token)
+	case !errors.Is(err, flows.ErrNotFound):
+		return nil, err
+	}
+	return st, nil
+}
+
+func (s *Server) flowShow(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	d := s.editorData(flows.Connector{}, f)
+	if err := s.editorPanels(c, flows.Connector{}, f, &d); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "flows"), d))
+}
+
+func (s *Server) workspaceFlowEdit(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	return s.editFlow(c, flows.Connector{}, f)
+}
+
+func (s *Server) flowOn(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.lifecycle.On(c.Request().Context(), f.ID)
+	var re *flows.RegistrationError
+	switch {
+	case errors.As(err, &re):
+		s.flash(c, "error", "The flow stays OFF: "+re.Error()+".")
+	case err != nil:
+		code, msg := statusOf(err)
+		if code >= 500 {
+			return err
+		}
+		s.flash(c, "error", "The flow stays OFF: "+msg)
+	default:
+		s.flash(c, "success", "The flow is ON: its Event URL is registered.")
+	}
+	return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
+}
+
+func (s *Server) flowOff(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.lifecycle.Off(c.Request().Context(), f.ID); err != nil {
+		code, msg := statusOf(err)
+		if code >= 500 {
+			return err
+		}
+		s.flash(c, "error", msg)
+	} else {
+		s.flash(c, "success", "The flow is OFF: its Event URL refuses requests; the deregistration runs now.")
+	}
+	return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
+}
+
+func (s *Server) flowOffAnyway(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.lifecycle.OffAnyway(c.Request().Context(), f.ID); err != nil {
+		code, msg := statusOf(err)
+		if code >= 500 {
+			return err
+		}
+		s.flash(c, "error", msg)
+	} else {
+		s.flash(c, "success", "The flow is OFF. It was not deregistered: remove the subscription at the service by hand.")
+	}
+	return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
+}
+
+func (s *Server) flowDelete(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.LiveSubscription(c.Request().Context(), f.ID); err == nil {
+		s.flash(c, "error", "Turn the flow OFF before deleting it.")
+		return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
+	}
+	if err := s.store.DeleteFlow(c.Request().Context(), f.ID); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Flow "+f.Definition.Name+" deleted.")
+	return c.Redirect(http.StatusSeeOther, s.URL("flows.list"))
+}
+
+// flowStateJSON is a workspace flow's lifecycle as the API shows it.
+type flowStateJSON struct {
+	On           bool   `json:"on"`
+	EventURL     string `json:"eventUrl,omitempty"`
+	Subscription string `json:"subscription,omitempty"`
+	LastError    string `json:"lastError,omitempty"`
+	// RegistrationExecution and DeregistrationExecution are execution ids.
+	RegistrationExecution   string `json:"registrationExecution,omitempty"`
+	DeregistrationExecution string `json:"deregistrationExecution,omitempty"`
+}
+
+func (s *Server) flowState(c echo.Context, f flows.Flow) (*flowStateJSON, error) {
+	if f.ConnectorID != 0 {
+		return nil, nil
+	}
+	st, err := s.flowStatus(c, f)
+	if err != nil {
+		return nil, err
+	}
+	out := &flowStateJSON{On: st.On()}
+	if sub := st.Subscription; sub != nil {
+		out.Subscription, out.LastError = string(sub.State), sub.LastError
+		out.RegistrationExecution, out.DeregistrationExecution = sub.RegistrationExecution, sub.DeregistrationExecution
+		if sub.State.Live() {
+			out.EventURL = st.EventURL
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) apiFlowOn(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.lifecycle.On(c.Request().Context(), f.ID)
+	var re *flows.RegistrationError
+	if errors.As(err, &re) {
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": re.Error(), "execution": re.Execution})
+	} else if err != nil {
+		return err
+	}
+	return s.apiFlow(c)
+}
+
+func (s *Server) apiFlowOff(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.lifecycle.Off(c.Request().Context(), f.ID); err != nil {
+		return err
+	}
+	return s.apiFlow(c)
+}
