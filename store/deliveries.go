@@ -138,13 +138,9 @@ func (s *Store) FinishDelivery(ctx context.Context, id int64, execs []*flows.Exe
 	return nil
 }
 
-// CountDeliveries counts the deliveries of a subscription by state
-// ("" for all).
-func (s *Store) CountDeliveries(ctx context.Context, subscriptionID int64, state string) (int64, error) {
-	q := s.db.WithContext(ctx).Model(&deliveryRecord{}).Where("subscription_id = ?", subscriptionID)
-	if state != "" {
-		q = q.Where("state = ?", state)
-	}
+// CountQueuedDeliveries counts the deliveries not yet run.
+func (s *Store) CountQueuedDeliveries(ctx context.Context) (int64, error) {
+	q := s.db.WithContext(ctx).Model(&deliveryRecord{}).Where("state = ?", deliveryQueued)
 	var n int64
 	if err := q.Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("store: count deliveries: %w", err)

@@ -72,6 +72,49 @@ func (s *Store) Execution(ctx context.Context, id string) (*flows.Execution, err
 	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&r).Error; err != nil {
 		return nil, fmt.Errorf("store: execution %s: %w", id, notFound(err))
 	}
+	return r.toFlows()
+}
+
+// ExecutionFilter selects executions; zero fields select all.
+type ExecutionFilter struct {
+	FlowID  int64
+	Status  flows.Status
+	Trigger flows.Trigger
+	Limit   int
+}
+
+// Executions lists executions, newest first, with their steps.
+func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Execution, error) {
+	q := s.db.WithContext(ctx).Order("started_at DESC, id DESC")
+	if f.FlowID != 0 {
+		q = q.Where("flow_id = ?", f.FlowID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Trigger != "" {
+		q = q.Where(`"trigger" = ?`, f.Trigger)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var rs []executionRecord
+	if err := q.Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: executions: %w", err)
+	}
+	out := make([]*flows.Execution, 0, len(rs))
+	for _, r := range rs {
+		e, err := r.toFlows()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (r executionRecord) toFlows() (*flows.Execution, error) {
+	id := r.ID
 	var d executionData
 	if err := json.Unmarshal([]byte(r.Data), &d); err != nil {
 		return nil, fmt.Errorf("store: execution %s: damaged data: %w", id, err)

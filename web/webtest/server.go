@@ -5,6 +5,9 @@ package webtest
 
 import (
 	"context"
+	"errors"
+	"net"
+	"sync"
 	"io"
 	"log/slog"
 	"net/http"
@@ -35,6 +38,13 @@ type Server struct {
 	Store *store.Store
 	Web   *web.Server
 	Admin flows.User
+	// Addr is the loopback address it listens on; DataDir holds its SQLite file.
+	Addr    string
+	DataDir string
+
+	stop sync.Once
+	ts   *httptest.Server
+	opts Options
 }
 
 // Options adjust a test server.
@@ -47,6 +57,10 @@ type Options struct {
 	BaseURL string
 	// MaxHookBytes bounds Event URL bodies (0: the default, 1 MiB).
 	MaxHookBytes int64
+	// DataDir and Addr restart a server on the data and address of an
+	// earlier one (Server.Restart); empty means fresh ones.
+	DataDir string
+	Addr    string
 }
 
 // Start runs a server on a fresh SQLite database with one super admin.
@@ -55,9 +69,15 @@ func Start(t testing.TB) *Server { return StartWith(t, Options{}) }
 // StartWith runs a server as the options say.
 func StartWith(t testing.TB, o Options) *Server {
 	t.Helper()
-	st := storetest.Open(t, o.DatabaseURL, t.TempDir())
+	if o.DataDir == "" {
+		o.DataDir = t.TempDir()
+	}
+	st := storetest.Open(t, o.DatabaseURL, o.DataDir)
 	ctx := context.Background()
-	admin, err := st.CreateUser(ctx, AdminEmail, AdminPassword)
+	admin, err := st.UserByEmail(ctx, AdminEmail)
+	if errors.Is(err, flows.ErrNotFound) {
+		admin, err = st.CreateUser(ctx, AdminEmail, AdminPassword)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +86,12 @@ func StartWith(t testing.TB, o Options) *Server {
 		logOut = os.Stderr
 	}
 	ts := httptest.NewUnstartedServer(nil)
+	if o.Addr != "" {
+		ts.Listener.Close()
+		if ts.Listener, err = net.Listen("tcp", o.Addr); err != nil {
+			t.Fatalf("listen on %s again: %v", o.Addr, err)
+		}
+	}
 	registry := cards.Builtin(cards.Options{})
 	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st})
 	base := cmpOr(o.BaseURL, "http://"+ts.Listener.Addr().String())
@@ -83,14 +109,36 @@ func StartWith(t testing.TB, o Options) *Server {
 	}
 	ts.Config.Handler = srv
 	ts.Start()
-	t.Cleanup(ts.Close)
 	if o.StartQueue {
 		if err := st.Queue().Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { st.Queue().Stop(context.Background()) })
 	}
-	return &Server{URL: ts.URL, Store: st, Web: srv, Admin: admin}
+	s := &Server{URL: ts.URL, Store: st, Web: srv, Admin: admin, Addr: ts.Listener.Addr().String(), DataDir: o.DataDir, ts: ts, opts: o}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Stop stops the server as a shutdown does: no new requests, the queue's
+// running jobs finished, the store closed.
+func (s *Server) Stop() {
+	s.stop.Do(func() {
+		s.ts.Close()
+		if s.opts.StartQueue {
+			s.Store.Queue().Stop(context.Background())
+		}
+		s.Store.Close()
+	})
+}
+
+// Restart stops the server and starts another on the same database and
+// address, so that Event URLs stay the same.
+func (s *Server) Restart(t testing.TB) *Server {
+	t.Helper()
+	s.Stop()
+	o := s.opts
+	o.DataDir, o.Addr = s.DataDir, s.Addr
+	return StartWith(t, o)
 }
 
 // Client is an HTTP client with a cookie jar that does not follow redirects.

@@ -1,0 +1,168 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/store/storetest"
+	"github.com/hookflow/hookflow/web/webtest"
+)
+
+// TestWebhookLifecycle runs the whole lifecycle against a fake provider, on
+// SQLite and on Postgres: ON registers, single and batched events run once
+// per record, a bad signature and a duplicate run nothing more, payloads
+// keep flowing across a restart, OFF deregisters.
+func TestWebhookLifecycle(t *testing.T) {
+	for _, db := range storetest.DBs {
+		t.Run(db.Name, func(t *testing.T) {
+			prov := newAcme(t)
+			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
+			token := srv.Token(t)
+			c := srv.NewClient()
+			flowID := apiFlowID(t, srv, prov, token)
+			path := fmt.Sprintf("/api/v1/flows/%d", flowID)
+
+			// ON: the provider holds one subscription, for our Event URL.
+			on := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+			state := on["state"].(map[string]any)
+			subs := prov.subscriptions()
+			if len(subs) != 1 || subs[0].URL != state["eventUrl"] || subs[0].Events != "user.created" || state["on"] != true {
+				t.Fatalf("after ON: provider %+v, state %v", subs, state)
+			}
+			if !strings.HasPrefix(state["eventUrl"].(string), srv.URL+"/hooks/") || len(state["eventUrl"].(string)) < len(srv.URL)+40 {
+				t.Fatalf("Event URL %q is not unguessable", state["eventUrl"])
+			}
+			// ON again cannot register twice.
+			apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusConflict)
+			if n := len(prov.subscriptions()); n != 1 {
+				t.Fatalf("second ON: provider holds %d subscriptions", n)
+			}
+
+			// A single event, then a batch of three: one run per record.
+			if codes := prov.push(t, "d1", false, event("u1", "Ada")); !slices.Equal(codes, []int{202}) {
+				t.Fatalf("push: %v", codes)
+			}
+			waitFor(t, "the first run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 1 })
+			prov.push(t, "d2", false, event("u2", "Bob"), event("u3", "Cy"), event("u4", "Dee"))
+			waitFor(t, "the batch", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 4 })
+			runs := payloadRuns(t, srv.Store, flowID)
+			var names []string
+			for _, e := range runs {
+				if e.Status != flows.StatusSucceeded || e.ParentID == "" {
+					t.Fatalf("run %s: %s %q, parent %q", e.ID, e.Status, e.Error, e.ParentID)
+				}
+				who := e.Steps[len(e.Steps)-1]
+				name, ok := who.Outputs["output"].(string)
+				if !ok {
+					t.Fatalf("run %s: step %+v", e.ID, who)
+				}
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			if !slices.Equal(names, []string{"ADA", "BOB", "CY", "DEE"}) {
+				t.Fatalf("the runs made %v", names)
+			}
+
+			// A bad signature is refused and runs nothing; a repeated
+			// delivery is acknowledged and runs nothing.
+			if codes := prov.push(t, "d3", true, event("u5", "Eve")); !slices.Equal(codes, []int{403}) {
+				t.Fatalf("bad signature: %v", codes)
+			}
+			if codes := prov.push(t, "d2", false, event("u2", "Bob")); !slices.Equal(codes, []int{202}) {
+				t.Fatalf("duplicate: %v", codes)
+			}
+
+			// A restart re-registers nothing and payloads keep flowing.
+			srv = srv.Restart(t)
+			if n := len(prov.subscriptions()); n != 1 || prov.deletes.Load() != 0 {
+				t.Fatalf("after restart: provider holds %d, %d deleted", n, prov.deletes.Load())
+			}
+			prov.push(t, "d4", false, event("u6", "Fay"))
+			waitFor(t, "the run after the restart", func() bool {
+				return slices.ContainsFunc(payloadRuns(t, srv.Store, flowID), func(e *flows.Execution) bool { return e.Input["events"].(map[string]any)["uuid"] == "u6" })
+			})
+			// Deliveries run in order of arrival: nothing of the bad or the
+			// repeated delivery is still to come.
+			waitFor(t, "every delivery to be done", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
+			if n := len(payloadRuns(t, srv.Store, flowID)); n != 5 {
+				t.Fatalf("%d runs: the bad signature or the duplicate ran", n)
+			}
+
+			// OFF: the Event URL refuses at once; the provider holds none.
+			c = srv.NewClient()
+			eventURL := state["eventUrl"].(string)
+			off := apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
+			if off["state"].(map[string]any)["on"] != false {
+				t.Fatalf("after OFF: %v", off["state"])
+			}
+			if codes := prov.push(t, "d5", false, event("u7", "Gus")); len(codes) == 1 && codes[0] != http.StatusGone {
+				t.Fatalf("after OFF the Event URL answers %v", codes)
+			}
+			waitFor(t, "the deregistration", func() bool { return len(prov.subscriptions()) == 0 })
+			waitFor(t, "the subscription to end", func() bool {
+				st := apiJSON(t, c, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
+				return st["subscription"] == "off" && st["deregistrationExecution"] != nil
+			})
+			res, _ := c.Do(t, http.MethodPost, strings.TrimPrefix(eventURL, srv.URL), strings.NewReader("{}"), nil)
+			if res.StatusCode != http.StatusGone {
+				t.Fatalf("the old Event URL answers %d", res.StatusCode)
+			}
+		})
+	}
+}
+
+func apiFlowID(t *testing.T, srv *webtest.Server, prov *acme, token string) int64 {
+	t.Helper()
+	return acmeSetup(t, srv, prov, token)
+}
+
+// TestTurnOnFailsCleanly: a failed registration leaves the flow OFF with
+// the error and the failed execution, and stores no Registration Data.
+func TestTurnOnFailsCleanly(t *testing.T) {
+	prov := newAcme(t)
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+	token := srv.Token(t)
+	c := srv.NewClient()
+	flowID := acmeSetup(t, srv, prov, token)
+	path := fmt.Sprintf("/api/v1/flows/%d", flowID)
+
+	prov.fail.Store(true)
+	res := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusUnprocessableEntity)
+	if !strings.Contains(res["error"].(string), "503") || res["execution"] == "" {
+		t.Fatalf("failed ON answers %v", res)
+	}
+	st := apiJSON(t, c, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
+	if st["on"] != false || st["subscription"] != "off" || !strings.Contains(st["lastError"].(string), "503") || st["registrationExecution"] != res["execution"] {
+		t.Fatalf("after a failed ON: %v", st)
+	}
+	sub, err := srv.Store.LatestSubscription(t.Context(), flowID)
+	if err != nil || sub.Registration != nil {
+		t.Fatalf("Registration Data stored after a failed ON: %v %v", sub.Registration, err)
+	}
+	exec, err := srv.Store.Execution(t.Context(), res["execution"].(string))
+	if err != nil || exec.Status != flows.StatusFailed || exec.Trigger != flows.TriggerRegistration {
+		t.Fatalf("registration execution %+v %v", exec, err)
+	}
+
+	// Two admins at once: one registration.
+	prov.fail.Store(false)
+	var wg sync.WaitGroup
+	codes := make([]int, 4)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _ = srv.NewClient().API(t, token, "POST", path+"/on", "")
+		}()
+	}
+	wg.Wait()
+	slices.Sort(codes)
+	if !slices.Equal(codes, []int{http.StatusOK, http.StatusConflict, http.StatusConflict, http.StatusConflict}) || len(prov.subscriptions()) != 1 {
+		t.Fatalf("concurrent ONs answered %v; the provider holds %d", codes, len(prov.subscriptions()))
+	}
+}
