@@ -6,10 +6,9 @@ package webtest
 import (
 	"context"
 	"errors"
-	"net"
-	"sync"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -17,6 +16,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hookflow/hookflow/cards"
