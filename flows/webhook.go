@@ -35,6 +35,9 @@ type WebhookSettings struct {
 	Methods        []string        `json:"methods,omitempty"`     // accepted methods; empty means POST
 	AckStatus      int             `json:"ackStatus,omitempty"`   // 200, 202 (default) or 204
 	Security       WebhookSecurity `json:"security"`
+	// ManualRegistration: the Event URL is set up at the service by hand
+	// (copied from the flow's page); there are no registration flows.
+	ManualRegistration bool `json:"manualRegistration,omitempty"`
 }
 
 // FlowLink points at a helper flow of the same connector and maps values
@@ -124,6 +127,12 @@ func validateLinks(def *Definition, byKey map[string]*Definition) []Problem {
 	}
 	if w == nil {
 		add("webhook", "configure the registration and deregistration flows of the Webhook Event card")
+		return ps
+	}
+	if w.ManualRegistration {
+		if w.Registration != nil || w.Deregistration != nil {
+			add("webhook", "an Event URL registered by hand has no registration or deregistration flow")
+		}
 		return ps
 	}
 	check := func(l *FlowLink, kind Kind, what string, implicit string) {

@@ -86,6 +86,7 @@ func (s *Server) flowWebhook(c echo.Context) error {
 		},
 	}
 	w.AckStatus, _ = strconv.Atoi(c.FormValue("ackStatus"))
+	w.ManualRegistration = c.FormValue("manualRegistration") == "true"
 	for i := 0; i < 100; i++ {
 		p := fmt.Sprintf("options.%d.", i)
 		if _, ok := c.Request().Form[p+"key"]; !ok {
@@ -105,7 +106,7 @@ func (s *Server) flowWebhook(c echo.Context) error {
 		kind   flows.Kind
 	}{{"reg", &w.Registration, linkOf(old, true), flows.KindWebhookRegistration}, {"dereg", &w.Deregistration, linkOf(old, false), flows.KindWebhookDeregistration}} {
 		choice := c.FormValue(side.prefix + ".flow")
-		if choice == "new" {
+		if choice == "new" && !w.ManualRegistration {
 			created, err := s.createLinkedFlow(c, con, side.kind, f.Definition.Name)
 			if err != nil {
 				return err
@@ -113,7 +114,7 @@ func (s *Server) flowWebhook(c echo.Context) error {
 			choice = strconv.FormatInt(created.ID, 10)
 		}
 		id, err := strconv.ParseInt(choice, 10, 64)
-		if err != nil {
+		if err != nil || w.ManualRegistration {
 			continue
 		}
 		l := &flows.FlowLink{Flow: id, Inputs: map[string]flows.Binding{}}
