@@ -1,0 +1,113 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
+)
+
+func TestSecretsAreSealedAtRest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		con, err := s.CreateConnector(ctx, flows.ConnectorInfo{Name: "Acme", Auth: flows.AuthDefinition{Kind: flows.AuthBasic}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := s.CreateConnection(ctx, flows.Connection{ConnectorID: con.ID, Name: "prod", Values: map[string]string{"username": "ada", "password": "pw-s3cret-xyz"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Connection(ctx, conn.ID)
+		if err != nil || got.Values["password"] != "pw-s3cret-xyz" {
+			t.Fatalf("connection %+v %v", got, err)
+		}
+		sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "tok", State: flows.SubscriptionRegistering})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub.State, sub.Registration = flows.SubscriptionActive, map[string]any{"id": "sub_1", "secret": "whsec_s3cret"}
+		if err := s.SaveSubscription(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+		back, err := s.SubscriptionByToken(ctx, "tok")
+		if err != nil || !reflect.DeepEqual(back.Registration, sub.Registration) || back.State != flows.SubscriptionActive {
+			t.Fatalf("subscription %+v %v", back, err)
+		}
+		for table, secret := range map[string]string{"connections": "pw-s3cret-xyz", "subscriptions": "whsec_s3cret"} {
+			text, err := store.TableText(ctx, s, table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(text, secret) || !strings.Contains(text, "v1:") {
+				t.Fatalf("%s holds the secret in the clear:\n%s", table, text)
+			}
+		}
+	})
+}
+
+func TestSubscriptionsAndDeliveries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		a, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 9, Token: "t1", State: flows.SubscriptionRegistering})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One live subscription per flow.
+		if _, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 9, Token: "t2", State: flows.SubscriptionRegistering}); !errors.Is(err, flows.ErrConflict) {
+			t.Fatalf("second live subscription: %v", err)
+		}
+		a.State = flows.SubscriptionActive
+		if err := s.SaveSubscription(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		// Deliveries: a repeated dedupe key is a duplicate; one without a key never is.
+		for i, tt := range []struct {
+			key  string
+			want bool
+		}{{"k1", false}, {"k1", true}, {"", false}, {"", false}, {"k2", false}} {
+			dup, err := s.AcceptDelivery(ctx, flows.Delivery{SubscriptionID: a.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}"), DedupeKey: tt.key})
+			if err != nil || dup != tt.want {
+				t.Fatalf("delivery %d (%q): duplicate %v, %v", i, tt.key, dup, err)
+			}
+		}
+		if n, _ := s.CountQueuedDeliveries(ctx); n != 4 {
+			t.Fatalf("%d queued deliveries, want 4", n)
+		}
+		e := &flows.Execution{ID: flows.NewExecutionID(a.CreatedAt), FlowID: 9, Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded, StartedAt: a.CreatedAt, FinishedAt: a.CreatedAt}
+		if err := s.FinishDelivery(ctx, 1, []*flows.Execution{e}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishDelivery(ctx, 1, []*flows.Execution{e}); !errors.Is(err, flows.ErrConflict) {
+			t.Fatalf("a delivery finished twice: %v", err)
+		}
+		if _, done, err := s.Delivery(ctx, 1); err != nil || !done {
+			t.Fatalf("delivery 1 done=%v %v", done, err)
+		}
+		// OFF: deregistering at once, then off; a new subscription may start.
+		if err := s.StopSubscription(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.StopSubscription(ctx, a.ID); !errors.Is(err, flows.ErrConflict) {
+			t.Fatalf("stopped twice: %v", err)
+		}
+		if got, _ := s.Subscription(ctx, a.ID); got.State != flows.SubscriptionDeregistering {
+			t.Fatalf("state %s", got.State)
+		}
+		a.State = flows.SubscriptionOff
+		if err := s.SaveSubscription(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.LiveSubscription(ctx, 9); !errors.Is(err, flows.ErrNotFound) {
+			t.Fatalf("live after off: %v", err)
+		}
+		if _, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 9, Token: "t3", State: flows.SubscriptionRegistering}); err != nil {
+			t.Fatalf("ON again after OFF: %v", err)
+		}
+	})
+}
