@@ -27,6 +27,8 @@ type Queue struct {
 	start func(context.Context) error
 	stop  func(context.Context) error
 	jobs  atomic.Pointer[jobsBox]
+	// requeue makes jobs that a crash left running available (SQLite).
+	requeue func(context.Context) error
 }
 
 // Jobs is the work behind the queue's delivery and deregistration jobs;
@@ -49,8 +51,15 @@ func (q *Queue) handler() (Jobs, error) {
 	return b.Jobs, nil
 }
 
-// Start runs the queue's workers and periodic jobs.
+// Start runs the queue's workers and periodic jobs. On SQLite, whose
+// database one server owns, jobs left running by a crash are made
+// available again first: no other process can be running them.
 func (q *Queue) Start(ctx context.Context) error {
+	if q.requeue != nil {
+		if err := q.requeue(ctx); err != nil {
+			return fmt.Errorf("store: requeue jobs of a crashed run: %w", err)
+		}
+	}
 	if err := q.start(ctx); err != nil {
 		return fmt.Errorf("store: start queue: %w", err)
 	}
@@ -164,6 +173,10 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 		FetchCooldown:               20 * time.Millisecond,
 		FetchPollInterval:           200 * time.Millisecond,
 		CompletedJobRetentionPeriod: time.Hour,
+		// A job may run as long as a flow (5 minutes); on Postgres, where
+		// other servers may hold jobs, one running past that is rescued.
+		JobTimeout:           6 * time.Minute,
+		RescueStuckJobsAfter: 7 * time.Minute,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
 				func() (river.JobArgs, *river.InsertOpts) { return pruneLoginFailuresArgs{}, nil },
@@ -178,6 +191,12 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	default:
 		q, c, err := riverQueue[*sql.Tx](ctx, riversqlite.New(s.sqlDB), cfg)
 		s.riverLite = c
+		if q != nil {
+			q.requeue = func(ctx context.Context) error {
+				_, err := s.sqlDB.ExecContext(ctx, "UPDATE river_job SET state = 'available' WHERE state = 'running'")
+				return err
+			}
+		}
 		return q, err
 	}
 }
