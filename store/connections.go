@@ -63,28 +63,29 @@ func (s *Store) Connection(ctx context.Context, id int64) (flows.Connection, err
 // Connections lists the connections of a connector (0: of every
 // connector), with their connector's name, newest first.
 func (s *Store) Connections(ctx context.Context, connectorID int64) ([]flows.Connection, error) {
-	type row struct {
-		connectionRecord
-		ConnectorName string
-	}
-	q := s.db.WithContext(ctx).Table("connections").
-		Select("connections.*, connectors.name AS connector_name").
-		Joins("JOIN connectors ON connectors.id = connections.connector_id").
-		Order("connections.id DESC")
+	q := s.db.WithContext(ctx).Order("id DESC")
 	if connectorID != 0 {
-		q = q.Where("connections.connector_id = ?", connectorID)
+		q = q.Where("connector_id = ?", connectorID)
 	}
-	var rs []row
-	if err := q.Scan(&rs).Error; err != nil {
+	var rs []connectionRecord
+	if err := q.Find(&rs).Error; err != nil {
 		return nil, fmt.Errorf("store: connections: %w", err)
+	}
+	var cons []connectorRecord
+	if err := s.db.WithContext(ctx).Select("id", "name").Find(&cons).Error; err != nil {
+		return nil, fmt.Errorf("store: connections: %w", err)
+	}
+	names := make(map[int64]string, len(cons))
+	for _, c := range cons {
+		names[c.ID] = c.Name
 	}
 	out := make([]flows.Connection, 0, len(rs))
 	for _, r := range rs {
-		c, err := s.connectionOf(r.connectionRecord)
+		c, err := s.connectionOf(r)
 		if err != nil {
 			return nil, err
 		}
-		c.ConnectorName = r.ConnectorName
+		c.ConnectorName = names[r.ConnectorID]
 		out = append(out, c)
 	}
 	return out, nil

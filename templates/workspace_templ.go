@@ -632,7 +632,7 @@ func flowStatus(p Page, d EditorData) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-			} else if st.Subscription.State == flows.SubscriptionFailed || st.Subscription.State == flows.SubscriptionDeregistering {
+			} else if st.Subscription.State == flows.SubscriptionFailed || st.Subscription.State == flows.SubscriptionDeregistering && st.Subscription.LastError != "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 59, "<form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
