@@ -113,7 +113,23 @@ func (s *Store) UpdateConnector(ctx context.Context, c flows.Connector) (flows.C
 
 // DeleteConnector deletes a connector with its flows and versions, in one transaction.
 func (s *Store) DeleteConnector(ctx context.Context, id int64) error {
+	live, err := s.LiveSubscriptions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sub := range live {
+		if sub.Source.Connector == id {
+			f, err := s.Flow(ctx, sub.FlowID)
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: flow %q is ON with version %d of this connector; turn it off first", flows.ErrConflict, f.Definition.Name, sub.Source.Version)
+		}
+	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("connector_id = ?", id).Delete(&connectionRecord{}).Error; err != nil {
+			return fmt.Errorf("store: delete connector %d connections: %w", id, err)
+		}
 		if err := tx.Where("connector_id = ?", id).Delete(&flowRecord{}).Error; err != nil {
 			return fmt.Errorf("store: delete connector %d flows: %w", id, err)
 		}

@@ -166,7 +166,11 @@ func (s *Server) connectorDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteConnector(c.Request().Context(), con.ID); err != nil {
+	if err := s.store.DeleteConnector(c.Request().Context(), con.ID); errors.Is(err, flows.ErrConflict) {
+		_, msg := statusOf(err)
+		s.flash(c, "error", "The connector was not deleted: "+msg)
+		return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", con.ID))
+	} else if err != nil {
 		return err
 	}
 	s.flash(c, "success", "Connector "+con.Info.Name+" deleted.")
