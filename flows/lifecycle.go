@@ -573,8 +573,10 @@ func (l *Lifecycle) Deliver(ctx context.Context, d Delivery, final bool) error {
 			ev.Status, ev.Error = StatusFailed, rerr.Error()
 		}
 		for _, rec := range records {
+			// The workspace flow runs without the connection: its HTTP
+			// cards reach whatever they name, with no connector's credentials.
 			x, err := l.Engine.Run(ctx, RunRequest{FlowID: sub.FlowID, Definition: t.flow.Definition, Input: rec, Trigger: TriggerPayload,
-				ParentID: ev.ID, Connector: cc, Recorder: col})
+				ParentID: ev.ID, Recorder: col})
 			if err != nil {
 				return err
 			}

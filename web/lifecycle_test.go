@@ -3,12 +3,14 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/web/webtest"
 )
@@ -164,5 +166,94 @@ func TestTurnOnFailsCleanly(t *testing.T) {
 	slices.Sort(codes)
 	if !slices.Equal(codes, []int{http.StatusOK, http.StatusConflict, http.StatusConflict, http.StatusConflict}) || len(prov.subscriptions()) != 1 {
 		t.Fatalf("concurrent ONs answered %v; the provider holds %d", codes, len(prov.subscriptions()))
+	}
+}
+
+// TestDeliveryRetries: a payload whose run meets a 5xx is retried with
+// backoff; when the service recovers it runs, and the history holds the
+// one run. When it never recovers, the failed run stays in the history.
+func TestDeliveryRetries(t *testing.T) {
+	prov := newAcme(t)
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+	flowID, hook := oktaFlow(t, srv)
+	f, _ := srv.Store.Flow(t.Context(), flowID)
+	f.Definition.Cards = append(f.Definition.Cards, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: prov.URL + "/flaky"}}})
+	if _, err := srv.Store.UpdateFlow(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.NewClient()
+	post := func() {
+		res, _ := c.Do(t, http.MethodPost, hook, strings.NewReader(oktaSample), http.Header{"Content-Type": {"application/json"}, "Authorization": {oktaHookSecret}})
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("delivery: %d", res.StatusCode)
+		}
+	}
+
+	prov.fail.Store(true)
+	post()
+	waitFor(t, "a failed try", func() bool { return prov.flakyCalls.Load() >= 1 })
+	if n := len(payloadRuns(t, srv.Store, flowID)); n != 0 {
+		t.Fatalf("a try that will be retried is in the history %d times", n)
+	}
+	prov.fail.Store(false)
+	waitFor(t, "the retry", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
+	runs := payloadRuns(t, srv.Store, flowID)
+	if len(runs) != 2 || runs[0].Status != flows.StatusSucceeded || runs[1].Status != flows.StatusSucceeded {
+		t.Fatalf("after recovery: %d runs", len(runs))
+	}
+
+	// Never recovering: after the last attempt (3 in tests) the failure is kept.
+	prov.fail.Store(true)
+	before := prov.flakyCalls.Load()
+	post()
+	waitFor(t, "the last attempt", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
+	if calls := prov.flakyCalls.Load() - before; calls != 3*2 {
+		t.Fatalf("%d calls, want 3 attempts of 2 records", calls)
+	}
+	failed, _ := srv.Store.Executions(t.Context(), store.ExecutionFilter{FlowID: flowID, Status: flows.StatusFailed})
+	if len(failed) != 2 || !strings.Contains(failed[0].Error, "503") {
+		t.Fatalf("failed runs kept: %d", len(failed))
+	}
+}
+
+// TestDeregistrationRetries: a deregistration that keeps failing is
+// retried, then shown as failed with its error, and the admin may turn
+// the flow off anyway.
+func TestDeregistrationRetries(t *testing.T) {
+	prov := newAcme(t)
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+	token := srv.Token(t)
+	api := srv.NewClient()
+	flowID := acmeSetup(t, srv, prov, token)
+	path := fmt.Sprintf("/api/v1/flows/%d", flowID)
+	apiJSON(t, api, token, "POST", path+"/on", nil, http.StatusOK)
+
+	prov.fail.Store(true)
+	apiJSON(t, api, token, "POST", path+"/off", nil, http.StatusOK)
+	waitFor(t, "the deregistration to give up", func() bool {
+		return apiJSON(t, api, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)["subscription"] == "failed"
+	})
+	st := apiJSON(t, api, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
+	if !strings.Contains(st["lastError"].(string), "503") || st["deregistrationExecution"] == nil || st["on"] != false {
+		t.Fatalf("after the failed deregistration: %v", st)
+	}
+	c := srv.SignedIn(t)
+	_, body := c.Get(t, fmt.Sprintf("/flows/%d", flowID))
+	doc := parse(t, body)
+	if !strings.Contains(doc.Find(`[data-testid="last-error"]`).Text(), "503") || doc.Find(`[data-testid="turn-off-anyway"]`).Length() != 1 {
+		t.Fatal("the flow page does not show the failed deregistration and the way out")
+	}
+	if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/off-anyway", flowID), url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("turn off anyway: %d", res.StatusCode)
+	}
+	st = apiJSON(t, api, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
+	if st["subscription"] != "off" || len(prov.subscriptions()) != 1 {
+		t.Fatalf("after turn off anyway: %v, provider holds %d", st, len(prov.subscriptions()))
+	}
+	// It can be turned on again: a new subscription.
+	prov.fail.Store(false)
+	apiJSON(t, api, token, "POST", path+"/on", nil, http.StatusOK)
+	if len(prov.subscriptions()) != 2 {
+		t.Fatal("ON after turn off anyway did not register")
 	}
 }

@@ -39,11 +39,22 @@ type acme struct {
 	next    int
 	fail    atomic.Bool // registration and deregistration answer 5xx
 	deletes atomic.Int32
+	// flakyCalls counts the calls of GET /flaky.
+	flakyCalls atomic.Int32
 }
 
 func newAcme(t *testing.T) *acme {
 	a := &acme{subs: map[string]acmeSub{}}
 	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/flaky" { // a public endpoint that fails while fail is set
+			a.flakyCalls.Add(1)
+			if a.fail.Load() {
+				http.Error(w, "try later", http.StatusServiceUnavailable)
+				return
+			}
+			fmt.Fprint(w, `{"ok":true}`)
+			return
+		}
 		if r.Header.Get("X-Api-Key") != acmeKey {
 			http.Error(w, `{"error":"bad api key"}`, http.StatusUnauthorized)
 			return
