@@ -55,6 +55,9 @@ func (s *Server) apiCreateFlow(c echo.Context) error {
 	if err := flows.Validate(def, s.registry); err != nil {
 		return err
 	}
+	if err := s.checkSource(c, def); err != nil {
+		return err
+	}
 	f, err := s.store.CreateFlow(c.Request().Context(), flows.Flow{Definition: def})
 	if err != nil {
 		return err
@@ -142,4 +145,36 @@ func problemsOf(err error) []flows.Problem {
 		return ve.Problems
 	}
 	return nil
+}
+
+// checkSource checks a workspace flow document's connector event against
+// what is deployed: the version, its Webhook Event and the connection.
+func (s *Server) checkSource(c echo.Context, def flows.Definition) error {
+	src := def.Source
+	if (src != nil) != (def.Event.Type == flows.EventConnector) {
+		return fmt.Errorf("%w: a connector event card needs its source (connector, version, flow), and only it has one", flows.ErrInvalid)
+	}
+	if src == nil {
+		return nil
+	}
+	want, err := s.newWorkspaceFlow(c, def.Name, fmt.Sprintf("connector:%d:%d:%d", src.Connector, src.Version, src.Flow), src.Connection)
+	if err != nil {
+		return err
+	}
+	if def.Event.Type != want.Event.Type || !sameFields(def.Event.Outputs, want.Event.Outputs) || !sameFields(def.Event.Inputs, want.Event.Inputs) {
+		return fmt.Errorf("%w: the event card does not match version %d's webhook event: make it with its outputs and options as deployed", flows.ErrInvalid, src.Version)
+	}
+	return nil
+}
+
+func sameFields(a, b []flows.Field) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || a[i].Type != b[i].Type {
+			return false
+		}
+	}
+	return true
 }

@@ -144,3 +144,42 @@ func TestNewFlowForm(t *testing.T) {
 	}
 	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", fs[0].ID), nil, http.StatusUnprocessableEntity)
 }
+
+func TestAPICreateFlowChecksItsSource(t *testing.T) {
+	prov := newAcme(t)
+	srv := webtest.Start(t)
+	token := srv.Token(t)
+	api := srv.NewClient()
+	con := apiJSON(t, api, token, "POST", "/api/v1/connectors/import", acmeExport(t, prov.URL), http.StatusCreated)
+	conID := int64(con["id"].(float64))
+	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
+	conn := apiJSON(t, api, token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "p", "values": map[string]string{"api_key": acmeKey}}, http.StatusCreated)
+	other, _ := srv.Store.CreateConnector(context.Background(), flows.ConnectorInfo{Name: "Other", Auth: flows.AuthDefinition{Kind: flows.AuthBearer}})
+	otherConn, _ := srv.Store.CreateConnection(context.Background(), flows.Connection{ConnectorID: other.ID, Name: "o", Values: map[string]string{"token": "t"}})
+	v, _ := srv.Store.Version(context.Background(), conID, 1)
+	var key int64
+	fmt.Sscan(v.Export.WebhookEvents()[0].Key, &key)
+	tests := []struct {
+		name string
+		edit func(*flows.Definition)
+		want int
+	}{
+		{"as deployed", func(*flows.Definition) {}, http.StatusCreated},
+		{"unknown version", func(d *flows.Definition) { d.Source.Version = 9 }, http.StatusUnprocessableEntity},
+		{"another connector's connection", func(d *flows.Definition) { d.Source.Connection = otherConn.ID }, http.StatusUnprocessableEntity},
+		{"no connection", func(d *flows.Definition) { d.Source.Connection = 0 }, http.StatusUnprocessableEntity},
+		{"outputs changed", func(d *flows.Definition) { d.Event.Outputs[0].Type = flows.TypeNumber }, http.StatusUnprocessableEntity},
+		{"source without its card", func(d *flows.Definition) { d.Event = flows.Node{ID: "event", Type: flows.EventManual} }, http.StatusUnprocessableEntity},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			node, src, _ := flows.ConnectorEvent(v, key)
+			src.Connection = int64(conn["id"].(float64))
+			def, _ := flows.NewDefinition(flows.KindWorkspace, "F "+tt.name)
+			def.Event, def.Source = node, src
+			tt.edit(&def)
+			doc, _ := flows.MarshalDefinition(def)
+			apiJSON(t, api, token, "POST", "/api/v1/flows", doc, tt.want)
+		})
+	}
+}
