@@ -41,7 +41,7 @@ func TestBrowserConnectionFlowOnOff(t *testing.T) {
 	// The Test button runs the connector's Auth Ping with it.
 	b.Run(chromedp.Click(id("connection-test")))
 	waitFor(t, "the Auth Ping", func() bool {
-		return strings.Contains(webtest.Value(b, chromedp.Evaluate[string](`document.body.innerText`)), "the Auth Ping succeeded")
+		return strings.Contains(webtest.Value(b, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`)), "the Auth Ping succeeded")
 	})
 
 	// A flow on the Acme event card, with its option filled and a card mapped.
@@ -84,7 +84,7 @@ func TestBrowserConnectionFlowOnOff(t *testing.T) {
 	// OFF: the page says so and the provider is told.
 	b.Run(chromedp.Click(id("turn-off")))
 	waitFor(t, "the OFF page", func() bool {
-		return strings.Contains(webtest.Value(b, chromedp.Evaluate[string](`document.body.innerText`)), "The flow is OFF")
+		return strings.Contains(webtest.Value(b, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`)), "The flow is OFF")
 	})
 	if got := b.Text("flow-state"); got != "OFF" {
 		t.Fatalf("after OFF the flow is %q", got)
