@@ -25,17 +25,18 @@ type Category string
 
 // The palette categories.
 const (
-	CategoryControl Category = "Control"
-	CategoryText    Category = "Text"
-	CategoryNumber  Category = "Number"
-	CategoryBool    Category = "True/False"
-	CategoryDate    Category = "Date & Time"
-	CategoryList    Category = "List"
-	CategoryObject  Category = "Object"
-	CategoryJSON    Category = "JSON"
-	CategoryHTTP    Category = "HTTP"
-	CategoryCrypto  Category = "Crypto"
-	CategoryEvent   Category = "Event"
+	CategoryControl   Category = "Control"
+	CategoryText      Category = "Text"
+	CategoryNumber    Category = "Number"
+	CategoryBool      Category = "True/False"
+	CategoryDate      Category = "Date & Time"
+	CategoryList      Category = "List"
+	CategoryObject    Category = "Object"
+	CategoryJSON      Category = "JSON"
+	CategoryHTTP      Category = "HTTP"
+	CategoryCrypto    Category = "Crypto"
+	CategoryEvent     Category = "Event"
+	CategoryConnector Category = "Connectors"
 )
 
 // CardSpec is what a card type declares about itself: the builder's palette,

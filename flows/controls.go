@@ -36,6 +36,9 @@ const (
 	ControlRepeat        = "control.repeat"
 	ControlWaitFor       = "control.wait_for"
 	ControlComment       = "control.comment"
+	// ControlAction is a deployed connector's action card in a workspace
+	// flow; Node.Action says which. It is not in the palette's Control group.
+	ControlAction = "connector.action"
 )
 
 var (
@@ -49,6 +52,13 @@ var (
 	listField        = Field{Key: "list", Label: "List", Type: ListOf(TypeAny), Required: true}
 	concurrencyField = Field{Key: "concurrency", Label: "Concurrency", Type: TypeNumber, Default: 1.0, Help: "How many calls run at once (1 to 20)."}
 )
+
+// ControlSpec returns the spec of a control card type, the connector
+// action card included.
+func ControlSpec(typ string) (CardSpec, bool) {
+	c, ok := controls()[typ]
+	return c.spec, ok
+}
 
 // ControlSpecs lists the interpreter's own cards, for the palette and the docs.
 func ControlSpecs() []CardSpec {
@@ -215,6 +225,29 @@ func controls() map[string]control {
 	s.ExtensibleInputs, s.ExtensibleOutputs = true, true
 	add(s, func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error) {
 		child, err := r.call(ctx, in["flow"], extra(in, "flow"), step)
+		if err != nil {
+			return nil, err
+		}
+		return child.Output, nil
+	})
+
+	s = CardSpec{Type: ControlAction, Title: "Connector action", Category: CategoryConnector, ExtensibleInputs: true, ExtensibleOutputs: true,
+		Help: "Runs an action flow of a deployed connector with its connection; its outputs are the action's Return fields."}
+	add(s, func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error) {
+		if n.Action == nil {
+			return nil, errors.New("the card names no connector action")
+		}
+		if r.e.opts.Actions == nil {
+			return nil, errors.New("no connector actions here")
+		}
+		if r.req.depth+1 > r.e.opts.Limits.MaxDepth {
+			return nil, &LimitError{Name: "max_call_depth", Value: fmt.Sprint(r.e.opts.Limits.MaxDepth)}
+		}
+		def, version, cc, err := r.e.opts.Actions.Action(ctx, *n.Action)
+		if err != nil {
+			return nil, err
+		}
+		child, err := r.runChild(ctx, RunRequest{FlowID: n.Action.Flow, Definition: def, Input: in, Connector: cc, Flows: version}, step)
 		if err != nil {
 			return nil, err
 		}
@@ -457,10 +490,17 @@ func (r *run) call(ctx context.Context, flow any, input map[string]any, step int
 	if err != nil {
 		return nil, err
 	}
+	return r.runChild(ctx, RunRequest{FlowID: id, Definition: def, Input: input, Connector: r.req.Connector, Flows: r.req.Flows}, step)
+}
+
+// runChild runs req as a child execution of this run and waits for it; a
+// child that fails fails the card.
+func (r *run) runChild(ctx context.Context, req RunRequest, step int) (*Execution, error) {
+	def := req.Definition
 	childID := NewExecutionID(r.e.opts.Now())
 	r.addChild(step, childID)
-	child, err := r.e.Run(ctx, RunRequest{FlowID: id, Definition: def, Input: input, Trigger: TriggerHelper, ParentID: r.exec.ID,
-		Connector: r.req.Connector, ExecutionID: childID, Flows: r.req.Flows, Recorder: r.req.Recorder, depth: r.req.depth + 1})
+	req.Trigger, req.ParentID, req.ExecutionID, req.Recorder, req.depth = TriggerHelper, r.exec.ID, childID, r.req.Recorder, r.req.depth+1
+	child, err := r.e.Run(ctx, req)
 	if err != nil {
 		return nil, err
 	}

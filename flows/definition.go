@@ -45,6 +45,17 @@ type Node struct {
 	// Lanes are the child card lists of containers (If/Else branches, If Error's try and catch).
 	Lanes   []Lane       `json:"lanes,omitempty"`
 	OnError *ErrorPolicy `json:"onError,omitempty"`
+	// Action names the connector action a connector.action card runs.
+	Action *ActionRef `json:"action,omitempty"`
+}
+
+// ActionRef names an action flow (by key) of a deployed connector version,
+// and the connection it runs with.
+type ActionRef struct {
+	Connector  int64 `json:"connector"`
+	Version    int   `json:"version"`
+	Flow       int64 `json:"flow"`
+	Connection int64 `json:"connection,omitempty"`
 }
 
 // Lane is one child card list of a container card.

@@ -38,6 +38,13 @@ type Options struct {
 	Now      func() time.Time
 	Recorder Recorder   // nil: executions are not stored
 	Flows    FlowSource // for Call Flow and the loops; nil: they fail
+	Actions  ActionSource // for connector action cards; nil: they fail
+}
+
+// ActionSource resolves a connector action card: the action flow as
+// deployed, the version it belongs to, and the connection's credentials.
+type ActionSource interface {
+	Action(ctx context.Context, ref ActionRef) (Definition, ConnectorExport, *ConnectorContext, error)
 }
 
 // Engine runs flow definitions. It is safe for concurrent use.

@@ -21,10 +21,8 @@ func (s *Server) spec(typ string) flows.CardSpec {
 	if sp, ok := flows.EventSpec(typ); ok {
 		return sp
 	}
-	for _, sp := range flows.ControlSpecs() {
-		if sp.Type == typ {
-			return sp
-		}
+	if sp, ok := flows.ControlSpec(typ); ok {
+		return sp
 	}
 	if c, ok := s.registry.Lookup(typ); ok {
 		return c.Spec()
@@ -96,8 +94,67 @@ func (s *Server) editorPanels(c echo.Context, con flows.Connector, f flows.Flow,
 		d.Webhook, err = s.webhookPanel(c, con, f)
 		return err
 	}
-	d.Status, err = s.flowStatus(c, f)
+	if d.Status, err = s.flowStatus(c, f); err != nil {
+		return err
+	}
+	actions, err := s.actionChoices(c)
+	if len(actions) > 0 {
+		d.Palette = append([]templates.PaletteGroup{{Category: flows.CategoryConnector, Actions: actions}}, d.Palette...)
+	}
 	return err
+}
+
+// actionChoices lists the action cards of each connector's newest deployed
+// version, as "<connector>:<version>:<key>".
+func (s *Server) actionChoices(c echo.Context) ([]templates.EventChoice, error) {
+	ctx := c.Request().Context()
+	cons, err := s.store.Connectors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []templates.EventChoice
+	for _, con := range cons {
+		vs, err := s.store.Versions(ctx, con.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		for _, a := range vs[0].Export.Actions() {
+			out = append(out, templates.EventChoice{Value: fmt.Sprintf("%d:%d:%s", con.ID, vs[0].Version, a.Key), Title: con.Info.Name + ": " + a.Definition.Name})
+		}
+	}
+	return out, nil
+}
+
+// actionNode makes the connector action card chosen in the palette, with
+// the flow's own connection when it is to the same connector, otherwise
+// the connector's newest connection.
+func (s *Server) actionNode(c echo.Context, def *flows.Definition, choice string) (flows.Node, error) {
+	ctx := c.Request().Context()
+	var conID, key int64
+	var version int
+	if _, err := fmt.Sscanf(choice, "%d:%d:%d", &conID, &version, &key); err != nil {
+		return flows.Node{}, fmt.Errorf("%w: choose a connector action", flows.ErrInvalid)
+	}
+	v, err := s.store.Version(ctx, conID, version)
+	if err != nil {
+		return flows.Node{}, fmt.Errorf("%w: that connector version is not deployed", flows.ErrInvalid)
+	}
+	var conn int64
+	if src := def.Source; src != nil && src.Connector == conID {
+		conn = src.Connection
+	} else if cs, err := s.store.Connections(ctx, conID); err != nil {
+		return flows.Node{}, err
+	} else if len(cs) > 0 {
+		conn = cs[0].ID
+	}
+	n, err := flows.ConnectorAction(v, key, conn)
+	if err != nil {
+		return flows.Node{}, fmt.Errorf("%w: %v", flows.ErrInvalid, err)
+	}
+	return n, nil
 }
 
 // flowEdit applies one change from the canvas to the flow's saved revision
@@ -167,11 +224,17 @@ func (s *Server) applyEdit(c echo.Context, def *flows.Definition) (string, error
 	case "add":
 		typ := c.FormValue("type")
 		sp := s.spec(typ)
-		if _, known := s.registry.Lookup(typ); !known && !slices.ContainsFunc(flows.ControlSpecs(), func(x flows.CardSpec) bool { return x.Type == typ }) {
+		if _, known := s.registry.Lookup(typ); !known && !slices.ContainsFunc(flows.ControlSpecs(), func(x flows.CardSpec) bool { return x.Type == typ }) && (typ != flows.ControlAction || def.Kind != flows.KindWorkspace) {
 			return "", fmt.Errorf("%w: there is no card %q", flows.ErrInvalid, typ)
 		}
 		index, _ := strconv.Atoi(c.FormValue("index"))
 		n := flows.Node{Type: typ}
+		if typ == flows.ControlAction {
+			var err error
+			if n, err = s.actionNode(c, def, c.FormValue("action")); err != nil {
+				return "", err
+			}
+		}
 		if typ == flows.ControlReturn && def.Kind == flows.KindWebhookRegistration {
 			return "", fmt.Errorf("%w: a Registration flow has exactly one Return card", flows.ErrInvalid)
 		}

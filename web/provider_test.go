@@ -62,6 +62,9 @@ func newAcme(t *testing.T) *acme {
 		switch {
 		case r.Method == http.MethodGet && r.URL.Path == "/me":
 			fmt.Fprint(w, `{"ok":true}`)
+		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/users/"):
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]string{"name": "User " + strings.TrimPrefix(r.URL.Path, "/users/")})
 		case r.Method == http.MethodPost && r.URL.Path == "/subscriptions":
 			if a.fail.Load() {
 				http.Error(w, "provider is down", http.StatusServiceUnavailable)
@@ -177,11 +180,19 @@ func acmeExport(t *testing.T, baseURL string) []byte {
 		RunMode:        flows.RunEach, RecordsPath: "events", AckStatus: 202,
 		Security: flows.WebhookSecurity{SignatureHeader: "X-Acme-Signature", Secret: "registration.secret", DedupeHeader: "X-Delivery-Id"},
 	}
+	get, _ := flows.NewDefinition(flows.KindAction, "Get user")
+	get.Event.Outputs = []flows.Field{{Key: "id", Label: "User ID", Type: flows.TypeText, Required: true}}
+	get.Cards = []flows.Node{
+		{ID: "url", Type: "text.compose", Bindings: map[string]flows.Binding{"text": {Parts: []flows.Part{{Text: "/users/"}, {Ref: &flows.Ref{Card: "event", Field: "id"}}}}}},
+		{ID: "get", Type: "http.get", Bindings: map[string]flows.Binding{"url": ref("url", "output", "")}},
+		{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "name", Label: "Name", Type: flows.TypeText}},
+			Bindings: map[string]flows.Binding{"name": ref("get", "body", "name")}},
+	}
 	ping, _ := flows.NewDefinition(flows.KindAuthPing, "Ping")
 	ping.Cards = []flows.Node{{ID: "me", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: "/me"}}}}
 	x := flows.ConnectorExport{Schema: flows.SchemaVersion,
 		Connector: flows.ConnectorInfo{Name: "Acme", BaseURL: baseURL, Auth: flows.AuthDefinition{Kind: flows.AuthAPIKeyHeader, Header: "X-Api-Key"}},
-		Flows:     []flows.ExportedFlow{{Key: "1", Definition: reg}, {Key: "2", Definition: dereg}, {Key: "3", Definition: ev}, {Key: "4", Definition: ping}}}
+		Flows:     []flows.ExportedFlow{{Key: "1", Definition: reg}, {Key: "2", Definition: dereg}, {Key: "3", Definition: ev}, {Key: "4", Definition: ping}, {Key: "5", Definition: get}}}
 	b, err := flows.MarshalConnector(x)
 	if err != nil {
 		t.Fatal(err)

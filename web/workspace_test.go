@@ -183,3 +183,50 @@ func TestAPICreateFlowChecksItsSource(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectorActionCard: a deployed connector's action card is in the
+// palette of a workspace flow; placed, it runs the action flow as
+// deployed with the connection's credentials.
+func TestConnectorActionCard(t *testing.T) {
+	prov := newAcme(t)
+	srv := webtest.Start(t)
+	token := srv.Token(t)
+	api := srv.NewClient()
+	con := apiJSON(t, api, token, "POST", "/api/v1/connectors/import", acmeExport(t, prov.URL), http.StatusCreated)
+	conID := int64(con["id"].(float64))
+	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
+	apiJSON(t, api, token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "p", "values": map[string]string{"api_key": acmeKey}}, http.StatusCreated)
+	c := srv.SignedIn(t)
+	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Lookup"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", res.StatusCode)
+	}
+	fs, _ := srv.Store.Flows(context.Background(), 0)
+	f := fs[0]
+	_, body := c.Get(t, fmt.Sprintf("/flows/%d", f.ID))
+	v, _ := srv.Store.Version(context.Background(), conID, 1)
+	choice := fmt.Sprintf("%d:1:%s", conID, v.Export.Actions()[0].Key)
+	if parse(t, body).Find(`[data-testid="palette-action-`+choice+`"]`).Text() != "Acme: Get user" {
+		t.Fatal("the palette does not offer the connector's action")
+	}
+	edit := func(form url.Values) {
+		t.Helper()
+		cur, _ := srv.Store.Flow(context.Background(), f.ID)
+		form.Set("revision", fmt.Sprint(cur.Revision))
+		if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/edit", f.ID), form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("edit %v: %d", form, res.StatusCode)
+		}
+	}
+	edit(url.Values{"op": {"add_field"}, "card": {"event"}, "output": {"true"}, "key": {"who"}, "type": {"text"}})
+	edit(url.Values{"op": {"add"}, "type": {flows.ControlAction}, "action": {choice}, "index": {"0"}})
+	edit(url.Values{"op": {"bind"}, "card": {"action1"}, "field": {"id"}, "refCard": {"event"}, "refField": {"who"}})
+	got, _ := srv.Store.Flow(context.Background(), f.ID)
+	if n, ok := got.Definition.Card("action1"); !ok || n.Action == nil || n.Action.Connection == 0 || n.Bindings["id"].Ref == nil {
+		t.Fatalf("the action card: %+v", got.Definition.Cards)
+	}
+	run := apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{"who": "42"}}, http.StatusOK)
+	steps := run["steps"].([]any)
+	last := steps[len(steps)-1].(map[string]any)
+	if run["status"] != "succeeded" || last["outputs"].(map[string]any)["name"] != "User 42" || len(last["children"].([]any)) != 1 {
+		t.Fatalf("run: %v", run)
+	}
+}

@@ -95,8 +95,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	registry := cards.Builtin(cards.Options{})
-	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st})
-	lifecycle := &flows.Lifecycle{Store: st, Engine: engine, Tokens: &cards.Tokens{}, BaseURL: cfg.BaseURL, Log: log}
+	tokens := &cards.Tokens{}
+	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}})
+	lifecycle := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: cfg.BaseURL, Log: log}
 	st.Queue().Handle(lifecycle)
 	srv, err := web.New(web.Deps{
 		Config: web.Config{BaseURL: cfg.BaseURL, SessionKeys: keys, TrustProxy: cfg.TrustProxy, MaxFormBytes: cfg.MaxBodyBytes,

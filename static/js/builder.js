@@ -5,6 +5,7 @@
 (function () {
   "use strict";
   var chosenType = null;   // palette card chosen for the next + slot
+  var chosenAction = null; // and, for a connector action, which one
   var chosenOutput = null; // output clicked for click-to-map
 
   function canvas() { return document.getElementById("canvas"); }
@@ -46,13 +47,16 @@
     if (pal) {
       document.querySelectorAll(".palette-card.chosen").forEach(function (b) { b.classList.remove("chosen"); });
       chosenType = pal.getAttribute("data-type");
+      chosenAction = pal.getAttribute("data-action");
       pal.classList.add("chosen");
       document.body.classList.add("placing");
       return;
     }
     var slot = t.closest(".slot");
     if (slot && chosenType) {
-      edit({ op: "add", type: chosenType, lane: slot.getAttribute("data-lane"), index: slot.getAttribute("data-index") });
+      var add = { op: "add", type: chosenType, lane: slot.getAttribute("data-lane"), index: slot.getAttribute("data-index") };
+      if (chosenAction) add.action = chosenAction;
+      edit(add);
       chosenType = null;
       document.body.classList.remove("placing");
       document.querySelectorAll(".palette-card.chosen").forEach(function (b) { b.classList.remove("chosen"); });

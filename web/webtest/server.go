@@ -93,10 +93,11 @@ func StartWith(t testing.TB, o Options) *Server {
 		}
 	}
 	registry := cards.Builtin(cards.Options{})
-	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st})
+	tokens := &cards.Tokens{}
+	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}})
 	base := cmpOr(o.BaseURL, "http://"+ts.Listener.Addr().String())
 	log := slog.New(slog.NewTextHandler(logOut, nil))
-	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: &cards.Tokens{}, BaseURL: base, Log: log}
+	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: base, Log: log}
 	st.Queue().Handle(lc)
 	srv, err := web.New(web.Deps{
 		Engine: engine, Registry: registry, Lifecycle: lc,
