@@ -36,8 +36,8 @@ func (e *LimitError) Is(target error) bool { return target == ErrLimit }
 type Options struct {
 	Limits   Limits
 	Now      func() time.Time
-	Recorder Recorder   // nil: executions are not stored
-	Flows    FlowSource // for Call Flow and the loops; nil: they fail
+	Recorder Recorder     // nil: executions are not stored
+	Flows    FlowSource   // for Call Flow and the loops; nil: they fail
 	Actions  ActionSource // for connector action cards; nil: they fail
 }
 
