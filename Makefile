@@ -3,6 +3,9 @@ SHELL := /bin/bash
 GO    ?= go
 PKGS  ?= ./...
 TESTFLAGS ?= -race -count=1 -timeout 15m
+# SQLite's full-text search (FTS5) is compiled into the driver with this tag;
+# every go command of this Makefile and of the tests it runs uses it.
+export GOFLAGS := -tags=sqlite_fts5
 
 .DEFAULT_GOAL := help
 

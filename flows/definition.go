@@ -31,6 +31,9 @@ type Definition struct {
 	Webhook *WebhookSettings `json:"webhook,omitempty"`
 	// Source is where a workspace flow's connector event card comes from.
 	Source *EventSource `json:"source,omitempty"`
+	// SaveData false keeps only the metadata of the flow's executions (its
+	// cards' inputs and outputs are not saved); nil or true saves all.
+	SaveData *bool `json:"saveData,omitempty"`
 }
 
 // Node is one card placed in a flow.
@@ -108,3 +111,7 @@ const (
 	ErrorHalt   ErrorAction = "halt"
 	ErrorReturn ErrorAction = "return"
 )
+
+// SavesData reports whether the flow's executions keep all the data that
+// passes through it ("Save all data that passes through the flow").
+func (d *Definition) SavesData() bool { return d.SaveData == nil || *d.SaveData }

@@ -53,6 +53,24 @@ type Engine struct {
 	opts     Options
 	controls map[string]control
 	async    sync.WaitGroup
+
+	mu      sync.Mutex
+	running map[string]context.CancelCauseFunc // top-level runs, by execution id
+}
+
+// ErrCanceledByUser is why a run canceled from the history stopped.
+var ErrCanceledByUser = errors.New("canceled by an admin")
+
+// Cancel cancels a running top-level execution of this engine, and with it
+// the flows it called; false when no such run is going on here.
+func (e *Engine) Cancel(id string) bool {
+	e.mu.Lock()
+	cancel, ok := e.running[id]
+	e.mu.Unlock()
+	if ok {
+		cancel(ErrCanceledByUser)
+	}
+	return ok
 }
 
 // NewEngine returns an engine running function cards from reg.
@@ -96,6 +114,10 @@ type RunRequest struct {
 	// that stores a payload's executions together with the payload's state.
 	Flows    FlowSource
 	Recorder Recorder
+	// Revision is the saved flow's revision being run; RerunOf the
+	// execution this run repeats.
+	Revision int
+	RerunOf  string
 
 	depth int
 }
@@ -109,8 +131,55 @@ func (e *Engine) Run(ctx context.Context, req RunRequest) (*Execution, error) {
 		ctx, cancel = context.WithTimeoutCause(ctx, e.opts.Limits.MaxRunTime,
 			&LimitError{Name: "max_run_time", Value: e.opts.Limits.MaxRunTime.String()})
 		defer cancel()
+		if req.ExecutionID == "" {
+			req.ExecutionID = NewExecutionID(e.opts.Now())
+		}
+		var stop context.CancelCauseFunc
+		ctx, stop = context.WithCancelCause(ctx)
+		e.mu.Lock()
+		if e.running == nil {
+			e.running = map[string]context.CancelCauseFunc{}
+		}
+		e.running[req.ExecutionID] = stop
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			delete(e.running, req.ExecutionID)
+			e.mu.Unlock()
+			stop(nil)
+		}()
+	}
+	// A run still going after a second is recorded as running, so that
+	// the history shows it (and it can be canceled) before it ends.
+	var announce sync.Mutex
+	finished := false
+	if req.depth == 0 && req.Recorder == nil && e.opts.Recorder != nil {
+		started := e.opts.Now()
+		t := time.AfterFunc(time.Second, func() {
+			announce.Lock()
+			defer announce.Unlock()
+			if finished {
+				return
+			}
+			snap := &Execution{ID: req.ExecutionID, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID, Trigger: req.Trigger,
+				Status: StatusRunning, StartedAt: started, Revision: req.Revision, RerunOf: req.RerunOf, Steps: []Step{}}
+			if req.Definition.SavesData() {
+				snap.Input = req.Input
+			}
+			_ = e.opts.Recorder.RecordExecution(context.WithoutCancel(ctx), snap)
+		})
+		defer t.Stop()
 	}
 	exec := e.run(ctx, req)
+	announce.Lock()
+	finished = true
+	announce.Unlock()
+	if !req.Definition.SavesData() {
+		exec.Input, exec.Output = nil, nil
+		for i := range exec.Steps {
+			exec.Steps[i].Inputs, exec.Steps[i].Outputs = nil, nil
+		}
+	}
 	rec := req.Recorder
 	if rec == nil {
 		rec = e.opts.Recorder
@@ -165,7 +234,7 @@ func (e *cardError) Unwrap() error { return e.err }
 func (e *Engine) run(ctx context.Context, req RunRequest) *Execution {
 	now := e.opts.Now()
 	exec := &Execution{ID: req.ExecutionID, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID,
-		Trigger: req.Trigger, Status: StatusRunning, StartedAt: now, Input: req.Input}
+		Trigger: req.Trigger, Status: StatusRunning, StartedAt: now, Input: req.Input, Revision: req.Revision, RerunOf: req.RerunOf}
 	if exec.ID == "" {
 		exec.ID = NewExecutionID(now)
 	}

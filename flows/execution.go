@@ -77,7 +77,11 @@ type Execution struct {
 	Error      string         `json:"error,omitempty"`
 	// ErrorCard is the id of the card that failed the run, if one did.
 	ErrorCard string `json:"errorCard,omitempty"`
-	Steps     []Step `json:"steps"`
+	// Revision is the flow's revision the run used (0: a deployed
+	// connector version's flow); RerunOf the execution it re-runs.
+	Revision int    `json:"revision,omitempty"`
+	RerunOf  string `json:"rerunOf,omitempty"`
+	Steps    []Step `json:"steps"`
 
 	cause error // why it failed, for Transient; not stored
 }

@@ -576,7 +576,7 @@ func (l *Lifecycle) Deliver(ctx context.Context, d Delivery, final bool) error {
 			// The workspace flow runs without the connection: its HTTP
 			// cards reach whatever they name, with no connector's credentials.
 			x, err := l.Engine.Run(ctx, RunRequest{FlowID: sub.FlowID, Definition: t.flow.Definition, Input: rec, Trigger: TriggerPayload,
-				ParentID: ev.ID, Recorder: col})
+				ParentID: ev.ID, Recorder: col, Revision: t.flow.Revision})
 			if err != nil {
 				return err
 			}

@@ -122,11 +122,7 @@ func (s *Store) FinishDelivery(ctx context.Context, id int64, execs []*flows.Exe
 			return flows.ErrConflict
 		}
 		for _, e := range execs {
-			r, err := executionRecordOf(e)
-			if err != nil {
-				return err
-			}
-			if err := tx.Save(&r).Error; err != nil {
+			if err := s.saveExecution(tx, e, false); err != nil {
 				return err
 			}
 		}

@@ -4,7 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+
+	"gorm.io/gorm"
 
 	"github.com/hookflow/hookflow/flows"
 )
@@ -22,6 +27,8 @@ type executionRecord struct {
 	DurationUS int64
 	Error      string
 	Data       string
+	RerunOf    *string
+	Revision   int
 }
 
 func (executionRecord) TableName() string { return "executions" }
@@ -38,14 +45,78 @@ type executionData struct {
 // RecordExecution stores a finished (or updated) execution; it implements
 // flows.Recorder.
 func (s *Store) RecordExecution(ctx context.Context, e *flows.Execution) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.saveExecution(tx, e, true) })
+	if err != nil {
+		return fmt.Errorf("store: record execution %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// saveExecution writes an execution's row and its full-text index entry;
+// again replaces both (an execution announced as running, now finished).
+func (s *Store) saveExecution(tx *gorm.DB, e *flows.Execution, again bool) error {
 	r, err := executionRecordOf(e)
 	if err != nil {
 		return err
 	}
-	if err := s.db.WithContext(ctx).Save(&r).Error; err != nil {
-		return fmt.Errorf("store: record execution %s: %w", e.ID, err)
+	text := searchText(e)
+	if s.dialect == Postgres {
+		return tx.Exec(`INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, data, rerun_of, revision, search)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, to_tsvector('simple', ?))
+			ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at, duration_us = excluded.duration_us,
+			error = excluded.error, data = excluded.data, search = excluded.search`,
+			r.ID, r.FlowID, r.ParentID, r.Trigger, r.Status, r.StartedAt, r.FinishedAt, r.DurationUS, r.Error, r.Data, r.RerunOf, r.Revision, text).Error
 	}
-	return nil
+	if again {
+		if err := tx.Exec("DELETE FROM executions_fts WHERE rowid = (SELECT rowid FROM executions WHERE id = ?)", r.ID).Error; err != nil {
+			return err
+		}
+	}
+	if err := tx.Save(&r).Error; err != nil {
+		return err
+	}
+	return tx.Exec("INSERT INTO executions_fts (rowid, body) SELECT rowid, ? FROM executions WHERE id = ?", text, r.ID).Error
+}
+
+// searchText is what full-text search finds an execution by: its flow's
+// name, its errors, and the text and numbers its cards took and gave.
+func searchText(e *flows.Execution) string {
+	var b strings.Builder
+	var add func(v any)
+	add = func(v any) {
+		if b.Len() > 4000 {
+			return
+		}
+		switch x := v.(type) {
+		case string:
+			if len(x) > 200 {
+				x = x[:200]
+			}
+			b.WriteString(x)
+			b.WriteByte(' ')
+		case float64:
+			b.WriteString(strconv.FormatFloat(x, 'f', -1, 64))
+			b.WriteByte(' ')
+		case map[string]any:
+			for _, y := range x {
+				add(y)
+			}
+		case []any:
+			for _, y := range x {
+				add(y)
+			}
+		}
+	}
+	add(e.FlowName)
+	add(e.Error)
+	add(e.Input)
+	add(e.Output)
+	for _, st := range e.Steps {
+		add(st.Error)
+		add(st.Inputs)
+		add(st.Outputs)
+	}
+	return b.String()
 }
 
 func executionRecordOf(e *flows.Execution) (executionRecord, error) {
@@ -58,6 +129,10 @@ func executionRecordOf(e *flows.Execution) (executionRecord, error) {
 	if e.ParentID != "" {
 		r.ParentID = &e.ParentID
 	}
+	if e.RerunOf != "" {
+		r.RerunOf = &e.RerunOf
+	}
+	r.Revision = e.Revision
 	if !e.FinishedAt.IsZero() {
 		f := e.FinishedAt.UTC()
 		r.FinishedAt = &f
@@ -77,29 +152,66 @@ func (s *Store) Execution(ctx context.Context, id string) (*flows.Execution, err
 
 // ExecutionFilter selects executions; zero fields select all.
 type ExecutionFilter struct {
-	FlowID  int64
-	Status  flows.Status
-	Trigger flows.Trigger
-	Limit   int
+	FlowID      int64
+	ConnectorID int64 // the executions of the connector's flows
+	Status      flows.Status
+	Trigger     flows.Trigger
+	From, To    time.Time // started in [From, To)
+	RerunOf     string
+	// Search finds executions by the words of their cards' inputs,
+	// outputs and errors (all words must match).
+	Search string
+	// Before is the page cursor: executions older than this id.
+	Before string
+	// After lists executions newer than this id (what arrived since).
+	After string
+	Limit int // 50 when 0
 }
 
-// Executions lists executions, newest first, with their steps.
+// Executions lists executions newest first (by id, which orders by start
+// time), a page at a time: pass the last id of a page as Before to get the
+// next; new executions never shift a page.
 func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Execution, error) {
-	q := s.db.WithContext(ctx).Order("started_at DESC, id DESC")
+	q := s.db.WithContext(ctx).Table("executions").Select("executions.*").Order("executions.id DESC")
 	if f.FlowID != 0 {
-		q = q.Where("flow_id = ?", f.FlowID)
+		q = q.Where("executions.flow_id = ?", f.FlowID)
+	}
+	if f.ConnectorID != 0 {
+		q = q.Where("executions.flow_id IN (SELECT id FROM flows WHERE connector_id = ?)", f.ConnectorID)
 	}
 	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
+		q = q.Where("executions.status = ?", f.Status)
 	}
 	if f.Trigger != "" {
-		q = q.Where(`"trigger" = ?`, f.Trigger)
+		q = q.Where(`executions."trigger" = ?`, f.Trigger)
 	}
-	if f.Limit > 0 {
-		q = q.Limit(f.Limit)
+	if !f.From.IsZero() {
+		q = q.Where("executions.started_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("executions.started_at < ?", f.To.UTC())
+	}
+	if f.RerunOf != "" {
+		q = q.Where("executions.rerun_of = ?", f.RerunOf)
+	}
+	if f.Before != "" {
+		q = q.Where("executions.id < ?", f.Before)
+	}
+	if f.After != "" {
+		q = q.Where("executions.id > ?", f.After)
+	}
+	if words := searchQuery(f.Search); words != "" {
+		if s.dialect == Postgres {
+			q = q.Where("executions.search @@ plainto_tsquery('simple', ?)", f.Search)
+		} else {
+			q = q.Where("executions.rowid IN (SELECT rowid FROM executions_fts WHERE executions_fts MATCH ?)", words)
+		}
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
 	}
 	var rs []executionRecord
-	if err := q.Find(&rs).Error; err != nil {
+	if err := q.Limit(f.Limit).Find(&rs).Error; err != nil {
 		return nil, fmt.Errorf("store: executions: %w", err)
 	}
 	out := make([]*flows.Execution, 0, len(rs))
@@ -113,16 +225,31 @@ func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Exe
 	return out, nil
 }
 
+// searchQuery turns what a user typed into an FTS5 query: each word quoted,
+// all of them required, so that no input is FTS syntax.
+func searchQuery(text string) string {
+	var words []string
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-' && r != '@' && r != '.'
+	}) {
+		words = append(words, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+	}
+	return strings.Join(words, " ")
+}
+
 func (r executionRecord) toFlows() (*flows.Execution, error) {
 	id := r.ID
 	var d executionData
 	if err := json.Unmarshal([]byte(r.Data), &d); err != nil {
 		return nil, fmt.Errorf("store: execution %s: damaged data: %w", id, err)
 	}
-	e := &flows.Execution{ID: r.ID, FlowID: r.FlowID, FlowName: d.FlowName, Trigger: flows.Trigger(r.Trigger), Status: flows.Status(r.Status),
+	e := &flows.Execution{ID: r.ID, FlowID: r.FlowID, FlowName: d.FlowName, Revision: r.Revision, Trigger: flows.Trigger(r.Trigger), Status: flows.Status(r.Status),
 		StartedAt: r.StartedAt, Input: d.Input, Output: d.Output, Error: r.Error, ErrorCard: d.ErrorCard, Steps: d.Steps}
 	if r.ParentID != nil {
 		e.ParentID = *r.ParentID
+	}
+	if r.RerunOf != nil {
+		e.RerunOf = *r.RerunOf
 	}
 	if r.FinishedAt != nil {
 		e.FinishedAt = *r.FinishedAt

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/hookflow/hookflow/flows"
 )
 
@@ -53,7 +55,13 @@ func (s *Store) CreateFlow(ctx context.Context, f flows.Flow) (flows.Flow, error
 	if err != nil {
 		return flows.Flow{}, err
 	}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		return tx.Create(&flowRevisionRecord{FlowID: r.ID, Revision: 1, Definition: r.Definition}).Error
+	})
+	if err != nil {
 		return flows.Flow{}, fmt.Errorf("store: create flow: %w", conflict(err))
 	}
 	return r.toFlows()
@@ -82,12 +90,19 @@ func (s *Store) UpdateFlow(ctx context.Context, f flows.Flow) (flows.Flow, error
 	if err != nil {
 		return flows.Flow{}, err
 	}
-	res := s.db.WithContext(ctx).Model(&flowRecord{}).Where("id = ? AND revision = ?", f.ID, f.Revision).
-		Updates(map[string]any{"kind": r.Kind, "name": r.Name, "definition": r.Definition, "revision": f.Revision + 1, "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return flows.Flow{}, fmt.Errorf("store: update flow %d: %w", f.ID, res.Error)
+	var n int64
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&flowRecord{}).Where("id = ? AND revision = ?", f.ID, f.Revision).
+			Updates(map[string]any{"kind": r.Kind, "name": r.Name, "definition": r.Definition, "revision": f.Revision + 1, "updated_at": time.Now().UTC()})
+		if n = res.RowsAffected; res.Error != nil || n == 0 {
+			return res.Error
+		}
+		return tx.Create(&flowRevisionRecord{FlowID: f.ID, Revision: f.Revision + 1, Definition: r.Definition}).Error
+	})
+	if err != nil {
+		return flows.Flow{}, fmt.Errorf("store: update flow %d: %w", f.ID, err)
 	}
-	if res.RowsAffected == 0 {
+	if n == 0 {
 		if _, err := s.Flow(ctx, f.ID); err != nil {
 			return flows.Flow{}, err
 		}
@@ -138,4 +153,28 @@ func (s *Store) DeleteFlow(ctx context.Context, id int64) error {
 		return fmt.Errorf("store: flow %d: %w", id, flows.ErrNotFound)
 	}
 	return nil
+}
+
+// flowRevisionRecord keeps each saved revision of a flow, so that an
+// execution can be re-run on the flow as it ran.
+type flowRevisionRecord struct {
+	FlowID     int64
+	Revision   int
+	Definition string
+	CreatedAt  time.Time
+}
+
+func (flowRevisionRecord) TableName() string { return "flow_revisions" }
+
+// FlowRevision loads a flow's definition as it was at a revision.
+func (s *Store) FlowRevision(ctx context.Context, id int64, revision int) (flows.Definition, error) {
+	var r flowRevisionRecord
+	if err := s.db.WithContext(ctx).Where("flow_id = ? AND revision = ?", id, revision).First(&r).Error; err != nil {
+		return flows.Definition{}, fmt.Errorf("store: flow %d revision %d: %w", id, revision, notFound(err))
+	}
+	var d flows.Definition
+	if err := json.Unmarshal([]byte(r.Definition), &d); err != nil {
+		return d, fmt.Errorf("store: flow %d revision %d: damaged definition: %w", id, revision, err)
+	}
+	return d, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -24,6 +25,7 @@ var migrations = []migration{
 	{2, "flows and executions", migrateFlowsExecutions},
 	{3, "connectors", migrateConnectors},
 	{4, "connections, subscriptions and deliveries", migrateLifecycle},
+	{5, "execution history: search, re-runs, flow revisions, audit log", migrateHistory},
 }
 
 // schemaMigration records an applied step.
@@ -197,4 +199,50 @@ func migrateLifecycle(tx *gorm.DB) error {
 		return err
 	}
 	return tx.Exec("CREATE UNIQUE INDEX idx_subscriptions_live ON subscriptions (flow_id) WHERE state <> 'off'").Error
+}
+
+func migrateHistory(tx *gorm.DB) error {
+	type flowRevision struct {
+		FlowID     int64  `gorm:"primaryKey;autoIncrement:false"`
+		Revision   int    `gorm:"primaryKey;autoIncrement:false"`
+		Definition string `gorm:"not null"`
+		CreatedAt  time.Time
+	}
+	type auditEntry struct {
+		ID      int64     `gorm:"primaryKey"`
+		At      time.Time `gorm:"not null;index"`
+		Actor   string    `gorm:"size:254;not null"`
+		Action  string    `gorm:"size:60;not null"`
+		Subject string    `gorm:"size:200;not null"`
+		Detail  string    `gorm:"not null;default:''"`
+	}
+	if err := tx.Migrator().CreateTable(&flowRevision{}, &auditEntry{}); err != nil {
+		return err
+	}
+	stmts := []string{
+		"ALTER TABLE executions ADD COLUMN rerun_of VARCHAR(32)",
+		"ALTER TABLE executions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+		"CREATE INDEX idx_executions_rerun_of ON executions (rerun_of)",
+		// Lists page newest first by id (time-ordered); these serve the filters.
+		"CREATE INDEX idx_executions_status_id ON executions (status, id)",
+		"CREATE INDEX idx_executions_flow_id ON executions (flow_id, id)",
+		"CREATE INDEX idx_executions_trigger_id ON executions (" + `"trigger"` + ", id)",
+	}
+	if tx.Dialector.Name() == "postgres" {
+		stmts = append(stmts,
+			"ALTER TABLE executions ADD COLUMN search tsvector",
+			"CREATE INDEX idx_executions_search ON executions USING GIN (search)")
+	} else {
+		// Contentless: the index only, keyed by the executions' rowid.
+		stmts = append(stmts, "CREATE VIRTUAL TABLE executions_fts USING fts5(body, content='', contentless_delete=1)")
+	}
+	for _, q := range stmts {
+		if err := tx.Exec(q).Error; err != nil {
+			if strings.Contains(err.Error(), "no such module: fts5") {
+				return fmt.Errorf("this build of Hookflow has no SQLite full-text search: build it with -tags sqlite_fts5 (make does): %w", err)
+			}
+			return err
+		}
+	}
+	return nil
 }

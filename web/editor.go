@@ -408,7 +408,7 @@ func (s *Server) flowTest(c echo.Context, con flows.Connector, f flows.Flow) err
 		}
 		input[fld.Key] = v
 	}
-	req := flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: input, Trigger: flows.TriggerTest}
+	req := flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: input, Trigger: flows.TriggerTest, Revision: f.Revision}
 	if con.ID != 0 {
 		req.Connector = &flows.ConnectorContext{BaseURL: con.Info.BaseURL, Auth: con.Info.Auth.Kind, Header: con.Info.Auth.Header}
 	} else if ev.Type == flows.EventManual {

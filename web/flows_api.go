@@ -123,7 +123,7 @@ func (s *Server) apiRunFlow(c echo.Context) error {
 			return fmt.Errorf("%w: the body must be a JSON object like {\"input\": {...}}: %v", flows.ErrInvalid, err)
 		}
 	}
-	exec, err := s.engine.Run(c.Request().Context(), flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: req.Input, Trigger: flows.TriggerAPI})
+	exec, err := s.engine.Run(c.Request().Context(), flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: req.Input, Trigger: flows.TriggerAPI, Revision: f.Revision})
 	if err != nil {
 		return err
 	}

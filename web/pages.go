@@ -26,16 +26,3 @@ func (s *Server) dashboard(c echo.Context) error {
 		templates.DashboardCounts{Connectors: connCount, Flows: flowCount, Executions: execCount}))
 }
 
-func (s *Server) executions(c echo.Context) error {
-	return render(c, http.StatusOK, templates.SectionPage(s.page(c, "Executions", "executions"), "Executions",
-		"Nothing has run yet",
-		"Every run of every flow appears here, card by card: turn on a flow or run one by hand, and its executions show up."))
-}
-
-func (s *Server) executionShow(c echo.Context) error {
-	e, err := s.store.Execution(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, templates.ExecutionPage(s.page(c, "Execution "+e.ID, "executions"), e))
-}

@@ -66,7 +66,10 @@ func (s *Server) routes() {
 	name(a.POST("/connections/:id/test", s.connectionTest), "connections.test")
 	name(a.POST("/connections/:id/delete", s.connectionDelete), "connections.delete")
 	name(a.GET("/executions", s.executions), "executions.list")
+	name(a.POST("/executions/rerun", s.executionsRerunBulk), "executions.rerun.bulk")
 	name(a.GET("/executions/:id", s.executionShow), "executions.show")
+	name(a.POST("/executions/:id/rerun", s.executionRerun), "executions.rerun")
+	name(a.POST("/executions/:id/cancel", s.executionCancel), "executions.cancel")
 	name(a.GET("/settings", s.settings), "settings.show")
 	name(a.POST("/settings/password", s.changePassword), "settings.password")
 	name(a.POST("/settings/tokens", s.createToken), "settings.tokens.create")
@@ -86,7 +89,9 @@ func (s *Server) routes() {
 	name(api.POST("/flows/:id/off", s.apiFlowOff), "api.flows.off")
 	name(api.GET("/flows/:id/export", s.apiExportFlow), "api.flows.export")
 	name(api.POST("/flows/:id/runs", s.apiRunFlow), "api.flows.run")
+	name(api.GET("/executions", s.apiExecutions), "api.executions.list")
 	name(api.GET("/executions/:id", s.apiExecution), "api.executions.show")
+	name(api.POST("/executions/:id/rerun", s.apiExecutionRerun), "api.executions.rerun")
 }
 
 // cacheForever lets browsers keep assets: their URLs change with their content.

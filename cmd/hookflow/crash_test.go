@@ -149,7 +149,7 @@ func TestCrashLosesNoAcknowledgedPayload(t *testing.T) {
 	}
 	s2.cmd.Process.Signal(syscall.SIGTERM)
 	s2.cmd.Wait()
-	runs, err := st.Executions(ctx, store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerPayload})
+	runs, err := st.Executions(ctx, store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerPayload, Limit: 10 * total})
 	if err != nil {
 		t.Fatal(err)
 	}

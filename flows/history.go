@@ -1,0 +1,40 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+)
+
+// RevisionStore gives flows as they were at a revision.
+type RevisionStore interface {
+	Flow(ctx context.Context, id int64) (Flow, error)
+	FlowRevision(ctx context.Context, id int64, revision int) (Definition, error)
+}
+
+// Rerun runs an execution's flow again with the same input, as a new
+// execution linked to it: on the flow as it is now, or (original) on the
+// revision the execution ran with. Runs of a deployed connector's flows
+// are re-run through the flows they started.
+func Rerun(ctx context.Context, e *Engine, src RevisionStore, x *Execution, original bool) (*Execution, error) {
+	if !x.Status.IsFinal() {
+		return nil, fmt.Errorf("%w: the execution is still running", ErrConflict)
+	}
+	f, err := src.Flow(ctx, x.FlowID)
+	if err != nil {
+		return nil, err
+	}
+	if x.Revision == 0 && f.ConnectorID != 0 {
+		return nil, fmt.Errorf("%w: this is a run of a connector's deployed flow: re-run the flow runs it started", ErrInvalid)
+	}
+	if x.Input == nil && len(f.Definition.Event.Outputs) > 0 {
+		return nil, fmt.Errorf("%w: the run's input was not saved (the flow keeps metadata only)", ErrInvalid)
+	}
+	def, rev := f.Definition, f.Revision
+	if original {
+		if def, err = src.FlowRevision(ctx, x.FlowID, x.Revision); err != nil {
+			return nil, fmt.Errorf("%w: revision %d of the flow is not kept", ErrInvalid, x.Revision)
+		}
+		rev = x.Revision
+	}
+	return e.Run(ctx, RunRequest{FlowID: x.FlowID, Definition: def, Input: x.Input, Trigger: TriggerRerun, RerunOf: x.ID, Revision: rev})
+}
