@@ -25,4 +25,3 @@ func (s *Server) dashboard(c echo.Context) error {
 	return render(c, http.StatusOK, templates.DashboardPage(s.page(c, "Dashboard", "dashboard"),
 		templates.DashboardCounts{Connectors: connCount, Flows: flowCount, Executions: execCount}))
 }
-
