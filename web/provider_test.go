@@ -129,11 +129,9 @@ func (a *acme) push(t *testing.T, delivery string, badSignature bool, events ...
 		if badSignature {
 			secret = "not-the-secret"
 		}
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write(body)
 		req, _ := http.NewRequest(http.MethodPost, s.URL, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Acme-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		a.sign(req, secret, string(body))
 		req.Header.Set("X-Delivery-Id", delivery)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -143,6 +141,13 @@ func (a *acme) push(t *testing.T, delivery string, badSignature bool, events ...
 		codes = append(codes, res.StatusCode)
 	}
 	return codes
+}
+
+// sign sets the provider's signature of body made with secret.
+func (a *acme) sign(req *http.Request, secret, body string) {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(body))
+	req.Header.Set("X-Acme-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 }
 
 func ref(card, field, path string) flows.Binding {

@@ -1,0 +1,266 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
+	"github.com/hookflow/hookflow/web/webtest"
+)
+
+// seedHistory records n executions of two flows: every third failed with
+// "timeout", every second a payload, each with a unique word in its output.
+func seedHistory(t *testing.T, st *store.Store, n int, start time.Time) {
+	t.Helper()
+	for i := range n {
+		at := start.Add(time.Duration(i) * time.Second)
+		e := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: int64(1 + i%2), FlowName: fmt.Sprintf("Flow %d", 1+i%2),
+			Trigger: flows.TriggerManual, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at.Add(time.Millisecond),
+			Input: map[string]any{"n": float64(i)},
+			Steps: []flows.Step{{CardID: "c", Type: "text.upper", Outputs: map[string]any{"output": fmt.Sprintf("word%04d shared", i)}}}}
+		if i%2 == 0 {
+			e.Trigger = flows.TriggerPayload
+		}
+		if i%3 == 0 {
+			e.Status, e.Error = flows.StatusFailed, "card c: timeout talking to the service"
+		}
+		if err := st.RecordExecution(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+type page struct {
+	Executions []flows.Execution `json:"executions"`
+	Next       string            `json:"next"`
+}
+
+func listAPI(t *testing.T, c *webtest.Client, token string, q url.Values) (int, page) {
+	t.Helper()
+	code, body := c.API(t, token, "GET", "/api/v1/executions?"+q.Encode(), "")
+	var p page
+	json.Unmarshal([]byte(body), &p)
+	return code, p
+}
+
+func TestExecutionFiltersAndSearch(t *testing.T) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			o := webtest.Options{}
+			if db == "postgres" {
+				o.DatabaseURL = storetest.PostgresURL(t)
+			}
+			srv := webtest.StartWith(t, o)
+			start := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+			seedHistory(t, srv.Store, 60, start)
+			token := srv.Token(t)
+			c := srv.NewClient()
+			tests := []struct {
+				name string
+				q    url.Values
+				want int
+			}{
+				{"all", url.Values{"limit": {"200"}}, 60},
+				{"failed", url.Values{"status": {"failed"}, "limit": {"200"}}, 20},
+				{"flow 2", url.Values{"flow": {"2"}, "limit": {"200"}}, 30},
+				{"payloads of flow 1", url.Values{"flow": {"1"}, "trigger": {"payload"}, "limit": {"200"}}, 30},
+				{"time range", url.Values{"from": {start.Add(10 * time.Second).Format(time.RFC3339)}, "to": {start.Add(20 * time.Second).Format(time.RFC3339)}}, 10},
+				{"search one word", url.Values{"q": {"word0042"}}, 1},
+				{"search an error", url.Values{"q": {"timeout"}, "limit": {"200"}}, 20},
+				{"search all words", url.Values{"q": {"shared word0007"}}, 1},
+				{"search and filter", url.Values{"q": {"timeout"}, "flow": {"2"}, "limit": {"200"}}, 10},
+				{"search syntax is text", url.Values{"q": {`"word0001 OR *`}}, 0},
+				{"search finds nothing", url.Values{"q": {"nothing"}}, 0},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					code, p := listAPI(t, c, token, tt.q)
+					if code != http.StatusOK || len(p.Executions) != tt.want {
+						t.Fatalf("status %d, %d executions, want %d", code, len(p.Executions), tt.want)
+					}
+				})
+			}
+			for _, bad := range []url.Values{{"status": {"sleepy"}}, {"flow": {"x"}}, {"from": {"yesterday"}}} {
+				if code, _ := listAPI(t, c, token, bad); code != http.StatusUnprocessableEntity {
+					t.Fatalf("%v: status %d", bad, code)
+				}
+			}
+			// The page shows the same, and the bad filter next to the form.
+			web := srv.SignedIn(t)
+			_, body := web.Get(t, "/executions?status=failed&flow=2")
+			if n := parse(t, body).Find(`[data-testid="execution-row"]`).Length(); n != 10 {
+				t.Fatalf("the page shows %d rows", n)
+			}
+			res, body := web.Get(t, "/executions?from=yesterday")
+			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(parse(t, body).Find(`[data-testid="filter-error"]`).Text(), "From is not a time") {
+				t.Fatalf("a bad filter: %d", res.StatusCode)
+			}
+		})
+	}
+}
+
+// TestExecutionPagesStayStableUnderInserts walks the history a page at a
+// time while new executions keep arriving: every execution that was there
+// is seen exactly once, in order.
+func TestExecutionPagesStayStableUnderInserts(t *testing.T) {
+	srv := webtest.Start(t)
+	start := time.Now().Add(-time.Hour)
+	seedHistory(t, srv.Store, 95, start)
+	token := srv.Token(t)
+	c := srv.NewClient()
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; !stop.Load(); i++ {
+			at := time.Now()
+			srv.Store.RecordExecution(context.Background(), &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 1, FlowName: "Flow 1",
+				Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at, Steps: []flows.Step{}})
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	// The first page is taken after some new ones arrived; later pages must
+	// not shift while more arrive.
+	time.Sleep(20 * time.Millisecond)
+	seen := map[string]int{}
+	var last string
+	q := url.Values{"limit": {"10"}, "to": {start.Add(time.Hour / 2).Format(time.RFC3339)}}
+	for pages := 0; ; pages++ {
+		code, p := listAPI(t, c, token, q)
+		if code != 200 || pages > 20 {
+			t.Fatalf("status %d after %d pages", code, pages)
+		}
+		for _, e := range p.Executions {
+			if last != "" && e.ID >= last {
+				t.Fatalf("out of order: %s after %s", e.ID, last)
+			}
+			last = e.ID
+			seen[e.ID]++
+		}
+		if p.Next == "" {
+			break
+		}
+		q.Set("before", p.Next)
+	}
+	stop.Store(true)
+	wg.Wait()
+	if len(seen) != 95 {
+		t.Fatalf("walked %d executions, want 95", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s seen %d times", id, n)
+		}
+	}
+}
+
+// TestBrowserFailedRunAndRerun: a failed run shows its failing card
+// highlighted; re-running it makes a new execution linked to the first.
+func TestBrowserFailedRunAndRerun(t *testing.T) {
+	srv := webtest.Start(t)
+	ctx := context.Background()
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Divide")
+	def.Event.Outputs = []flows.Field{{Key: "n", Type: flows.TypeNumber, Required: true}}
+	def.Cards = []flows.Node{
+		{ID: "half", Type: "number.divide", Bindings: map[string]flows.Binding{"a": ref("event", "n", ""), "b": {Value: 2.0}}},
+		{ID: "check", Type: "control.return_error_if", Bindings: map[string]flows.Binding{
+			"a": ref("half", "output", ""), "operator": {Value: "greater"}, "b": {Value: 10.0}, "message": {Value: "too big"}}},
+	}
+	if err := flows.Validate(def, srv.Web.Registry()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := srv.Token(t)
+	api := srv.NewClient()
+	run := apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{"n": 30}}, http.StatusOK)
+	if run["status"] != "failed" {
+		t.Fatalf("run: %v", run)
+	}
+	// Fix the flow, then re-run on the current flow.
+	f.Definition.Cards[1].Bindings["b"] = flows.Binding{Value: 100.0}
+	if _, err := srv.Store.UpdateFlow(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+
+	b := webtest.NewBrowser(t, srv)
+	b.SignIn()
+	id := webtest.TestID
+	b.Open("/executions?status=failed")
+	b.Run(chromedp.Click(id("execution-link")), chromedp.WaitVisible(id("execution-steps")))
+	failing := webtest.Value(b, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-testid="execution-step"][data-failing="true"]')].map(e => e.dataset.card).join(",")`))
+	if failing != "check" || !strings.Contains(b.Text("step-error"), "too big") {
+		t.Fatalf("failing cards %q", failing)
+	}
+	b.Screenshot("execution-failed")
+	b.Run(chromedp.Click(id("rerun")), chromedp.WaitVisible(id("execution-rerun-of")))
+	if got := b.Text("execution-status"); got != "succeeded" {
+		t.Fatalf("the re-run %s", got)
+	}
+	if got := b.Text("execution-rerun-of"); got != run["id"] {
+		t.Fatalf("re-run of %q, want %v", got, run["id"])
+	}
+	// And the first links to its re-run; on its revision it fails again.
+	b.Run(chromedp.Click(id("execution-rerun-of")), chromedp.WaitVisible(id("execution-reruns")))
+	b.Run(chromedp.Click(id("rerun-original")), chromedp.WaitVisible(id("execution-rerun-of")))
+	if got := b.Text("execution-status"); got != "failed" {
+		t.Fatalf("the re-run on the original revision %s", got)
+	}
+	reruns, _ := srv.Store.Executions(ctx, store.ExecutionFilter{RerunOf: run["id"].(string)})
+	if len(reruns) != 2 || reruns[0].Trigger != flows.TriggerRerun {
+		t.Fatalf("%d re-runs", len(reruns))
+	}
+}
+
+// TestNoSecretInHistory: neither a connection's secret nor a request's
+// Authorization header reaches any stored execution.
+func TestNoSecretInHistory(t *testing.T) {
+	prov := newAcme(t)
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+	token := srv.Token(t)
+	flowID := acmeSetup(t, srv, prov, token)
+	c := srv.NewClient()
+	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+	body := `{"data":{"events":[{"actor":{"displayName":"Ada"}}]}}`
+	// Sent with credentials of its own, which must be masked.
+	for _, s := range prov.subscriptions() {
+		req, _ := http.NewRequest("POST", s.URL, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer caller-token-xyz")
+		req.Header.Set("Cookie", "session=cookie-secret-xyz")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Delivery-Id", "d1")
+		prov.sign(req, s.Secret, body)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 202 {
+			t.Fatalf("delivery: %v %v", res, err)
+		}
+	}
+	waitFor(t, "the run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 1 })
+	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", flowID), nil, http.StatusOK)
+	waitFor(t, "the deregistration", func() bool { return len(prov.subscriptions()) == 0 })
+	all, err := srv.Store.Executions(context.Background(), store.ExecutionFilter{Limit: 1000})
+	if err != nil || len(all) < 4 {
+		t.Fatalf("%d executions, %v", len(all), err)
+	}
+	raw, _ := json.Marshal(all)
+	for _, secret := range []string{acmeKey, "caller-token-xyz", "cookie-secret-xyz"} {
+		if strings.Contains(string(raw), secret) {
+			t.Fatalf("the history holds %q", secret)
+		}
+	}
+}
