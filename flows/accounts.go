@@ -19,3 +19,13 @@ type APIToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 }
+
+// AuditEntry is one recorded admin action: who did what to what, and when.
+type AuditEntry struct {
+	ID      int64
+	At      time.Time
+	Actor   string
+	Action  string
+	Subject string
+	Detail  string
+}

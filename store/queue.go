@@ -99,6 +99,24 @@ func (w *pruneLoginFailuresWorker) Work(ctx context.Context, _ *river.Job[pruneL
 	return err
 }
 
+// pruneExecutionsArgs is the periodic job that applies the retention.
+type pruneExecutionsArgs struct{}
+
+func (pruneExecutionsArgs) Kind() string { return "prune_executions" }
+
+type pruneExecutionsWorker struct {
+	river.WorkerDefaults[pruneExecutionsArgs]
+	store *Store
+}
+
+func (w *pruneExecutionsWorker) Work(ctx context.Context, _ *river.Job[pruneExecutionsArgs]) error {
+	n, err := w.store.PruneExecutions(ctx, w.store.cfg.Retention)
+	if n > 0 {
+		w.store.log.Info("pruned executions past the retention", "count", n)
+	}
+	return err
+}
+
 // deliveryArgs is the job that runs a stored delivery.
 type deliveryArgs struct {
 	Delivery int64 `json:"delivery"`
@@ -163,6 +181,7 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &pruneLoginFailuresWorker{store: s})
 	river.AddWorker(workers, &deliveryWorker{store: s})
+	river.AddWorker(workers, &pruneExecutionsWorker{store: s})
 	river.AddWorker(workers, &deregistrationWorker{store: s})
 	cfg := &river.Config{
 		Logger:                      slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
@@ -180,6 +199,9 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
 				func() (river.JobArgs, *river.InsertOpts) { return pruneLoginFailuresArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
+				func() (river.JobArgs, *river.InsertOpts) { return pruneExecutionsArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	}

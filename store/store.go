@@ -51,6 +51,9 @@ type Config struct {
 	// next one (default 1s, at most an hour).
 	MaxAttempts int
 	RetryBase   time.Duration
+	// Retention is how long executions are kept (pruned every 10 minutes);
+	// zero fields keep them.
+	Retention Retention
 }
 
 // Store is Hookflow's persistence. It is safe for concurrent use.

@@ -264,3 +264,51 @@ func TestNoSecretInHistory(t *testing.T) {
 		}
 	}
 }
+
+func TestSaveDataAndClearData(t *testing.T) {
+	srv := webtest.Start(t)
+	ctx := context.Background()
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Echo")
+	def.Event.Outputs = []flows.Field{{Key: "word", Type: flows.TypeText}}
+	def.Cards = []flows.Node{{ID: "up", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "word", "")}}}
+	f, _ := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
+	token := srv.Token(t)
+	api := srv.NewClient()
+	runWith := func(word string) string {
+		return apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{"word": word}}, http.StatusOK)["id"].(string)
+	}
+	kept := runWith("keepme")
+	c := srv.SignedIn(t)
+
+	// Off: new runs keep metadata only.
+	if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/settings", f.ID), url.Values{"revision": {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("settings: %d", res.StatusCode)
+	}
+	bare := runWith("dropme")
+	e, _ := srv.Store.Execution(ctx, bare)
+	if e.Input != nil || e.Steps[1].Inputs != nil || e.Steps[1].Outputs != nil || e.Steps[1].CardID != "up" || e.Status != flows.StatusSucceeded {
+		t.Fatalf("a metadata-only run: %+v", e)
+	}
+	if e, _ := srv.Store.Execution(ctx, kept); e.Input["word"] != "keepme" {
+		t.Fatal("an earlier run lost its data")
+	}
+
+	// Clear data: inputs and outputs go, recorded in the audit log.
+	if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/clear", f.ID), url.Values{"mode": {"data"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("clear: %d", res.StatusCode)
+	}
+	if e, _ := srv.Store.Execution(ctx, kept); e.Input != nil {
+		t.Fatal("clear data kept the input")
+	}
+	if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/clear", f.ID), url.Values{"mode": {"all"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("clear all: %d", res.StatusCode)
+	}
+	if _, err := srv.Store.Execution(ctx, kept); err == nil {
+		t.Fatal("clear everything kept the execution")
+	}
+	_, body := c.Get(t, "/settings")
+	entries := parse(t, body).Find(`[data-testid="audit-entry"]`)
+	if entries.Length() != 2 || !strings.Contains(entries.First().Text(), webtest.AdminEmail) || !strings.Contains(entries.First().Text(), "cleared the executions of 2") {
+		t.Fatalf("audit log: %d entries: %q", entries.Length(), entries.Text())
+	}
+}

@@ -60,6 +60,8 @@ func (s *Server) routes() {
 	name(a.POST("/flows/:id/off", s.flowOff), "flows.off")
 	name(a.POST("/flows/:id/off-anyway", s.flowOffAnyway), "flows.off.anyway")
 	name(a.POST("/flows/:id/delete", s.flowDelete), "flows.delete")
+	name(a.POST("/flows/:id/settings", s.flowSettings), "flows.settings")
+	name(a.POST("/flows/:id/clear", s.flowClear), "flows.clear")
 	name(a.GET("/connections", s.connectionsList), "connections.list")
 	name(a.GET("/connections/new", s.connectionNew), "connections.new")
 	name(a.POST("/connections", s.connectionCreate), "connections.create")

@@ -22,6 +22,9 @@ func (s *Server) renderSettings(c echo.Context, status int, d templates.Settings
 		return err
 	}
 	d.Tokens = tokens
+	if d.Audit, err = s.store.AuditLog(c.Request().Context(), 50); err != nil {
+		return err
+	}
 	return render(c, status, templates.SettingsPage(s.page(c, "Settings", "settings"), d))
 }
 

@@ -164,7 +164,7 @@ func (s *Server) workspaceFlowParam(c echo.Context) (flows.Flow, error) {
 // flowStatus fills a workspace flow's ON/OFF panel.
 func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus, error) {
 	ctx := c.Request().Context()
-	st := &templates.FlowStatus{FlowID: f.ID, Event: eventTitle(&f.Definition), Webhook: f.Definition.Source != nil}
+	st := &templates.FlowStatus{FlowID: f.ID, Revision: f.Revision, SaveData: f.Definition.SavesData(), Event: eventTitle(&f.Definition), Webhook: f.Definition.Source != nil}
 	if src := f.Definition.Source; src != nil && src.Connection != 0 {
 		if conn, err := s.store.Connection(ctx, src.Connection); err == nil {
 			st.Connection = conn.Name
@@ -329,4 +329,55 @@ func (s *Server) apiFlowOff(c echo.Context) error {
 		return err
 	}
 	return s.apiFlow(c)
+}
+
+// flowSettings saves the flow's "Save all data that passes through the
+// flow" setting.
+func (s *Server) flowSettings(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	if rev, _ := strconv.Atoi(c.FormValue("revision")); rev != f.Revision {
+		s.flash(c, "error", "This flow was changed elsewhere since the page loaded; the setting was not saved. Here is the latest version.")
+		return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
+	}
+	save := c.FormValue("saveData") == "true"
+	f.Definition.SaveData = &save
+	if _, err := s.store.UpdateFlow(c.Request().Context(), f); errors.Is(err, flows.ErrConflict) {
+		s.flash(c, "error", "This flow was changed elsewhere at the same moment; the setting was not saved.")
+	} else if err != nil {
+		return err
+	} else if save {
+		s.flash(c, "success", "Executions of this flow save all the data that passes through it.")
+	} else {
+		s.flash(c, "success", "Executions of this flow now keep metadata only: no inputs or outputs.")
+	}
+	return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
+}
+
+// flowClear clears the data of a flow's ended executions (inputs and
+// outputs, or everything) and records who did it in the audit log.
+func (s *Server) flowClear(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	mode := c.FormValue("mode")
+	if mode != "data" && mode != "all" {
+		s.flash(c, "error", "Choose what to clear: inputs and outputs, or everything.")
+		return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
+	}
+	ctx := c.Request().Context()
+	n, err := s.store.ClearFlowData(ctx, f.ID, mode == "all")
+	if err != nil {
+		return err
+	}
+	what := map[string]string{"data": "inputs and outputs", "all": "executions"}[mode]
+	if err := s.store.Audit(ctx, currentUser(c).Email, "clear_flow_data", fmt.Sprintf("flow %d %q", f.ID, f.Definition.Name),
+		fmt.Sprintf("cleared the %s of %d executions", what, n)); err != nil {
+		return err
+	}
+	s.flash(c, "success", fmt.Sprintf("Cleared the %s of %d executions.", what, n))
+	return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
 }

@@ -38,6 +38,8 @@ type config struct {
 	MaxHookBytes    int64
 	EncryptionKey   string
 	MaxAttempts     int
+	RetentionAge    time.Duration
+	RetentionCount  int
 }
 
 // setting is one configuration entry: its env var, flag and default.
@@ -60,6 +62,8 @@ var settings = []setting{
 	{"HOOKFLOW_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body accepted by admin pages and the API"},
 	{"HOOKFLOW_MAX_EVENT_BYTES", "max-event-bytes", "1048576", "largest body accepted at an Event URL (larger gets 413)"},
 	{"HOOKFLOW_ENCRYPTION_KEY", "encryption-key", "", "secret (≥ 32 characters) that encrypts connection secrets and Registration Data; default: generated once into the data dir"},
+	{"HOOKFLOW_RETENTION", "retention", "720h", "how long executions are kept (pruned every 10 minutes; running ones never)"},
+	{"HOOKFLOW_RETENTION_COUNT", "retention-count", "100000", "how many executions of each flow are kept at most"},
 	{"HOOKFLOW_MAX_ATTEMPTS", "max-attempts", "10", "tries of a payload's run or a deregistration before it fails for good (exponential backoff between)"},
 }
 
@@ -138,6 +142,12 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.MaxAttempts, err = strconv.Atoi(get("HOOKFLOW_MAX_ATTEMPTS")); err != nil || c.MaxAttempts < 1 || c.MaxAttempts > 100 {
 		return c, fmt.Errorf("HOOKFLOW_MAX_ATTEMPTS %q is not a number from 1 to 100", get("HOOKFLOW_MAX_ATTEMPTS"))
+	}
+	if c.RetentionAge, err = time.ParseDuration(get("HOOKFLOW_RETENTION")); err != nil || c.RetentionAge < time.Hour {
+		return c, fmt.Errorf("HOOKFLOW_RETENTION %q is not a duration of at least 1h (e.g. 720h)", get("HOOKFLOW_RETENTION"))
+	}
+	if c.RetentionCount, err = strconv.Atoi(get("HOOKFLOW_RETENTION_COUNT")); err != nil || c.RetentionCount < 1 {
+		return c, fmt.Errorf("HOOKFLOW_RETENTION_COUNT %q is not a positive number", get("HOOKFLOW_RETENTION_COUNT"))
 	}
 	return c, nil
 }

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/hookflow/hookflow/flows"
+)
+
+// finalStatuses are the statuses of executions that have ended: the only
+// ones pruning and clearing touch.
+var finalStatuses = []string{string(flows.StatusSucceeded), string(flows.StatusFailed), string(flows.StatusCanceled), string(flows.StatusStopped)}
+
+// Retention says how long executions are kept: those that ended before
+// now minus MaxAge go, and beyond the newest MaxPerFlow of each flow.
+type Retention struct {
+	MaxAge     time.Duration
+	MaxPerFlow int
+}
+
+// deleteExecutions deletes executions (and their search entries) by a
+// condition on the executions table.
+func (s *Store) deleteExecutions(tx *gorm.DB, where string, args ...any) (int64, error) {
+	if s.dialect != Postgres {
+		q := "DELETE FROM executions_fts WHERE rowid IN (SELECT rowid FROM executions WHERE " + where + ")"
+		if err := tx.Exec(q, args...).Error; err != nil {
+			return 0, err
+		}
+	}
+	res := tx.Exec("DELETE FROM executions WHERE "+where, args...)
+	return res.RowsAffected, res.Error
+}
+
+// PruneExecutions deletes what the retention no longer keeps, never an
+// execution that has not ended, and the deliveries run before the cutoff.
+// It returns how many executions went.
+func (s *Store) PruneExecutions(ctx context.Context, r Retention) (int64, error) {
+	var total int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if r.MaxAge > 0 {
+			cutoff := time.Now().Add(-r.MaxAge).UTC()
+			n, err := s.deleteExecutions(tx, "started_at < ? AND status IN ?", cutoff, finalStatuses)
+			if err != nil {
+				return err
+			}
+			total += n
+			if err := tx.Exec("DELETE FROM deliveries WHERE state = ? AND received_at < ?", deliveryDone, cutoff).Error; err != nil {
+				return err
+			}
+		}
+		if r.MaxPerFlow > 0 {
+			var over []struct {
+				FlowID int64
+				N      int64
+			}
+			if err := tx.Raw("SELECT flow_id, COUNT(*) AS n FROM executions GROUP BY flow_id HAVING COUNT(*) > ?", r.MaxPerFlow).Scan(&over).Error; err != nil {
+				return err
+			}
+			for _, o := range over {
+				var oldestKept string
+				if err := tx.Raw("SELECT id FROM executions WHERE flow_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?", o.FlowID, r.MaxPerFlow-1).Scan(&oldestKept).Error; err != nil {
+					return err
+				}
+				n, err := s.deleteExecutions(tx, "flow_id = ? AND id < ? AND status IN ?", o.FlowID, oldestKept, finalStatuses)
+				if err != nil {
+					return err
+				}
+				total += n
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune executions: %w", err)
+	}
+	return total, nil
+}
+
+// ClearFlowData clears a flow's ended executions: their inputs and outputs
+// (everything false), or the executions themselves (everything true).
+func (s *Store) ClearFlowData(ctx context.Context, flowID int64, everything bool) (int64, error) {
+	var total int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if everything {
+			n, err := s.deleteExecutions(tx, "flow_id = ? AND status IN ?", flowID, finalStatuses)
+			total = n
+			return err
+		}
+		var rs []executionRecord
+		if err := tx.Where("flow_id = ? AND status IN ?", flowID, finalStatuses).Find(&rs).Error; err != nil {
+			return err
+		}
+		for _, r := range rs {
+			e, err := r.toFlows()
+			if err != nil {
+				return err
+			}
+			e.Input, e.Output = nil, nil
+			for i := range e.Steps {
+				e.Steps[i].Inputs, e.Steps[i].Outputs = nil, nil
+			}
+			if err := s.saveExecution(tx, e, true); err != nil {
+				return err
+			}
+			total++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: clear data of flow %d: %w", flowID, err)
+	}
+	return total, nil
+}
+
+// auditRecord is an audit log row.
+type auditRecord flows.AuditEntry
+
+func (auditRecord) TableName() string { return "audit_entries" }
+
+// Audit records an admin action.
+func (s *Store) Audit(ctx context.Context, actor, action, subject, detail string) error {
+	e := auditRecord{At: time.Now().UTC(), Actor: actor, Action: action, Subject: subject, Detail: detail}
+	if err := s.db.WithContext(ctx).Create(&e).Error; err != nil {
+		return fmt.Errorf("store: audit: %w", err)
+	}
+	return nil
+}
+
+// AuditLog lists the newest audit entries.
+func (s *Store) AuditLog(ctx context.Context, limit int) ([]flows.AuditEntry, error) {
+	var rs []auditRecord
+	if err := s.db.WithContext(ctx).Order("id DESC").Limit(limit).Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: audit log: %w", err)
+	}
+	out := make([]flows.AuditEntry, len(rs))
+	for i, r := range rs {
+		out[i] = flows.AuditEntry(r)
+	}
+	return out, nil
+}
