@@ -72,7 +72,11 @@ func (s *Store) saveExecution(tx *gorm.DB, e *flows.Execution, again bool) error
 			return err
 		}
 	}
-	if err := tx.Save(&r).Error; err != nil {
+	write := tx.Create
+	if again {
+		write = tx.Save
+	}
+	if err := write(&r).Error; err != nil {
 		return err
 	}
 	return tx.Exec("INSERT INTO executions_fts (rowid, body) SELECT rowid, ? FROM executions WHERE id = ?", text, r.ID).Error
