@@ -27,8 +27,8 @@ func referenceExecution(i int, at time.Time) *flows.Execution {
 		email = fmt.Sprintf("user%d@partner.org", i)
 	}
 	ev := map[string]any{"uuid": uuid, "eventType": "user.lifecycle.create", "published": at.Format(time.RFC3339),
-		"actor": map[string]any{"id": "00u1", "type": "User", "displayName": name, "alternateId": email},
-		"target": []any{map[string]any{"id": "00u2", "type": "User", "displayName": "Charles Babbage", "alternateId": "charles@example.org"}},
+		"actor":   map[string]any{"id": "00u1", "type": "User", "displayName": name, "alternateId": email},
+		"target":  []any{map[string]any{"id": "00u2", "type": "User", "displayName": "Charles Babbage", "alternateId": "charles@example.org"}},
 		"outcome": map[string]any{"result": "SUCCESS"}}
 	who := fmt.Sprintf("USER %d", i)
 	internal := i%7 != 0
