@@ -97,11 +97,9 @@ func (s *Server) connectionTest(c echo.Context) error {
 	exec, err := s.pingConnection(c, conn)
 	switch {
 	case err != nil:
-		code, msg := statusOf(err)
-		if code >= 500 {
+		if err := s.flashProblem(c, "", err); err != nil {
 			return err
 		}
-		s.flash(c, "error", msg)
 	case exec.Status == flows.StatusSucceeded:
 		s.flash(c, "success", fmt.Sprintf("Connection %s works: the Auth Ping succeeded (execution %s).", conn.Name, exec.ID))
 	default:

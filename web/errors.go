@@ -103,3 +103,14 @@ func acceptsHTML(c echo.Context) bool {
 	a := c.Request().Header.Get(echo.HeaderAccept)
 	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*")
 }
+
+// flashProblem shows an error the user can act on as a flash message,
+// after prefix; the server's own failures are returned to be handled.
+func (s *Server) flashProblem(c echo.Context, prefix string, err error) error {
+	code, msg := statusOf(err)
+	if code >= 500 {
+		return err
+	}
+	s.flash(c, "error", prefix+msg)
+	return nil
+}

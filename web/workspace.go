@@ -214,11 +214,9 @@ func (s *Server) flowOn(c echo.Context) error {
 	case errors.As(err, &re):
 		s.flash(c, "error", "The flow stays OFF: "+re.Error()+".")
 	case err != nil:
-		code, msg := statusOf(err)
-		if code >= 500 {
+		if err := s.flashProblem(c, "The flow stays OFF: ", err); err != nil {
 			return err
 		}
-		s.flash(c, "error", "The flow stays OFF: "+msg)
 	default:
 		s.flash(c, "success", "The flow is ON: its Event URL is registered.")
 	}
@@ -231,11 +229,9 @@ func (s *Server) flowOff(c echo.Context) error {
 		return err
 	}
 	if _, err := s.lifecycle.Off(c.Request().Context(), f.ID); err != nil {
-		code, msg := statusOf(err)
-		if code >= 500 {
+		if err := s.flashProblem(c, "", err); err != nil {
 			return err
 		}
-		s.flash(c, "error", msg)
 	} else {
 		s.flash(c, "success", "The flow is OFF: its Event URL refuses requests; the deregistration runs now.")
 	}
@@ -248,11 +244,9 @@ func (s *Server) flowOffAnyway(c echo.Context) error {
 		return err
 	}
 	if err := s.lifecycle.OffAnyway(c.Request().Context(), f.ID); err != nil {
-		code, msg := statusOf(err)
-		if code >= 500 {
+		if err := s.flashProblem(c, "", err); err != nil {
 			return err
 		}
-		s.flash(c, "error", msg)
 	} else {
 		s.flash(c, "success", "The flow is OFF. It was not deregistered: remove the subscription at the service by hand.")
 	}
