@@ -215,7 +215,11 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 		s.riverLite = c
 		if q != nil {
 			q.requeue = func(ctx context.Context) error {
-				_, err := s.sqlDB.ExecContext(ctx, "UPDATE river_job SET state = 'available' WHERE state = 'running'")
+				if _, err := s.sqlDB.ExecContext(ctx, "UPDATE river_job SET state = 'available' WHERE state = 'running'"); err != nil {
+					return err
+				}
+				// Runs shown as running when the server stopped did not finish.
+				_, err := s.sqlDB.ExecContext(ctx, "UPDATE executions SET status = 'failed', error = 'interrupted: the server stopped while it ran' WHERE status = 'running'")
 				return err
 			}
 		}
