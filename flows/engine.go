@@ -249,6 +249,8 @@ func (e *Engine) run(ctx context.Context, req RunRequest) *Execution {
 		exec.Status, exec.Output = StatusSucceeded, ret.output
 	case errors.As(err, new(stopSignal)):
 		exec.Status = StatusStopped
+	case errors.Is(err, ErrCanceledByUser) || errors.Is(context.Cause(ctx), ErrCanceledByUser):
+		exec.Status, exec.Error = StatusCanceled, ErrCanceledByUser.Error()
 	case errors.Is(err, context.Canceled) && !errors.Is(context.Cause(ctx), ErrLimit):
 		exec.Status, exec.Error = StatusCanceled, "canceled"
 	default:

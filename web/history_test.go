@@ -312,3 +312,46 @@ func TestSaveDataAndClearData(t *testing.T) {
 		t.Fatalf("audit log: %d entries: %q", entries.Length(), entries.Text())
 	}
 }
+
+// TestCancelRunningExecution: a run still going after a second shows as
+// running in the history and can be canceled from its page.
+func TestCancelRunningExecution(t *testing.T) {
+	srv := webtest.Start(t)
+	ctx := context.Background()
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Slow")
+	def.Cards = []flows.Node{{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 30.0}}}}
+	f, _ := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
+	token := srv.Token(t)
+	done := make(chan map[string]any, 1)
+	go func() {
+		code, body := srv.NewClient().API(t, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), `{"input":{}}`)
+		var m map[string]any
+		json.Unmarshal([]byte(body), &m)
+		m["code"] = code
+		done <- m
+	}()
+	var running []*flows.Execution
+	waitFor(t, "the run to show as running", func() bool {
+		running, _ = srv.Store.Executions(ctx, store.ExecutionFilter{FlowID: f.ID, Status: flows.StatusRunning})
+		return len(running) == 1
+	})
+	c := srv.SignedIn(t)
+	_, body := c.Get(t, "/executions?status=running")
+	if parse(t, body).Find(`[data-testid="execution-row"]`).Length() != 1 {
+		t.Fatal("the list does not show the running execution")
+	}
+	if res, _ := postForm(t, c, "/executions/"+running[0].ID+"/cancel", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", res.StatusCode)
+	}
+	select {
+	case m := <-done:
+		if m["status"] != "canceled" || m["id"] != running[0].ID {
+			t.Fatalf("the run ended %v", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run was not canceled")
+	}
+	if e, _ := srv.Store.Execution(ctx, running[0].ID); e.Status != flows.StatusCanceled {
+		t.Fatalf("stored as %s", e.Status)
+	}
+}
