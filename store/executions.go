@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -176,7 +177,11 @@ type ExecutionFilter struct {
 // time), a page at a time: pass the last id of a page as Before to get the
 // next; new executions never shift a page.
 func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Execution, error) {
-	q := s.db.WithContext(ctx).Table("executions").Select("executions.*").Order("executions.id DESC")
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	words := searchQuery(f.Search)
+	q := s.db.WithContext(ctx).Table("executions").Select("executions.*")
 	if f.FlowID != 0 {
 		q = q.Where("executions.flow_id = ?", f.FlowID)
 	}
@@ -189,34 +194,37 @@ func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Exe
 	if f.Trigger != "" {
 		q = q.Where(`executions."trigger" = ?`, f.Trigger)
 	}
+	// Ids begin with their start time, so a time range is also an id range:
+	// the list walks its index instead of filtering every row.
 	if !f.From.IsZero() {
-		q = q.Where("executions.started_at >= ?", f.From.UTC())
+		q = q.Where("executions.id >= ? AND executions.started_at >= ?", idPrefix(f.From.Add(-time.Second)), f.From.UTC())
 	}
 	if !f.To.IsZero() {
-		q = q.Where("executions.started_at < ?", f.To.UTC())
+		q = q.Where("executions.id < ? AND executions.started_at < ?", idPrefix(f.To.Add(time.Second)), f.To.UTC())
 	}
 	if f.RerunOf != "" {
 		q = q.Where("executions.rerun_of = ?", f.RerunOf)
 	}
-	if f.Before != "" {
-		q = q.Where("executions.id < ?", f.Before)
-	}
 	if f.After != "" {
 		q = q.Where("executions.id > ?", f.After)
 	}
-	if words := searchQuery(f.Search); words != "" {
-		if s.dialect == Postgres {
-			q = q.Where("executions.search @@ plainto_tsquery('simple', ?)", f.Search)
-		} else {
-			q = q.Where("executions.rowid IN (SELECT rowid FROM executions_fts WHERE executions_fts MATCH ?)", words)
-		}
-	}
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
 	var rs []executionRecord
-	if err := q.Limit(f.Limit).Find(&rs).Error; err != nil {
-		return nil, fmt.Errorf("store: executions: %w", err)
+	switch {
+	case words != "" && s.dialect != Postgres:
+		var err error
+		if rs, err = s.searchSQLite(ctx, q, words, f); err != nil {
+			return nil, fmt.Errorf("store: executions: %w", err)
+		}
+	default:
+		if words != "" {
+			q = q.Where("executions.search @@ plainto_tsquery('simple', ?)", f.Search)
+		}
+		if f.Before != "" {
+			q = q.Where("executions.id < ?", f.Before)
+		}
+		if err := q.Order("executions.id DESC").Limit(f.Limit).Find(&rs).Error; err != nil {
+			return nil, fmt.Errorf("store: executions: %w", err)
+		}
 	}
 	out := make([]*flows.Execution, 0, len(rs))
 	for _, r := range rs {
@@ -228,6 +236,46 @@ func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Exe
 	}
 	return out, nil
 }
+
+// searchChunk is how many matches of the full-text index a search reads
+// at a time, newest first.
+const searchChunk = 1000
+
+// searchSQLite pages through the full-text index newest first (by rowid,
+// the order executions were stored in), a chunk at a time, keeping the
+// matches that pass the other filters until the page is full: common and
+// rare words cost the same.
+func (s *Store) searchSQLite(ctx context.Context, filtered *gorm.DB, words string, f ExecutionFilter) ([]executionRecord, error) {
+	below := int64(math.MaxInt64)
+	if f.Before != "" {
+		if err := s.db.WithContext(ctx).Raw("SELECT rowid FROM executions WHERE id = ?", f.Before).Scan(&below).Error; err != nil {
+			return nil, err
+		}
+	}
+	var out []executionRecord
+	for len(out) < f.Limit {
+		var rowids []int64
+		err := s.db.WithContext(ctx).Raw("SELECT rowid FROM executions_fts WHERE executions_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
+			words, below, searchChunk).Scan(&rowids).Error
+		if err != nil || len(rowids) == 0 {
+			return out, err
+		}
+		var rs []executionRecord
+		err = filtered.Session(&gorm.Session{}).Where("executions.rowid IN ?", rowids).Order("executions.rowid DESC").Limit(f.Limit - len(out)).Find(&rs).Error
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+		below = rowids[len(rowids)-1]
+		if len(rowids) < searchChunk {
+			break
+		}
+	}
+	return out, nil
+}
+
+// idPrefix is the start of the ids of executions started at t.
+func idPrefix(t time.Time) string { return fmt.Sprintf("%012x", t.UnixMilli()) }
 
 // searchQuery turns what a user typed into an FTS5 query: each word quoted,
 // all of them required, so that no input is FTS syntax.

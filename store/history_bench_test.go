@@ -106,7 +106,7 @@ func BenchmarkHistory(b *testing.B) {
 		want int
 	}{
 		{"first page", ExecutionFilter{Limit: 50}, 50},
-		{"failed of one flow", ExecutionFilter{FlowID: 3, Status: flows.StatusFailed, Limit: 50}, 50},
+		{"failed of one flow", ExecutionFilter{FlowID: 6, Status: flows.StatusFailed, Limit: 50}, 50},
 		{"payloads in a day", ExecutionFilter{Trigger: flows.TriggerPayload, From: time.Now().Add(-15 * 24 * time.Hour), To: time.Now().Add(-14 * 24 * time.Hour), Limit: 50}, 50},
 		{"search an email", ExecutionFilter{Search: "user123457@example.com", Limit: 50}, 1},
 		{"search an error", ExecutionFilter{Search: "503 unavailable", Limit: 50}, 50},

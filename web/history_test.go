@@ -92,6 +92,25 @@ func TestExecutionFiltersAndSearch(t *testing.T) {
 					}
 				})
 			}
+			// Search results page too: 20 matches, 7 a page, each once.
+			seen := map[string]bool{}
+			q := url.Values{"q": {"timeout"}, "limit": {"7"}}
+			for pages := 0; pages < 10; pages++ {
+				_, p := listAPI(t, c, token, q)
+				for _, e := range p.Executions {
+					if seen[e.ID] {
+						t.Fatalf("%s on two pages", e.ID)
+					}
+					seen[e.ID] = true
+				}
+				if p.Next == "" {
+					break
+				}
+				q.Set("before", p.Next)
+			}
+			if len(seen) != 20 {
+				t.Fatalf("search pages gave %d executions, want 20", len(seen))
+			}
 			for _, bad := range []url.Values{{"status": {"sleepy"}}, {"flow": {"x"}}, {"from": {"yesterday"}}} {
 				if code, _ := listAPI(t, c, token, bad); code != http.StatusUnprocessableEntity {
 					t.Fatalf("%v: status %d", bad, code)
