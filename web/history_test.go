@@ -374,3 +374,39 @@ func TestCancelRunningExecution(t *testing.T) {
 		t.Fatalf("stored as %s", e.Status)
 	}
 }
+
+func TestBulkRerunAndLiveList(t *testing.T) {
+	srv := webtest.Start(t)
+	ctx := context.Background()
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Fails")
+	def.Cards = []flows.Node{{ID: "boom", Type: flows.ControlReturnError, Bindings: map[string]flows.Binding{"message": {Value: "boom"}}}}
+	f, _ := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
+	token := srv.Token(t)
+	api := srv.NewClient()
+	var ids []string
+	for range 2 {
+		ids = append(ids, apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{}}, http.StatusOK)["id"].(string))
+	}
+	c := srv.SignedIn(t)
+	if res, _ := postForm(t, c, "/executions/rerun", url.Values{"id": ids}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bulk re-run: %d", res.StatusCode)
+	}
+	for _, id := range ids {
+		if rs, _ := srv.Store.Executions(ctx, store.ExecutionFilter{RerunOf: id}); len(rs) != 1 {
+			t.Fatalf("%s re-run %d times", id, len(rs))
+		}
+	}
+	if res, _ := postForm(t, c, "/executions/rerun", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("an empty bulk re-run: %d", res.StatusCode)
+	}
+
+	// The list shows a new run without a reload.
+	b := webtest.NewBrowser(t, srv)
+	b.SignIn()
+	b.Open("/executions")
+	before := webtest.Value(b, chromedp.Evaluate[float64](`document.querySelectorAll('[data-testid="execution-row"]').length`))
+	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{}}, http.StatusOK)
+	waitFor(t, "the new run in the list", func() bool {
+		return webtest.Value(b, chromedp.Evaluate[float64](`document.querySelectorAll('[data-testid="execution-row"]').length`)) == before+1
+	})
+}
