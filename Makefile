@@ -41,6 +41,10 @@ test-deps: ## Install Debian's chromium and postgresql when missing (as root)
 	fi
 	@if [ "$$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then echo "the postgres user is missing: apt-get install postgresql"; exit 1; fi
 
+.PHONY: bench
+bench: build ## Run the reference workload and print its table (DB=postgres for Postgres; DURATION=20s per concurrency)
+	$(GO) run ./cmd/hookflow-bench -db $(or $(DB),sqlite) -duration $(or $(DURATION),20s)
+
 .PHONY: lint
 lint: ## gofmt, go vet, and fail when generated files are stale
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -162,3 +162,19 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// StartPostgres starts a Postgres server as the tests do, for tools such
+// as hookflow-bench: it returns the URL of its database and a stop func.
+func StartPostgres() (string, func(), error) {
+	p, err := startPostgres()
+	if err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		if p.dir != "" {
+			p.command("pg_ctl", "-D", filepath.Join(p.dir, "data"), "-m", "fast", "-w", "stop").Run()
+			os.RemoveAll(p.dir)
+		}
+	}
+	return p.url("postgres"), stop, nil
+}
