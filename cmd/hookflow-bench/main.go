@@ -350,7 +350,7 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 // executions counts the reference flow's payload executions.
 func (b *bench) executions() (int64, error) {
 	var n int64
-	err := b.db.QueryRow(`SELECT COUNT(*) FROM executions WHERE flow_id = `+strconv.FormatInt(b.flowID, 10)+` AND "trigger" = 'payload'`).Scan(&n)
+	err := b.db.QueryRow(`SELECT COUNT(*) FROM executions WHERE flow_id = ` + strconv.FormatInt(b.flowID, 10) + ` AND "trigger" = 'payload'`).Scan(&n)
 	return n, err
 }
 
