@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"mime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -108,7 +110,22 @@ type Lifecycle struct {
 	Tokens  Credentials
 	BaseURL string // Event URLs are BaseURL + "/hooks/" + token
 	Log     *slog.Logger
+
+	// hooks caches Event URL lookups: dropped here when a flow turns OFF,
+	// and kept at most hookTTL, for servers that share a database.
+	hooks sync.Map // token → cachedHook
+	// hookGen changes whenever a flow turns OFF: a lookup that raced with
+	// it is not cached.
+	hookGen atomic.Int64
 }
+
+type cachedHook struct {
+	hook    Hook
+	expires time.Time
+}
+
+// hookTTL is how long an Event URL's lookup is trusted without the database.
+const hookTTL = 2 * time.Second
 
 // RegistrationError is a failed registration: the flow stays OFF.
 type RegistrationError struct {
@@ -278,7 +295,12 @@ func (l *Lifecycle) Off(ctx context.Context, flowID int64) (Subscription, error)
 	case SubscriptionDeregistering, SubscriptionFailed:
 		return sub, nil
 	}
-	if err := l.Store.StopSubscription(ctx, sub.ID); err != nil {
+	l.hookGen.Add(1)
+	l.hooks.Delete(sub.Token)
+	err = l.Store.StopSubscription(ctx, sub.ID)
+	l.hookGen.Add(1)
+	l.hooks.Delete(sub.Token)
+	if err != nil {
 		return sub, err
 	}
 	return l.Store.Subscription(ctx, sub.ID)
@@ -295,6 +317,8 @@ func (l *Lifecycle) OffAnyway(ctx context.Context, flowID int64) error {
 		return fmt.Errorf("%w: only a flow whose deregistration failed can be turned off anyway", ErrConflict)
 	}
 	sub.State = SubscriptionOff
+	l.hookGen.Add(1)
+	l.hooks.Delete(sub.Token)
 	return l.Store.SaveSubscription(ctx, sub)
 }
 
@@ -372,6 +396,20 @@ var ErrGone = errors.New("this Event URL is turned off")
 // Hook looks up an Event URL token: ErrNotFound for an unknown token,
 // ErrGone when its flow is not ON.
 func (l *Lifecycle) Hook(ctx context.Context, token string) (Hook, error) {
+	if c, ok := l.hooks.Load(token); ok && time.Now().Before(c.(cachedHook).expires) {
+		return c.(cachedHook).hook, nil
+	}
+	gen := l.hookGen.Load()
+	h, err := l.lookupHook(ctx, token)
+	if err == nil && l.hookGen.Load() == gen {
+		l.hooks.Store(token, cachedHook{hook: h, expires: time.Now().Add(hookTTL)})
+	} else {
+		l.hooks.Delete(token)
+	}
+	return h, err
+}
+
+func (l *Lifecycle) lookupHook(ctx context.Context, token string) (Hook, error) {
 	sub, err := l.Store.SubscriptionByToken(ctx, token)
 	if err != nil {
 		return Hook{}, err

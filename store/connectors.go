@@ -126,6 +126,12 @@ func (s *Store) DeleteConnector(ctx context.Context, id int64) error {
 			return fmt.Errorf("%w: flow %q is ON with version %d of this connector; turn it off first", flows.ErrConflict, f.Definition.Name, sub.Source.Version)
 		}
 	}
+	s.versions.Range(func(k, _ any) bool {
+		if k.([2]int64)[0] == id {
+			s.versions.Delete(k)
+		}
+		return true
+	})
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Where("connector_id = ?", id).Delete(&connectionRecord{}).Error; err != nil {
 			return fmt.Errorf("store: delete connector %d connections: %w", id, err)

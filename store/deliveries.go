@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
 	"github.com/hookflow/hookflow/flows"
@@ -36,56 +37,136 @@ type deliveryRecord struct {
 
 func (deliveryRecord) TableName() string { return "deliveries" }
 
-// AcceptDelivery stores a delivery and queues its job in one transaction.
-// A delivery whose dedupe key the subscription has seen before is a
-// duplicate: nothing is stored or queued.
+// AcceptDelivery stores a delivery and queues its job in one transaction,
+// and returns once that transaction is committed. A delivery whose dedupe
+// key the subscription has seen before is a duplicate: nothing is stored
+// or queued. Concurrent calls are committed together (group commit): one
+// transaction, one fsync, for all the deliveries waiting at that moment.
 func (s *Store) AcceptDelivery(ctx context.Context, d flows.Delivery) (duplicate bool, err error) {
-	headers, err := json.Marshal(d.Headers)
-	if err != nil {
-		return false, fmt.Errorf("store: encode headers: %w", err)
+	s.acceptOnce.Do(func() {
+		s.accepts = make(chan *acceptReq, 4096)
+		go s.acceptLoop()
+	})
+	req := &acceptReq{d: d, done: make(chan struct{})}
+	select {
+	case s.accepts <- req:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-s.closed:
+		return false, errors.New("store: closed")
 	}
-	query, err := json.Marshal(d.Query)
-	if err != nil {
-		return false, fmt.Errorf("store: encode query: %w", err)
+	<-req.done // once queued, the batch decides: its outcome is the answer
+	return req.duplicate, req.err
+}
+
+// acceptReq is one delivery waiting for its group commit.
+type acceptReq struct {
+	d         flows.Delivery
+	duplicate bool
+	err       error
+	done      chan struct{}
+}
+
+// maxAcceptBatch bounds how many deliveries one transaction commits.
+const maxAcceptBatch = 512
+
+func (s *Store) acceptLoop() {
+	for {
+		var first *acceptReq
+		select {
+		case first = <-s.accepts:
+		case <-s.closed:
+			return
+		}
+		batch := []*acceptReq{first}
+	fill:
+		for len(batch) < maxAcceptBatch {
+			select {
+			case r := <-s.accepts:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		err := s.acceptBatch(batch)
+		for _, r := range batch {
+			if err != nil {
+				r.err, r.duplicate = err, false
+			}
+			close(r.done)
+		}
 	}
-	var key *string
-	if d.DedupeKey != "" {
-		key = &d.DedupeKey
-	}
-	if d.ReceivedAt.IsZero() {
-		d.ReceivedAt = time.Now()
-	}
+}
+
+// acceptBatch stores deliveries and their jobs in one transaction.
+func (s *Store) acceptBatch(batch []*acceptReq) error {
+	ctx := context.Background()
 	const ins = "INSERT INTO deliveries (subscription_id, dedupe_key, method, headers, query, body, state, received_at) " +
 		"VALUES (%s) ON CONFLICT DO NOTHING RETURNING id"
-	args := []any{d.SubscriptionID, key, d.Method, string(headers), string(query), d.Body, deliveryQueued, d.ReceivedAt.UTC()}
-	var id int64
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, fmt.Sprintf(ins, "?, ?, ?, ?, ?, ?, ?, ?"), args...).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			duplicate = true
-			return nil
+	rows := make([][]any, len(batch))
+	for i, r := range batch {
+		d := r.d
+		headers, err := json.Marshal(d.Headers)
+		if err != nil {
+			return fmt.Errorf("store: encode headers: %w", err)
 		}
+		query, err := json.Marshal(d.Query)
+		if err != nil {
+			return fmt.Errorf("store: encode query: %w", err)
+		}
+		var key *string
+		if d.DedupeKey != "" {
+			key = &d.DedupeKey
+		}
+		if d.ReceivedAt.IsZero() {
+			d.ReceivedAt = time.Now()
+		}
+		rows[i] = []any{d.SubscriptionID, key, d.Method, string(headers), string(query), d.Body, deliveryQueued, d.ReceivedAt.UTC()}
+	}
+	jobs := func(ids []int64) []river.InsertManyParams {
+		out := make([]river.InsertManyParams, 0, len(ids))
+		for _, id := range ids {
+			if id != 0 {
+				out = append(out, river.InsertManyParams{Args: deliveryArgs{Delivery: id}})
+			}
+		}
+		return out
+	}
+	ids := make([]int64, len(batch))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, fmt.Sprintf(ins, "?, ?, ?, ?, ?, ?, ?, ?"))
 		if err != nil {
 			return err
 		}
-		_, err = s.riverLite.InsertTx(ctx, tx, deliveryArgs{Delivery: id}, nil)
+		defer stmt.Close()
+		for i, args := range rows {
+			if err := stmt.QueryRowContext(ctx, args...).Scan(&ids[i]); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if ps := jobs(ids); len(ps) > 0 {
+			_, err = s.riverLite.InsertManyTx(ctx, tx, ps)
+		}
 		return err
 	}, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, fmt.Sprintf(ins, "$1, $2, $3, $4, $5, $6, $7, $8"), args...).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			duplicate = true
-			return nil
+		for i, args := range rows {
+			if err := tx.QueryRow(ctx, fmt.Sprintf(ins, "$1, $2, $3, $4, $5, $6, $7, $8"), args...).Scan(&ids[i]); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
 		}
-		if err != nil {
+		if ps := jobs(ids); len(ps) > 0 {
+			_, err := s.riverPG.InsertManyTx(ctx, tx, ps)
 			return err
 		}
-		_, err = s.riverPG.InsertTx(ctx, tx, deliveryArgs{Delivery: id}, nil)
-		return err
+		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("store: accept delivery: %w", err)
+		return fmt.Errorf("store: accept deliveries: %w", err)
 	}
-	return duplicate, nil
+	for i, r := range batch {
+		r.duplicate = ids[i] == 0
+	}
+	return nil
 }
 
 // Delivery loads a delivery; done reports that it has been run.

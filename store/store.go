@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -69,6 +70,15 @@ type Store struct {
 	// The River client, by driver: inserts jobs in the store's transactions.
 	riverLite *river.Client[*sql.Tx]
 	riverPG   *river.Client[pgx.Tx]
+
+	// Group commit of accepted deliveries (deliveries.go).
+	acceptOnce sync.Once
+	accepts    chan *acceptReq
+	closed     chan struct{}
+	closeOnce  sync.Once
+
+	// versions caches deployed connector versions, which never change.
+	versions sync.Map
 }
 
 // Open connects to the database, applies Hookflow's and River's migrations
@@ -87,7 +97,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{log: cfg.Logger, sealer: sl, cfg: cfg}
+	s := &Store{log: cfg.Logger, sealer: sl, cfg: cfg, closed: make(chan struct{})}
 	gcfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, NowFunc: func() time.Time { return time.Now().UTC() }}
 	switch {
 	case cfg.DatabaseURL == "":
@@ -186,6 +196,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the database. Stop the queue first.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
 	var err error
 	if s.sqlDB != nil {
 		err = s.sqlDB.Close()

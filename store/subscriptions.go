@@ -215,8 +215,21 @@ func (s *Store) inTx(ctx context.Context, lite func(*sql.Tx) error, pg func(pgx.
 	return tx.Commit()
 }
 
-// Version loads one deployed version of a connector.
+// Version loads one deployed version of a connector. Versions never
+// change, so each is read from the database once and then kept in memory.
 func (s *Store) Version(ctx context.Context, connectorID int64, version int) (flows.ConnectorVersion, error) {
+	key := [2]int64{connectorID, int64(version)}
+	if v, ok := s.versions.Load(key); ok {
+		return v.(flows.ConnectorVersion), nil
+	}
+	v, err := s.loadVersion(ctx, connectorID, version)
+	if err == nil {
+		s.versions.Store(key, v)
+	}
+	return v, err
+}
+
+func (s *Store) loadVersion(ctx context.Context, connectorID int64, version int) (flows.ConnectorVersion, error) {
 	var r versionRecord
 	err := s.db.WithContext(ctx).Where("connector_id = ? AND version = ?", connectorID, version).First(&r).Error
 	if err != nil {
