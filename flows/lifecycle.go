@@ -98,9 +98,9 @@ type LifecycleStore interface {
 	// transaction; duplicate is true (and nothing queued) when the
 	// subscription already has a delivery with the same dedupe key.
 	AcceptDelivery(ctx context.Context, d Delivery) (duplicate bool, err error)
-	// FinishDelivery records a delivery's executions and marks it done in
-	// one transaction; ErrConflict when it was done already.
-	FinishDelivery(ctx context.Context, id int64, execs []*Execution) error
+	// FinishDeliveries records deliveries' executions and marks them done,
+	// in one transaction; one that was done already is skipped.
+	FinishDeliveries(ctx context.Context, ds []FinishedDelivery) error
 }
 
 // Lifecycle turns flows ON and OFF and runs what arrives at Event URLs.
@@ -576,33 +576,85 @@ func (c *collector) RecordExecution(_ context.Context, e *Execution) error {
 // ErrRetry wraps a delivery failure worth another attempt.
 var ErrRetry = errors.New("transient failure")
 
-// Deliver runs a stored delivery: the connector's Webhook Event flow on
-// the raw request, then the workspace flow once per record or once with
-// the list, as the run mode says. The executions are stored together with
-// the delivery's state, so a delivery is in the history exactly once. A
-// transient failure with attempts left returns an error wrapping
-// ErrRetry and stores nothing.
-func (l *Lifecycle) Deliver(ctx context.Context, d Delivery, final bool) error {
-	sub, err := l.Store.Subscription(ctx, d.SubscriptionID)
+// Deliver runs stored deliveries: for each, the connector's Webhook Event
+// flow on the raw request, then the workspace flow once per record or once
+// with the list, as the run mode says. Each delivery's executions are
+// stored together with its state, all the batch's in one transaction, so
+// that a delivery is in the history exactly once. When a delivery meets a
+// transient failure with attempts left, it stores nothing and the error
+// wraps ErrRetry: a retry runs it (and skips those already done).
+func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) error {
+	done := make([]FinishedDelivery, 0, len(ds))
+	targets := map[int64]*deliveryTarget{}
+	var retry error
+	for _, d := range ds {
+		t, ok := targets[d.SubscriptionID]
+		if !ok {
+			var err error
+			if t, err = l.deliveryTarget(ctx, d.SubscriptionID); err != nil {
+				if !final {
+					return fmt.Errorf("%w: %w", ErrRetry, err)
+				}
+				return err
+			}
+			targets[d.SubscriptionID] = t
+		}
+		execs, transient, err := l.deliver(ctx, t, d)
+		if err != nil {
+			return err
+		}
+		if transient && !final {
+			retry = fmt.Errorf("%w: delivery %d", ErrRetry, d.ID)
+			continue
+		}
+		done = append(done, FinishedDelivery{ID: d.ID, Executions: execs})
+	}
+	if len(done) > 0 {
+		if err := l.Store.FinishDeliveries(ctx, done); err != nil {
+			return err
+		}
+	}
+	return retry
+}
+
+// FinishedDelivery is a delivery that has run, with its executions.
+type FinishedDelivery struct {
+	ID         int64
+	Executions []*Execution
+}
+
+// deliveryTarget is what the deliveries of one subscription run.
+type deliveryTarget struct {
+	sub Subscription
+	t   webhookTarget
+	cc  *ConnectorContext
+}
+
+func (l *Lifecycle) deliveryTarget(ctx context.Context, subID int64) (*deliveryTarget, error) {
+	sub, err := l.Store.Subscription(ctx, subID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t, err := l.target(ctx, sub.FlowID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cc, err := l.connectorContext(ctx, t)
 	if err != nil {
-		if final {
-			return err
-		}
-		return fmt.Errorf("%w: %w", ErrRetry, err)
+		return nil, err
 	}
+	return &deliveryTarget{sub: sub, t: t, cc: cc}, nil
+}
+
+// deliver runs one delivery and returns its executions, and whether it
+// met a failure worth another try.
+func (l *Lifecycle) deliver(ctx context.Context, dt *deliveryTarget, d Delivery) ([]*Execution, bool, error) {
+	sub, t := dt.sub, dt.t
 	col := &collector{}
 	ev, err := l.Engine.Run(ctx, RunRequest{FlowID: sub.Source.Flow, Definition: t.event, Input: RawRequest(d), Trigger: TriggerPayload,
-		Connector: cc, Flows: t.version.Export, Recorder: col})
+		Connector: dt.cc, Flows: t.version.Export, Recorder: col})
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	transient := ev.Transient()
 	if ev.Status == StatusSucceeded {
@@ -616,18 +668,12 @@ func (l *Lifecycle) Deliver(ctx context.Context, d Delivery, final bool) error {
 			x, err := l.Engine.Run(ctx, RunRequest{FlowID: sub.FlowID, Definition: t.flow.Definition, Input: rec, Trigger: TriggerPayload,
 				ParentID: ev.ID, Recorder: col, Revision: t.flow.Revision})
 			if err != nil {
-				return err
+				return nil, false, err
 			}
 			transient = transient || x.Transient()
 		}
 	}
-	if transient && !final {
-		return fmt.Errorf("%w: delivery %d", ErrRetry, d.ID)
-	}
-	if err := l.Store.FinishDelivery(ctx, d.ID, col.execs); err != nil && !errors.Is(err, ErrConflict) {
-		return err
-	}
-	return nil
+	return col.execs, transient, nil
 }
 
 // RawRequest is the Webhook Event flow's input: method, headers, query and

@@ -123,14 +123,18 @@ func (s *Store) acceptBatch(batch []*acceptReq) error {
 		}
 		rows[i] = []any{d.SubscriptionID, key, d.Method, string(headers), string(query), d.Body, deliveryQueued, d.ReceivedAt.UTC()}
 	}
+	// One job runs the whole batch: River's cost is per job, not per delivery.
 	jobs := func(ids []int64) []river.InsertManyParams {
-		out := make([]river.InsertManyParams, 0, len(ids))
+		var args deliveryArgs
 		for _, id := range ids {
 			if id != 0 {
-				out = append(out, river.InsertManyParams{Args: deliveryArgs{Delivery: id}})
+				args.Deliveries = append(args.Deliveries, id)
 			}
 		}
-		return out
+		if len(args.Deliveries) == 0 {
+			return nil
+		}
+		return []river.InsertManyParams{{Args: args}}
 	}
 	ids := make([]int64, len(batch))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -175,44 +179,85 @@ func (s *Store) Delivery(ctx context.Context, id int64) (d flows.Delivery, done 
 	if err := s.db.WithContext(ctx).First(&r, id).Error; err != nil {
 		return d, false, fmt.Errorf("store: delivery %d: %w", id, notFound(err))
 	}
-	d = flows.Delivery{ID: r.ID, SubscriptionID: r.SubscriptionID, Method: r.Method, Body: r.Body, ReceivedAt: r.ReceivedAt}
+	d, err = r.toFlows()
+	return d, r.State == deliveryDone, err
+}
+
+func (r deliveryRecord) toFlows() (flows.Delivery, error) {
+	d := flows.Delivery{ID: r.ID, SubscriptionID: r.SubscriptionID, Method: r.Method, Body: r.Body, ReceivedAt: r.ReceivedAt}
 	if r.DedupeKey != nil {
 		d.DedupeKey = *r.DedupeKey
 	}
 	if err := json.Unmarshal([]byte(r.Headers), &d.Headers); err != nil {
-		return d, false, fmt.Errorf("store: delivery %d: damaged headers: %w", id, err)
+		return d, fmt.Errorf("store: delivery %d: damaged headers: %w", r.ID, err)
 	}
 	if err := json.Unmarshal([]byte(r.Query), &d.Query); err != nil {
-		return d, false, fmt.Errorf("store: delivery %d: damaged query: %w", id, err)
+		return d, fmt.Errorf("store: delivery %d: damaged query: %w", r.ID, err)
 	}
-	return d, r.State == deliveryDone, nil
+	return d, nil
 }
 
-// FinishDelivery records a delivery's executions and marks it done, in one
-// transaction; flows.ErrConflict (and nothing recorded) when it was done
-// already.
+// FinishDelivery records a delivery's executions and marks it done, in
+// one transaction; flows.ErrConflict (and nothing recorded) when it was
+// done already.
 func (s *Store) FinishDelivery(ctx context.Context, id int64, execs []*flows.Execution) error {
+	n, err := s.finishDeliveries(ctx, []flows.FinishedDelivery{{ID: id, Executions: execs}})
+	if err == nil && n == 0 {
+		err = fmt.Errorf("store: finish delivery %d: %w", id, flows.ErrConflict)
+	}
+	return err
+}
+
+// FinishDeliveries records deliveries' executions and marks them done, in
+// one transaction; a delivery done already is skipped with its executions.
+func (s *Store) FinishDeliveries(ctx context.Context, ds []flows.FinishedDelivery) error {
+	_, err := s.finishDeliveries(ctx, ds)
+	return err
+}
+
+func (s *Store) finishDeliveries(ctx context.Context, ds []flows.FinishedDelivery) (int, error) {
 	now := time.Now().UTC()
+	finished := 0
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&deliveryRecord{}).Where("id = ? AND state = ?", id, deliveryQueued).
-			Updates(map[string]any{"state": deliveryDone, "finished_at": now})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return flows.ErrConflict
-		}
-		for _, e := range execs {
-			if err := s.saveExecution(tx, e, false); err != nil {
-				return err
+		finished = 0
+		for _, d := range ds {
+			res := tx.Exec("UPDATE deliveries SET state = ?, finished_at = ? WHERE id = ? AND state = ?", deliveryDone, now, d.ID, deliveryQueued)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				continue
+			}
+			finished++
+			for _, e := range d.Executions {
+				if err := s.saveExecution(tx, e, false); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: finish delivery %d: %w", id, err)
+		return 0, fmt.Errorf("store: finish deliveries: %w", err)
 	}
-	return nil
+	return finished, nil
+}
+
+// queuedDeliveries loads the deliveries of ids that have not run yet.
+func (s *Store) queuedDeliveries(ctx context.Context, ids []int64) ([]flows.Delivery, error) {
+	var rs []deliveryRecord
+	if err := s.db.WithContext(ctx).Where("id IN ? AND state = ?", ids, deliveryQueued).Order("id").Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: deliveries: %w", err)
+	}
+	out := make([]flows.Delivery, 0, len(rs))
+	for _, r := range rs {
+		d, err := r.toFlows()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // CountQueuedDeliveries counts the deliveries not yet run.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +41,45 @@ type executionData struct {
 	Input     map[string]any `json:"input,omitempty"`
 	Output    map[string]any `json:"output,omitempty"`
 	ErrorCard string         `json:"errorCard,omitempty"`
-	Steps     []flows.Step   `json:"steps"`
+	Steps     []storedStep   `json:"steps"`
+}
+
+// storedStep is a step as stored: outputs equal to the step's inputs (the
+// cards that pass their inputs on) or to the run's input (the event card)
+// are stored once, and restored when read.
+type storedStep struct {
+	flows.Step
+	OutIsIn    bool `json:"outIsIn,omitempty"`
+	OutIsInput bool `json:"outIsInput,omitempty"`
+}
+
+func storedSteps(e *flows.Execution) []storedStep {
+	out := make([]storedStep, len(e.Steps))
+	for i, st := range e.Steps {
+		out[i].Step = st
+		switch {
+		case st.Outputs == nil:
+		case i == 0 && e.Input != nil && reflect.DeepEqual(st.Outputs, e.Input):
+			out[i].Outputs, out[i].OutIsInput = nil, true
+		case st.Inputs != nil && reflect.DeepEqual(st.Outputs, st.Inputs):
+			out[i].Outputs, out[i].OutIsIn = nil, true
+		}
+	}
+	return out
+}
+
+func (d *executionData) steps() []flows.Step {
+	out := make([]flows.Step, len(d.Steps))
+	for i, st := range d.Steps {
+		out[i] = st.Step
+		switch {
+		case st.OutIsInput:
+			out[i].Outputs = d.Input
+		case st.OutIsIn:
+			out[i].Outputs = st.Inputs
+		}
+	}
+	return out
 }
 
 // RecordExecution stores a finished (or updated) execution; it implements
@@ -125,7 +164,7 @@ func searchText(e *flows.Execution) string {
 }
 
 func executionRecordOf(e *flows.Execution) (executionRecord, error) {
-	data, err := json.Marshal(executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, Steps: e.Steps})
+	data, err := json.Marshal(executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, Steps: storedSteps(e)})
 	if err != nil {
 		return executionRecord{}, fmt.Errorf("store: encode execution %s: %w", e.ID, err)
 	}
@@ -296,7 +335,7 @@ func (r executionRecord) toFlows() (*flows.Execution, error) {
 		return nil, fmt.Errorf("store: execution %s: damaged data: %w", id, err)
 	}
 	e := &flows.Execution{ID: r.ID, FlowID: r.FlowID, FlowName: d.FlowName, Revision: r.Revision, Trigger: flows.Trigger(r.Trigger), Status: flows.Status(r.Status),
-		StartedAt: r.StartedAt, Input: d.Input, Output: d.Output, Error: r.Error, ErrorCard: d.ErrorCard, Steps: d.Steps}
+		StartedAt: r.StartedAt, Input: d.Input, Output: d.Output, Error: r.Error, ErrorCard: d.ErrorCard, Steps: d.steps()}
 	if r.ParentID != nil {
 		e.ParentID = *r.ParentID
 	}

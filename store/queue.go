@@ -34,7 +34,7 @@ type Queue struct {
 // Jobs is the work behind the queue's delivery and deregistration jobs;
 // flows.Lifecycle does it. final is true on the last allowed attempt.
 type Jobs interface {
-	Deliver(ctx context.Context, d flows.Delivery, final bool) error
+	Deliver(ctx context.Context, ds []flows.Delivery, final bool) error
 	Deregister(ctx context.Context, subscriptionID int64, final bool) error
 }
 
@@ -117,9 +117,9 @@ func (w *pruneExecutionsWorker) Work(ctx context.Context, _ *river.Job[pruneExec
 	return err
 }
 
-// deliveryArgs is the job that runs a stored delivery.
+// deliveryArgs is the job that runs the deliveries committed together.
 type deliveryArgs struct {
-	Delivery int64 `json:"delivery"`
+	Deliveries []int64 `json:"deliveries"`
 }
 
 func (deliveryArgs) Kind() string { return "delivery" }
@@ -134,14 +134,11 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	if err != nil {
 		return err
 	}
-	d, done, err := w.store.Delivery(ctx, job.Args.Delivery)
-	if errors.Is(err, flows.ErrNotFound) || done {
-		return nil // finished before a crash, or pruned
+	ds, err := w.store.queuedDeliveries(ctx, job.Args.Deliveries)
+	if err != nil || len(ds) == 0 {
+		return err // none left: they ran before a crash, or were pruned
 	}
-	if err != nil {
-		return err
-	}
-	return j.Deliver(ctx, d, job.Attempt >= job.MaxAttempts)
+	return j.Deliver(ctx, ds, job.Attempt >= job.MaxAttempts)
 }
 
 // deregistrationArgs is the job that deregisters a subscription turned off.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -74,6 +75,37 @@ func TestClearFlowData(t *testing.T) {
 		}
 		if found, _ := s.Executions(ctx, store.ExecutionFilter{Search: "otherflow"}); len(found) != 1 {
 			t.Fatal("another flow's execution was cleared")
+		}
+	})
+}
+
+// TestExecutionRoundTrip: what is stored once (outputs equal to inputs)
+// reads back whole.
+func TestExecutionRoundTrip(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		at := time.Now().UTC().Truncate(time.Microsecond)
+		in := map[string]any{"event": map[string]any{"uuid": "u1", "n": 2.0}}
+		e := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 1, FlowName: "f", Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded,
+			StartedAt: at, FinishedAt: at, Input: in, Output: map[string]any{"x": "y"}, Revision: 3,
+			Steps: []flows.Step{
+				{CardID: "event", Type: "event.connector", Outputs: map[string]any{"event": map[string]any{"uuid": "u1", "n": 2.0}}, StartedAt: at},
+				{CardID: "assign", Type: "control.assign", Inputs: map[string]any{"a": "b"}, Outputs: map[string]any{"a": "b"}, StartedAt: at, Attempts: 1},
+				{CardID: "up", Type: "text.upper", Inputs: map[string]any{"text": "b"}, Outputs: map[string]any{"output": "B"}, StartedAt: at, Attempts: 1},
+			}}
+		if err := s.RecordExecution(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Execution(context.Background(), e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range e.Steps {
+			if !reflect.DeepEqual(got.Steps[i].Outputs, e.Steps[i].Outputs) || !reflect.DeepEqual(got.Steps[i].Inputs, e.Steps[i].Inputs) {
+				t.Fatalf("step %d: got %+v, want %+v", i, got.Steps[i], e.Steps[i])
+			}
+		}
+		if got.Revision != 3 || !reflect.DeepEqual(got.Input, in) {
+			t.Fatalf("got %+v", got)
 		}
 	})
 }
