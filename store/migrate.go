@@ -26,6 +26,7 @@ var migrations = []migration{
 	{3, "connectors", migrateConnectors},
 	{4, "connections, subscriptions and deliveries", migrateLifecycle},
 	{5, "execution history: search, re-runs, flow revisions, audit log", migrateHistory},
+	{6, "drop the execution indexes that lists no longer use", migrateDropStartedIndexes},
 }
 
 // schemaMigration records an applied step.
@@ -241,6 +242,17 @@ func migrateHistory(tx *gorm.DB) error {
 			if strings.Contains(err.Error(), "no such module: fts5") {
 				return fmt.Errorf("this build of Hookflow has no SQLite full-text search: build it with -tags sqlite_fts5 (make does): %w", err)
 			}
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateDropStartedIndexes drops the indexes on start time: lists page by
+// id, which begins with the start time; every index costs each insert.
+func migrateDropStartedIndexes(tx *gorm.DB) error {
+	for _, idx := range []string{"idx_executions_flow", "idx_executions_status", "idx_executions_started_at"} {
+		if err := tx.Exec("DROP INDEX IF EXISTS " + idx).Error; err != nil {
 			return err
 		}
 	}

@@ -40,6 +40,7 @@ type config struct {
 	MaxAttempts     int
 	RetentionAge    time.Duration
 	RetentionCount  int
+	PprofAddr       string
 }
 
 // setting is one configuration entry: its env var, flag and default.
@@ -64,6 +65,7 @@ var settings = []setting{
 	{"HOOKFLOW_ENCRYPTION_KEY", "encryption-key", "", "secret (≥ 32 characters) that encrypts connection secrets and Registration Data; default: generated once into the data dir"},
 	{"HOOKFLOW_RETENTION", "retention", "720h", "how long executions are kept (pruned every 10 minutes; running ones never)"},
 	{"HOOKFLOW_RETENTION_COUNT", "retention-count", "100000", "how many executions of each flow are kept at most"},
+	{"HOOKFLOW_PPROF_ADDR", "pprof-addr", "", "address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off. Keep it on loopback"},
 	{"HOOKFLOW_MAX_ATTEMPTS", "max-attempts", "10", "tries of a payload's run or a deregistration before it fails for good (exponential backoff between)"},
 }
 
@@ -96,6 +98,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 		LogLevel:      get("HOOKFLOW_LOG_LEVEL"),
 		SessionSecret: get("HOOKFLOW_SESSION_SECRET"),
 		EncryptionKey: get("HOOKFLOW_ENCRYPTION_KEY"),
+		PprofAddr:     get("HOOKFLOW_PPROF_ADDR"),
 		AdminEmail:    get("HOOKFLOW_ADMIN_EMAIL"),
 		AdminPassword: *vals["HOOKFLOW_ADMIN_PASSWORD"],
 	}
