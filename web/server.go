@@ -161,6 +161,9 @@ func (s *Server) URL(name string, params ...any) string { return s.echo.Reverse(
 // Registry is the card registry the server validates flows with.
 func (s *Server) Registry() flows.Registry { return s.registry }
 
+// Lifecycle is the lifecycle the server turns flows ON and OFF with.
+func (s *Server) Lifecycle() *flows.Lifecycle { return s.lifecycle }
+
 // Routes lists the route table: method, path and name of each route.
 func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
 

@@ -237,9 +237,12 @@ func (b *bench) stop() {
 }
 
 // payload is the reference body with a unique uuid.
-func payload(n int64) []byte {
+func payload(n int64) []byte { return payloadWith(n, "ada@example.com") }
+
+// payloadWith is the reference body with a uuid and the actor's email.
+func payloadWith(n int64, email string) []byte {
 	return []byte(`{"eventType":"com.okta.event_hook","eventTypeVersion":"1.0","cloudEventsVersion":"0.1","contentType":"application/json","data":{"events":[{"uuid":"` +
-		strconv.FormatInt(n, 10) + `","eventType":"user.lifecycle.create","published":"2026-11-22T10:00:00.000Z","actor":{"id":"00u1","type":"User","displayName":"Ada Lovelace","alternateId":"ada@example.com"},"target":[{"id":"00u2","type":"User","displayName":"Charles Babbage","alternateId":"charles@example.org"}],"outcome":{"result":"SUCCESS"}}]}}`)
+		strconv.FormatInt(n, 10) + `","eventType":"user.lifecycle.create","published":"2026-11-22T10:00:00.000Z","actor":{"id":"00u1","type":"User","displayName":"Ada Lovelace","alternateId":"` + email + `"},"target":[{"id":"00u2","type":"User","displayName":"Charles Babbage","alternateId":"charles@example.org"}],"outcome":{"result":"SUCCESS"}}]}}`)
 }
 
 type result struct {

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/hookflow/hookflow/cards"
+	"github.com/hookflow/hookflow/flows"
+)
+
+// TestReferenceWorkload checks the testdata: the connector and the flow
+// validate, and the reference payload makes {id, who, email} and internal.
+func TestReferenceWorkload(t *testing.T) {
+	reg := cards.Builtin(cards.Options{})
+	raw, err := os.ReadFile("testdata/connector.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := flows.ParseConnector(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := flows.ValidateConnector(x, reg); err != nil {
+		t.Fatal(err)
+	}
+	raw, err = os.ReadFile("testdata/flow.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := flows.ParseDefinition(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := flows.Validate(def, reg); err != nil {
+		t.Fatal(err)
+	}
+	e := flows.NewEngine(reg, flows.Options{})
+	ev, _ := x.Flow(1)
+	for _, tt := range []struct {
+		name     string
+		email    string
+		internal bool
+	}{{"internal", "ada@example.com", true}, {"external", "ada@example.org", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := string(payload(42))
+			if !tt.internal {
+				body = string(payloadWith(42, tt.email))
+			}
+			d := flows.Delivery{Method: "POST", Headers: map[string]string{"content-type": "application/json"}, Body: []byte(body)}
+			run, _ := e.Run(context.Background(), flows.RunRequest{Definition: ev, Input: flows.RawRequest(d), Trigger: flows.TriggerPayload})
+			recs, err := flows.Records(*ev.Webhook, run.Output)
+			if err != nil || len(recs) != 1 {
+				t.Fatalf("records %v, %v (%s)", recs, err, run.Error)
+			}
+			x, _ := e.Run(context.Background(), flows.RunRequest{Definition: def, Input: recs[0], Trigger: flows.TriggerPayload})
+			steps := map[string]flows.Step{}
+			for _, s := range x.Steps {
+				steps[s.CardID] = s
+			}
+			obj, _ := steps["construct1"].Outputs["output"].(map[string]any)
+			if x.Status != flows.StatusSucceeded || obj["id"] != strconv.Itoa(42) || obj["who"] != "ADA LOVELACE" || obj["email"] != tt.email ||
+				steps["ifelse1"].Outputs["internal"] != tt.internal {
+				t.Fatalf("run %s %s: %+v", x.Status, x.Error, steps)
+			}
+		})
+	}
+}
