@@ -131,49 +131,13 @@ func (e *Engine) Run(ctx context.Context, req RunRequest) (*Execution, error) {
 		ctx, cancel = context.WithTimeoutCause(ctx, e.opts.Limits.MaxRunTime,
 			&LimitError{Name: "max_run_time", Value: e.opts.Limits.MaxRunTime.String()})
 		defer cancel()
-		if req.ExecutionID == "" {
-			req.ExecutionID = NewExecutionID(e.opts.Now())
-		}
-		var stop context.CancelCauseFunc
-		ctx, stop = context.WithCancelCause(ctx)
-		e.mu.Lock()
-		if e.running == nil {
-			e.running = map[string]context.CancelCauseFunc{}
-		}
-		e.running[req.ExecutionID] = stop
-		e.mu.Unlock()
-		defer func() {
-			e.mu.Lock()
-			delete(e.running, req.ExecutionID)
-			e.mu.Unlock()
-			stop(nil)
-		}()
 	}
-	// A run still going after a second is recorded as running, so that
-	// the history shows it (and it can be canceled) before it ends.
-	var announce sync.Mutex
-	finished := false
+	done := func() {}
 	if req.depth == 0 && req.Recorder == nil && e.opts.Recorder != nil {
-		started := e.opts.Now()
-		t := time.AfterFunc(time.Second, func() {
-			announce.Lock()
-			defer announce.Unlock()
-			if finished {
-				return
-			}
-			snap := &Execution{ID: req.ExecutionID, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID, Trigger: req.Trigger,
-				Status: StatusRunning, StartedAt: started, Revision: req.Revision, RerunOf: req.RerunOf, Steps: []Step{}}
-			if req.Definition.SavesData() {
-				snap.Input = req.Input
-			}
-			_ = e.opts.Recorder.RecordExecution(context.WithoutCancel(ctx), snap)
-		})
-		defer t.Stop()
+		ctx, done = e.watch(ctx, &req)
 	}
 	exec := e.run(ctx, req)
-	announce.Lock()
-	finished = true
-	announce.Unlock()
+	done() // before the final record, which the running one must not follow
 	if !req.Definition.SavesData() {
 		exec.Input, exec.Output = nil, nil
 		for i := range exec.Steps {
@@ -190,6 +154,49 @@ func (e *Engine) Run(ctx context.Context, req RunRequest) (*Execution, error) {
 		}
 	}
 	return exec, nil
+}
+
+// watch makes a top-level run that the history shows visible while it
+// goes on: it can be canceled by its id (Cancel), and if it is still
+// running after a second it is recorded as running. done ends both; the
+// finished run's own record then replaces the running one. Runs whose
+// executions another recorder keeps (payloads) are not watched.
+func (e *Engine) watch(ctx context.Context, req *RunRequest) (context.Context, func()) {
+	if req.ExecutionID == "" {
+		req.ExecutionID = NewExecutionID(e.opts.Now())
+	}
+	id := req.ExecutionID
+	ctx, stop := context.WithCancelCause(ctx)
+	e.mu.Lock()
+	if e.running == nil {
+		e.running = map[string]context.CancelCauseFunc{}
+	}
+	e.running[id] = stop
+	e.mu.Unlock()
+	var mu sync.Mutex
+	finished := false
+	snap := &Execution{ID: id, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID, Trigger: req.Trigger,
+		Status: StatusRunning, StartedAt: e.opts.Now(), Revision: req.Revision, RerunOf: req.RerunOf, Steps: []Step{}}
+	if req.Definition.SavesData() {
+		snap.Input = req.Input
+	}
+	t := time.AfterFunc(time.Second, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !finished {
+			_ = e.opts.Recorder.RecordExecution(context.WithoutCancel(ctx), snap)
+		}
+	})
+	return ctx, func() {
+		t.Stop()
+		mu.Lock()
+		finished = true
+		mu.Unlock()
+		e.mu.Lock()
+		delete(e.running, id)
+		e.mu.Unlock()
+		stop(nil)
+	}
 }
 
 // Wait blocks until every Call Flow Async child has finished.
