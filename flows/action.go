@@ -30,36 +30,15 @@ func (a *Actions) Action(ctx context.Context, ref ActionRef) (Definition, Connec
 	if !ok || def.Kind != KindAction {
 		return Definition{}, ConnectorExport{}, nil, fmt.Errorf("%w: version %d of %s has no action %d", ErrNotFound, ref.Version, v.Export.Connector.Name, ref.Flow)
 	}
-	var conn *Connection
-	if ref.Connection != 0 {
-		c, err := a.Store.Connection(ctx, ref.Connection)
-		if err != nil {
-			return Definition{}, ConnectorExport{}, nil, fmt.Errorf("connection %d: %w", ref.Connection, err)
-		}
-		if c.ConnectorID != ref.Connector {
-			return Definition{}, ConnectorExport{}, nil, fmt.Errorf("%w: connection %q belongs to another connector", ErrInvalid, c.Name)
-		}
-		conn = &c
-	} else if k := v.Export.Connector.Auth.Kind; k != AuthNone && k != "" {
-		return Definition{}, ConnectorExport{}, nil, fmt.Errorf("%w: the %s action needs a connection", ErrInvalid, v.Export.Connector.Name)
+	conn, err := connection(ctx, a.Store, v, ref.Connection, "action")
+	if err != nil {
+		return Definition{}, ConnectorExport{}, nil, err
 	}
 	cc, err := a.Tokens.ConnectorContext(ctx, v.Export.Connector, conn)
 	if err != nil {
 		return Definition{}, ConnectorExport{}, nil, err
 	}
 	return def, v.Export, cc, nil
-}
-
-// Actions lists the version's Action flows by key: the action cards a
-// workspace flow can use.
-func (x ConnectorExport) Actions() []ExportedFlow {
-	var out []ExportedFlow
-	for _, f := range x.Flows {
-		if f.Definition.Kind == KindAction {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // ConnectorAction returns a connector.action card for the Action flow with

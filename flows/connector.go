@@ -220,16 +220,39 @@ func (x ConnectorExport) FlowDefinition(_ context.Context, id int64) (Definition
 	return Definition{}, fmt.Errorf("%w: flow %d is not in the deployed version", ErrNotFound, id)
 }
 
-// WebhookEvents lists the version's Webhook Event flows by key: the event
-// cards a workspace flow can start with.
-func (x ConnectorExport) WebhookEvents() []ExportedFlow {
+// FlowsOfKind lists the export's flows of a kind, with their keys: its
+// Webhook Event flows are the event cards a workspace flow can start with,
+// its Action flows the action cards it can use.
+func (x ConnectorExport) FlowsOfKind(kind Kind) []ExportedFlow {
 	var out []ExportedFlow
 	for _, f := range x.Flows {
-		if f.Definition.Kind == KindWebhookEvent {
+		if f.Definition.Kind == kind {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// connection loads the connection a card of connector version v runs
+// with: it must be one of the connector's, and a connector that
+// authenticates needs one (for what).
+func connection(ctx context.Context, store interface {
+	Connection(ctx context.Context, id int64) (Connection, error)
+}, v ConnectorVersion, id int64, what string) (*Connection, error) {
+	if id == 0 {
+		if k := v.Export.Connector.Auth.Kind; k != AuthNone && k != "" {
+			return nil, fmt.Errorf("%w: choose a connection for the %s %s", ErrInvalid, v.Export.Connector.Name, what)
+		}
+		return nil, nil
+	}
+	c, err := store.Connection(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("connection %d: %w", id, err)
+	}
+	if c.ConnectorID != v.ConnectorID {
+		return nil, fmt.Errorf("%w: connection %q belongs to another connector", ErrInvalid, c.Name)
+	}
+	return &c, nil
 }
 
 // ConnectorEvent returns the event card of a workspace flow started by the

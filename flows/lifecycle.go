@@ -171,19 +171,8 @@ func (l *Lifecycle) target(ctx context.Context, flowID int64) (webhookTarget, er
 		return t, fmt.Errorf("%w: version %d of the connector has no such webhook event", ErrInvalid, src.Version)
 	}
 	t.event = def
-	if src.Connection != 0 {
-		c, err := l.Store.Connection(ctx, src.Connection)
-		if err != nil {
-			return t, fmt.Errorf("connection %d: %w", src.Connection, err)
-		}
-		if c.ConnectorID != src.Connector {
-			return t, fmt.Errorf("%w: connection %q belongs to another connector", ErrInvalid, c.Name)
-		}
-		t.conn = &c
-	} else if t.version.Export.Connector.Auth.Kind != AuthNone && t.version.Export.Connector.Auth.Kind != "" {
-		return t, fmt.Errorf("%w: choose a connection for the %s card", ErrInvalid, t.version.Export.Connector.Name)
-	}
-	return t, nil
+	t.conn, err = connection(ctx, l.Store, t.version, src.Connection, "card")
+	return t, err
 }
 
 // optionValues are the static values the flow gives its event card's options.

@@ -107,6 +107,14 @@ func (s *Server) editorPanels(c echo.Context, con flows.Connector, f flows.Flow,
 // actionChoices lists the action cards of each connector's newest deployed
 // version, as "<connector>:<version>:<key>".
 func (s *Server) actionChoices(c echo.Context) ([]templates.EventChoice, error) {
+	return s.newestFlowsOfKind(c, flows.KindAction, func(con flows.Connector, v flows.ConnectorVersion, f flows.ExportedFlow) templates.EventChoice {
+		return templates.EventChoice{Value: fmt.Sprintf("%d:%d:%s", con.ID, v.Version, f.Key), Title: con.Info.Name + ": " + f.Definition.Name}
+	})
+}
+
+// newestFlowsOfKind offers, for each connector's newest deployed version,
+// its flows of a kind, as choice makes them.
+func (s *Server) newestFlowsOfKind(c echo.Context, kind flows.Kind, choice func(flows.Connector, flows.ConnectorVersion, flows.ExportedFlow) templates.EventChoice) ([]templates.EventChoice, error) {
 	ctx := c.Request().Context()
 	cons, err := s.store.Connectors(ctx)
 	if err != nil {
@@ -121,8 +129,8 @@ func (s *Server) actionChoices(c echo.Context) ([]templates.EventChoice, error) 
 		if len(vs) == 0 {
 			continue
 		}
-		for _, a := range vs[0].Export.Actions() {
-			out = append(out, templates.EventChoice{Value: fmt.Sprintf("%d:%d:%s", con.ID, vs[0].Version, a.Key), Title: con.Info.Name + ": " + a.Definition.Name})
+		for _, f := range vs[0].Export.FlowsOfKind(kind) {
+			out = append(out, choice(con, vs[0], f))
 		}
 	}
 	return out, nil

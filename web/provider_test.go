@@ -246,7 +246,7 @@ func acmeSetup(t *testing.T, srv *webtest.Server, prov *acme, token string) int6
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := v.Export.WebhookEvents()[0].Key
+	key := v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key
 	var evKey int64
 	fmt.Sscan(key, &evKey)
 	node, src, err := flows.ConnectorEvent(v, evKey)

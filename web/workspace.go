@@ -16,28 +16,11 @@ import (
 // eventChoices lists what a new workspace flow can start with: Manual, and
 // the Webhook Event cards of each connector's newest deployed version.
 func (s *Server) eventChoices(c echo.Context) ([]templates.EventChoice, error) {
-	ctx := c.Request().Context()
-	out := []templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"}}
-	cons, err := s.store.Connectors(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, con := range cons {
-		vs, err := s.store.Versions(ctx, con.ID)
-		if err != nil {
-			return nil, err
-		}
-		if len(vs) == 0 {
-			continue
-		}
-		v := vs[0]
-		for _, ev := range v.Export.WebhookEvents() {
-			out = append(out, templates.EventChoice{
-				Value: fmt.Sprintf("connector:%d:%d:%s", con.ID, v.Version, ev.Key),
-				Title: fmt.Sprintf("%s (version %d): %s", con.Info.Name, v.Version, ev.Definition.Name)})
-		}
-	}
-	return out, nil
+	events, err := s.newestFlowsOfKind(c, flows.KindWebhookEvent, func(con flows.Connector, v flows.ConnectorVersion, f flows.ExportedFlow) templates.EventChoice {
+		return templates.EventChoice{Value: fmt.Sprintf("connector:%d:%d:%s", con.ID, v.Version, f.Key),
+			Title: fmt.Sprintf("%s (version %d): %s", con.Info.Name, v.Version, f.Definition.Name)}
+	})
+	return append([]templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"}}, events...), err
 }
 
 // eventTitle says what starts a workspace flow.

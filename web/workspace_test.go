@@ -108,7 +108,7 @@ func TestNewFlowForm(t *testing.T) {
 	con := apiJSON(t, api, token, "POST", "/api/v1/connectors/import", acmeExport(t, prov.URL), http.StatusCreated)
 	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/connectors/%v/deploy", con["id"]), nil, http.StatusCreated)
 	v, _ := srv.Store.Version(context.Background(), int64(con["id"].(float64)), 1)
-	event := fmt.Sprintf("connector:%v:1:%s", con["id"], v.Export.WebhookEvents()[0].Key)
+	event := fmt.Sprintf("connector:%v:1:%s", con["id"], v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key)
 	c := srv.SignedIn(t)
 	tests := []struct {
 		name   string
@@ -158,7 +158,7 @@ func TestAPICreateFlowChecksItsSource(t *testing.T) {
 	otherConn, _ := srv.Store.CreateConnection(context.Background(), flows.Connection{ConnectorID: other.ID, Name: "o", Values: map[string]string{"token": "t"}})
 	v, _ := srv.Store.Version(context.Background(), conID, 1)
 	var key int64
-	fmt.Sscan(v.Export.WebhookEvents()[0].Key, &key)
+	fmt.Sscan(v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &key)
 	tests := []struct {
 		name string
 		edit func(*flows.Definition)
@@ -204,7 +204,7 @@ func TestConnectorActionCard(t *testing.T) {
 	f := fs[0]
 	_, body := c.Get(t, fmt.Sprintf("/flows/%d", f.ID))
 	v, _ := srv.Store.Version(context.Background(), conID, 1)
-	choice := fmt.Sprintf("%d:1:%s", conID, v.Export.Actions()[0].Key)
+	choice := fmt.Sprintf("%d:1:%s", conID, v.Export.FlowsOfKind(flows.KindAction)[0].Key)
 	if parse(t, body).Find(`[data-testid="palette-action-`+choice+`"]`).Text() != "Acme: Get user" {
 		t.Fatal("the palette does not offer the connector's action")
 	}

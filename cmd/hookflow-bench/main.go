@@ -204,7 +204,7 @@ func start(o options, dir, dbURL string) (*bench, error) {
 	if export, err = flows.ParseConnector(xraw); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	key, _ := strconv.ParseInt(export.WebhookEvents()[0].Key, 10, 64)
+	key, _ := strconv.ParseInt(export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, 10, 64)
 	def.Source = &flows.EventSource{Connector: con.ID, Version: ver.Version, Flow: key}
 	doc, _ := flows.MarshalDefinition(def)
 	var f struct{ ID int64 }

@@ -83,7 +83,7 @@ func TestCrashLosesNoAcknowledgedPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	var key int64
-	fmt.Sscan(v.Export.WebhookEvents()[0].Key, &key)
+	fmt.Sscan(v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &key)
 	node, src, _ := flows.ConnectorEvent(v, key)
 	def, _ := flows.NewDefinition(flows.KindWorkspace, "Count")
 	def.Event, def.Source = node, src
