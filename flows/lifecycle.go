@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"mime"
 	"strings"
 	"sync"
@@ -109,7 +108,6 @@ type Lifecycle struct {
 	Engine  *Engine
 	Tokens  Credentials
 	BaseURL string // Event URLs are BaseURL + "/hooks/" + token
-	Log     *slog.Logger
 
 	// hooks caches Event URL lookups: dropped here when a flow turns OFF,
 	// and kept at most hookTTL, for servers that share a database.

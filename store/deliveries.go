@@ -173,16 +173,6 @@ func (s *Store) acceptBatch(batch []*acceptReq) error {
 	return nil
 }
 
-// Delivery loads a delivery; done reports that it has been run.
-func (s *Store) Delivery(ctx context.Context, id int64) (d flows.Delivery, done bool, err error) {
-	var r deliveryRecord
-	if err := s.db.WithContext(ctx).First(&r, id).Error; err != nil {
-		return d, false, fmt.Errorf("store: delivery %d: %w", id, notFound(err))
-	}
-	d, err = r.toFlows()
-	return d, r.State == deliveryDone, err
-}
-
 func (r deliveryRecord) toFlows() (flows.Delivery, error) {
 	d := flows.Delivery{ID: r.ID, SubscriptionID: r.SubscriptionID, Method: r.Method, Body: r.Body, ReceivedAt: r.ReceivedAt}
 	if r.DedupeKey != nil {
@@ -197,29 +187,11 @@ func (r deliveryRecord) toFlows() (flows.Delivery, error) {
 	return d, nil
 }
 
-// FinishDelivery records a delivery's executions and marks it done, in
-// one transaction; flows.ErrConflict (and nothing recorded) when it was
-// done already.
-func (s *Store) FinishDelivery(ctx context.Context, id int64, execs []*flows.Execution) error {
-	n, err := s.finishDeliveries(ctx, []flows.FinishedDelivery{{ID: id, Executions: execs}})
-	if err == nil && n == 0 {
-		err = fmt.Errorf("store: finish delivery %d: %w", id, flows.ErrConflict)
-	}
-	return err
-}
-
 // FinishDeliveries records deliveries' executions and marks them done, in
 // one transaction; a delivery done already is skipped with its executions.
 func (s *Store) FinishDeliveries(ctx context.Context, ds []flows.FinishedDelivery) error {
-	_, err := s.finishDeliveries(ctx, ds)
-	return err
-}
-
-func (s *Store) finishDeliveries(ctx context.Context, ds []flows.FinishedDelivery) (int, error) {
 	now := time.Now().UTC()
-	finished := 0
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		finished = 0
 		for _, d := range ds {
 			res := tx.Exec("UPDATE deliveries SET state = ?, finished_at = ? WHERE id = ? AND state = ?", deliveryDone, now, d.ID, deliveryQueued)
 			if res.Error != nil {
@@ -228,7 +200,6 @@ func (s *Store) finishDeliveries(ctx context.Context, ds []flows.FinishedDeliver
 			if res.RowsAffected == 0 {
 				continue
 			}
-			finished++
 			for _, e := range d.Executions {
 				if err := s.saveExecution(tx, e, false); err != nil {
 					return err
@@ -238,9 +209,9 @@ func (s *Store) finishDeliveries(ctx context.Context, ds []flows.FinishedDeliver
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: finish deliveries: %w", err)
+		return fmt.Errorf("store: finish deliveries: %w", err)
 	}
-	return finished, nil
+	return nil
 }
 
 // queuedDeliveries loads the deliveries of ids that have not run yet.

@@ -79,15 +79,24 @@ func TestSubscriptionsAndDeliveries(t *testing.T) {
 		if n, _ := s.CountQueuedDeliveries(ctx); n != 4 {
 			t.Fatalf("%d queued deliveries, want 4", n)
 		}
-		e := &flows.Execution{ID: flows.NewExecutionID(a.CreatedAt), FlowID: 9, Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded, StartedAt: a.CreatedAt, FinishedAt: a.CreatedAt}
-		if err := s.FinishDelivery(ctx, 1, []*flows.Execution{e}); err != nil {
+		// Finishing stores the executions with the delivery's state, once.
+		at := a.CreatedAt
+		e := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 9, Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at}
+		again := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 9, Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at}
+		if err := s.FinishDeliveries(ctx, []flows.FinishedDelivery{{ID: 1, Executions: []*flows.Execution{e}}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.FinishDelivery(ctx, 1, []*flows.Execution{e}); !errors.Is(err, flows.ErrConflict) {
-			t.Fatalf("a delivery finished twice: %v", err)
+		if err := s.FinishDeliveries(ctx, []flows.FinishedDelivery{{ID: 1, Executions: []*flows.Execution{again}}}); err != nil {
+			t.Fatal(err)
 		}
-		if _, done, err := s.Delivery(ctx, 1); err != nil || !done {
-			t.Fatalf("delivery 1 done=%v %v", done, err)
+		if _, err := s.Execution(ctx, e.ID); err != nil {
+			t.Fatalf("the first run of delivery 1: %v", err)
+		}
+		if _, err := s.Execution(ctx, again.ID); !errors.Is(err, flows.ErrNotFound) {
+			t.Fatalf("delivery 1 finished twice: %v", err)
+		}
+		if n, _ := s.CountQueuedDeliveries(ctx); n != 3 {
+			t.Fatalf("%d queued deliveries after one finished, want 3", n)
 		}
 		// OFF: deregistering at once, then off; a new subscription may start.
 		if err := s.StopSubscription(ctx, a.ID); err != nil {

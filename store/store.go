@@ -207,6 +207,31 @@ func (s *Store) Close() error {
 	return err
 }
 
+// inTx runs one of two functions in a transaction of the database's own
+// driver, where River can insert jobs: lite on SQLite, pg on Postgres.
+func (s *Store) inTx(ctx context.Context, lite func(*sql.Tx) error, pg func(pgx.Tx) error) error {
+	if s.dialect == Postgres {
+		tx, err := s.pgPool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		if err := pg(tx); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := lite(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // notFound maps gorm's not-found error to flows.ErrNotFound.
 func notFound(err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -190,31 +190,6 @@ func (s *Store) StopSubscription(ctx context.Context, id int64) error {
 	return nil
 }
 
-// inTx runs one of two functions in a transaction of the database's own
-// driver, where River can insert jobs: lite on SQLite, pg on Postgres.
-func (s *Store) inTx(ctx context.Context, lite func(*sql.Tx) error, pg func(pgx.Tx) error) error {
-	if s.dialect == Postgres {
-		tx, err := s.pgPool.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(context.WithoutCancel(ctx))
-		if err := pg(tx); err != nil {
-			return err
-		}
-		return tx.Commit(ctx)
-	}
-	tx, err := s.sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := lite(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
 // Version loads one deployed version of a connector. Versions never
 // change, so each is read from the database once and then kept in memory.
 func (s *Store) Version(ctx context.Context, connectorID int64, version int) (flows.ConnectorVersion, error) {

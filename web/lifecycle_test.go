@@ -26,7 +26,7 @@ func TestWebhookLifecycle(t *testing.T) {
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
 			token := srv.Token(t)
 			c := srv.NewClient()
-			flowID := apiFlowID(t, srv, prov, token)
+			flowID := acmeSetup(t, srv, prov, token)
 			path := fmt.Sprintf("/api/v1/flows/%d", flowID)
 
 			// ON: the provider holds one subscription, for our Event URL.
@@ -116,11 +116,6 @@ func TestWebhookLifecycle(t *testing.T) {
 			}
 		})
 	}
-}
-
-func apiFlowID(t *testing.T, srv *webtest.Server, prov *acme, token string) int64 {
-	t.Helper()
-	return acmeSetup(t, srv, prov, token)
 }
 
 // TestTurnOnFailsCleanly: a failed registration leaves the flow OFF with

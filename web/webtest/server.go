@@ -97,7 +97,7 @@ func StartWith(t testing.TB, o Options) *Server {
 	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}})
 	base := cmpOr(o.BaseURL, "http://"+ts.Listener.Addr().String())
 	log := slog.New(slog.NewTextHandler(logOut, nil))
-	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: base, Log: log}
+	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: base}
 	st.Queue().Handle(lc)
 	srv, err := web.New(web.Deps{
 		Engine: engine, Registry: registry, Lifecycle: lc,
