@@ -228,24 +228,40 @@ func apiJSON(t *testing.T, c *webtest.Client, token, method, path string, body a
 	return m
 }
 
-// acmeSetup imports and deploys the Acme connector, makes a connection and
-// a workspace flow on its Webhook Event (upper-casing each event's actor)
-// through the API; it returns the flow's id.
-func acmeSetup(t *testing.T, srv *webtest.Server, prov *acme, token string) int64 {
+// deployAcme imports and deploys the Acme connector through the API and
+// returns its id and version 1.
+func deployAcme(t *testing.T, srv *webtest.Server, prov *acme, token string) (int64, flows.ConnectorVersion) {
 	t.Helper()
 	c := srv.NewClient()
 	con := apiJSON(t, c, token, "POST", "/api/v1/connectors/import", acmeExport(t, prov.URL), http.StatusCreated)
 	conID := int64(con["id"].(float64))
 	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
-	conn := apiJSON(t, c, token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "Acme prod",
-		"values": map[string]string{"api_key": acmeKey}}, http.StatusCreated)
-	if vals, _ := conn["values"].(map[string]any); vals["api_key"] != nil {
-		t.Fatal("the API shows the connection's secret")
-	}
 	v, err := srv.Store.Version(context.Background(), conID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return conID, v
+}
+
+// acmeConnection makes a connection to Acme through the API and returns it.
+func acmeConnection(t *testing.T, srv *webtest.Server, token string, conID int64) map[string]any {
+	t.Helper()
+	conn := apiJSON(t, srv.NewClient(), token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "Acme prod",
+		"values": map[string]string{"api_key": acmeKey}}, http.StatusCreated)
+	if vals, _ := conn["values"].(map[string]any); vals["api_key"] != nil {
+		t.Fatal("the API shows the connection's secret")
+	}
+	return conn
+}
+
+// acmeSetup deploys Acme, makes a connection and a workspace flow on its
+// Webhook Event (upper-casing each event's actor) through the API; it
+// returns the flow's id.
+func acmeSetup(t *testing.T, srv *webtest.Server, prov *acme, token string) int64 {
+	t.Helper()
+	c := srv.NewClient()
+	conID, v := deployAcme(t, srv, prov, token)
+	conn := acmeConnection(t, srv, token, conID)
 	key := v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key
 	var evKey int64
 	fmt.Sscan(key, &evKey)

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -16,10 +15,7 @@ import (
 func TestBrowserConnectionFlowOnOff(t *testing.T) {
 	prov := newAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
-	token := srv.Token(t)
-	c := srv.NewClient()
-	con := apiJSON(t, c, token, "POST", "/api/v1/connectors/import", acmeExport(t, prov.URL), 201)
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%v/deploy", con["id"]), nil, 201)
+	deployAcme(t, srv, prov, srv.Token(t))
 
 	b := webtest.NewBrowser(t, srv)
 	b.SignIn()

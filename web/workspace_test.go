@@ -105,10 +105,8 @@ func TestNewFlowForm(t *testing.T) {
 	srv := webtest.Start(t)
 	token := srv.Token(t)
 	api := srv.NewClient()
-	con := apiJSON(t, api, token, "POST", "/api/v1/connectors/import", acmeExport(t, prov.URL), http.StatusCreated)
-	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/connectors/%v/deploy", con["id"]), nil, http.StatusCreated)
-	v, _ := srv.Store.Version(context.Background(), int64(con["id"].(float64)), 1)
-	event := fmt.Sprintf("connector:%v:1:%s", con["id"], v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key)
+	conID, v := deployAcme(t, srv, prov, token)
+	event := fmt.Sprintf("connector:%d:1:%s", conID, v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key)
 	c := srv.SignedIn(t)
 	tests := []struct {
 		name   string
@@ -150,13 +148,10 @@ func TestAPICreateFlowChecksItsSource(t *testing.T) {
 	srv := webtest.Start(t)
 	token := srv.Token(t)
 	api := srv.NewClient()
-	con := apiJSON(t, api, token, "POST", "/api/v1/connectors/import", acmeExport(t, prov.URL), http.StatusCreated)
-	conID := int64(con["id"].(float64))
-	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
-	conn := apiJSON(t, api, token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "p", "values": map[string]string{"api_key": acmeKey}}, http.StatusCreated)
+	conID, v := deployAcme(t, srv, prov, token)
+	conn := acmeConnection(t, srv, token, conID)
 	other, _ := srv.Store.CreateConnector(context.Background(), flows.ConnectorInfo{Name: "Other", Auth: flows.AuthDefinition{Kind: flows.AuthBearer}})
 	otherConn, _ := srv.Store.CreateConnection(context.Background(), flows.Connection{ConnectorID: other.ID, Name: "o", Values: map[string]string{"token": "t"}})
-	v, _ := srv.Store.Version(context.Background(), conID, 1)
 	var key int64
 	fmt.Sscan(v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &key)
 	tests := []struct {
@@ -192,10 +187,8 @@ func TestConnectorActionCard(t *testing.T) {
 	srv := webtest.Start(t)
 	token := srv.Token(t)
 	api := srv.NewClient()
-	con := apiJSON(t, api, token, "POST", "/api/v1/connectors/import", acmeExport(t, prov.URL), http.StatusCreated)
-	conID := int64(con["id"].(float64))
-	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
-	apiJSON(t, api, token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "p", "values": map[string]string{"api_key": acmeKey}}, http.StatusCreated)
+	conID, v := deployAcme(t, srv, prov, token)
+	acmeConnection(t, srv, token, conID)
 	c := srv.SignedIn(t)
 	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Lookup"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d", res.StatusCode)
@@ -203,7 +196,6 @@ func TestConnectorActionCard(t *testing.T) {
 	fs, _ := srv.Store.Flows(context.Background(), 0)
 	f := fs[0]
 	_, body := c.Get(t, fmt.Sprintf("/flows/%d", f.ID))
-	v, _ := srv.Store.Version(context.Background(), conID, 1)
 	choice := fmt.Sprintf("%d:1:%s", conID, v.Export.FlowsOfKind(flows.KindAction)[0].Key)
 	if parse(t, body).Find(`[data-testid="palette-action-`+choice+`"]`).Text() != "Acme: Get user" {
 		t.Fatal("the palette does not offer the connector's action")
