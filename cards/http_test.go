@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,5 +183,40 @@ func TestRetryOn429ThroughTheEngine(t *testing.T) {
 	e, err := eng.Run(context.Background(), flows.RunRequest{Definition: def})
 	if err != nil || e.Status != flows.StatusSucceeded || e.Steps[1].Attempts != 3 || calls != 3 {
 		t.Fatalf("status %s error %q attempts %d calls %d", e.Status, e.Error, e.Steps[1].Attempts, calls)
+	}
+}
+
+func TestOAuth2ClientCredentialsTokens(t *testing.T) {
+	var issued atomic.Int32
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, secret, ok := r.BasicAuth()
+		if r.ParseForm() != nil || r.Form.Get("grant_type") != "client_credentials" || !ok || id != "cid" || secret != "csecret" {
+			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+			return
+		}
+		issued.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"tok-%d","token_type":"bearer","expires_in":3600}`, issued.Load())
+	}))
+	defer tokenSrv.Close()
+	info := flows.ConnectorInfo{Name: "Acme", BaseURL: "https://api.acme.test", Auth: flows.AuthDefinition{Kind: flows.AuthOAuth2Client, TokenURL: tokenSrv.URL}}
+	tokens := &cards.Tokens{}
+	conn := &flows.Connection{ID: 1, Values: map[string]string{"client_id": "cid", "client_secret": "csecret"}}
+	for range 3 {
+		cc, err := tokens.ConnectorContext(context.Background(), info, conn)
+		if err != nil || cc.Values["access_token"] != "tok-1" || cc.BaseURL != info.BaseURL {
+			t.Fatalf("connector context %+v, %v", cc, err)
+		}
+	}
+	if issued.Load() != 1 {
+		t.Fatalf("%d tokens fetched, want 1 reused until it expires", issued.Load())
+	}
+	bad := &flows.Connection{ID: 2, Values: map[string]string{"client_id": "cid", "client_secret": "wrong"}}
+	if _, err := tokens.ConnectorContext(context.Background(), info, bad); err == nil {
+		t.Fatal("bad client credentials gave a token")
+	}
+	// Without a connection: the base URL, no credentials.
+	if cc, err := tokens.ConnectorContext(context.Background(), info, nil); err != nil || cc.Auth != flows.AuthNone {
+		t.Fatalf("no connection: %+v, %v", cc, err)
 	}
 }

@@ -109,3 +109,29 @@ func TestExecutionRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// TestExecutionsOfAConnector: the connector filter lists the runs of the
+// connector's own flows only.
+func TestExecutionsOfAConnector(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		con, err := s.CreateConnector(ctx, flows.ConnectorInfo{Name: "Acme", Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, _ := flows.NewDefinition(flows.KindHelper, "Helper")
+		own, err := s.CreateFlow(ctx, flows.Flow{ConnectorID: con.ID, Definition: def})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, _ := flows.NewDefinition(flows.KindWorkspace, "Workspace")
+		other, _ := s.CreateFlow(ctx, flows.Flow{Definition: ws})
+		now := time.Now()
+		mine := record(t, s, own.ID, now, flows.StatusSucceeded, "a")
+		record(t, s, other.ID, now, flows.StatusSucceeded, "b")
+		got, err := s.Executions(ctx, store.ExecutionFilter{ConnectorID: con.ID})
+		if err != nil || len(got) != 1 || got[0].ID != mine.ID {
+			t.Fatalf("%d executions of the connector, %v", len(got), err)
+		}
+	})
+}
