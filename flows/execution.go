@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -40,10 +41,11 @@ const (
 	StatusStopped   Status = "stopped"
 )
 
+// FinalStatuses are the statuses of executions that have ended.
+var FinalStatuses = []Status{StatusSucceeded, StatusFailed, StatusCanceled, StatusStopped}
+
 // IsFinal reports whether the execution has ended.
-func (s Status) IsFinal() bool {
-	return s == StatusSucceeded || s == StatusFailed || s == StatusCanceled || s == StatusStopped
-}
+func (s Status) IsFinal() bool { return slices.Contains(FinalStatuses, s) }
 
 // Step is one card's run within an execution.
 type Step struct {

@@ -10,9 +10,9 @@ import (
 	"github.com/hookflow/hookflow/flows"
 )
 
-// finalStatuses are the statuses of executions that have ended: the only
-// ones pruning and clearing touch.
-var finalStatuses = []string{string(flows.StatusSucceeded), string(flows.StatusFailed), string(flows.StatusCanceled), string(flows.StatusStopped)}
+// finalStatuses are flows.FinalStatuses: the only executions pruning and
+// clearing touch.
+var finalStatuses = flows.FinalStatuses
 
 // Retention says how long executions are kept: those that ended before
 // now minus MaxAge go, and beyond the newest MaxPerFlow of each flow.
