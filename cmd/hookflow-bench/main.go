@@ -48,6 +48,7 @@ type options struct {
 	binary, db, testdata string
 	duration             time.Duration
 	levels               []int
+	keep                 bool
 }
 
 func run() error {
@@ -58,6 +59,7 @@ func run() error {
 	flag.StringVar(&o.testdata, "testdata", "cmd/hookflow-bench/testdata", "the reference connector.json and flow.json")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long each concurrency posts")
 	flag.StringVar(&levels, "concurrency", "1,16,64", "the concurrencies to run, in order")
+	flag.BoolVar(&o.keep, "keep", false, "keep the server's data directory (SQLite) for inspection")
 	flag.Parse()
 	for _, s := range strings.Split(levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -73,7 +75,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if o.keep {
+		defer fmt.Printf("\ndata kept in %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	dbURL := ""
 	if o.db == "postgres" {
 		url, stop, err := storetest.StartPostgres()
