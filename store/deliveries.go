@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"gorm.io/gorm"
 
 	"github.com/hookflow/hookflow/flows"
 )
@@ -40,137 +39,389 @@ func (deliveryRecord) TableName() string { return "deliveries" }
 // AcceptDelivery stores a delivery and queues its job in one transaction,
 // and returns once that transaction is committed. A delivery whose dedupe
 // key the subscription has seen before is a duplicate: nothing is stored
-// or queued. Concurrent calls are committed together (group commit): one
-// transaction, one fsync, for all the deliveries waiting at that moment.
+// or queued. Concurrent calls are committed together (group commit, see
+// writeLoop).
 func (s *Store) AcceptDelivery(ctx context.Context, d flows.Delivery) (duplicate bool, err error) {
-	s.acceptOnce.Do(func() {
-		s.accepts = make(chan *acceptReq, 4096)
-		go s.acceptLoop()
-	})
-	req := &acceptReq{d: d, done: make(chan struct{})}
-	select {
-	case s.accepts <- req:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	case <-s.closed:
-		return false, errors.New("store: closed")
+	if d.ReceivedAt.IsZero() {
+		d.ReceivedAt = time.Now()
 	}
-	<-req.done // once queued, the batch decides: its outcome is the answer
-	return req.duplicate, req.err
+	req := &writeReq{accept: &d}
+	if err := s.write(ctx, req); err != nil {
+		return false, fmt.Errorf("store: accept delivery: %w", err)
+	}
+	return req.duplicate, nil
 }
 
-// acceptReq is one delivery waiting for its group commit.
-type acceptReq struct {
-	d         flows.Delivery
-	duplicate bool
+// FinishDeliveries records deliveries' executions and marks them done, in
+// one transaction; a delivery done already is skipped with its executions.
+// A done delivery is deleted, or, when it has a dedupe key, kept without
+// its request for dedupe (until the retention): the request lives on in
+// its executions.
+func (s *Store) FinishDeliveries(ctx context.Context, ds []flows.FinishedDelivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	// Encode here, in the caller: the writer only writes.
+	req, err := finishRequest(ds)
+	if err != nil {
+		return err
+	}
+	if err := s.write(ctx, req); err != nil {
+		return fmt.Errorf("store: finish deliveries: %w", err)
+	}
+	return nil
+}
+
+// finishRequest is the writer's request for finished deliveries, their
+// executions encoded.
+func finishRequest(ds []flows.FinishedDelivery) (*writeReq, error) {
+	req := &writeReq{finish: make([]finishing, len(ds))}
+	for i, d := range ds {
+		f := finishing{id: d.ID, rows: make([]executionRow, len(d.Executions))}
+		for j, e := range d.Executions {
+			r, err := executionRecordOf(e)
+			if err != nil {
+				return nil, err
+			}
+			f.rows[j] = executionRow{r, searchText(e)}
+		}
+		req.finish[i] = f
+	}
+	return req, nil
+}
+
+// writeReq is work for the writer: a delivery to accept, or finished
+// deliveries to record.
+type writeReq struct {
+	accept *flows.Delivery
+	finish []finishing
+
+	duplicate bool // the delivery was a duplicate
 	err       error
 	done      chan struct{}
 }
 
-// maxAcceptBatch bounds how many deliveries one transaction commits.
-const maxAcceptBatch = 512
+// finishing is a finished delivery with its executions encoded.
+type finishing struct {
+	id   int64
+	rows []executionRow
+}
 
-func (s *Store) acceptLoop() {
+// executionRow is an execution ready to insert, with its search text.
+type executionRow struct {
+	r    executionRecord
+	text string
+}
+
+func (r *writeReq) size() int { return max(1, len(r.finish)) }
+
+// maxWriteBatch bounds how many deliveries one transaction writes.
+const maxWriteBatch = 1024
+
+// write hands req to the writer and waits for its transaction.
+func (s *Store) write(ctx context.Context, req *writeReq) error {
+	s.writeOnce.Do(func() {
+		s.writes = make(chan *writeReq, 4096)
+		go s.writeLoop()
+	})
+	req.done = make(chan struct{})
+	select {
+	case s.writes <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closed:
+		return errors.New("store: closed")
+	}
+	<-req.done // once queued, the batch decides: its outcome is the answer
+	return req.err
+}
+
+// writeLoop is the one writer of deliveries and their executions. It
+// commits everything waiting at that moment in one transaction (group
+// commit): accepted deliveries with their job, and finished deliveries
+// with their executions. One transaction and one commit serve them all,
+// and an acknowledgement waits behind at most one transaction.
+func (s *Store) writeLoop() {
 	for {
-		var first *acceptReq
+		var first *writeReq
 		select {
-		case first = <-s.accepts:
+		case first = <-s.writes:
 		case <-s.closed:
 			return
 		}
-		batch := []*acceptReq{first}
+		batch, n := []*writeReq{first}, first.size()
 	fill:
-		for len(batch) < maxAcceptBatch {
+		for n < maxWriteBatch {
 			select {
-			case r := <-s.accepts:
-				batch = append(batch, r)
+			case r := <-s.writes:
+				batch, n = append(batch, r), n+r.size()
 			default:
 				break fill
 			}
 		}
-		err := s.acceptBatch(batch)
+		s.commit(batch)
 		for _, r := range batch {
-			if err != nil {
-				r.err, r.duplicate = err, false
-			}
 			close(r.done)
 		}
 	}
 }
 
-// acceptBatch stores deliveries and their jobs in one transaction.
-func (s *Store) acceptBatch(batch []*acceptReq) error {
+// commit writes a batch and sets each request's outcome. Should the batch
+// fail, each request is written alone: one bad request fails only itself.
+func (s *Store) commit(batch []*writeReq) {
+	err := s.writeBatch(batch)
+	for _, r := range batch {
+		if err != nil && len(batch) > 1 {
+			r.err = s.writeBatch([]*writeReq{r})
+		} else {
+			r.err = err
+		}
+	}
+}
+
+// writeBatch writes a batch of requests in one transaction.
+func (s *Store) writeBatch(batch []*writeReq) error {
+	// The transaction runs to its end: it is short, and a context that can
+	// be cancelled costs the SQLite driver a goroutine per statement.
 	ctx := context.Background()
-	const ins = "INSERT INTO deliveries (subscription_id, dedupe_key, method, headers, query, body, state, received_at) " +
-		"VALUES (%s) ON CONFLICT DO NOTHING RETURNING id"
-	rows := make([][]any, len(batch))
-	for i, r := range batch {
-		d := r.d
+	var accepts []*writeReq
+	var finishes []finishing
+	for _, r := range batch {
+		if r.accept != nil {
+			accepts = append(accepts, r)
+		}
+		finishes = append(finishes, r.finish...)
+	}
+	acceptRows, err := deliveryRows(accepts)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(accepts)) // the accepted deliveries; 0 for a duplicate
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := acceptSQLite(ctx, tx, acceptRows, ids); err != nil {
+			return err
+		}
+		if ps := deliveryJob(ids); len(ps) > 0 {
+			if _, err := s.riverLite.InsertManyTx(ctx, tx, ps); err != nil {
+				return err
+			}
+		}
+		return finishSQLite(ctx, tx, finishes)
+	}, func(tx pgx.Tx) error {
+		if err := acceptPG(ctx, tx, acceptRows, ids); err != nil {
+			return err
+		}
+		if ps := deliveryJob(ids); len(ps) > 0 {
+			if _, err := s.riverPG.InsertManyTx(ctx, tx, ps); err != nil {
+				return err
+			}
+		}
+		return finishPG(ctx, tx, finishes)
+	})
+	if err != nil {
+		return err
+	}
+	for i, r := range accepts {
+		r.duplicate = ids[i] == 0
+	}
+	return nil
+}
+
+// insertDelivery inserts a delivery unless its dedupe key was seen.
+const insertDelivery = "INSERT INTO deliveries (subscription_id, dedupe_key, method, headers, query, body, state, received_at) " +
+	"VALUES (%s) ON CONFLICT DO NOTHING RETURNING id"
+
+// deliveryRows are the column values of deliveries to insert.
+func deliveryRows(accepts []*writeReq) ([][]any, error) {
+	rows := make([][]any, len(accepts))
+	for i, r := range accepts {
+		d := r.accept
 		headers, err := json.Marshal(d.Headers)
 		if err != nil {
-			return fmt.Errorf("store: encode headers: %w", err)
+			return nil, fmt.Errorf("encode headers: %w", err)
 		}
 		query, err := json.Marshal(d.Query)
 		if err != nil {
-			return fmt.Errorf("store: encode query: %w", err)
+			return nil, fmt.Errorf("encode query: %w", err)
 		}
 		var key *string
 		if d.DedupeKey != "" {
 			key = &d.DedupeKey
 		}
-		if d.ReceivedAt.IsZero() {
-			d.ReceivedAt = time.Now()
-		}
 		rows[i] = []any{d.SubscriptionID, key, d.Method, string(headers), string(query), d.Body, deliveryQueued, d.ReceivedAt.UTC()}
 	}
-	// One job runs the whole batch: River's cost is per job, not per delivery.
-	jobs := func(ids []int64) []river.InsertManyParams {
-		var args deliveryArgs
-		for _, id := range ids {
-			if id != 0 {
-				args.Deliveries = append(args.Deliveries, id)
-			}
+	return rows, nil
+}
+
+// deliveryJob is the one job that runs the deliveries of ids (skipping
+// duplicates, 0): River's cost is per job, not per delivery.
+func deliveryJob(ids []int64) []river.InsertManyParams {
+	var args deliveryArgs
+	for _, id := range ids {
+		if id != 0 {
+			args.Deliveries = append(args.Deliveries, id)
 		}
-		if len(args.Deliveries) == 0 {
-			return nil
-		}
-		return []river.InsertManyParams{{Args: args}}
 	}
-	ids := make([]int64, len(batch))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, fmt.Sprintf(ins, "?, ?, ?, ?, ?, ?, ?, ?"))
+	if len(args.Deliveries) == 0 {
+		return nil
+	}
+	return []river.InsertManyParams{{Args: args}}
+}
+
+func acceptSQLite(ctx context.Context, tx *sql.Tx, rows [][]any, ids []int64) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf(insertDelivery, "?, ?, ?, ?, ?, ?, ?, ?"))
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i, args := range rows {
+		if err := stmt.QueryRowContext(ctx, args...).Scan(&ids[i]); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	return nil
+}
+
+func acceptPG(ctx context.Context, tx pgx.Tx, rows [][]any, ids []int64) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var b pgx.Batch
+	for _, args := range rows {
+		b.Queue(fmt.Sprintf(insertDelivery, "$1, $2, $3, $4, $5, $6, $7, $8"), args...)
+	}
+	res := tx.SendBatch(ctx, &b)
+	for i := range rows {
+		if err := res.QueryRow().Scan(&ids[i]); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			res.Close()
+			return err
+		}
+	}
+	return res.Close()
+}
+
+// finishQueries mark the deliveries listed by in done (at p2) and return
+// those that were still queued: the first takes the list, the second the
+// list and the time. A delivery without a dedupe key is deleted; one with
+// a key keeps its row, without the request, for dedupe.
+func finishQueries(p2, in string) []string {
+	return []string{
+		"DELETE FROM deliveries WHERE state = '" + deliveryQueued + "' AND dedupe_key IS NULL AND id IN (" + in + ") RETURNING id",
+		"UPDATE deliveries SET state = '" + deliveryDone + "', finished_at = " + p2 + ", headers = '{}', query = '{}', body = NULL " +
+			"WHERE state = '" + deliveryQueued + "' AND dedupe_key IS NOT NULL AND id IN (" + in + ") RETURNING id",
+	}
+}
+
+func finishIDs(fs []finishing) []int64 {
+	ids := make([]int64, len(fs))
+	for i, f := range fs {
+		ids[i] = f.id
+	}
+	return ids
+}
+
+func finishSQLite(ctx context.Context, tx *sql.Tx, fs []finishing) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(finishIDs(fs))
+	if err != nil {
+		return err
+	}
+	queued := map[int64]bool{}
+	for i, q := range finishQueries("?2", "SELECT value FROM json_each(?1)") {
+		rs, err := tx.QueryContext(ctx, q, []any{string(list), time.Now().UTC()}[:i+1]...)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for i, args := range rows {
-			if err := stmt.QueryRowContext(ctx, args...).Scan(&ids[i]); err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-		}
-		if ps := jobs(ids); len(ps) > 0 {
-			_, err = s.riverLite.InsertManyTx(ctx, tx, ps)
-		}
-		return err
-	}, func(tx pgx.Tx) error {
-		for i, args := range rows {
-			if err := tx.QueryRow(ctx, fmt.Sprintf(ins, "$1, $2, $3, $4, $5, $6, $7, $8"), args...).Scan(&ids[i]); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				return err
-			}
-		}
-		if ps := jobs(ids); len(ps) > 0 {
-			_, err := s.riverPG.InsertManyTx(ctx, tx, ps)
+		if err := scanIDs(rs, queued); err != nil {
 			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: accept deliveries: %w", err)
 	}
-	for i, r := range batch {
-		r.duplicate = ids[i] == 0
+	if len(queued) == 0 {
+		return nil
+	}
+	ins, err := tx.PrepareContext(ctx, insertExecutionSQLite)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	fts, err := tx.PrepareContext(ctx, "INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
+	if err != nil {
+		return err
+	}
+	defer fts.Close()
+	for _, f := range fs {
+		if !queued[f.id] {
+			continue
+		}
+		queued[f.id] = false // a delivery listed twice is written once
+		for _, x := range f.rows {
+			res, err := ins.ExecContext(ctx, x.r.values()...)
+			if err != nil {
+				return err
+			}
+			rowid, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			if _, err := fts.ExecContext(ctx, rowid, x.text); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+func finishPG(ctx context.Context, tx pgx.Tx, fs []finishing) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	ids := finishIDs(fs)
+	queued := map[int64]bool{}
+	for i, q := range finishQueries("$2", "SELECT unnest($1::bigint[])") {
+		rs, err := tx.Query(ctx, q, []any{ids, time.Now().UTC()}[:i+1]...)
+		if err != nil {
+			return err
+		}
+		done, err := pgx.CollectRows(rs, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		for _, id := range done {
+			queued[id] = true
+		}
+	}
+	var b pgx.Batch
+	for _, f := range fs {
+		if !queued[f.id] {
+			continue
+		}
+		queued[f.id] = false
+		for _, x := range f.rows {
+			b.Queue(insertExecutionPG, x.r.values(x.text)...)
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, &b).Close()
+}
+
+// scanIDs reads rows of one integer column into set, and closes them.
+func scanIDs(rs *sql.Rows, set map[int64]bool) error {
+	defer rs.Close()
+	for rs.Next() {
+		var id int64
+		if err := rs.Scan(&id); err != nil {
+			return err
+		}
+		set[id] = true
+	}
+	return rs.Err()
 }
 
 func (r deliveryRecord) toFlows() (flows.Delivery, error) {
@@ -187,37 +438,10 @@ func (r deliveryRecord) toFlows() (flows.Delivery, error) {
 	return d, nil
 }
 
-// FinishDeliveries records deliveries' executions and marks them done, in
-// one transaction; a delivery done already is skipped with its executions.
-func (s *Store) FinishDeliveries(ctx context.Context, ds []flows.FinishedDelivery) error {
-	now := time.Now().UTC()
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, d := range ds {
-			res := tx.Exec("UPDATE deliveries SET state = ?, finished_at = ? WHERE id = ? AND state = ?", deliveryDone, now, d.ID, deliveryQueued)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				continue
-			}
-			for _, e := range d.Executions {
-				if err := s.saveExecution(tx, e, false); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: finish deliveries: %w", err)
-	}
-	return nil
-}
-
 // queuedDeliveries loads the deliveries of ids that have not run yet.
 func (s *Store) queuedDeliveries(ctx context.Context, ids []int64) ([]flows.Delivery, error) {
 	var rs []deliveryRecord
-	if err := s.db.WithContext(ctx).Where("id IN ? AND state = ?", ids, deliveryQueued).Order("id").Find(&rs).Error; err != nil {
+	if err := s.reads.WithContext(ctx).Where("id IN ? AND state = ?", ids, deliveryQueued).Order("id").Find(&rs).Error; err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
 	}
 	out := make([]flows.Delivery, 0, len(rs))

@@ -28,14 +28,15 @@ type executionRecord struct {
 	FinishedAt *time.Time
 	DurationUS int64
 	Error      string
-	Data       string
+	Data       string // the document as JSON (rows written before packing)
+	Packed     []byte // the document packed (packing.go)
 	RerunOf    *string
 	Revision   int
 }
 
 func (executionRecord) TableName() string { return "executions" }
 
-// executionData is the part of an execution kept in the data column.
+// executionData is the part of an execution kept as one document.
 type executionData struct {
 	FlowName  string         `json:"flowName,omitempty"`
 	Input     map[string]any `json:"input,omitempty"`
@@ -101,11 +102,9 @@ func (s *Store) saveExecution(tx *gorm.DB, e *flows.Execution, again bool) error
 	}
 	text := searchText(e)
 	if s.dialect == Postgres {
-		return tx.Exec(`INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, data, rerun_of, revision, search)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, to_tsvector('simple', ?))
+		return tx.Exec(insertExecutionPG+`
 			ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at, duration_us = excluded.duration_us,
-			error = excluded.error, data = excluded.data, search = excluded.search`,
-			r.ID, r.FlowID, r.ParentID, r.Trigger, r.Status, r.StartedAt, r.FinishedAt, r.DurationUS, r.Error, r.Data, r.RerunOf, r.Revision, text).Error
+			error = excluded.error, data = excluded.data, packed = excluded.packed, search = excluded.search`, r.values(text)...).Error
 	}
 	if again {
 		if err := tx.Exec("DELETE FROM executions_fts WHERE rowid = (SELECT rowid FROM executions WHERE id = ?)", r.ID).Error; err != nil {
@@ -122,10 +121,26 @@ func (s *Store) saveExecution(tx *gorm.DB, e *flows.Execution, again bool) error
 	return tx.Exec("INSERT INTO executions_fts (rowid, body) SELECT rowid, ? FROM executions WHERE id = ?", text, r.ID).Error
 }
 
+// The inserts of an execution's row: on SQLite its rowid keys the
+// full-text index entry; on Postgres the last value is the search text.
+const (
+	insertExecutionSQLite = `INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, data, packed, rerun_of, revision)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertExecutionPG = `INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, data, packed, rerun_of, revision, search)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, to_tsvector('simple', $14))`
+)
+
+// values are the row's columns in the order of the inserts, then extra.
+func (r *executionRecord) values(extra ...any) []any {
+	return append([]any{r.ID, r.FlowID, r.ParentID, r.Trigger, r.Status, r.StartedAt, r.FinishedAt, r.DurationUS, r.Error, r.Data, r.Packed, r.RerunOf, r.Revision}, extra...)
+}
+
 // searchText is what full-text search finds an execution by: its flow's
-// name, its errors, and the text and numbers its cards took and gave.
+// name, its errors, and the text and numbers its cards took and gave, each
+// value once (a value passed from card to card is indexed once).
 func searchText(e *flows.Execution) string {
 	var b strings.Builder
+	seen := make(map[string]bool, 32)
 	var add func(v any)
 	add = func(v any) {
 		if b.Len() > 4000 {
@@ -136,10 +151,19 @@ func searchText(e *flows.Execution) string {
 			if len(x) > 200 {
 				x = x[:200]
 			}
+			if seen[x] {
+				return
+			}
+			seen[x] = true
 			b.WriteString(x)
 			b.WriteByte(' ')
 		case float64:
-			b.WriteString(strconv.FormatFloat(x, 'f', -1, 64))
+			n := strconv.FormatFloat(x, 'f', -1, 64)
+			if seen[n] {
+				return
+			}
+			seen[n] = true
+			b.WriteString(n)
 			b.WriteByte(' ')
 		case map[string]any:
 			for _, y := range x {
@@ -164,12 +188,12 @@ func searchText(e *flows.Execution) string {
 }
 
 func executionRecordOf(e *flows.Execution) (executionRecord, error) {
-	data, err := json.Marshal(executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, Steps: storedSteps(e)})
+	doc, err := json.Marshal(executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, Steps: storedSteps(e)})
 	if err != nil {
 		return executionRecord{}, fmt.Errorf("store: encode execution %s: %w", e.ID, err)
 	}
 	r := executionRecord{ID: e.ID, FlowID: e.FlowID, Trigger: string(e.Trigger), Status: string(e.Status),
-		StartedAt: e.StartedAt.UTC(), Error: e.Error, Data: string(data)}
+		StartedAt: e.StartedAt.UTC(), Error: e.Error, Packed: thePacker.pack(doc)}
 	if e.ParentID != "" {
 		r.ParentID = &e.ParentID
 	}
@@ -188,7 +212,7 @@ func executionRecordOf(e *flows.Execution) (executionRecord, error) {
 // Execution loads one execution with its steps.
 func (s *Store) Execution(ctx context.Context, id string) (*flows.Execution, error) {
 	var r executionRecord
-	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&r).Error; err != nil {
+	if err := s.reads.WithContext(ctx).Where("id = ?", id).First(&r).Error; err != nil {
 		return nil, fmt.Errorf("store: execution %s: %w", id, notFound(err))
 	}
 	return r.toFlows()
@@ -220,7 +244,7 @@ func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Exe
 		f.Limit = 50
 	}
 	words := searchQuery(f.Search)
-	q := s.db.WithContext(ctx).Table("executions").Select("executions.*")
+	q := s.reads.WithContext(ctx).Table("executions").Select("executions.*")
 	if f.FlowID != 0 {
 		q = q.Where("executions.flow_id = ?", f.FlowID)
 	}
@@ -287,14 +311,14 @@ const searchChunk = 1000
 func (s *Store) searchSQLite(ctx context.Context, filtered *gorm.DB, words string, f ExecutionFilter) ([]executionRecord, error) {
 	below := int64(math.MaxInt64)
 	if f.Before != "" {
-		if err := s.db.WithContext(ctx).Raw("SELECT rowid FROM executions WHERE id = ?", f.Before).Scan(&below).Error; err != nil {
+		if err := s.reads.WithContext(ctx).Raw("SELECT rowid FROM executions WHERE id = ?", f.Before).Scan(&below).Error; err != nil {
 			return nil, err
 		}
 	}
 	var out []executionRecord
 	for len(out) < f.Limit {
 		var rowids []int64
-		err := s.db.WithContext(ctx).Raw("SELECT rowid FROM executions_fts WHERE executions_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
+		err := s.reads.WithContext(ctx).Raw("SELECT rowid FROM executions_fts WHERE executions_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
 			words, below, searchChunk).Scan(&rowids).Error
 		if err != nil || len(rowids) == 0 {
 			return out, err
@@ -329,10 +353,16 @@ func searchQuery(text string) string {
 }
 
 func (r executionRecord) toFlows() (*flows.Execution, error) {
-	id := r.ID
+	doc := []byte(r.Data)
+	if len(r.Packed) > 0 {
+		var err error
+		if doc, err = thePacker.unpack(r.Packed); err != nil {
+			return nil, fmt.Errorf("store: execution %s: damaged data: %w", r.ID, err)
+		}
+	}
 	var d executionData
-	if err := json.Unmarshal([]byte(r.Data), &d); err != nil {
-		return nil, fmt.Errorf("store: execution %s: damaged data: %w", id, err)
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("store: execution %s: damaged data: %w", r.ID, err)
 	}
 	e := &flows.Execution{ID: r.ID, FlowID: r.FlowID, FlowName: d.FlowName, Revision: r.Revision, Trigger: flows.Trigger(r.Trigger), Status: flows.Status(r.Status),
 		StartedAt: r.StartedAt, Input: d.Input, Output: d.Output, Error: r.Error, ErrorCard: d.ErrorCard, Steps: d.steps()}

@@ -1,6 +1,11 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+
+	"github.com/hookflow/hookflow/flows"
+)
 
 // TableText returns every row of a table as text, for tests that look for
 // what must not be stored in the clear.
@@ -16,6 +21,13 @@ func TableText(ctx context.Context, s *Store, table string) (string, error) {
 			out = append(out, '=')
 			switch x := v.(type) {
 			case []byte:
+				if k == "packed" && len(x) > 0 {
+					doc, err := Unpack(x)
+					if err != nil {
+						return "", err
+					}
+					x = doc
+				}
 				out = append(out, x...)
 			case string:
 				out = append(out, x...)
@@ -24,4 +36,41 @@ func TableText(ctx context.Context, s *Store, table string) (string, error) {
 		}
 	}
 	return string(out), nil
+}
+
+// DeliveryRows returns the stored deliveries: id → state and the size of
+// the stored request body.
+func DeliveryRows(ctx context.Context, s *Store) (map[int64]string, error) {
+	var rs []deliveryRecord
+	if err := s.db.WithContext(ctx).Find(&rs).Error; err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	for _, r := range rs {
+		out[r.ID] = fmt.Sprintf("%s, %d bytes", r.State, len(r.Body))
+	}
+	return out, nil
+}
+
+// CommitTogether writes accepts and finishes as one batch of the writer
+// (as if they had arrived together) and returns each one's outcome, the
+// accepts' first.
+func CommitTogether(s *Store, accepts []flows.Delivery, finishes [][]flows.FinishedDelivery) []error {
+	var batch []*writeReq
+	for i := range accepts {
+		batch = append(batch, &writeReq{accept: &accepts[i]})
+	}
+	for _, f := range finishes {
+		r, err := finishRequest(f)
+		if err != nil {
+			panic(err)
+		}
+		batch = append(batch, r)
+	}
+	s.commit(batch)
+	out := make([]error, len(batch))
+	for i, r := range batch {
+		out[i] = r.err
+	}
+	return out
 }

@@ -70,7 +70,7 @@ func (s *Store) CreateFlow(ctx context.Context, f flows.Flow) (flows.Flow, error
 // Flow loads a saved flow.
 func (s *Store) Flow(ctx context.Context, id int64) (flows.Flow, error) {
 	var r flowRecord
-	if err := s.db.WithContext(ctx).First(&r, id).Error; err != nil {
+	if err := s.reads.WithContext(ctx).First(&r, id).Error; err != nil {
 		return flows.Flow{}, fmt.Errorf("store: flow %d: %w", id, notFound(err))
 	}
 	return r.toFlows()

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
@@ -98,6 +99,23 @@ func TestSubscriptionsAndDeliveries(t *testing.T) {
 		if n, _ := s.CountQueuedDeliveries(ctx); n != 3 {
 			t.Fatalf("%d queued deliveries after one finished, want 3", n)
 		}
+		// A finished delivery keeps no request: one with a dedupe key keeps
+		// its row for dedupe, one without is gone.
+		third := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 9, Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at}
+		if err := s.FinishDeliveries(ctx, []flows.FinishedDelivery{{ID: 3, Executions: []*flows.Execution{third}}}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := store.DeliveryRows(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64]string{1: "done, 0 bytes", 4: "queued, 2 bytes", 5: "queued, 2 bytes"}
+		if !reflect.DeepEqual(rows, want) {
+			t.Fatalf("deliveries %v, want %v", rows, want)
+		}
+		if dup, err := s.AcceptDelivery(ctx, flows.Delivery{SubscriptionID: a.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}"), DedupeKey: "k1"}); err != nil || !dup {
+			t.Fatalf("k1 after its delivery ran: duplicate %v, %v", dup, err)
+		}
 		// OFF: deregistering at once, then off; a new subscription may start.
 		if err := s.StopSubscription(ctx, a.ID); err != nil {
 			t.Fatal(err)
@@ -117,6 +135,53 @@ func TestSubscriptionsAndDeliveries(t *testing.T) {
 		}
 		if _, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 9, Token: "t3", State: flows.SubscriptionRegistering}); err != nil {
 			t.Fatalf("ON again after OFF: %v", err)
+		}
+	})
+}
+
+// TestWriterIsolatesFailures commits a batch in which one request fails:
+// the others are written, the failed one changes nothing.
+func TestWriterIsolatesFailures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 3, Token: "iso", State: flows.SubscriptionActive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := func(body string) flows.Delivery {
+			return flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte(body)}
+		}
+		if _, err := s.AcceptDelivery(ctx, d(`{"n":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now()
+		kept := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 3, FlowName: "kept", Trigger: flows.TriggerManual, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at}
+		if err := s.RecordExecution(ctx, kept); err != nil {
+			t.Fatal(err)
+		}
+		// Finishing delivery 1 with an execution whose id is taken fails.
+		clash := *kept
+		clash.FlowName = "clash"
+		errs := store.CommitTogether(s, []flows.Delivery{d(`{"n":2}`), d(`{"n":3}`)},
+			[][]flows.FinishedDelivery{{{ID: 1, Executions: []*flows.Execution{&clash}}}})
+		if errs[0] != nil || errs[1] != nil || errs[2] == nil {
+			t.Fatalf("outcomes %v: want the accepts written and the finish failed", errs)
+		}
+		rows, err := store.DeliveryRows(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued := 0
+		for _, r := range rows {
+			if r == "queued, 7 bytes" {
+				queued++
+			}
+		}
+		if len(rows) != 3 || queued != 3 || rows[1] == "" {
+			t.Fatalf("deliveries %v, want 1 and the two accepted, all queued with their request", rows)
+		}
+		if got, err := s.Execution(ctx, kept.ID); err != nil || got.FlowName != "kept" {
+			t.Fatalf("the stored execution changed: %+v %v", got, err)
 		}
 	})
 }

@@ -27,6 +27,7 @@ var migrations = []migration{
 	{4, "connections, subscriptions and deliveries", migrateLifecycle},
 	{5, "execution history: search, re-runs, flow revisions, audit log", migrateHistory},
 	{6, "drop the execution indexes that lists no longer use", migrateDropStartedIndexes},
+	{7, "packed execution documents, leaner indexes", migratePackedExecutions},
 }
 
 // schemaMigration records an applied step.
@@ -253,6 +254,28 @@ func migrateHistory(tx *gorm.DB) error {
 func migrateDropStartedIndexes(tx *gorm.DB) error {
 	for _, idx := range []string{"idx_executions_flow", "idx_executions_status", "idx_executions_started_at"} {
 		if err := tx.Exec("DROP INDEX IF EXISTS " + idx).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migratePackedExecutions adds the packed document column (packing.go);
+// rows written before it keep their JSON in data. It drops the index on
+// parent_id, which no query uses, and keeps in the re-run index only the
+// executions that are re-runs.
+func migratePackedExecutions(tx *gorm.DB) error {
+	typ := "BLOB"
+	if tx.Dialector.Name() == "postgres" {
+		typ = "BYTEA"
+	}
+	for _, q := range []string{
+		"ALTER TABLE executions ADD COLUMN packed " + typ,
+		"DROP INDEX IF EXISTS idx_executions_parent_id",
+		"DROP INDEX IF EXISTS idx_executions_rerun_of",
+		"CREATE INDEX idx_executions_rerun_of ON executions (rerun_of) WHERE rerun_of IS NOT NULL",
+	} {
+		if err := tx.Exec(q).Error; err != nil {
 			return err
 		}
 	}

@@ -59,8 +59,12 @@ type Config struct {
 
 // Store is Hookflow's persistence. It is safe for concurrent use.
 type Store struct {
-	db      *gorm.DB
-	sqlDB   *sql.DB
+	db    *gorm.DB
+	sqlDB *sql.DB
+	// reads serves queries outside transactions: on SQLite a pool of its
+	// own beside the one writer connection, on Postgres db itself.
+	reads   *gorm.DB
+	readDB  *sql.DB
 	pgPool  *pgxpool.Pool
 	dialect Dialect
 	log     *slog.Logger
@@ -71,11 +75,11 @@ type Store struct {
 	riverLite *river.Client[*sql.Tx]
 	riverPG   *river.Client[pgx.Tx]
 
-	// Group commit of accepted deliveries (deliveries.go).
-	acceptOnce sync.Once
-	accepts    chan *acceptReq
-	closed     chan struct{}
-	closeOnce  sync.Once
+	// The writer of deliveries and executions (deliveries.go).
+	writeOnce sync.Once
+	writes    chan *writeReq
+	closed    chan struct{}
+	closeOnce sync.Once
 
 	// versions caches deployed connector versions, which never change.
 	versions sync.Map
@@ -152,6 +156,23 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	s.db, s.sqlDB, s.dialect = db, sqlDB, SQLite
+	// Readers of their own: in WAL mode they read beside the writer, and
+	// the one writer connection is left to writes.
+	rq := url.Values{}
+	rq.Set("_busy_timeout", "10000")
+	rq.Set("_query_only", "1")
+	readDB, err := sql.Open("sqlite3", "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	readDB.SetMaxOpenConns(4)
+	readDB.SetMaxIdleConns(4)
+	readDB.SetConnMaxIdleTime(0)
+	if s.reads, err = gorm.Open(sqlite.Dialector{Conn: readDB}, gcfg); err != nil {
+		readDB.Close()
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	s.readDB = readDB
 	return nil
 }
 
@@ -172,7 +193,7 @@ func (s *Store) openPostgres(ctx context.Context, dsn string, gcfg *gorm.Config)
 		pool.Close()
 		return fmt.Errorf("store: open postgres: %w", err)
 	}
-	s.db, s.sqlDB, s.pgPool, s.dialect = db, sqlDB, pool, Postgres
+	s.db, s.reads, s.sqlDB, s.pgPool, s.dialect = db, db, sqlDB, pool, Postgres
 	return nil
 }
 
@@ -200,6 +221,9 @@ func (s *Store) Close() error {
 	var err error
 	if s.sqlDB != nil {
 		err = s.sqlDB.Close()
+	}
+	if s.readDB != nil {
+		s.readDB.Close()
 	}
 	if s.pgPool != nil {
 		s.pgPool.Close()

@@ -112,7 +112,7 @@ func (s *Store) SaveSubscription(ctx context.Context, sub flows.Subscription) er
 
 func (s *Store) subscriptionWhere(ctx context.Context, what string, query string, args ...any) (flows.Subscription, error) {
 	var r subscriptionRecord
-	if err := s.db.WithContext(ctx).Where(query, args...).Order("id DESC").First(&r).Error; err != nil {
+	if err := s.reads.WithContext(ctx).Where(query, args...).Order("id DESC").First(&r).Error; err != nil {
 		return flows.Subscription{}, fmt.Errorf("store: subscription %s: %w", what, notFound(err))
 	}
 	return s.subscriptionOf(r)

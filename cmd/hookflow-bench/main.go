@@ -365,22 +365,35 @@ func (b *bench) executions() (int64, error) {
 
 // uuidCounts counts the executions of each payload number from first on.
 func (b *bench) uuidCounts(first int64) (map[int64]int, error) {
-	q := `SELECT json_extract(data, '$.input.event.uuid') FROM executions WHERE flow_id = ` + strconv.FormatInt(b.flowID, 10)
-	if b.dialect == "pgx" {
-		q = `SELECT data::json->'input'->'event'->>'uuid' FROM executions WHERE flow_id = ` + strconv.FormatInt(b.flowID, 10)
-	}
-	rows, err := b.db.Query(q)
+	rows, err := b.db.Query(`SELECT data, packed FROM executions WHERE flow_id = ` + strconv.FormatInt(b.flowID, 10))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := map[int64]int{}
 	for rows.Next() {
-		var s sql.NullString
-		if err := rows.Scan(&s); err != nil {
+		var data string
+		var packed []byte
+		if err := rows.Scan(&data, &packed); err != nil {
 			return nil, err
 		}
-		if n, err := strconv.ParseInt(s.String, 10, 64); err == nil && n >= first {
+		doc := []byte(data)
+		if len(packed) > 0 {
+			if doc, err = store.Unpack(packed); err != nil {
+				return nil, err
+			}
+		}
+		var e struct {
+			Input struct {
+				Event struct {
+					UUID string `json:"uuid"`
+				} `json:"event"`
+			} `json:"input"`
+		}
+		if err := json.Unmarshal(doc, &e); err != nil {
+			return nil, err
+		}
+		if n, err := strconv.ParseInt(e.Input.Event.UUID, 10, 64); err == nil && n >= first {
 			out[n]++
 		}
 	}

@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/flows"
+)
+
+// BenchmarkDeliveryWrites measures the store's part of a payload on SQLite:
+// accepting it (group commit, 64 at a time) and finishing it with the two
+// executions of the reference flow (the connector's run and the flow's):
+// go test -tags sqlite_fts5 -run x -bench DeliveryWrites -benchmem ./store/
+func BenchmarkDeliveryWrites(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "bench", State: flows.SubscriptionActive})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch = 64
+	body := []byte(`{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":"1"}]}}`)
+	headers := map[string]string{"content-type": "application/json", "user-agent": "bench"}
+	b.ResetTimer()
+	for n := 0; n < b.N; n += batch {
+		var wg sync.WaitGroup
+		for range batch {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.AcceptDelivery(ctx, flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: headers, Query: map[string]string{}, Body: body}); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		var ids []int64
+		if err := s.db.Raw("SELECT id FROM deliveries WHERE state = ?", deliveryQueued).Scan(&ids).Error; err != nil {
+			b.Fatal(err)
+		}
+		done := make([]flows.FinishedDelivery, len(ids))
+		at := time.Now()
+		for i, id := range ids {
+			flowRun := referenceExecution(n+i, at)
+			connectorRun := referenceExecution(n+i, at)
+			connectorRun.FlowName, connectorRun.FlowID = fmt.Sprintf("Event hook %d", n), 100
+			done[i] = flows.FinishedDelivery{ID: id, Executions: []*flows.Execution{connectorRun, flowRun}}
+		}
+		if err := s.FinishDeliveries(ctx, done); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestPacking(t *testing.T) {
+	doc, err := json.Marshal(map[string]any{"flowName": "New users", "steps": []any{map[string]any{"cardId": "a", "inputs": map[string]any{"text": "Ada"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	packed := thePacker.pack(doc)
+	tests := []struct {
+		name   string
+		packed []byte
+		ok     bool
+	}{
+		{"round trip", packed, true},
+		{"damaged", packed[:len(packed)-3], false},
+		{"unknown dictionary", append([]byte{9}, packed[1:]...), false},
+		{"empty", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := thePacker.unpack(tt.packed)
+			if tt.ok != (err == nil) || tt.ok && !bytes.Equal(got, doc) {
+				t.Fatalf("unpack = %q, %v", got, err)
+			}
+		})
+	}
+	if len(packed) >= len(doc) {
+		t.Fatalf("packed %d bytes from %d", len(packed), len(doc))
+	}
+}
+
+// TestExecutionsBeforePacking reads an execution stored as JSON, as rows
+// were before documents were packed, and one whose packing is damaged.
+func TestExecutionsBeforePacking(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	old := executionRecord{ID: "0000000000000000old", FlowID: 1, Trigger: "manual", Status: "succeeded", StartedAt: at,
+		Data: `{"flowName":"Old","input":{"n":1},"steps":[{"cardId":"c1","type":"text.upper","inputs":{"text":"a"},"outputs":{"output":"A"},"startedAt":"2026-01-01T00:00:00Z","durationUs":3}]}`}
+	bad := executionRecord{ID: "0000000000000000bad", FlowID: 1, Trigger: "manual", Status: "succeeded", StartedAt: at, Packed: []byte{1, 2, 3}}
+	if err := s.db.Create(&old).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Create(&bad).Error; err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Execution(ctx, old.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.FlowName != "Old" || !reflect.DeepEqual(e.Input, map[string]any{"n": 1.0}) || len(e.Steps) != 1 || e.Steps[0].Outputs["output"] != "A" {
+		t.Fatalf("execution %+v", e)
+	}
+	if _, err := s.Execution(ctx, bad.ID); err == nil {
+		t.Fatal("a damaged packed document was read")
+	}
+}
