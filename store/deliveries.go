@@ -179,6 +179,38 @@ func (s *Store) commit(batch []*writeReq) {
 	}
 }
 
+// liteStmts are the writer's SQLite statements, prepared once on its
+// connection: each transaction uses them without preparing again.
+type liteStmts struct {
+	delivery, execution, fts *sql.Stmt
+	finish                   []*sql.Stmt // see finishQueries
+}
+
+// prepareLite prepares the writer's statements; it runs outside any
+// transaction, since the one connection is then free.
+func (s *Store) prepareLite(ctx context.Context) (*liteStmts, error) {
+	var st liteStmts
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var stmt *sql.Stmt
+		stmt, err = s.sqlDB.PrepareContext(ctx, q)
+		return stmt
+	}
+	st.delivery = prep(fmt.Sprintf(insertDelivery, "?, ?, ?, ?, ?, ?, ?, ?"))
+	st.execution = prep(insertExecutionSQLite)
+	st.fts = prep("INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
+	for _, q := range finishQueries("?2", "SELECT value FROM json_each(?1)") {
+		st.finish = append(st.finish, prep(q))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: prepare the writer's statements: %w", err)
+	}
+	return &st, nil
+}
+
 // writeBatch writes a batch of requests in one transaction.
 func (s *Store) writeBatch(batch []*writeReq) error {
 	// The transaction runs to its end: it is short, and a context that can
@@ -197,22 +229,28 @@ func (s *Store) writeBatch(batch []*writeReq) error {
 		return err
 	}
 	ids := make([]int64, len(accepts)) // the accepted deliveries; 0 for a duplicate
+	if s.dialect == SQLite && s.lite == nil {
+		if s.lite, err = s.prepareLite(ctx); err != nil {
+			return err
+		}
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := acceptSQLite(ctx, tx, acceptRows, ids); err != nil {
+		st := s.lite
+		if err := acceptSQLite(ctx, tx.StmtContext(ctx, st.delivery), acceptRows, ids); err != nil {
 			return err
 		}
 		if ps := deliveryJob(ids); len(ps) > 0 {
-			if _, err := s.riverLite.InsertManyTx(ctx, tx, ps); err != nil {
+			if _, err := s.riverLite.InsertManyFastTx(ctx, tx, ps); err != nil {
 				return err
 			}
 		}
-		return finishSQLite(ctx, tx, finishes)
+		return finishSQLite(ctx, tx, st, finishes)
 	}, func(tx pgx.Tx) error {
 		if err := acceptPG(ctx, tx, acceptRows, ids); err != nil {
 			return err
 		}
 		if ps := deliveryJob(ids); len(ps) > 0 {
-			if _, err := s.riverPG.InsertManyTx(ctx, tx, ps); err != nil {
+			if _, err := s.riverPG.InsertManyFastTx(ctx, tx, ps); err != nil {
 				return err
 			}
 		}
@@ -268,15 +306,7 @@ func deliveryJob(ids []int64) []river.InsertManyParams {
 	return []river.InsertManyParams{{Args: args}}
 }
 
-func acceptSQLite(ctx context.Context, tx *sql.Tx, rows [][]any, ids []int64) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf(insertDelivery, "?, ?, ?, ?, ?, ?, ?, ?"))
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+func acceptSQLite(ctx context.Context, stmt *sql.Stmt, rows [][]any, ids []int64) error {
 	for i, args := range rows {
 		if err := stmt.QueryRowContext(ctx, args...).Scan(&ids[i]); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -323,7 +353,7 @@ func finishIDs(fs []finishing) []int64 {
 	return ids
 }
 
-func finishSQLite(ctx context.Context, tx *sql.Tx, fs []finishing) error {
+func finishSQLite(ctx context.Context, tx *sql.Tx, st *liteStmts, fs []finishing) error {
 	if len(fs) == 0 {
 		return nil
 	}
@@ -332,8 +362,8 @@ func finishSQLite(ctx context.Context, tx *sql.Tx, fs []finishing) error {
 		return err
 	}
 	queued := map[int64]bool{}
-	for i, q := range finishQueries("?2", "SELECT value FROM json_each(?1)") {
-		rs, err := tx.QueryContext(ctx, q, []any{string(list), time.Now().UTC()}[:i+1]...)
+	for i, q := range st.finish {
+		rs, err := tx.StmtContext(ctx, q).QueryContext(ctx, []any{string(list), time.Now().UTC()}[:i+1]...)
 		if err != nil {
 			return err
 		}
@@ -344,16 +374,7 @@ func finishSQLite(ctx context.Context, tx *sql.Tx, fs []finishing) error {
 	if len(queued) == 0 {
 		return nil
 	}
-	ins, err := tx.PrepareContext(ctx, insertExecutionSQLite)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
-	fts, err := tx.PrepareContext(ctx, "INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
-	if err != nil {
-		return err
-	}
-	defer fts.Close()
+	ins, fts := tx.StmtContext(ctx, st.execution), tx.StmtContext(ctx, st.fts)
 	for _, f := range fs {
 		if !queued[f.id] {
 			continue

@@ -186,7 +186,7 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 		Workers:                     workers,
 		MaxAttempts:                 s.cfg.MaxAttempts,
 		RetryPolicy:                 backoff{base: s.cfg.RetryBase},
-		FetchCooldown:               20 * time.Millisecond,
+		FetchCooldown:               5 * time.Millisecond,
 		FetchPollInterval:           200 * time.Millisecond,
 		CompletedJobRetentionPeriod: time.Hour,
 		// A job may run as long as a flow (5 minutes); on Postgres, where

@@ -78,6 +78,7 @@ type Store struct {
 	// The writer of deliveries and executions (deliveries.go).
 	writeOnce sync.Once
 	writes    chan *writeReq
+	lite      *liteStmts // the writer's own: only writeLoop uses it
 	closed    chan struct{}
 	closeOnce sync.Once
 
