@@ -46,12 +46,14 @@ type executionData struct {
 }
 
 // storedStep is a step as stored: outputs equal to the step's inputs (the
-// cards that pass their inputs on) or to the run's input (the event card)
-// are stored once, and restored when read.
+// cards that pass their inputs on) or to the run's input (the event card),
+// and inputs equal to the run's output (the Return card), are stored once
+// and restored when read.
 type storedStep struct {
 	flows.Step
 	OutIsIn    bool `json:"outIsIn,omitempty"`
 	OutIsInput bool `json:"outIsInput,omitempty"`
+	InIsOutput bool `json:"inIsOutput,omitempty"`
 }
 
 func storedSteps(e *flows.Execution) []storedStep {
@@ -60,24 +62,42 @@ func storedSteps(e *flows.Execution) []storedStep {
 		out[i].Step = st
 		switch {
 		case st.Outputs == nil:
-		case i == 0 && e.Input != nil && reflect.DeepEqual(st.Outputs, e.Input):
+		case i == 0 && e.Input != nil && sameMap(st.Outputs, e.Input):
 			out[i].Outputs, out[i].OutIsInput = nil, true
-		case st.Inputs != nil && reflect.DeepEqual(st.Outputs, st.Inputs):
+		case st.Inputs != nil && sameMap(st.Outputs, st.Inputs):
 			out[i].Outputs, out[i].OutIsIn = nil, true
+		}
+		if st.Inputs != nil && e.Output != nil && sameMap(st.Inputs, e.Output) {
+			out[i].Inputs, out[i].InIsOutput = nil, true
 		}
 	}
 	return out
+}
+
+// sameMap reports whether a and b hold the same values; the interpreter
+// often hands on the very same map, which is quick to tell.
+func sameMap(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 func (d *executionData) steps() []flows.Step {
 	out := make([]flows.Step, len(d.Steps))
 	for i, st := range d.Steps {
 		out[i] = st.Step
+		if st.InIsOutput {
+			out[i].Inputs = d.Output
+		}
 		switch {
 		case st.OutIsInput:
 			out[i].Outputs = d.Input
 		case st.OutIsIn:
-			out[i].Outputs = st.Inputs
+			out[i].Outputs = out[i].Inputs
 		}
 	}
 	return out

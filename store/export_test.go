@@ -19,6 +19,9 @@ func TableText(ctx context.Context, s *Store, table string) (string, error) {
 		for k, v := range r {
 			out = append(out, k...)
 			out = append(out, '=')
+			if x, ok := v.(string); ok && k == "packed" {
+				v = []byte(x)
+			}
 			switch x := v.(type) {
 			case []byte:
 				if k == "packed" && len(x) > 0 {
@@ -73,4 +76,25 @@ func CommitTogether(s *Store, accepts []flows.Delivery, finishes [][]flows.Finis
 		out[i] = r.err
 	}
 	return out
+}
+
+// ExecutionDocuments returns the stored documents of the executions, as
+// JSON.
+func ExecutionDocuments(ctx context.Context, s *Store) ([]string, error) {
+	var rs []executionRecord
+	if err := s.db.WithContext(ctx).Find(&rs).Error; err != nil {
+		return nil, err
+	}
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Data
+		if len(r.Packed) > 0 {
+			doc, err := Unpack(r.Packed)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = string(doc)
+		}
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,18 +80,19 @@ func TestClearFlowData(t *testing.T) {
 	})
 }
 
-// TestExecutionRoundTrip: what is stored once (outputs equal to inputs)
-// reads back whole.
+// TestExecutionRoundTrip: what is stored once (outputs equal to inputs,
+// the Return card's inputs equal to the output) reads back whole.
 func TestExecutionRoundTrip(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		at := time.Now().UTC().Truncate(time.Microsecond)
 		in := map[string]any{"event": map[string]any{"uuid": "u1", "n": 2.0}}
 		e := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 1, FlowName: "f", Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded,
-			StartedAt: at, FinishedAt: at, Input: in, Output: map[string]any{"x": "y"}, Revision: 3,
+			StartedAt: at, FinishedAt: at, Input: in, Output: map[string]any{"x": "stored-once"}, Revision: 3,
 			Steps: []flows.Step{
 				{CardID: "event", Type: "event.connector", Outputs: map[string]any{"event": map[string]any{"uuid": "u1", "n": 2.0}}, StartedAt: at},
 				{CardID: "assign", Type: "control.assign", Inputs: map[string]any{"a": "b"}, Outputs: map[string]any{"a": "b"}, StartedAt: at, Attempts: 1},
 				{CardID: "up", Type: "text.upper", Inputs: map[string]any{"text": "b"}, Outputs: map[string]any{"output": "B"}, StartedAt: at, Attempts: 1},
+				{CardID: "ret", Type: "control.return", Inputs: map[string]any{"x": "stored-once"}, Outputs: map[string]any{"x": "stored-once"}, StartedAt: at, Attempts: 1},
 			}}
 		if err := s.RecordExecution(context.Background(), e); err != nil {
 			t.Fatal(err)
@@ -104,8 +106,15 @@ func TestExecutionRoundTrip(t *testing.T) {
 				t.Fatalf("step %d: got %+v, want %+v", i, got.Steps[i], e.Steps[i])
 			}
 		}
-		if got.Revision != 3 || !reflect.DeepEqual(got.Input, in) {
+		if got.Revision != 3 || !reflect.DeepEqual(got.Input, in) || !reflect.DeepEqual(got.Output, e.Output) {
 			t.Fatalf("got %+v", got)
+		}
+		docs, err := store.ExecutionDocuments(context.Background(), s)
+		if err != nil || len(docs) != 1 {
+			t.Fatal(docs, err)
+		}
+		if n := strings.Count(docs[0], "stored-once"); n != 1 {
+			t.Fatalf("the output is stored %d times: %s", n, docs[0])
 		}
 	})
 }
