@@ -267,7 +267,7 @@ func (s *Store) writeBatch(batch []*writeReq) error {
 
 // insertDelivery inserts a delivery unless its dedupe key was seen.
 const insertDelivery = "INSERT INTO deliveries (subscription_id, dedupe_key, method, headers, query, body, state, received_at) " +
-	"VALUES (%s) ON CONFLICT DO NOTHING RETURNING id"
+	"VALUES (%s) ON CONFLICT DO NOTHING"
 
 // deliveryRows are the column values of deliveries to insert.
 func deliveryRows(accepts []*writeReq) ([][]any, error) {
@@ -308,7 +308,14 @@ func deliveryJob(ids []int64) []river.InsertManyParams {
 
 func acceptSQLite(ctx context.Context, stmt *sql.Stmt, rows [][]any, ids []int64) error {
 	for i, args := range rows {
-		if err := stmt.QueryRowContext(ctx, args...).Scan(&ids[i]); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		res, err := stmt.ExecContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			continue // a duplicate: nothing inserted
+		}
+		if ids[i], err = res.LastInsertId(); err != nil {
 			return err
 		}
 	}
@@ -321,7 +328,7 @@ func acceptPG(ctx context.Context, tx pgx.Tx, rows [][]any, ids []int64) error {
 	}
 	var b pgx.Batch
 	for _, args := range rows {
-		b.Queue(fmt.Sprintf(insertDelivery, "$1, $2, $3, $4, $5, $6, $7, $8"), args...)
+		b.Queue(fmt.Sprintf(insertDelivery, "$1, $2, $3, $4, $5, $6, $7, $8")+" RETURNING id", args...)
 	}
 	res := tx.SendBatch(ctx, &b)
 	for i := range rows {

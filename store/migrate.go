@@ -261,9 +261,10 @@ func migrateDropStartedIndexes(tx *gorm.DB) error {
 }
 
 // migratePackedExecutions adds the packed document column (packing.go);
-// rows written before it keep their JSON in data. It drops the index on
-// parent_id, which no query uses, and keeps in the re-run index only the
-// executions that are re-runs.
+// rows written before it keep their JSON in data. It drops the indexes no
+// query needs (executions' parent_id; deliveries' state, now that done
+// deliveries are deleted or kept only for dedupe) and keeps in the re-run
+// index only the executions that are re-runs.
 func migratePackedExecutions(tx *gorm.DB) error {
 	typ := "BLOB"
 	if tx.Dialector.Name() == "postgres" {
@@ -272,6 +273,7 @@ func migratePackedExecutions(tx *gorm.DB) error {
 	for _, q := range []string{
 		"ALTER TABLE executions ADD COLUMN packed " + typ,
 		"DROP INDEX IF EXISTS idx_executions_parent_id",
+		"DROP INDEX IF EXISTS idx_deliveries_state",
 		"DROP INDEX IF EXISTS idx_executions_rerun_of",
 		"CREATE INDEX idx_executions_rerun_of ON executions (rerun_of) WHERE rerun_of IS NOT NULL",
 	} {

@@ -95,15 +95,15 @@ func run() error {
 	}
 	defer b.stop()
 	fmt.Printf("Hookflow reference workload on %s, %s per concurrency (%s)\n\n", o.db, o.duration, time.Now().Format(time.RFC3339))
-	fmt.Printf("%-5s %10s %8s %8s %8s %8s %12s %7s %5s %7s %9s %10s\n",
-		"conc", "accepted/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "completed/s", "errors", "lost", "doubled", "peak RSS", "DB B/exec")
+	fmt.Printf("%-5s %10s %8s %8s %8s %8s %12s %7s %5s %7s %9s %10s %11s\n",
+		"conc", "accepted/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "completed/s", "errors", "lost", "doubled", "peak RSS", "DB B/exec", "CPU µs/exec")
 	for _, c := range o.levels {
 		r, err := b.level(c, o.duration)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%-5d %10.0f %8.2f %8.2f %8.2f %8.2f %12.0f %7d %5d %7d %6.0f MiB %10.0f\n",
-			c, r.acceptedPerSec, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.completedPerSec, r.errors, r.lost, r.doubled, float64(r.peakRSS)/(1<<20), r.bytesPerExec)
+		fmt.Printf("%-5d %10.0f %8.2f %8.2f %8.2f %8.2f %12.0f %7d %5d %7d %6.0f MiB %10.0f %11.0f\n",
+			c, r.acceptedPerSec, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.completedPerSec, r.errors, r.lost, r.doubled, float64(r.peakRSS)/(1<<20), r.bytesPerExec, r.cpuPerExec)
 	}
 	return nil
 }
@@ -256,6 +256,7 @@ type result struct {
 	p50, p95, p99, max              time.Duration
 	errors, lost, doubled           int64
 	peakRSS                         int64
+	cpuPerExec                      float64 // the server's CPU time per accepted payload, in µs
 	bytesPerExec                    float64
 }
 
@@ -266,6 +267,7 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 		return r, err
 	}
 	first := b.sequence.Load() + 1
+	cpuBefore := cpuTime(b.cmd.Process.Pid)
 	transport := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	lat := make([][]time.Duration, conc)
@@ -333,6 +335,9 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 	}
 	done := time.Since(began)
 	r.completedPerSec = float64(accepted.Load()) / done.Seconds()
+	if n := accepted.Load(); n > 0 {
+		r.cpuPerExec = float64(cpuTime(b.cmd.Process.Pid)-cpuBefore) / float64(time.Microsecond) / float64(n)
+	}
 	seen, err := b.uuidCounts(first)
 	if err != nil {
 		return r, err
@@ -413,6 +418,25 @@ func (b *bench) dbBytes() int64 {
 		}
 	}
 	return total
+}
+
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's name (which may hold spaces), from
+	// the third on; utime and stime are the 14th and 15th, in ticks of
+	// 1/100 s (USER_HZ on Linux).
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // peakRSS is the process's peak resident set (VmHWM), in bytes.
