@@ -13,8 +13,12 @@ import (
 	"github.com/hookflow/hookflow/flows"
 )
 
-// benchExecutions is how many executions the history benchmarks seed.
-const benchExecutions = 1_000_000
+// benchExecutions is how many executions the history benchmarks seed, in
+// benchDir under the temp dir (a new name when what is stored changes).
+const (
+	benchExecutions = 1_000_000
+	benchDir        = "hookflow-history-bench-v2"
+)
 
 // referenceExecution is a realistic execution of the reference flow of
 // make bench: the Okta user event in, {id, who, email, internal} out,
@@ -56,7 +60,7 @@ func referenceExecution(i int, at time.Time) *flows.Execution {
 // temp dir) a SQLite store holding benchExecutions executions over 30 days.
 func benchStore(b *testing.B) *Store {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), "hookflow-history-bench-v1")
+	dir := filepath.Join(os.TempDir(), benchDir)
 	ctx := context.Background()
 	_, statErr := os.Stat(filepath.Join(dir, "seeded"))
 	s, err := Open(ctx, Config{DataDir: dir})
@@ -97,7 +101,7 @@ func benchStore(b *testing.B) *Store {
 func BenchmarkHistory(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
-	if fi, err := os.Stat(filepath.Join(os.TempDir(), "hookflow-history-bench-v1", "hookflow.db")); err == nil {
+	if fi, err := os.Stat(filepath.Join(os.TempDir(), benchDir, "hookflow.db")); err == nil {
 		b.Logf("database: %d bytes, %d bytes per execution", fi.Size(), fi.Size()/benchExecutions)
 	}
 	cases := []struct {

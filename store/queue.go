@@ -181,11 +181,13 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	river.AddWorker(workers, &pruneExecutionsWorker{store: s})
 	river.AddWorker(workers, &deregistrationWorker{store: s})
 	cfg := &river.Config{
-		Logger:                      slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
-		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
-		Workers:                     workers,
-		MaxAttempts:                 s.cfg.MaxAttempts,
-		RetryPolicy:                 backoff{base: s.cfg.RetryBase},
+		Logger:      slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
+		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
+		Workers:     workers,
+		MaxAttempts: s.cfg.MaxAttempts,
+		RetryPolicy: backoff{base: s.cfg.RetryBase},
+		// Jobs are fetched at most once per cooldown; each delivery job is
+		// a batch of requests, so a long cooldown caps the payloads run.
 		FetchCooldown:               5 * time.Millisecond,
 		FetchPollInterval:           200 * time.Millisecond,
 		CompletedJobRetentionPeriod: time.Hour,
