@@ -204,7 +204,7 @@ func searchText(e *flows.Execution) string {
 		add(st.Inputs)
 		add(st.Outputs)
 	}
-	return b.String()
+	return strings.ToValidUTF8(b.String(), "\uFFFD") // Postgres takes only UTF-8
 }
 
 func executionRecordOf(e *flows.Execution) (executionRecord, error) {

@@ -144,3 +144,25 @@ func TestExecutionsOfAConnector(t *testing.T) {
 		}
 	})
 }
+
+// TestExecutionOddText: text that is not valid UTF-8 is stored (mended on
+// reading, as encoding/json does); markup and numbers come back as they were.
+func TestExecutionOddText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		at := time.Now().UTC().Truncate(time.Microsecond)
+		e := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 1, Trigger: flows.TriggerManual, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at,
+			Input: map[string]any{"raw": "a\xffb", "html": "<a href='x'>&amp;</a>", "n": 1e21, "small": 0.000001, "list": []any{}, "none": nil},
+			Steps: []flows.Step{{CardID: "c", Type: "text.upper", Inputs: map[string]any{"text": "ü\xfe"}, Outputs: map[string]any{"output": "Ü"}, StartedAt: at}}}
+		if err := s.RecordExecution(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Execution(context.Background(), e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]any{"raw": "a\uFFFDb", "html": "<a href='x'>&amp;</a>", "n": 1e21, "small": 0.000001, "list": []any{}, "none": nil}
+		if !reflect.DeepEqual(got.Input, want) || got.Steps[0].Inputs["text"] != "ü\uFFFD" || got.Steps[0].Attempts != 0 {
+			t.Fatalf("got %#v, steps %#v", got.Input, got.Steps)
+		}
+	})
+}
