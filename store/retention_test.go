@@ -145,8 +145,9 @@ func TestExecutionsOfAConnector(t *testing.T) {
 	})
 }
 
-// TestExecutionOddText: text that is not valid UTF-8 is stored (mended on
-// reading, as encoding/json does); markup and numbers come back as they were.
+// TestExecutionOddText: text that is not valid UTF-8 is stored mended (as
+// encoding/json mends it), also in Postgres's search column; markup and
+// numbers come back as they were.
 func TestExecutionOddText(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		at := time.Now().UTC().Truncate(time.Microsecond)
