@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/hookflow/hookflow/flows"
 )
@@ -182,8 +182,8 @@ func (s *Store) commit(batch []*writeReq) {
 // liteStmts are the writer's SQLite statements, prepared once on its
 // connection: each transaction uses them without preparing again.
 type liteStmts struct {
-	delivery, execution, fts *sql.Stmt
-	finish                   []*sql.Stmt // see finishQueries
+	delivery, execution, fts, jobState *sql.Stmt
+	finish                             []*sql.Stmt // see finishQueries
 }
 
 // prepareLite prepares the writer's statements; it runs outside any
@@ -199,7 +199,8 @@ func (s *Store) prepareLite(ctx context.Context) (*liteStmts, error) {
 		stmt, err = s.sqlDB.PrepareContext(ctx, q)
 		return stmt
 	}
-	st.delivery = prep(fmt.Sprintf(insertDelivery, "?, ?, ?, ?, ?, ?, ?, ?"))
+	st.delivery = prep(fmt.Sprintf(insertDelivery, "?, ?, ?, ?, ?, ?, ?, ?, ?"))
+	st.jobState = prep("SELECT state FROM river_job WHERE id = ?")
 	st.execution = prep(insertExecutionSQLite)
 	st.fts = prep("INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
 	for _, q := range finishQueries("?2", "SELECT value FROM json_each(?1)") {
@@ -229,6 +230,7 @@ func (s *Store) writeBatch(batch []*writeReq) error {
 		return err
 	}
 	ids := make([]int64, len(accepts)) // the accepted deliveries; 0 for a duplicate
+	var job int64                      // the job that runs them
 	if s.dialect == SQLite && s.lite == nil {
 		if s.lite, err = s.prepareLite(ctx); err != nil {
 			return err
@@ -236,28 +238,54 @@ func (s *Store) writeBatch(batch []*writeReq) error {
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		st := s.lite
-		if err := acceptSQLite(ctx, tx.StmtContext(ctx, st.delivery), acceptRows, ids); err != nil {
-			return err
-		}
-		if ps := deliveryJob(ids); len(ps) > 0 {
-			if _, err := s.riverLite.InsertManyFastTx(ctx, tx, ps); err != nil {
+		if len(acceptRows) > 0 {
+			j, err := s.jobFor(len(acceptRows), func(id int64) (string, error) {
+				var state string
+				err := tx.StmtContext(ctx, st.jobState).QueryRowContext(ctx, id).Scan(&state)
+				if errors.Is(err, sql.ErrNoRows) {
+					err = nil
+				}
+				return state, err
+			}, func() (*rivertype.JobInsertResult, error) { return s.riverLite.InsertTx(ctx, tx, deliveryArgs{}, nil) })
+			if err != nil {
 				return err
 			}
+			if err := acceptSQLite(ctx, tx.StmtContext(ctx, st.delivery), acceptRows, j, ids); err != nil {
+				return err
+			}
+			job = j
 		}
 		return finishSQLite(ctx, tx, st, finishes)
 	}, func(tx pgx.Tx) error {
-		if err := acceptPG(ctx, tx, acceptRows, ids); err != nil {
-			return err
-		}
-		if ps := deliveryJob(ids); len(ps) > 0 {
-			if _, err := s.riverPG.InsertManyFastTx(ctx, tx, ps); err != nil {
+		if len(acceptRows) > 0 {
+			j, err := s.jobFor(len(acceptRows), func(id int64) (string, error) {
+				// Locked: River's fetch skips it until this commits, or
+				// this waits for the fetch and sees the job running.
+				var state string
+				err := tx.QueryRow(ctx, "SELECT state FROM river_job WHERE id = $1 FOR UPDATE", id).Scan(&state)
+				if errors.Is(err, pgx.ErrNoRows) {
+					err = nil
+				}
+				return state, err
+			}, func() (*rivertype.JobInsertResult, error) { return s.riverPG.InsertTx(ctx, tx, deliveryArgs{}, nil) })
+			if err != nil {
 				return err
 			}
+			if err := acceptPG(ctx, tx, acceptRows, j, ids); err != nil {
+				return err
+			}
+			job = j
 		}
 		return finishPG(ctx, tx, finishes)
 	})
 	if err != nil {
 		return err
+	}
+	if job != 0 {
+		if job != s.open.id {
+			s.open = openJob{id: job}
+		}
+		s.open.size += len(accepts)
 	}
 	for i, r := range accepts {
 		r.duplicate = ids[i] == 0
@@ -265,8 +293,44 @@ func (s *Store) writeBatch(batch []*writeReq) error {
 	return nil
 }
 
-// insertDelivery inserts a delivery unless its dedupe key was seen.
-const insertDelivery = "INSERT INTO deliveries (subscription_id, dedupe_key, method, headers, query, body, state, received_at) " +
+// openJob is the delivery job that the writer adds the deliveries it
+// accepts to, for as long as River has not fetched it: River's costs are
+// per job, and a job that waits for a free worker gathers what arrives
+// meanwhile. The writer's transaction makes sure the job is still
+// available when it commits — on SQLite River fetches on the writer's one
+// connection, on Postgres the job's row is locked — so its worker finds
+// every delivery that names it.
+type openJob struct {
+	id   int64
+	size int // the deliveries added to it
+}
+
+// maxJobDeliveries bounds the deliveries one job runs.
+const maxJobDeliveries = 512
+
+// jobFor returns the job for n deliveries accepted in the writer's
+// transaction: the open job if state reports it still available and it has
+// room, else one insert adds.
+func (s *Store) jobFor(n int, state func(id int64) (string, error), insert func() (*rivertype.JobInsertResult, error)) (int64, error) {
+	if s.open.id != 0 && s.open.size+n <= maxJobDeliveries {
+		st, err := state(s.open.id)
+		if err != nil {
+			return 0, err
+		}
+		if st == string(rivertype.JobStateAvailable) {
+			return s.open.id, nil
+		}
+	}
+	res, err := insert()
+	if err != nil {
+		return 0, err
+	}
+	return res.Job.ID, nil
+}
+
+// insertDelivery inserts a delivery unless its dedupe key was seen; the
+// last value is the job that runs it.
+const insertDelivery = "INSERT INTO deliveries (subscription_id, dedupe_key, method, headers, query, body, state, received_at, job_id) " +
 	"VALUES (%s) ON CONFLICT DO NOTHING"
 
 // deliveryRows are the column values of deliveries to insert.
@@ -291,24 +355,9 @@ func deliveryRows(accepts []*writeReq) ([][]any, error) {
 	return rows, nil
 }
 
-// deliveryJob is the one job that runs the deliveries of ids (skipping
-// duplicates, 0): River's cost is per job, not per delivery.
-func deliveryJob(ids []int64) []river.InsertManyParams {
-	var args deliveryArgs
-	for _, id := range ids {
-		if id != 0 {
-			args.Deliveries = append(args.Deliveries, id)
-		}
-	}
-	if len(args.Deliveries) == 0 {
-		return nil
-	}
-	return []river.InsertManyParams{{Args: args}}
-}
-
-func acceptSQLite(ctx context.Context, stmt *sql.Stmt, rows [][]any, ids []int64) error {
+func acceptSQLite(ctx context.Context, stmt *sql.Stmt, rows [][]any, job int64, ids []int64) error {
 	for i, args := range rows {
-		res, err := stmt.ExecContext(ctx, args...)
+		res, err := stmt.ExecContext(ctx, append(args, job)...)
 		if err != nil {
 			return err
 		}
@@ -322,13 +371,10 @@ func acceptSQLite(ctx context.Context, stmt *sql.Stmt, rows [][]any, ids []int64
 	return nil
 }
 
-func acceptPG(ctx context.Context, tx pgx.Tx, rows [][]any, ids []int64) error {
-	if len(rows) == 0 {
-		return nil
-	}
+func acceptPG(ctx context.Context, tx pgx.Tx, rows [][]any, job int64, ids []int64) error {
 	var b pgx.Batch
 	for _, args := range rows {
-		b.Queue(fmt.Sprintf(insertDelivery, "$1, $2, $3, $4, $5, $6, $7, $8")+" RETURNING id", args...)
+		b.Queue(fmt.Sprintf(insertDelivery, "$1, $2, $3, $4, $5, $6, $7, $8, $9")+" RETURNING id", append(args, job)...)
 	}
 	res := tx.SendBatch(ctx, &b)
 	for i := range rows {
@@ -471,6 +517,23 @@ func (s *Store) queuedDeliveries(ctx context.Context, ids []int64) ([]flows.Deli
 	var rs []deliveryRecord
 	if err := s.reads.WithContext(ctx).Where("id IN ? AND state = ?", ids, deliveryQueued).Order("id").Find(&rs).Error; err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
+	}
+	out := make([]flows.Delivery, 0, len(rs))
+	for _, r := range rs {
+		d, err := r.toFlows()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// deliveriesOfJob loads the deliveries that name a job and have not run yet.
+func (s *Store) deliveriesOfJob(ctx context.Context, job int64) ([]flows.Delivery, error) {
+	var rs []deliveryRecord
+	if err := s.reads.WithContext(ctx).Where("job_id = ? AND state = ?", job, deliveryQueued).Order("id").Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: deliveries of job %d: %w", job, err)
 	}
 	out := make([]flows.Delivery, 0, len(rs))
 	for _, r := range rs {

@@ -98,3 +98,43 @@ func ExecutionDocuments(ctx context.Context, s *Store) ([]string, error) {
 	}
 	return out, nil
 }
+
+// DeliveryJobs lists the ids of the delivery jobs, oldest first.
+func DeliveryJobs(ctx context.Context, s *Store) ([]int64, error) {
+	var ids []int64
+	err := s.db.WithContext(ctx).Raw("SELECT id FROM river_job WHERE kind = ? ORDER BY id", deliveryArgs{}.Kind()).Scan(&ids).Error
+	return ids, err
+}
+
+// SetJobState sets a job's state, as River's fetch (running) would.
+func SetJobState(ctx context.Context, s *Store, job int64, state string) error {
+	return s.db.WithContext(ctx).Exec("UPDATE river_job SET state = ? WHERE id = ?", state, job).Error
+}
+
+// DeliveriesOfJob lists the ids of the queued deliveries a job runs.
+func DeliveriesOfJob(ctx context.Context, s *Store, job int64) ([]int64, error) {
+	ds, err := s.deliveriesOfJob(ctx, job)
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	return ids, err
+}
+
+// FillOpenJob makes the writer's open job full. Call it while no delivery
+// is being written.
+func FillOpenJob(s *Store) { s.open.size = maxJobDeliveries }
+
+// FetchJobSlowly marks a job running in a Postgres transaction left open,
+// as River's fetch would while it commits; done commits it.
+func FetchJobSlowly(ctx context.Context, s *Store, job int64) (done func() error, err error) {
+	tx, err := s.pgPool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE river_job SET state = 'running' WHERE id = $1", job); err != nil {
+		tx.Rollback(ctx)
+		return nil, err
+	}
+	return func() error { return tx.Commit(ctx) }, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,4 +185,115 @@ func TestWriterIsolatesFailures(t *testing.T) {
 			t.Fatalf("the stored execution changed: %+v %v", got, err)
 		}
 	})
+}
+
+// TestDeliveriesJoinTheOpenJob: deliveries accepted while their job waits
+// for a worker join it; once River has fetched it, or it is full, a new
+// job starts, and each job finds exactly its own deliveries.
+func TestDeliveriesJoinTheOpenJob(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "open", State: flows.SubscriptionActive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var accepted []int64
+		accept := func(n int) {
+			t.Helper()
+			for range n {
+				if _, err := s.AcceptDelivery(ctx, flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		jobs := func(want int) []int64 {
+			t.Helper()
+			ids, err := store.DeliveryJobs(ctx, s)
+			if err != nil || len(ids) != want {
+				t.Fatalf("jobs %v, %v: want %d", ids, err, want)
+			}
+			return ids
+		}
+		runs := func(job int64, want int) []int64 {
+			t.Helper()
+			ids, err := store.DeliveriesOfJob(ctx, s, job)
+			if err != nil || len(ids) != want {
+				t.Fatalf("job %d runs %v, %v: want %d deliveries", job, ids, err, want)
+			}
+			return ids
+		}
+		accept(3) // one at a time: three transactions, one job
+		first := jobs(1)[0]
+		accepted = append(accepted, runs(first, 3)...)
+		// River fetches it (the queue is not started here: as River would).
+		if err := store.SetJobState(ctx, s, first, "running"); err != nil {
+			t.Fatal(err)
+		}
+		accept(2)
+		second := jobs(2)[1]
+		runs(first, 3)
+		accepted = append(accepted, runs(second, 2)...)
+		// A full job takes no more.
+		store.FillOpenJob(s)
+		accept(1)
+		third := jobs(3)[2]
+		runs(second, 2)
+		accepted = append(accepted, runs(third, 1)...)
+		seen := map[int64]bool{}
+		for _, id := range accepted {
+			seen[id] = true
+		}
+		if len(seen) != 6 {
+			t.Fatalf("deliveries %v: each must be in one job", accepted)
+		}
+	})
+}
+
+// TestOpenJobFetchedMeanwhile: on Postgres, where River fetches on other
+// connections, a delivery accepted while the open job is being fetched
+// waits for the fetch and goes to a new job.
+func TestOpenJobFetchedMeanwhile(t *testing.T) {
+	s := storetest.Open(t, storetest.PostgresURL(t), t.TempDir())
+	ctx := context.Background()
+	sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "race", State: flows.SubscriptionActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")}
+	if _, err := s.AcceptDelivery(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	jobs, _ := store.DeliveryJobs(ctx, s)
+	commit, err := store.FetchJobSlowly(ctx, s, jobs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	done := func() (err error) {
+		once.Do(func() { err = commit() })
+		return err
+	}
+	t.Cleanup(func() { done() }) // a failing test must not leave the fetch open
+	accepted := make(chan error, 1)
+	go func() { _, err := s.AcceptDelivery(ctx, d); accepted <- err }()
+	select {
+	case err := <-accepted:
+		t.Fatalf("accepted (%v) while the job's fetch was still open", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := done(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-accepted; err != nil {
+		t.Fatal(err)
+	}
+	jobs, _ = store.DeliveryJobs(ctx, s)
+	if len(jobs) != 2 {
+		t.Fatalf("jobs %v: the delivery joined a job being fetched", jobs)
+	}
+	for i, want := range []int{1, 1} {
+		if ids, err := store.DeliveriesOfJob(ctx, s, jobs[i]); err != nil || len(ids) != want {
+			t.Fatalf("job %d runs %v, %v", jobs[i], ids, err)
+		}
+	}
 }

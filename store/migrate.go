@@ -28,6 +28,7 @@ var migrations = []migration{
 	{5, "execution history: search, re-runs, flow revisions, audit log", migrateHistory},
 	{6, "drop the execution indexes that lists no longer use", migrateDropStartedIndexes},
 	{7, "packed execution documents, leaner indexes", migratePackedExecutions},
+	{8, "deliveries name the job that runs them", migrateDeliveryJobs},
 }
 
 // schemaMigration records an applied step.
@@ -276,6 +277,21 @@ func migratePackedExecutions(tx *gorm.DB) error {
 		"DROP INDEX IF EXISTS idx_deliveries_state",
 		"DROP INDEX IF EXISTS idx_executions_rerun_of",
 		"CREATE INDEX idx_executions_rerun_of ON executions (rerun_of) WHERE rerun_of IS NOT NULL",
+	} {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateDeliveryJobs lets a delivery name the job that runs it (the
+// writer adds deliveries to a job River has not fetched yet); deliveries
+// accepted before, which their jobs list, leave it empty.
+func migrateDeliveryJobs(tx *gorm.DB) error {
+	for _, q := range []string{
+		"ALTER TABLE deliveries ADD COLUMN job_id BIGINT",
+		"CREATE INDEX idx_deliveries_job ON deliveries (job_id) WHERE job_id IS NOT NULL",
 	} {
 		if err := tx.Exec(q).Error; err != nil {
 			return err

@@ -117,9 +117,11 @@ func (w *pruneExecutionsWorker) Work(ctx context.Context, _ *river.Job[pruneExec
 	return err
 }
 
-// deliveryArgs is the job that runs the deliveries committed together.
+// deliveryArgs is the job that runs deliveries: those that name it
+// (deliveries.job_id, see openJob), or those it lists (jobs queued before
+// deliveries named their job).
 type deliveryArgs struct {
-	Deliveries []int64 `json:"deliveries"`
+	Deliveries []int64 `json:"deliveries,omitempty"`
 }
 
 func (deliveryArgs) Kind() string { return "delivery" }
@@ -134,7 +136,12 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	if err != nil {
 		return err
 	}
-	ds, err := w.store.queuedDeliveries(ctx, job.Args.Deliveries)
+	var ds []flows.Delivery
+	if len(job.Args.Deliveries) > 0 {
+		ds, err = w.store.queuedDeliveries(ctx, job.Args.Deliveries)
+	} else {
+		ds, err = w.store.deliveriesOfJob(ctx, job.ID)
+	}
 	if err != nil || len(ds) == 0 {
 		return err // none left: they ran before a crash, or were pruned
 	}

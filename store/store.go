@@ -78,7 +78,8 @@ type Store struct {
 	// The writer of deliveries and executions (deliveries.go).
 	writeOnce sync.Once
 	writes    chan *writeReq
-	lite      *liteStmts // the writer's own: only writeLoop uses it
+	lite      *liteStmts // the writer's own: only writeLoop uses them
+	open      openJob
 	closed    chan struct{}
 	closeOnce sync.Once
 
