@@ -306,7 +306,7 @@ type openJob struct {
 }
 
 // maxJobDeliveries bounds the deliveries one job runs.
-const maxJobDeliveries = 512
+const maxJobDeliveries = 128
 
 // jobFor returns the job for n deliveries accepted in the writer's
 // transaction: the open job if state reports it still available and it has
