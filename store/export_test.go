@@ -138,3 +138,18 @@ func FetchJobSlowly(ctx context.Context, s *Store, job int64) (done func() error
 	}
 	return func() error { return tx.Commit(ctx) }, nil
 }
+
+// ListDeliveriesInAJob turns deliveries into those of a job queued before
+// deliveries named their job: they name none, and a new job lists them.
+func ListDeliveriesInAJob(ctx context.Context, s *Store, ids []int64) error {
+	err := s.db.WithContext(ctx).Exec("UPDATE deliveries SET job_id = NULL WHERE id IN ?", ids).Error
+	if err != nil {
+		return err
+	}
+	if s.dialect == Postgres {
+		_, err = s.riverPG.Insert(ctx, deliveryArgs{Deliveries: ids}, nil)
+	} else {
+		_, err = s.riverLite.Insert(ctx, deliveryArgs{Deliveries: ids}, nil)
+	}
+	return err
+}

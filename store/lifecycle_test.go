@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -296,4 +297,70 @@ func TestOpenJobFetchedMeanwhile(t *testing.T) {
 			t.Fatalf("job %d runs %v, %v", jobs[i], ids, err)
 		}
 	}
+}
+
+// recordingJobs is a queue handler that records the deliveries it is given.
+type recordingJobs struct {
+	mu  sync.Mutex
+	got []int64
+}
+
+func (r *recordingJobs) Deliver(_ context.Context, ds []flows.Delivery, _ bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range ds {
+		r.got = append(r.got, d.ID)
+	}
+	return nil
+}
+
+func (r *recordingJobs) Deregister(context.Context, int64, bool) error { return nil }
+
+func (r *recordingJobs) delivered() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(slices.Values(r.got))
+}
+
+// TestJobsRunTheirDeliveries: the queue runs the deliveries that name
+// their job, and those listed by a job queued before deliveries named it.
+func TestJobsRunTheirDeliveries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "jobs", State: flows.SubscriptionActive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			if _, err := s.AcceptDelivery(ctx, flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, _ := store.DeliveryRows(ctx, s)
+		var ids []int64
+		for id := range rows {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		if err := store.ListDeliveriesInAJob(ctx, s, ids[2:]); err != nil {
+			t.Fatal(err)
+		}
+		jobs := &recordingJobs{}
+		s.Queue().Handle(jobs)
+		if err := s.Queue().Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			stop, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			s.Queue().Stop(stop)
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for !slices.Equal(jobs.delivered(), ids) {
+			if time.Now().After(deadline) {
+				t.Fatalf("delivered %v, want %v", jobs.delivered(), ids)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 }
