@@ -42,10 +42,11 @@ func (deliveryRecord) TableName() string { return "deliveries" }
 // or queued. Concurrent calls are committed together (group commit, see
 // writeLoop).
 func (s *Store) AcceptDelivery(ctx context.Context, d flows.Delivery) (duplicate bool, err error) {
-	if d.ReceivedAt.IsZero() {
-		d.ReceivedAt = time.Now()
+	// Encode here, in the caller: the writer only writes.
+	req, err := acceptRequest(d)
+	if err != nil {
+		return false, err
 	}
-	req := &writeReq{accept: &d}
 	if err := s.write(ctx, req); err != nil {
 		return false, fmt.Errorf("store: accept delivery: %w", err)
 	}
@@ -72,6 +73,27 @@ func (s *Store) FinishDeliveries(ctx context.Context, ds []flows.FinishedDeliver
 	return nil
 }
 
+// acceptRequest is the writer's request to accept a delivery: its row's
+// values in the order of insertDelivery, but the job.
+func acceptRequest(d flows.Delivery) (*writeReq, error) {
+	headers, err := json.Marshal(d.Headers)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode headers: %w", err)
+	}
+	query, err := json.Marshal(d.Query)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode query: %w", err)
+	}
+	var key *string
+	if d.DedupeKey != "" {
+		key = &d.DedupeKey
+	}
+	if d.ReceivedAt.IsZero() {
+		d.ReceivedAt = time.Now()
+	}
+	return &writeReq{accept: []any{d.SubscriptionID, key, d.Method, string(headers), string(query), d.Body, deliveryQueued, d.ReceivedAt.UTC()}}, nil
+}
+
 // finishRequest is the writer's request for finished deliveries, their
 // executions encoded.
 func finishRequest(ds []flows.FinishedDelivery) (*writeReq, error) {
@@ -93,7 +115,7 @@ func finishRequest(ds []flows.FinishedDelivery) (*writeReq, error) {
 // writeReq is work for the writer: a delivery to accept, or finished
 // deliveries to record.
 type writeReq struct {
-	accept *flows.Delivery
+	accept []any // a delivery's row (acceptRequest)
 	finish []finishing
 
 	duplicate bool // the delivery was a duplicate
@@ -218,25 +240,23 @@ func (s *Store) writeBatch(batch []*writeReq) error {
 	// be cancelled costs the SQLite driver a goroutine per statement.
 	ctx := context.Background()
 	var accepts []*writeReq
+	var acceptRows [][]any
 	var finishes []finishing
 	for _, r := range batch {
 		if r.accept != nil {
-			accepts = append(accepts, r)
+			accepts, acceptRows = append(accepts, r), append(acceptRows, r.accept)
 		}
 		finishes = append(finishes, r.finish...)
-	}
-	acceptRows, err := deliveryRows(accepts)
-	if err != nil {
-		return err
 	}
 	ids := make([]int64, len(accepts)) // the accepted deliveries; 0 for a duplicate
 	var job int64                      // the job that runs them
 	if s.dialect == SQLite && s.lite == nil {
+		var err error
 		if s.lite, err = s.prepareLite(ctx); err != nil {
 			return err
 		}
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		st := s.lite
 		if len(acceptRows) > 0 {
 			j, err := s.jobFor(len(acceptRows), func(id int64) (string, error) {
@@ -332,28 +352,6 @@ func (s *Store) jobFor(n int, state func(id int64) (string, error), insert func(
 // last value is the job that runs it.
 const insertDelivery = "INSERT INTO deliveries (subscription_id, dedupe_key, method, headers, query, body, state, received_at, job_id) " +
 	"VALUES (%s) ON CONFLICT DO NOTHING"
-
-// deliveryRows are the column values of deliveries to insert.
-func deliveryRows(accepts []*writeReq) ([][]any, error) {
-	rows := make([][]any, len(accepts))
-	for i, r := range accepts {
-		d := r.accept
-		headers, err := json.Marshal(d.Headers)
-		if err != nil {
-			return nil, fmt.Errorf("encode headers: %w", err)
-		}
-		query, err := json.Marshal(d.Query)
-		if err != nil {
-			return nil, fmt.Errorf("encode query: %w", err)
-		}
-		var key *string
-		if d.DedupeKey != "" {
-			key = &d.DedupeKey
-		}
-		rows[i] = []any{d.SubscriptionID, key, d.Method, string(headers), string(query), d.Body, deliveryQueued, d.ReceivedAt.UTC()}
-	}
-	return rows, nil
-}
 
 func acceptSQLite(ctx context.Context, stmt *sql.Stmt, rows [][]any, job int64, ids []int64) error {
 	for i, args := range rows {
@@ -514,34 +512,27 @@ func (r deliveryRecord) toFlows() (flows.Delivery, error) {
 
 // queuedDeliveries loads the deliveries of ids that have not run yet.
 func (s *Store) queuedDeliveries(ctx context.Context, ids []int64) ([]flows.Delivery, error) {
-	var rs []deliveryRecord
-	if err := s.reads.WithContext(ctx).Where("id IN ? AND state = ?", ids, deliveryQueued).Order("id").Find(&rs).Error; err != nil {
-		return nil, fmt.Errorf("store: deliveries: %w", err)
-	}
-	out := make([]flows.Delivery, 0, len(rs))
-	for _, r := range rs {
-		d, err := r.toFlows()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, nil
+	return s.queuedWhere(ctx, "id IN ?", ids)
 }
 
 // deliveriesOfJob loads the deliveries that name a job and have not run yet.
 func (s *Store) deliveriesOfJob(ctx context.Context, job int64) ([]flows.Delivery, error) {
+	return s.queuedWhere(ctx, "job_id = ?", job)
+}
+
+// queuedWhere loads the deliveries that match query and have not run yet.
+func (s *Store) queuedWhere(ctx context.Context, query string, args ...any) ([]flows.Delivery, error) {
 	var rs []deliveryRecord
-	if err := s.reads.WithContext(ctx).Where("job_id = ? AND state = ?", job, deliveryQueued).Order("id").Find(&rs).Error; err != nil {
-		return nil, fmt.Errorf("store: deliveries of job %d: %w", job, err)
+	q := s.reads.WithContext(ctx).Where(query, args...).Where("state = ?", deliveryQueued)
+	if err := q.Order("id").Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: deliveries: %w", err)
 	}
-	out := make([]flows.Delivery, 0, len(rs))
-	for _, r := range rs {
-		d, err := r.toFlows()
-		if err != nil {
+	out := make([]flows.Delivery, len(rs))
+	for i, r := range rs {
+		var err error
+		if out[i], err = r.toFlows(); err != nil {
 			return nil, err
 		}
-		out = append(out, d)
 	}
 	return out, nil
 }

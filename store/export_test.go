@@ -60,8 +60,12 @@ func DeliveryRows(ctx context.Context, s *Store) (map[int64]string, error) {
 // accepts' first.
 func CommitTogether(s *Store, accepts []flows.Delivery, finishes [][]flows.FinishedDelivery) []error {
 	var batch []*writeReq
-	for i := range accepts {
-		batch = append(batch, &writeReq{accept: &accepts[i]})
+	for _, d := range accepts {
+		r, err := acceptRequest(d)
+		if err != nil {
+			panic(err)
+		}
+		batch = append(batch, r)
 	}
 	for _, f := range finishes {
 		r, err := finishRequest(f)
