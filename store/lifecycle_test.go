@@ -364,3 +364,38 @@ func TestJobsRunTheirDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// TestReadsBesideTheWriter: on SQLite, what a delivery's job and the
+// history pages read does not wait for the writer's transaction.
+func TestReadsBesideTheWriter(t *testing.T) {
+	s := storetest.Open(t, "", t.TempDir())
+	ctx := context.Background()
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Read me")
+	f, err := s.CreateFlow(ctx, flows.Flow{Definition: def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: f.ID, Token: "reads", State: flows.SubscriptionActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := store.HoldWriter(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	wait, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if got, err := s.Flow(wait, f.ID); err != nil || got.Definition.Name != "Read me" {
+		t.Fatalf("flow while the writer is busy: %+v, %v", got, err)
+	}
+	if _, err := s.SubscriptionByToken(wait, "reads"); err != nil {
+		t.Fatalf("subscription while the writer is busy: %v", err)
+	}
+	if _, err := s.Subscription(wait, sub.ID); err != nil {
+		t.Fatalf("subscription while the writer is busy: %v", err)
+	}
+	if _, err := s.Executions(wait, store.ExecutionFilter{Search: "anything"}); err != nil {
+		t.Fatalf("history while the writer is busy: %v", err)
+	}
+}

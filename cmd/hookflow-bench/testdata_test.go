@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/hookflow/hookflow/cards"
 	"github.com/hookflow/hookflow/flows"
@@ -65,5 +66,18 @@ func TestReferenceWorkload(t *testing.T) {
 				t.Fatalf("run %s %s: %+v", x.Status, x.Error, steps)
 			}
 		})
+	}
+}
+
+// TestCPUTime reads a process's CPU time: it grows while the process works.
+func TestCPUTime(t *testing.T) {
+	before := cpuTime(os.Getpid())
+	for end := time.Now().Add(200 * time.Millisecond); time.Now().Before(end); {
+	}
+	if after := cpuTime(os.Getpid()); after-before < 20*time.Millisecond {
+		t.Fatalf("cpu time %v then %v after 200 ms of work", before, after)
+	}
+	if got := cpuTime(-1); got != 0 {
+		t.Fatalf("cpu time of no process: %v", got)
 	}
 }
