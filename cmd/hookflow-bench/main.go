@@ -268,8 +268,6 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 	}
 	first := b.sequence.Load() + 1
 	cpuBefore := cpuTime(b.cmd.Process.Pid)
-	transport := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}
-	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	lat := make([][]time.Duration, conc)
 	var accepted, errs atomic.Int64
 	var acked sync.Map
@@ -277,21 +275,24 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 	end := began.Add(d)
 	var wg sync.WaitGroup
 	for w := range conc {
+		p, err := newPoster(b.hook)
+		if err != nil {
+			return r, err
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer p.close()
 			for time.Now().Before(end) {
 				n := b.sequence.Add(1)
 				t0 := time.Now()
-				res, err := client.Post(b.hook, "application/json", bytes.NewReader(payload(n)))
+				status, err := p.post(payload(n))
 				if err != nil {
 					errs.Add(1)
 					continue
 				}
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
 				lat[w] = append(lat[w], time.Since(t0))
-				if res.StatusCode/100 == 2 {
+				if status/100 == 2 {
 					accepted.Add(1)
 					acked.Store(n, true)
 				} else {
@@ -302,7 +303,6 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 	}
 	wg.Wait()
 	posted := time.Since(began)
-	transport.CloseIdleConnections()
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
