@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,7 +99,8 @@ type LifecycleStore interface {
 	// subscription already has a delivery with the same dedupe key.
 	AcceptDelivery(ctx context.Context, d Delivery) (duplicate bool, err error)
 	// FinishDeliveries records deliveries' executions and marks them done,
-	// in one transaction; one that was done already is skipped.
+	// each delivery in one transaction with its executions; one that was
+	// done already is skipped.
 	FinishDeliveries(ctx context.Context, ds []FinishedDelivery) error
 }
 
@@ -566,8 +568,8 @@ var ErrRetry = errors.New("transient failure")
 // Deliver runs stored deliveries: for each, the connector's Webhook Event
 // flow on the raw request, then the workspace flow once per record or once
 // with the list, as the run mode says. Each delivery's executions are
-// stored together with its state, all the batch's in one transaction, so
-// that a delivery is in the history exactly once. When a delivery meets a
+// stored in one transaction with its state, so that a delivery is in the
+// history exactly once. When a delivery meets a
 // transient failure with attempts left, it stores nothing and the error
 // wraps ErrRetry: a retry runs it (and skips those already done).
 func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) error {
@@ -595,6 +597,7 @@ func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) erro
 			continue
 		}
 		done = append(done, FinishedDelivery{ID: d.ID, Executions: execs})
+		runtime.Gosched()
 	}
 	if len(done) > 0 {
 		if err := l.Store.FinishDeliveries(ctx, done); err != nil {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,21 +55,24 @@ func (s *Store) AcceptDelivery(ctx context.Context, d flows.Delivery) (duplicate
 	return req.duplicate, nil
 }
 
-// FinishDeliveries records deliveries' executions and marks them done, in
-// one transaction; a delivery done already is skipped with its executions.
-// A done delivery is deleted, or, when it has a dedupe key, kept without
-// its request for dedupe (until the retention): the request lives on in
-// its executions.
+// FinishDeliveries records deliveries' executions and marks them done. A
+// delivery done already is skipped with its executions. A done delivery is
+// deleted, or, when it has a dedupe key, kept without its request for
+// dedupe (until the retention): the request lives on in its executions.
+// Each delivery is written in one transaction with its executions; the
+// deliveries are written in pieces of at most maxFinishBatch, so that
+// accepts wait behind a short transaction only (see writeLoop).
 func (s *Store) FinishDeliveries(ctx context.Context, ds []flows.FinishedDelivery) error {
-	if len(ds) == 0 {
-		return nil
+	var reqs []*writeReq
+	for piece := range slices.Chunk(ds, maxFinishBatch) {
+		// Encode here, in the caller: the writer only writes.
+		req, err := finishRequest(piece)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, req)
 	}
-	// Encode here, in the caller: the writer only writes.
-	req, err := finishRequest(ds)
-	if err != nil {
-		return err
-	}
-	if err := s.write(ctx, req); err != nil {
+	if err := s.write(ctx, reqs...); err != nil {
 		return fmt.Errorf("store: finish deliveries: %w", err)
 	}
 	return nil
@@ -108,6 +113,7 @@ func finishRequest(ds []flows.FinishedDelivery) (*writeReq, error) {
 			f.rows[j] = executionRow{r, searchText(e)}
 		}
 		req.finish[i] = f
+		runtime.Gosched()
 	}
 	return req, nil
 }
@@ -135,53 +141,85 @@ type executionRow struct {
 	text string
 }
 
-func (r *writeReq) size() int { return max(1, len(r.finish)) }
+// maxFinishBatch bounds the finished deliveries one transaction writes,
+// and maxAcceptBatch the accepted ones.
+const (
+	maxFinishBatch = 32
+	maxAcceptBatch = 1024
+)
 
-// maxWriteBatch bounds how many deliveries one transaction writes.
-const maxWriteBatch = 1024
-
-// write hands req to the writer and waits for its transaction.
-func (s *Store) write(ctx context.Context, req *writeReq) error {
+// write hands reqs to the writer and waits for their transactions; it
+// returns the first error.
+func (s *Store) write(ctx context.Context, reqs ...*writeReq) error {
 	s.writeOnce.Do(func() {
 		s.writes = make(chan *writeReq, 4096)
 		go s.writeLoop()
 	})
-	req.done = make(chan struct{})
-	select {
-	case s.writes <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.closed:
-		return errors.New("store: closed")
+	var unsent error // why some requests were not handed over
+	for i, req := range reqs {
+		req.done = make(chan struct{})
+		select {
+		case s.writes <- req:
+			continue
+		case <-ctx.Done():
+			unsent = ctx.Err()
+		case <-s.closed:
+			unsent = errors.New("store: closed")
+		}
+		reqs = reqs[:i]
+		break
 	}
-	<-req.done // once queued, the batch decides: its outcome is the answer
-	return req.err
+	for _, req := range reqs {
+		<-req.done // once queued, the batch decides: its outcome is the answer
+		if req.err != nil {
+			return req.err
+		}
+	}
+	return unsent
 }
 
 // writeLoop is the one writer of deliveries and their executions. It
-// commits everything waiting at that moment in one transaction (group
-// commit): accepted deliveries with their job, and finished deliveries
-// with their executions. One transaction and one commit serve them all,
-// and an acknowledgement waits behind at most one transaction.
+// commits in one transaction (group commit) every accepted delivery
+// waiting at that moment, with their job, and finished deliveries with
+// their executions up to maxFinishBatch: finished deliveries beyond it wait
+// for the next transactions, so that an acknowledgement waits behind at
+// most one short transaction.
 func (s *Store) writeLoop() {
+	var backlog []*writeReq // finished deliveries waiting for room
 	for {
-		var first *writeReq
-		select {
-		case first = <-s.writes:
-		case <-s.closed:
-			return
+		var accepts []*writeReq
+		take := func(r *writeReq) {
+			if r.accept != nil {
+				accepts = append(accepts, r)
+			} else {
+				backlog = append(backlog, r)
+			}
 		}
-		batch, n := []*writeReq{first}, first.size()
-	fill:
-		for n < maxWriteBatch {
+		if len(backlog) == 0 {
 			select {
 			case r := <-s.writes:
-				batch, n = append(batch, r), n+r.size()
+				take(r)
+			case <-s.closed:
+				return
+			}
+		}
+	fill:
+		for len(accepts) < maxAcceptBatch {
+			select {
+			case r := <-s.writes:
+				take(r)
 			default:
 				break fill
 			}
 		}
+		batch := accepts
+		for n := 0; len(backlog) > 0 && (n == 0 || n+len(backlog[0].finish) <= maxFinishBatch); backlog = backlog[1:] {
+			batch, n = append(batch, backlog[0]), n+len(backlog[0].finish)
+		}
 		s.commit(batch)
+		if s.committed != nil {
+			s.committed(batch)
+		}
 		for _, r := range batch {
 			close(r.done)
 		}

@@ -171,3 +171,29 @@ func HoldWriter(ctx context.Context, s *Store) (release func(), err error) {
 	}
 	return func() { tx.Rollback() }, nil
 }
+
+// PauseWriter keeps the writer from starting, so that requests queue for
+// it; start starts it. Call it before anything is written.
+func PauseWriter(s *Store) (start func()) {
+	s.writeOnce.Do(func() { s.writes = make(chan *writeReq, 4096) })
+	return func() { go s.writeLoop() }
+}
+
+// QueuedWrites counts the requests waiting for the writer.
+func QueuedWrites(s *Store) int { return len(s.writes) }
+
+// WatchCommits calls f after each transaction of the writer with the
+// accepted and finished deliveries it wrote. Call it before anything is
+// written.
+func WatchCommits(s *Store, f func(accepts, finishes int)) {
+	s.committed = func(batch []*writeReq) {
+		a, n := 0, 0
+		for _, r := range batch {
+			if r.accept != nil {
+				a++
+			}
+			n += len(r.finish)
+		}
+		f(a, n)
+	}
+}

@@ -188,6 +188,89 @@ func TestWriterIsolatesFailures(t *testing.T) {
 	})
 }
 
+// TestFinishesYieldToAccepts: a large batch of finished deliveries is
+// written in pieces of at most 32, and deliveries accepted meanwhile go
+// into the first transaction instead of waiting behind all of them.
+func TestFinishesYieldToAccepts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 3, Token: "yield", State: flows.SubscriptionActive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := func() flows.Delivery {
+			return flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")}
+		}
+		first := make([]flows.Delivery, 100)
+		for i := range first {
+			first[i] = d()
+		}
+		for _, err := range store.CommitTogether(s, first, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := store.DeliveryRows(ctx, s)
+		if err != nil || len(rows) != 100 {
+			t.Fatalf("deliveries %v, %v", rows, err)
+		}
+		var finished []flows.FinishedDelivery
+		at := time.Now()
+		for id := range rows {
+			e := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 3, FlowName: "yield", Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at}
+			finished = append(finished, flows.FinishedDelivery{ID: id, Executions: []*flows.Execution{e}})
+		}
+
+		var mu sync.Mutex
+		var txs [][2]int // accepts, finishes
+		store.WatchCommits(s, func(a, f int) {
+			mu.Lock()
+			defer mu.Unlock()
+			txs = append(txs, [2]int{a, f})
+		})
+		start := store.PauseWriter(s)
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		wg.Go(func() { errs <- s.FinishDeliveries(ctx, finished) })
+		waitQueued := func(n int) {
+			t.Helper()
+			for deadline := time.Now().Add(10 * time.Second); store.QueuedWrites(s) < n; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d requests queued, want %d", store.QueuedWrites(s), n)
+				}
+			}
+		}
+		waitQueued(4) // 32 + 32 + 32 + 4
+		for range 3 {
+			wg.Go(func() {
+				_, err := s.AcceptDelivery(ctx, d())
+				errs <- err
+			})
+		}
+		waitQueued(7)
+		start()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := [][2]int{{3, 32}, {0, 32}, {0, 32}, {0, 4}}
+		if !reflect.DeepEqual(txs, want) {
+			t.Fatalf("transactions (accepts, finishes) %v, want %v", txs, want)
+		}
+		rows, err = store.DeliveryRows(ctx, s)
+		if err != nil || len(rows) != 3 {
+			t.Fatalf("deliveries %v, %v: want the 100 finished gone and the 3 accepted", rows, err)
+		}
+		got, err := s.Executions(ctx, store.ExecutionFilter{FlowID: 3, Limit: 200})
+		if err != nil || len(got) != 100 {
+			t.Fatalf("%d executions, %v", len(got), err)
+		}
+	})
+}
+
 // TestDeliveriesJoinTheOpenJob: deliveries accepted while their job waits
 // for a worker join it; once River has fetched it, or it is full, a new
 // job starts, and each job finds exactly its own deliveries.

@@ -80,6 +80,7 @@ type Store struct {
 	writes    chan *writeReq
 	lite      *liteStmts // the writer's own: only writeLoop uses them
 	open      openJob
+	committed func(batch []*writeReq) // tests watch the writer's transactions
 	closed    chan struct{}
 	closeOnce sync.Once
 
