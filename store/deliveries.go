@@ -100,21 +100,26 @@ func acceptRequest(d flows.Delivery) (*writeReq, error) {
 }
 
 // finishRequest is the writer's request for finished deliveries, their
-// executions encoded.
+// executions encoded and their documents in one pack.
 func finishRequest(ds []flows.FinishedDelivery) (*writeReq, error) {
 	req := &writeReq{finish: make([]finishing, len(ds))}
+	pack := &executionPack{}
+	var docs [][]byte
 	for i, d := range ds {
-		f := finishing{id: d.ID, rows: make([]executionRow, len(d.Executions))}
+		f := finishing{id: d.ID, rows: make([]executionRow, len(d.Executions)), pack: pack}
 		for j, e := range d.Executions {
-			r, err := executionRecordOf(e)
+			r, doc, err := encodeExecution(e)
 			if err != nil {
 				return nil, err
 			}
+			r.PackIndex = len(docs)
+			docs = append(docs, doc)
 			f.rows[j] = executionRow{r, searchText(e)}
 		}
 		req.finish[i] = f
 		runtime.Gosched()
 	}
+	pack.packed = thePacker.packAll(docs)
 	return req, nil
 }
 
@@ -133,7 +138,11 @@ type writeReq struct {
 type finishing struct {
 	id   int64
 	rows []executionRow
+	pack *executionPack // holds the rows' documents
 }
+
+// executionPack is a pack of execution documents to insert (packing.go).
+type executionPack struct{ packed []byte }
 
 // executionRow is an execution ready to insert, with its search text.
 type executionRow struct {
@@ -242,8 +251,8 @@ func (s *Store) commit(batch []*writeReq) {
 // liteStmts are the writer's SQLite statements, prepared once on its
 // connection: each transaction uses them without preparing again.
 type liteStmts struct {
-	delivery, execution, fts, jobState *sql.Stmt
-	finish                             []*sql.Stmt // see finishQueries
+	delivery, execution, pack, fts, jobState *sql.Stmt
+	finish                                   []*sql.Stmt // see finishQueries
 }
 
 // prepareLite prepares the writer's statements; it runs outside any
@@ -262,6 +271,7 @@ func (s *Store) prepareLite(ctx context.Context) (*liteStmts, error) {
 	st.delivery = prep(fmt.Sprintf(insertDelivery, "?, ?, ?, ?, ?, ?, ?, ?, ?"))
 	st.jobState = prep("SELECT state FROM river_job WHERE id = ?")
 	st.execution = prep(insertExecutionSQLite)
+	st.pack = prep("INSERT INTO execution_packs (packed) VALUES (?)")
 	st.fts = prep("INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
 	for _, q := range finishQueries("?2", "SELECT value FROM json_each(?1)") {
 		st.finish = append(st.finish, prep(q))
@@ -464,12 +474,25 @@ func finishSQLite(ctx context.Context, tx *sql.Tx, st *liteStmts, fs []finishing
 		return nil
 	}
 	ins, fts := tx.StmtContext(ctx, st.execution), tx.StmtContext(ctx, st.fts)
+	packs := map[*executionPack]int64{} // inserted: their ids
 	for _, f := range fs {
 		if !queued[f.id] {
 			continue
 		}
 		queued[f.id] = false // a delivery listed twice is written once
+		pack, ok := packs[f.pack]
+		if !ok {
+			res, err := tx.StmtContext(ctx, st.pack).ExecContext(ctx, f.pack.packed)
+			if err != nil {
+				return err
+			}
+			if pack, err = res.LastInsertId(); err != nil {
+				return err
+			}
+			packs[f.pack] = pack
+		}
 		for _, x := range f.rows {
+			x.r.PackID = &pack
 			res, err := ins.ExecContext(ctx, x.r.values()...)
 			if err != nil {
 				return err
@@ -505,18 +528,37 @@ func finishPG(ctx context.Context, tx pgx.Tx, fs []finishing) error {
 			queued[id] = true
 		}
 	}
+	var packs []*executionPack
+	for _, f := range fs {
+		if queued[f.id] && !slices.Contains(packs, f.pack) {
+			packs = append(packs, f.pack)
+		}
+	}
+	if len(packs) == 0 {
+		return nil
+	}
+	rs, err := tx.Query(ctx, "SELECT nextval(pg_get_serial_sequence('execution_packs', 'id')) FROM generate_series(1, $1)", len(packs))
+	if err != nil {
+		return err
+	}
+	packIDs, err := pgx.CollectRows(rs, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
 	var b pgx.Batch
+	for i, p := range packs {
+		b.Queue("INSERT INTO execution_packs (id, packed) VALUES ($1, $2)", packIDs[i], p.packed)
+	}
 	for _, f := range fs {
 		if !queued[f.id] {
 			continue
 		}
 		queued[f.id] = false
+		pack := packIDs[slices.Index(packs, f.pack)]
 		for _, x := range f.rows {
+			x.r.PackID = &pack
 			b.Queue(insertExecutionPG, x.r.values(x.text)...)
 		}
-	}
-	if b.Len() == 0 {
-		return nil
 	}
 	return tx.SendBatch(ctx, &b).Close()
 }

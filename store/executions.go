@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ type executionRecord struct {
 	Error      string
 	Data       string // the document as JSON (rows written before packing)
 	Packed     []byte // the document packed (packing.go)
+	PackID     *int64 // or the pack that holds the document, at PackIndex
+	PackIndex  int
 	RerunOf    *string
 	Revision   int
 }
@@ -124,7 +127,8 @@ func (s *Store) saveExecution(tx *gorm.DB, e *flows.Execution, again bool) error
 	if s.dialect == Postgres {
 		return tx.Exec(insertExecutionPG+`
 			ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at, duration_us = excluded.duration_us,
-			error = excluded.error, data = excluded.data, packed = excluded.packed, search = excluded.search`, r.values(text)...).Error
+			error = excluded.error, data = excluded.data, packed = excluded.packed, pack_id = excluded.pack_id, pack_index = excluded.pack_index,
+			search = excluded.search`, r.values(text)...).Error
 	}
 	if again {
 		if err := tx.Exec("DELETE FROM executions_fts WHERE rowid = (SELECT rowid FROM executions WHERE id = ?)", r.ID).Error; err != nil {
@@ -144,15 +148,16 @@ func (s *Store) saveExecution(tx *gorm.DB, e *flows.Execution, again bool) error
 // The inserts of an execution's row: on SQLite its rowid keys the
 // full-text index entry; on Postgres the last value is the search text.
 const (
-	insertExecutionSQLite = `INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, data, packed, rerun_of, revision)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	insertExecutionPG = `INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, data, packed, rerun_of, revision, search)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, to_tsvector('simple', $14))`
+	insertExecutionSQLite = `INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, data, packed, pack_id, pack_index, rerun_of, revision)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertExecutionPG = `INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, data, packed, pack_id, pack_index, rerun_of, revision, search)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector('simple', $16))`
 )
 
 // values are the row's columns in the order of the inserts, then extra.
 func (r *executionRecord) values(extra ...any) []any {
-	return append([]any{r.ID, r.FlowID, r.ParentID, r.Trigger, r.Status, r.StartedAt, r.FinishedAt, r.DurationUS, r.Error, r.Data, r.Packed, r.RerunOf, r.Revision}, extra...)
+	return append([]any{r.ID, r.FlowID, r.ParentID, r.Trigger, r.Status, r.StartedAt, r.FinishedAt, r.DurationUS, r.Error, r.Data, r.Packed,
+		r.PackID, r.PackIndex, r.RerunOf, r.Revision}, extra...)
 }
 
 // searchText is what full-text search finds an execution by: its flow's
@@ -207,13 +212,22 @@ func searchText(e *flows.Execution) string {
 	return strings.ToValidUTF8(b.String(), "\uFFFD") // Postgres takes only UTF-8
 }
 
+// executionRecordOf is an execution's row with its document packed in it.
 func executionRecordOf(e *flows.Execution) (executionRecord, error) {
+	r, doc, err := encodeExecution(e)
+	r.Packed = thePacker.pack(doc)
+	return r, err
+}
+
+// encodeExecution returns an execution's row without its document, and
+// the document.
+func encodeExecution(e *flows.Execution) (executionRecord, []byte, error) {
 	doc, err := json.Marshal(executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, Steps: storedSteps(e)})
 	if err != nil {
-		return executionRecord{}, fmt.Errorf("store: encode execution %s: %w", e.ID, err)
+		return executionRecord{}, nil, fmt.Errorf("store: encode execution %s: %w", e.ID, err)
 	}
 	r := executionRecord{ID: e.ID, FlowID: e.FlowID, Trigger: string(e.Trigger), Status: string(e.Status),
-		StartedAt: e.StartedAt.UTC(), Error: e.Error, Packed: thePacker.pack(doc)}
+		StartedAt: e.StartedAt.UTC(), Error: e.Error}
 	if e.ParentID != "" {
 		r.ParentID = &e.ParentID
 	}
@@ -226,7 +240,7 @@ func executionRecordOf(e *flows.Execution) (executionRecord, error) {
 		r.FinishedAt = &f
 		r.DurationUS = e.FinishedAt.Sub(e.StartedAt).Microseconds()
 	}
-	return r, nil
+	return r, doc, nil
 }
 
 // Execution loads one execution with its steps.
@@ -235,7 +249,40 @@ func (s *Store) Execution(ctx context.Context, id string) (*flows.Execution, err
 	if err := s.reads.WithContext(ctx).Where("id = ?", id).First(&r).Error; err != nil {
 		return nil, fmt.Errorf("store: execution %s: %w", id, notFound(err))
 	}
-	return r.toFlows()
+	packs, err := loadPacks(s.reads.WithContext(ctx), []executionRecord{r})
+	if err != nil {
+		return nil, err
+	}
+	return r.toFlows(packs)
+}
+
+// loadPacks loads and unpacks the packs that hold documents of rs.
+func loadPacks(db *gorm.DB, rs []executionRecord) (map[int64][]byte, error) {
+	var ids []int64
+	for _, r := range rs {
+		if r.PackID != nil && !slices.Contains(ids, *r.PackID) {
+			ids = append(ids, *r.PackID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var packs []struct {
+		ID     int64
+		Packed []byte
+	}
+	if err := db.Table("execution_packs").Where("id IN ?", ids).Find(&packs).Error; err != nil {
+		return nil, fmt.Errorf("store: execution packs: %w", err)
+	}
+	out := make(map[int64][]byte, len(packs))
+	for _, p := range packs {
+		pack, err := thePacker.unpack(p.Packed)
+		if err != nil {
+			return nil, fmt.Errorf("store: execution pack %d: %w", p.ID, err)
+		}
+		out[p.ID] = pack
+	}
+	return out, nil
 }
 
 // ExecutionFilter selects executions; zero fields select all.
@@ -309,9 +356,13 @@ func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Exe
 			return nil, fmt.Errorf("store: executions: %w", err)
 		}
 	}
+	packs, err := loadPacks(s.reads.WithContext(ctx), rs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*flows.Execution, 0, len(rs))
 	for _, r := range rs {
-		e, err := r.toFlows()
+		e, err := r.toFlows(packs)
 		if err != nil {
 			return nil, err
 		}
@@ -372,13 +423,23 @@ func searchQuery(text string) string {
 	return strings.Join(words, " ")
 }
 
-func (r executionRecord) toFlows() (*flows.Execution, error) {
+// toFlows restores the execution of a row; packs are the unpacked packs
+// by id (loadPacks).
+func (r executionRecord) toFlows(packs map[int64][]byte) (*flows.Execution, error) {
 	doc := []byte(r.Data)
-	if len(r.Packed) > 0 {
-		var err error
-		if doc, err = thePacker.unpack(r.Packed); err != nil {
-			return nil, fmt.Errorf("store: execution %s: damaged data: %w", r.ID, err)
+	var err error
+	switch {
+	case r.PackID != nil:
+		pack, ok := packs[*r.PackID]
+		if !ok {
+			return nil, fmt.Errorf("store: execution %s: its pack %d is missing", r.ID, *r.PackID)
 		}
+		doc, err = docAt(pack, r.PackIndex)
+	case len(r.Packed) > 0:
+		doc, err = thePacker.unpack(r.Packed)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: execution %s: damaged data: %w", r.ID, err)
 	}
 	var d executionData
 	if err := json.Unmarshal(doc, &d); err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -24,7 +25,13 @@ func TableText(ctx context.Context, s *Store, table string) (string, error) {
 			}
 			switch x := v.(type) {
 			case []byte:
-				if k == "packed" && len(x) > 0 {
+				if k == "packed" && len(x) > 0 && table == "execution_packs" {
+					docs, err := UnpackAll(x)
+					if err != nil {
+						return "", err
+					}
+					x = bytes.Join(docs, []byte("\n"))
+				} else if k == "packed" && len(x) > 0 {
 					doc, err := Unpack(x)
 					if err != nil {
 						return "", err
@@ -89,9 +96,20 @@ func ExecutionDocuments(ctx context.Context, s *Store) ([]string, error) {
 	if err := s.db.WithContext(ctx).Find(&rs).Error; err != nil {
 		return nil, err
 	}
+	packs, err := loadPacks(s.db, rs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = r.Data
+		if r.PackID != nil {
+			doc, err := docAt(packs[*r.PackID], r.PackIndex)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = string(doc)
+		}
 		if len(r.Packed) > 0 {
 			doc, err := Unpack(r.Packed)
 			if err != nil {
@@ -196,4 +214,11 @@ func WatchCommits(s *Store, f func(accepts, finishes int)) {
 		}
 		f(a, n)
 	}
+}
+
+// CountRows counts the rows of a table.
+func CountRows(ctx context.Context, s *Store, table string) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Table(table).Count(&n).Error
+	return n, err
 }

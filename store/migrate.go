@@ -29,6 +29,7 @@ var migrations = []migration{
 	{6, "drop the execution indexes that lists no longer use", migrateDropStartedIndexes},
 	{7, "packed execution documents, leaner indexes", migratePackedExecutions},
 	{8, "deliveries name the job that runs them", migrateDeliveryJobs},
+	{9, "execution documents packed together", migrateExecutionPacks},
 }
 
 // schemaMigration records an applied step.
@@ -292,6 +293,27 @@ func migrateDeliveryJobs(tx *gorm.DB) error {
 	for _, q := range []string{
 		"ALTER TABLE deliveries ADD COLUMN job_id BIGINT",
 		"CREATE INDEX idx_deliveries_job ON deliveries (job_id) WHERE job_id IS NOT NULL",
+	} {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateExecutionPacks adds the packs of execution documents written
+// together (packing.go): an execution's document is in its row (data or
+// packed) or at pack_index in its pack.
+func migrateExecutionPacks(tx *gorm.DB) error {
+	table := "CREATE TABLE execution_packs (id INTEGER PRIMARY KEY, packed BLOB NOT NULL)"
+	if tx.Dialector.Name() == "postgres" {
+		table = "CREATE TABLE execution_packs (id BIGSERIAL PRIMARY KEY, packed BYTEA NOT NULL)"
+	}
+	for _, q := range []string{
+		table,
+		"ALTER TABLE executions ADD COLUMN pack_id BIGINT",
+		"ALTER TABLE executions ADD COLUMN pack_index INTEGER NOT NULL DEFAULT 0",
+		"CREATE INDEX idx_executions_pack ON executions (pack_id) WHERE pack_id IS NOT NULL",
 	} {
 		if err := tx.Exec(q).Error; err != nil {
 			return err

@@ -65,3 +65,62 @@ func (p *packer) unpack(b []byte) ([]byte, error) {
 // Unpack restores an execution document from the executions.packed column,
 // for tools that read the database directly (the benchmark).
 func Unpack(packed []byte) ([]byte, error) { return thePacker.unpack(packed) }
+
+// A pack holds the documents of executions written together (a piece of
+// finished deliveries, see FinishDeliveries) in the execution_packs table:
+// documents of the same flows compress far better side by side, and a pack
+// costs the compressor's setup once instead of once per document. Its bytes
+// are those of a packed document whose content is each document preceded by
+// its length as a uvarint; an execution names its pack and its index there.
+
+// packAll packs documents into one pack.
+func (p *packer) packAll(docs [][]byte) []byte {
+	n := 0
+	for _, d := range docs {
+		n += len(d) + binary.MaxVarintLen32
+	}
+	buf := make([]byte, 0, n)
+	for _, d := range docs {
+		buf = binary.AppendUvarint(buf, uint64(len(d)))
+		buf = append(buf, d...)
+	}
+	return p.pack(buf)
+}
+
+// docAt returns document i of an unpacked pack.
+func docAt(pack []byte, i int) ([]byte, error) {
+	for {
+		n, k := binary.Uvarint(pack)
+		if k <= 0 || n > uint64(len(pack)-k) {
+			return nil, errors.New("damaged pack")
+		}
+		if i == 0 {
+			return pack[k : k+int(n)], nil
+		}
+		pack, i = pack[k+int(n):], i-1
+	}
+}
+
+// UnpackAll restores the documents of a pack (the execution_packs.packed
+// column), for tools that read the database directly (the benchmark).
+func UnpackAll(packed []byte) ([][]byte, error) {
+	pack, err := thePacker.unpack(packed)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for len(pack) > 0 {
+		d, err := docAt(pack, 0)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+		pack = pack[len(d)+uvarintLen(uint64(len(d))):]
+	}
+	return out, nil
+}
+
+func uvarintLen(x uint64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], x)
+}

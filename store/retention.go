@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -21,9 +23,14 @@ type Retention struct {
 	MaxPerFlow int
 }
 
-// deleteExecutions deletes executions (and their search entries) by a
-// condition on the executions table.
+// deleteExecutions deletes executions (and their search entries, and the
+// packs that then hold no one's document) by a condition on the executions
+// table.
 func (s *Store) deleteExecutions(tx *gorm.DB, where string, args ...any) (int64, error) {
+	packs, err := packsWhere(tx, where, args...)
+	if err != nil {
+		return 0, err
+	}
 	if s.dialect != Postgres {
 		q := "DELETE FROM executions_fts WHERE rowid IN (SELECT rowid FROM executions WHERE " + where + ")"
 		if err := tx.Exec(q, args...).Error; err != nil {
@@ -31,7 +38,29 @@ func (s *Store) deleteExecutions(tx *gorm.DB, where string, args ...any) (int64,
 		}
 	}
 	res := tx.Exec("DELETE FROM executions WHERE "+where, args...)
-	return res.RowsAffected, res.Error
+	if res.Error != nil {
+		return 0, res.Error
+	}
+	return res.RowsAffected, dropUnusedPacks(tx, packs)
+}
+
+// packsWhere lists the packs that hold documents of the executions a
+// condition selects.
+func packsWhere(tx *gorm.DB, where string, args ...any) ([]int64, error) {
+	var ids []int64
+	err := tx.Raw("SELECT DISTINCT pack_id FROM executions WHERE pack_id IS NOT NULL AND ("+where+")", args...).Scan(&ids).Error
+	return ids, err
+}
+
+// dropUnusedPacks deletes those of packs that no execution uses any more.
+func dropUnusedPacks(tx *gorm.DB, packs []int64) error {
+	for ids := range slices.Chunk(packs, 500) {
+		err := tx.Exec("DELETE FROM execution_packs WHERE id IN ? AND NOT EXISTS (SELECT 1 FROM executions WHERE pack_id = execution_packs.id)", ids).Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PruneExecutions deletes what the retention no longer keeps, never an
@@ -93,8 +122,12 @@ func (s *Store) ClearFlowData(ctx context.Context, flowID int64, everything bool
 		if err := tx.Where("flow_id = ? AND status IN ?", flowID, finalStatuses).Find(&rs).Error; err != nil {
 			return err
 		}
+		packs, err := loadPacks(tx, rs)
+		if err != nil {
+			return err
+		}
 		for _, r := range rs {
-			e, err := r.toFlows()
+			e, err := r.toFlows(packs)
 			if err != nil {
 				return err
 			}
@@ -107,7 +140,7 @@ func (s *Store) ClearFlowData(ctx context.Context, flowID int64, everything bool
 			}
 			total++
 		}
-		return nil
+		return dropUnusedPacks(tx, slices.Collect(maps.Keys(packs)))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: clear data of flow %d: %w", flowID, err)

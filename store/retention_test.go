@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +169,108 @@ func TestExecutionOddText(t *testing.T) {
 			t.Fatalf("got %#v, steps %#v", got.Input, got.Steps)
 		}
 	})
+}
+
+// TestExecutionPacks: the executions of deliveries finished together keep
+// their documents in shared packs (one per piece of 32 deliveries), read
+// back whole one by one and in lists, and a pack goes when the last
+// execution using it is pruned, cleared or deleted.
+func TestExecutionPacks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 2, Token: "packs", State: flows.SubscriptionActive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepts := make([]flows.Delivery, 40)
+		for i := range accepts {
+			accepts[i] = flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")}
+		}
+		store.CommitTogether(s, accepts, nil)
+		rows, err := store.DeliveryRows(ctx, s)
+		if err != nil || len(rows) != 40 {
+			t.Fatalf("deliveries %v, %v", rows, err)
+		}
+		ids := slices.Sorted(maps.Keys(rows))
+		at := time.Now().UTC().Truncate(time.Microsecond).Add(-time.Hour)
+		var finished []flows.FinishedDelivery
+		var execs []*flows.Execution
+		for i, id := range ids {
+			var ex []*flows.Execution
+			for flow := int64(1); flow <= 2; flow++ {
+				start := at.Add(time.Duration(i) * time.Second)
+				word := fmt.Sprintf("word%dof%d", i, flow)
+				e := &flows.Execution{ID: flows.NewExecutionID(start), FlowID: flow, FlowName: "f", Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded,
+					StartedAt: start, FinishedAt: start, Input: map[string]any{"w": word, "n": float64(i)},
+					Steps: []flows.Step{{CardID: "c", Type: "text.upper", Inputs: map[string]any{"text": word}, Outputs: map[string]any{"output": strings.ToUpper(word)}, StartedAt: start, Attempts: 1}}}
+				ex = append(ex, e)
+			}
+			execs = append(execs, ex...)
+			finished = append(finished, flows.FinishedDelivery{ID: id, Executions: ex})
+		}
+		if err := s.FinishDeliveries(ctx, finished); err != nil {
+			t.Fatal(err)
+		}
+		packs := func(want int64) {
+			t.Helper()
+			if n, err := store.CountRows(ctx, s, "execution_packs"); err != nil || n != want {
+				t.Fatalf("%d packs, %v; want %d", n, err, want)
+			}
+		}
+		packs(2) // 32 deliveries, then 8
+		same := func(got, want *flows.Execution) {
+			t.Helper()
+			if !reflect.DeepEqual(got.Input, want.Input) || !reflect.DeepEqual(got.Steps[0].Inputs, want.Steps[0].Inputs) ||
+				!reflect.DeepEqual(got.Steps[0].Outputs, want.Steps[0].Outputs) || got.FlowID != want.FlowID {
+				t.Fatalf("execution %s reads back as %+v, want %+v", want.ID, got, want)
+			}
+		}
+		for _, e := range execs {
+			got, err := s.Execution(ctx, e.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same(got, e)
+		}
+		list, err := s.Executions(ctx, store.ExecutionFilter{FlowID: 2, Limit: 100})
+		if err != nil || len(list) != 40 {
+			t.Fatalf("%d executions of flow 2, %v", len(list), err)
+		}
+		for i, got := range list { // newest first
+			same(got, execs[2*(39-i)+1])
+		}
+		if found, err := s.Executions(ctx, store.ExecutionFilter{Search: "word7of2"}); err != nil || len(found) != 1 {
+			t.Fatalf("search found %d, %v", len(found), err)
+		} else {
+			same(found[0], execs[15])
+		}
+
+		// Each flow keeps its newest 8: the first pack has no one left.
+		if n, err := s.PruneExecutions(ctx, store.Retention{MaxPerFlow: 8}); err != nil || n != 64 {
+			t.Fatalf("pruned %d, %v", n, err)
+		}
+		packs(1)
+		// Flow 1's data cleared: its executions keep their own rows; the
+		// pack stays for flow 2's.
+		if n, err := s.ClearFlowData(ctx, 1, false); err != nil || n != 8 {
+			t.Fatalf("cleared %d, %v", n, err)
+		}
+		packs(1)
+		same(must(s.Execution(ctx, execs[79].ID)), execs[79])
+		if n, err := s.ClearFlowData(ctx, 2, true); err != nil || n != 8 {
+			t.Fatalf("deleted %d, %v", n, err)
+		}
+		packs(0)
+		got := must(s.Execution(ctx, execs[78].ID))
+		if got.Input != nil || got.Steps[0].CardID != "c" || got.Status != flows.StatusSucceeded {
+			t.Fatalf("flow 1's cleared execution: %+v", got)
+		}
+	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

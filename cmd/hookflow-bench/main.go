@@ -369,21 +369,39 @@ func (b *bench) executions() (int64, error) {
 }
 
 // uuidCounts counts the executions of each payload number from first on.
+// A document is in its execution's row, or in a pack shared with others.
 func (b *bench) uuidCounts(first int64) (map[int64]int, error) {
-	rows, err := b.db.Query(`SELECT data, packed FROM executions WHERE flow_id = ` + strconv.FormatInt(b.flowID, 10))
+	rows, err := b.db.Query(`SELECT e.data, e.packed, e.pack_id, e.pack_index, p.packed FROM executions e
+		LEFT JOIN execution_packs p ON p.id = e.pack_id WHERE e.flow_id = ` + strconv.FormatInt(b.flowID, 10) + ` ORDER BY e.pack_id`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := map[int64]int{}
+	var packID sql.NullInt64
+	var pack [][]byte // the documents of pack packID
 	for rows.Next() {
 		var data string
-		var packed []byte
-		if err := rows.Scan(&data, &packed); err != nil {
+		var packed, packedPack []byte
+		var id sql.NullInt64
+		var index int
+		if err := rows.Scan(&data, &packed, &id, &index, &packedPack); err != nil {
 			return nil, err
 		}
 		doc := []byte(data)
-		if len(packed) > 0 {
+		switch {
+		case id.Valid:
+			if id != packID {
+				if pack, err = store.UnpackAll(packedPack); err != nil {
+					return nil, err
+				}
+				packID = id
+			}
+			if index >= len(pack) {
+				return nil, fmt.Errorf("pack %d has no document %d", id.Int64, index)
+			}
+			doc = pack[index]
+		case len(packed) > 0:
 			if doc, err = store.Unpack(packed); err != nil {
 				return nil, err
 			}
