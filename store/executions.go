@@ -222,7 +222,8 @@ func executionRecordOf(e *flows.Execution) (executionRecord, error) {
 // encodeExecution returns an execution's row without its document, and
 // the document.
 func encodeExecution(e *flows.Execution) (executionRecord, []byte, error) {
-	doc, err := json.Marshal(executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, Steps: storedSteps(e)})
+	d := executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, Steps: storedSteps(e)}
+	doc, err := appendDocument(make([]byte, 0, 2048), &d)
 	if err != nil {
 		return executionRecord{}, nil, fmt.Errorf("store: encode execution %s: %w", e.ID, err)
 	}
