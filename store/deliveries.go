@@ -104,22 +104,25 @@ func acceptRequest(d flows.Delivery) (*writeReq, error) {
 func finishRequest(ds []flows.FinishedDelivery) (*writeReq, error) {
 	req := &writeReq{finish: make([]finishing, len(ds))}
 	pack := &executionPack{}
-	var docs [][]byte
+	var content, doc []byte // the pack's content; a document
+	var search searchIndexer
+	n := 0
 	for i, d := range ds {
 		f := finishing{id: d.ID, rows: make([]executionRow, len(d.Executions)), pack: pack}
 		for j, e := range d.Executions {
-			r, doc, err := encodeExecution(e)
-			if err != nil {
+			var r executionRecord
+			var err error
+			if r, doc, err = encodeExecution(doc[:0], e); err != nil {
 				return nil, err
 			}
-			r.PackIndex = len(docs)
-			docs = append(docs, doc)
-			f.rows[j] = executionRow{r, searchText(e)}
+			r.PackIndex, n = n, n+1
+			content = appendToPack(content, doc)
+			f.rows[j] = executionRow{r, search.text(e)}
 		}
 		req.finish[i] = f
 		runtime.Gosched()
 	}
-	pack.packed = thePacker.packAll(docs)
+	pack.packed = thePacker.pack(content)
 	return req, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -163,67 +164,80 @@ func (r *executionRecord) values(extra ...any) []any {
 // searchText is what full-text search finds an execution by: its flow's
 // name, its errors, and the text and numbers its cards took and gave, each
 // value once (a value passed from card to card is indexed once).
-func searchText(e *flows.Execution) string {
-	var b strings.Builder
-	seen := make(map[string]bool, 32)
-	var add func(v any)
-	add = func(v any) {
-		if b.Len() > 4000 {
-			return
-		}
-		switch x := v.(type) {
-		case string:
-			if len(x) > 200 {
-				x = x[:200]
-			}
-			if seen[x] {
-				return
-			}
-			seen[x] = true
-			b.WriteString(x)
-			b.WriteByte(' ')
-		case float64:
-			n := strconv.FormatFloat(x, 'f', -1, 64)
-			if seen[n] {
-				return
-			}
-			seen[n] = true
-			b.WriteString(n)
-			b.WriteByte(' ')
-		case map[string]any:
-			for _, y := range x {
-				add(y)
-			}
-		case []any:
-			for _, y := range x {
-				add(y)
-			}
-		}
+func searchText(e *flows.Execution) string { return new(searchIndexer).text(e) }
+
+// searchIndexer makes search texts, reusing its buffer and set from one
+// execution to the next.
+type searchIndexer struct {
+	b    []byte
+	seen map[string]struct{}
+}
+
+func (x *searchIndexer) text(e *flows.Execution) string {
+	x.b = x.b[:0]
+	if x.seen == nil {
+		x.seen = make(map[string]struct{}, 32)
 	}
-	add(e.FlowName)
-	add(e.Error)
-	add(e.Input)
-	add(e.Output)
+	clear(x.seen)
+	x.add(e.FlowName)
+	x.add(e.Error)
+	x.add(e.Input)
+	x.add(e.Output)
 	for _, st := range e.Steps {
-		add(st.Error)
-		add(st.Inputs)
-		add(st.Outputs)
+		x.add(st.Error)
+		x.add(st.Inputs)
+		x.add(st.Outputs)
 	}
-	return strings.ToValidUTF8(b.String(), "\uFFFD") // Postgres takes only UTF-8
+	if utf8.Valid(x.b) {
+		return string(x.b)
+	}
+	return strings.ToValidUTF8(string(x.b), "\uFFFD") // Postgres takes only UTF-8
+}
+
+func (x *searchIndexer) add(v any) {
+	if len(x.b) > 4000 {
+		return
+	}
+	switch v := v.(type) {
+	case string:
+		if len(v) > 200 {
+			v = v[:200]
+		}
+		x.word(v)
+	case float64:
+		x.word(strconv.FormatFloat(v, 'f', -1, 64))
+	case map[string]any:
+		for _, y := range v {
+			x.add(y)
+		}
+	case []any:
+		for _, y := range v {
+			x.add(y)
+		}
+	}
+}
+
+func (x *searchIndexer) word(w string) {
+	if _, ok := x.seen[w]; ok {
+		return
+	}
+	x.seen[w] = struct{}{}
+	x.b = append(x.b, w...)
+	x.b = append(x.b, ' ')
 }
 
 // executionRecordOf is an execution's row with its document packed in it.
 func executionRecordOf(e *flows.Execution) (executionRecord, error) {
-	r, doc, err := encodeExecution(e)
+	r, doc, err := encodeExecution(nil, e)
 	r.Packed = thePacker.pack(doc)
 	return r, err
 }
 
 // encodeExecution returns an execution's row without its document, and
-// the document.
-func encodeExecution(e *flows.Execution) (executionRecord, []byte, error) {
+// the document, appended to buf.
+func encodeExecution(buf []byte, e *flows.Execution) (executionRecord, []byte, error) {
 	d := executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, Steps: storedSteps(e)}
-	doc, err := appendDocument(make([]byte, 0, 2048), &d)
+	doc, err := appendDocument(buf, &d)
 	if err != nil {
 		return executionRecord{}, nil, fmt.Errorf("store: encode execution %s: %w", e.ID, err)
 	}

@@ -73,18 +73,10 @@ func Unpack(packed []byte) ([]byte, error) { return thePacker.unpack(packed) }
 // are those of a packed document whose content is each document preceded by
 // its length as a uvarint; an execution names its pack and its index there.
 
-// packAll packs documents into one pack.
-func (p *packer) packAll(docs [][]byte) []byte {
-	n := 0
-	for _, d := range docs {
-		n += len(d) + binary.MaxVarintLen32
-	}
-	buf := make([]byte, 0, n)
-	for _, d := range docs {
-		buf = binary.AppendUvarint(buf, uint64(len(d)))
-		buf = append(buf, d...)
-	}
-	return p.pack(buf)
+// appendToPack appends a document to the content of a pack.
+func appendToPack(content, doc []byte) []byte {
+	content = binary.AppendUvarint(content, uint64(len(doc)))
+	return append(content, doc...)
 }
 
 // docAt returns document i of an unpacked pack.
