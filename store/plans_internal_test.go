@@ -80,3 +80,18 @@ func TestListsUseTheirIndexes(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchIndexMergesLess: SQLite's full-text index merges 16 segments
+// of a level at a time.
+func TestSearchIndexMergesLess(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.db.Raw("SELECT v FROM executions_fts_config WHERE k = 'automerge'").Scan(&v).Error; err != nil || v != 16 {
+		t.Fatalf("automerge %d, %v; want 16", v, err)
+	}
+}
