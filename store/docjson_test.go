@@ -100,3 +100,37 @@ func setAll(t *testing.T, f reflect.Value) {
 		t.Fatalf("a field of kind %s: teach setAll and appendStep", f.Kind())
 	}
 }
+
+// TestSameValue agrees with reflect.DeepEqual on the interpreter's values.
+func TestSameValue(t *testing.T) {
+	ev := func() map[string]any {
+		return map[string]any{"uuid": "1", "n": 2.0, "ok": true, "none": nil, "list": []any{"a", 1.0, map[string]any{"k": "v"}}}
+	}
+	for _, tt := range []struct {
+		name string
+		a, b any
+	}{
+		{"equal maps", ev(), ev()},
+		{"other text", map[string]any{"a": "x"}, map[string]any{"a": "y"}},
+		{"other key", map[string]any{"a": "x"}, map[string]any{"b": "x"}},
+		{"nil value and missing key", map[string]any{"a": nil}, map[string]any{"b": nil}},
+		{"number and text", 1.0, "1"},
+		{"int and float", 1, 1.0},
+		{"equal ints", 7, 7},
+		{"lists", []any{1.0, "a"}, []any{1.0, "a"}},
+		{"longer list", []any{1.0}, []any{1.0, 2.0}},
+		{"list order", []any{1.0, 2.0}, []any{2.0, 1.0}},
+		{"nested difference", map[string]any{"e": ev()}, map[string]any{"e": map[string]any{"uuid": "2"}}},
+		{"nil list and empty", []any(nil), []any{}},
+		{"nil map and empty", map[string]any(nil), map[string]any{}},
+		{"strings maps", map[string]string{"a": "b"}, map[string]string{"a": "b"}},
+		{"nil and false", nil, false},
+		{"NaN", math.NaN(), math.NaN()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, want := sameValue(tt.a, tt.b), reflect.DeepEqual(tt.a, tt.b); got != want {
+				t.Fatalf("sameValue %v, reflect.DeepEqual %v", got, want)
+			}
+		})
+	}
+}

@@ -78,8 +78,9 @@ func storedSteps(e *flows.Execution) []storedStep {
 	return out
 }
 
-// sameMap reports whether a and b hold the same values; the interpreter
-// often hands on the very same map, which is quick to tell.
+// sameMap reports whether a and b hold the same values (a nil map and an
+// empty one are the same: neither is stored). The interpreter often hands
+// on the very same map, which is quick to tell.
 func sameMap(a, b map[string]any) bool {
 	if len(a) != len(b) {
 		return false
@@ -87,7 +88,47 @@ func sameMap(a, b map[string]any) bool {
 	if reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
 		return true
 	}
-	return reflect.DeepEqual(a, b)
+	for k, x := range a {
+		y, ok := b[k]
+		if !ok || !sameValue(x, y) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameValue is reflect.DeepEqual, without reflection for the values of
+// the interpreter (maps, lists, text, numbers, booleans).
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		return ok && (x == nil) == (y == nil) && sameMap(x, y)
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) || (x == nil) != (y == nil) {
+			return false
+		}
+		for i := range x {
+			if !sameValue(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	default:
+		return reflect.DeepEqual(a, b)
+	}
 }
 
 func (d *executionData) steps() []flows.Step {
