@@ -13,7 +13,7 @@ import (
 // BenchmarkDeliveryWrites measures the store's part of a payload on SQLite:
 // accepting it (group commit, 64 at a time) and finishing it with the two
 // executions of the reference flow (the connector's run and the flow's):
-// go test -tags sqlite_fts5 -run x -bench DeliveryWrites -benchmem ./store/
+// go test -tags sqlite_fts5 -run '^$' -bench DeliveryWrites -benchmem ./store/
 func BenchmarkDeliveryWrites(b *testing.B) {
 	ctx := context.Background()
 	s, err := Open(ctx, Config{DataDir: b.TempDir()})

@@ -97,7 +97,7 @@ func benchStore(b *testing.B) *Store {
 }
 
 // BenchmarkHistory measures the execution list on a million executions:
-// go test -tags sqlite_fts5 -run x -bench History -count 5 ./store/
+// go test -tags sqlite_fts5 -run '^$' -bench History -count 5 ./store/
 func BenchmarkHistory(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()

@@ -19,7 +19,7 @@ import (
 // BenchmarkDeliveryPath posts the reference payload to an Event URL from
 // parallel clients and waits until every execution is recorded: the
 // acknowledgement, the group commit, the worker, both flows and the
-// history. go test -tags sqlite_fts5 -run x -bench DeliveryPath ./web/
+// history. go test -tags sqlite_fts5 -run '^$' -bench DeliveryPath ./web/
 func BenchmarkDeliveryPath(b *testing.B) {
 	srv := webtest.StartWith(b, webtest.Options{StartQueue: true})
 	ctx := context.Background()
