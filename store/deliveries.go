@@ -156,7 +156,7 @@ type executionRow struct {
 // maxFinishBatch bounds the finished deliveries one transaction writes,
 // and maxAcceptBatch the accepted ones.
 const (
-	maxFinishBatch = 32
+	maxFinishBatch = 128
 	maxAcceptBatch = 1024
 )
 

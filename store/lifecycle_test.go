@@ -189,7 +189,7 @@ func TestWriterIsolatesFailures(t *testing.T) {
 }
 
 // TestFinishesYieldToAccepts: a large batch of finished deliveries is
-// written in pieces of at most 32, and deliveries accepted meanwhile go
+// written in pieces of at most 128, and deliveries accepted meanwhile go
 // into the first transaction instead of waiting behind all of them.
 func TestFinishesYieldToAccepts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
@@ -201,7 +201,7 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 		d := func() flows.Delivery {
 			return flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")}
 		}
-		first := make([]flows.Delivery, 100)
+		first := make([]flows.Delivery, 300)
 		for i := range first {
 			first[i] = d()
 		}
@@ -211,7 +211,7 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 			}
 		}
 		rows, err := store.DeliveryRows(ctx, s)
-		if err != nil || len(rows) != 100 {
+		if err != nil || len(rows) != 300 {
 			t.Fatalf("deliveries %v, %v", rows, err)
 		}
 		var finished []flows.FinishedDelivery
@@ -240,14 +240,14 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 				}
 			}
 		}
-		waitQueued(4) // 32 + 32 + 32 + 4
+		waitQueued(3) // 128 + 128 + 44
 		for range 3 {
 			wg.Go(func() {
 				_, err := s.AcceptDelivery(ctx, d())
 				errs <- err
 			})
 		}
-		waitQueued(7)
+		waitQueued(6)
 		start()
 		wg.Wait()
 		close(errs)
@@ -256,16 +256,16 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		want := [][2]int{{3, 32}, {0, 32}, {0, 32}, {0, 4}}
+		want := [][2]int{{3, 128}, {0, 128}, {0, 44}}
 		if !reflect.DeepEqual(txs, want) {
 			t.Fatalf("transactions (accepts, finishes) %v, want %v", txs, want)
 		}
 		rows, err = store.DeliveryRows(ctx, s)
 		if err != nil || len(rows) != 3 {
-			t.Fatalf("deliveries %v, %v: want the 100 finished gone and the 3 accepted", rows, err)
+			t.Fatalf("deliveries %v, %v: want the 300 finished gone and the 3 accepted", rows, err)
 		}
-		got, err := s.Executions(ctx, store.ExecutionFilter{FlowID: 3, Limit: 200})
-		if err != nil || len(got) != 100 {
+		got, err := s.Executions(ctx, store.ExecutionFilter{FlowID: 3, Limit: 500})
+		if err != nil || len(got) != 300 {
 			t.Fatalf("%d executions, %v", len(got), err)
 		}
 	})

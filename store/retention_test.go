@@ -172,7 +172,7 @@ func TestExecutionOddText(t *testing.T) {
 }
 
 // TestExecutionPacks: the executions of deliveries finished together keep
-// their documents in shared packs (one per piece of 32 deliveries), read
+// their documents in shared packs (one per piece of 128 deliveries), read
 // back whole one by one and in lists, and a pack goes when the last
 // execution using it is pruned, cleared or deleted.
 func TestExecutionPacks(t *testing.T) {
@@ -182,13 +182,14 @@ func TestExecutionPacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		accepts := make([]flows.Delivery, 40)
+		const n, keep = 140, 12 // 140 deliveries: a pack of 128, one of 12
+		accepts := make([]flows.Delivery, n)
 		for i := range accepts {
 			accepts[i] = flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")}
 		}
 		store.CommitTogether(s, accepts, nil)
 		rows, err := store.DeliveryRows(ctx, s)
-		if err != nil || len(rows) != 40 {
+		if err != nil || len(rows) != n {
 			t.Fatalf("deliveries %v, %v", rows, err)
 		}
 		ids := slices.Sorted(maps.Keys(rows))
@@ -217,7 +218,7 @@ func TestExecutionPacks(t *testing.T) {
 				t.Fatalf("%d packs, %v; want %d", n, err, want)
 			}
 		}
-		packs(2) // 32 deliveries, then 8
+		packs(2)
 		same := func(got, want *flows.Execution) {
 			t.Helper()
 			if !reflect.DeepEqual(got.Input, want.Input) || !reflect.DeepEqual(got.Steps[0].Inputs, want.Steps[0].Inputs) ||
@@ -232,12 +233,12 @@ func TestExecutionPacks(t *testing.T) {
 			}
 			same(got, e)
 		}
-		list, err := s.Executions(ctx, store.ExecutionFilter{FlowID: 2, Limit: 100})
-		if err != nil || len(list) != 40 {
+		list, err := s.Executions(ctx, store.ExecutionFilter{FlowID: 2, Limit: 200})
+		if err != nil || len(list) != n {
 			t.Fatalf("%d executions of flow 2, %v", len(list), err)
 		}
 		for i, got := range list { // newest first
-			same(got, execs[2*(39-i)+1])
+			same(got, execs[2*(n-1-i)+1])
 		}
 		if found, err := s.Executions(ctx, store.ExecutionFilter{Search: "word7of2"}); err != nil || len(found) != 1 {
 			t.Fatalf("search found %d, %v", len(found), err)
@@ -245,23 +246,23 @@ func TestExecutionPacks(t *testing.T) {
 			same(found[0], execs[15])
 		}
 
-		// Each flow keeps its newest 8: the first pack has no one left.
-		if n, err := s.PruneExecutions(ctx, store.Retention{MaxPerFlow: 8}); err != nil || n != 64 {
-			t.Fatalf("pruned %d, %v", n, err)
+		// Each flow keeps its newest 12: the first pack has no one left.
+		if got, err := s.PruneExecutions(ctx, store.Retention{MaxPerFlow: keep}); err != nil || got != 2*(n-keep) {
+			t.Fatalf("pruned %d, %v", got, err)
 		}
 		packs(1)
 		// Flow 1's data cleared: its executions keep their own rows; the
 		// pack stays for flow 2's.
-		if n, err := s.ClearFlowData(ctx, 1, false); err != nil || n != 8 {
-			t.Fatalf("cleared %d, %v", n, err)
+		if got, err := s.ClearFlowData(ctx, 1, false); err != nil || got != keep {
+			t.Fatalf("cleared %d, %v", got, err)
 		}
 		packs(1)
-		same(must(s.Execution(ctx, execs[79].ID)), execs[79])
-		if n, err := s.ClearFlowData(ctx, 2, true); err != nil || n != 8 {
-			t.Fatalf("deleted %d, %v", n, err)
+		same(must(s.Execution(ctx, execs[2*n-1].ID)), execs[2*n-1])
+		if got, err := s.ClearFlowData(ctx, 2, true); err != nil || got != keep {
+			t.Fatalf("deleted %d, %v", got, err)
 		}
 		packs(0)
-		got := must(s.Execution(ctx, execs[78].ID))
+		got := must(s.Execution(ctx, execs[2*n-2].ID))
 		if got.Input != nil || got.Steps[0].CardID != "c" || got.Status != flows.StatusSucceeded {
 			t.Fatalf("flow 1's cleared execution: %+v", got)
 		}
