@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -104,7 +105,8 @@ func acceptRequest(d flows.Delivery) (*writeReq, error) {
 func finishRequest(ds []flows.FinishedDelivery) (*writeReq, error) {
 	req := &writeReq{finish: make([]finishing, len(ds))}
 	pack := &executionPack{}
-	var content, doc []byte // the pack's content; a document
+	buf := contentBuffers.Get().(*[]byte)
+	content, doc := (*buf)[:0], []byte(nil) // the pack's content; a document
 	var search searchIndexer
 	n := 0
 	for i, d := range ds {
@@ -123,8 +125,14 @@ func finishRequest(ds []flows.FinishedDelivery) (*writeReq, error) {
 		runtime.Gosched()
 	}
 	pack.packed = thePacker.pack(content)
+	*buf = content[:0]
+	contentBuffers.Put(buf)
 	return req, nil
 }
+
+// contentBuffers hold packs' contents while they are packed: a piece of
+// deliveries makes a few hundred kilobytes, packed to a tenth.
+var contentBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
 
 // writeReq is work for the writer: a delivery to accept, or finished
 // deliveries to record.

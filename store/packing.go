@@ -49,7 +49,7 @@ var thePacker = func() *packer {
 
 // pack packs a document with the current dictionary.
 func (p *packer) pack(doc []byte) []byte {
-	out := binary.AppendUvarint(make([]byte, 0, len(doc)/2+16), 1)
+	out := binary.AppendUvarint(make([]byte, 0, len(doc)/4+64), 1)
 	return p.enc.EncodeAll(doc, out)
 }
 
