@@ -200,14 +200,14 @@ func (s *Store) write(ctx context.Context, reqs ...*writeReq) error {
 
 // writeLoop is the one writer of deliveries and their executions. It
 // commits in one transaction (group commit) every accepted delivery
-// waiting at that moment, with their job, and finished deliveries with
-// their executions up to maxFinishBatch: finished deliveries beyond it wait
-// for the next transactions, so that an acknowledgement waits behind at
-// most one short transaction.
+// waiting at that moment, with their job, or finished deliveries with
+// their executions, up to maxFinishBatch: never both, accepted ones first,
+// and by turns while both wait. An acknowledgement waits behind at most
+// one transaction of finished deliveries, and its own is short.
 func (s *Store) writeLoop() {
-	var backlog []*writeReq // finished deliveries waiting for room
+	var accepts, backlog []*writeReq // waiting: accepted, and finished deliveries
+	accepted := false                // the last transaction wrote accepted deliveries
 	for {
-		var accepts []*writeReq
 		take := func(r *writeReq) {
 			if r.accept != nil {
 				accepts = append(accepts, r)
@@ -215,7 +215,7 @@ func (s *Store) writeLoop() {
 				backlog = append(backlog, r)
 			}
 		}
-		if len(backlog) == 0 {
+		if len(accepts) == 0 && len(backlog) == 0 {
 			select {
 			case r := <-s.writes:
 				take(r)
@@ -232,10 +232,15 @@ func (s *Store) writeLoop() {
 				break fill
 			}
 		}
-		batch := accepts
-		for n := 0; len(backlog) > 0 && (n == 0 || n+len(backlog[0].finish) <= maxFinishBatch); backlog = backlog[1:] {
-			batch, n = append(batch, backlog[0]), n+len(backlog[0].finish)
+		var batch []*writeReq
+		if len(accepts) > 0 && !(accepted && len(backlog) > 0) {
+			batch, accepts = accepts, nil
+		} else {
+			for n := 0; len(backlog) > 0 && (n == 0 || n+len(backlog[0].finish) <= maxFinishBatch); backlog = backlog[1:] {
+				batch, n = append(batch, backlog[0]), n+len(backlog[0].finish)
+			}
 		}
+		accepted = batch[0].accept != nil
 		s.commit(batch)
 		if s.committed != nil {
 			s.committed(batch)

@@ -189,8 +189,9 @@ func TestWriterIsolatesFailures(t *testing.T) {
 }
 
 // TestFinishesYieldToAccepts: a large batch of finished deliveries is
-// written in pieces of at most 128, and deliveries accepted meanwhile go
-// into the first transaction instead of waiting behind all of them.
+// written in pieces of at most 128, and deliveries accepted meanwhile are
+// written first, in a transaction of their own, instead of waiting behind
+// all of them.
 func TestFinishesYieldToAccepts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -221,33 +222,47 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 			finished = append(finished, flows.FinishedDelivery{ID: id, Executions: []*flows.Execution{e}})
 		}
 
+		var wg sync.WaitGroup
+		errs := make(chan error, 6)
+		accept := func(n int) {
+			for range n {
+				wg.Go(func() {
+					_, err := s.AcceptDelivery(ctx, d())
+					errs <- err
+				})
+			}
+		}
+		waitQueued := func(n int) bool {
+			for deadline := time.Now().Add(10 * time.Second); store.QueuedWrites(s) < n; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					return false
+				}
+			}
+			return true
+		}
 		var mu sync.Mutex
 		var txs [][2]int // accepts, finishes
 		store.WatchCommits(s, func(a, f int) {
 			mu.Lock()
 			defer mu.Unlock()
 			txs = append(txs, [2]int{a, f})
-		})
-		start := store.PauseWriter(s)
-		var wg sync.WaitGroup
-		errs := make(chan error, 4)
-		wg.Go(func() { errs <- s.FinishDeliveries(ctx, finished) })
-		waitQueued := func(n int) {
-			t.Helper()
-			for deadline := time.Now().Add(10 * time.Second); store.QueuedWrites(s) < n; time.Sleep(time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatalf("%d requests queued, want %d", store.QueuedWrites(s), n)
+			if len(txs) == 1 {
+				// Two more arrive while finished deliveries wait.
+				accept(2)
+				if !waitQueued(2) {
+					t.Error("the later accepts were not queued")
 				}
 			}
+		})
+		start := store.PauseWriter(s)
+		wg.Go(func() { errs <- s.FinishDeliveries(ctx, finished) })
+		if !waitQueued(3) { // 128 + 128 + 44
+			t.Fatalf("%d requests queued, want 3", store.QueuedWrites(s))
 		}
-		waitQueued(3) // 128 + 128 + 44
-		for range 3 {
-			wg.Go(func() {
-				_, err := s.AcceptDelivery(ctx, d())
-				errs <- err
-			})
+		accept(3)
+		if !waitQueued(6) {
+			t.Fatalf("%d requests queued, want 6", store.QueuedWrites(s))
 		}
-		waitQueued(6)
 		start()
 		wg.Wait()
 		close(errs)
@@ -256,13 +271,14 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		want := [][2]int{{3, 128}, {0, 128}, {0, 44}}
+		// The accepts first; then finished and accepted deliveries by turns.
+		want := [][2]int{{3, 0}, {0, 128}, {2, 0}, {0, 128}, {0, 44}}
 		if !reflect.DeepEqual(txs, want) {
 			t.Fatalf("transactions (accepts, finishes) %v, want %v", txs, want)
 		}
 		rows, err = store.DeliveryRows(ctx, s)
-		if err != nil || len(rows) != 3 {
-			t.Fatalf("deliveries %v, %v: want the 300 finished gone and the 3 accepted", rows, err)
+		if err != nil || len(rows) != 5 {
+			t.Fatalf("deliveries %v, %v: want the 300 finished gone and the 5 accepted", rows, err)
 		}
 		got, err := s.Executions(ctx, store.ExecutionFilter{FlowID: 3, Limit: 500})
 		if err != nil || len(got) != 300 {
