@@ -264,3 +264,30 @@ func TestJSONAndCryptoCards(t *testing.T) {
 		}},
 	})
 }
+
+// TestInMemoryCards: the cards that compute in memory say so, and those
+// that call out do not, so that only the latter get a card time limit.
+func TestInMemoryCards(t *testing.T) {
+	reg := cards.Builtin(cards.Options{})
+	for _, tt := range []struct {
+		typ  string
+		want bool
+	}{
+		{"text.upper", true},
+		{"object.construct", true},
+		{"list.sort", true},
+		{"http.get", false},
+		{"http.raw", false},
+	} {
+		t.Run(tt.typ, func(t *testing.T) {
+			c, ok := reg.Lookup(tt.typ)
+			if !ok {
+				t.Fatalf("no card %s", tt.typ)
+			}
+			m, ok := c.(flows.InMemoryCard)
+			if got := ok && m.InMemory(); got != tt.want {
+				t.Fatalf("in memory: %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

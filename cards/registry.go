@@ -55,6 +55,15 @@ type fn struct {
 
 func (f fn) Spec() flows.CardSpec { return f.spec }
 
+// InMemory reports whether the card computes in memory: the cards of
+// these categories neither wait nor call out.
+func (f fn) InMemory() bool { return inMemory[f.spec.Category] }
+
+var inMemory = map[flows.Category]bool{
+	flows.CategoryText: true, flows.CategoryNumber: true, flows.CategoryBool: true, flows.CategoryDate: true,
+	flows.CategoryList: true, flows.CategoryObject: true, flows.CategoryJSON: true, flows.CategoryCrypto: true,
+}
+
 func (f fn) Run(ctx context.Context, in flows.Input) (flows.Output, error) {
 	out, err := f.run(ctx, in)
 	if err != nil {

@@ -97,6 +97,15 @@ type Card interface {
 	Run(ctx context.Context, in Input) (Output, error)
 }
 
+// InMemoryCard is a Card that may report it computes its outputs from its
+// inputs alone, neither waiting nor calling out: the engine then runs it
+// without a card time limit, which it could not heed anyway, and spares
+// the limit's timer.
+type InMemoryCard interface {
+	Card
+	InMemory() bool
+}
+
 // Input is what a card receives: its inputs resolved from the bindings and
 // converted to the declared field types, the placed card it runs as, and the
 // connector it runs inside (nil outside a connector).

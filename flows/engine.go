@@ -399,11 +399,16 @@ func (r *run) fail(idx int, n *Node, started time.Time, err error) error {
 // policy: retries of HTTP 429 and 5xx, then halt or default outputs.
 func (r *run) callCard(ctx context.Context, card Card, n *Node, in map[string]any) (Output, int, error) {
 	lim := r.e.opts.Limits.MaxCardTime
+	mem, _ := card.(InMemoryCard)
+	inMemory := mem != nil && mem.InMemory()
 	policy := n.OnError
 	attempts := 0
 	for {
 		attempts++
-		cctx, cancel := context.WithTimeoutCause(ctx, lim, &LimitError{Name: "max_card_time", Value: lim.String()})
+		cctx, cancel := ctx, context.CancelFunc(func() {})
+		if !inMemory {
+			cctx, cancel = context.WithTimeoutCause(ctx, lim, &LimitError{Name: "max_card_time", Value: lim.String()})
+		}
 		out, err := card.Run(cctx, Input{Values: in, Node: n, Connector: r.req.Connector, Now: r.e.opts.Now})
 		if err != nil && cctx.Err() != nil && ctx.Err() == nil {
 			err = context.Cause(cctx)

@@ -397,6 +397,19 @@ func TestLimits(t *testing.T) {
 	}
 }
 
+// TestInMemoryCardsRunWithoutACardTimeLimit: a card that computes in
+// memory runs within the run's time limit only, without a limit (and its
+// timer) of its own; any other card runs within the card time limit.
+func TestInMemoryCardsRunWithoutACardTimeLimit(t *testing.T) {
+	e, _ := runWith(t, Flow(Manual(), Card("d", "fake.deadline"), Card("m", "fake.memdeadline")), flows.Limits{MaxCardTime: time.Minute, MaxRunTime: time.Hour})
+	if left, _ := e.Steps[1].Outputs["left"].(float64); left <= 0 || left > 60 {
+		t.Fatalf("a card that calls out has %vs left, want the card time limit", left)
+	}
+	if left, _ := e.Steps[2].Outputs["left"].(float64); left <= 60 {
+		t.Fatalf("a card in memory has %vs left, want the run's hour", left)
+	}
+}
+
 func TestCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	eng := Engine(NewRecorder(), helpers, flows.Limits{})

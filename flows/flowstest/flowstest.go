@@ -216,6 +216,11 @@ func (f fake) Run(ctx context.Context, in flows.Input) (flows.Output, error) {
 	return f.run(ctx, in)
 }
 
+// inMemory is a fake card that reports it computes in memory.
+type inMemory struct{ fake }
+
+func (inMemory) InMemory() bool { return true }
+
 // registry is a map of fake cards.
 type registry map[string]flows.Card
 
@@ -239,6 +244,8 @@ var Attempts atomic.Int64
 //   - fake.slow: waits ms (input) honouring cancellation
 //   - fake.big: outputs a text of size (input) bytes
 //   - fake.echo: extensible inputs → output object
+//   - fake.deadline, and fake.memdeadline that computes in memory: the
+//     seconds left before the card's deadline (-1: none)
 func Registry() flows.Registry {
 	text := func(k string) flows.Field { return flows.Field{Key: k, Type: flows.TypeText} }
 	num := func(k string) flows.Field { return flows.Field{Key: k, Type: flows.TypeNumber} }
@@ -288,5 +295,15 @@ func Registry() flows.Registry {
 			}
 			return flows.Output{"output": m}, nil
 		})
+	deadline := func(ctx context.Context, _ flows.Input) (flows.Output, error) {
+		left := -1.0
+		if d, ok := ctx.Deadline(); ok {
+			left = time.Until(d).Seconds()
+		}
+		return flows.Output{"left": left}, nil
+	}
+	add(flows.CardSpec{Type: "fake.deadline", Outputs: []flows.Field{num("left")}}, deadline)
+	add(flows.CardSpec{Type: "fake.memdeadline", Outputs: []flows.Field{num("left")}}, deadline)
+	r["fake.memdeadline"] = inMemory{r["fake.memdeadline"].(fake)}
 	return r
 }
