@@ -164,7 +164,7 @@ type executionRow struct {
 // maxFinishBatch bounds the finished deliveries one transaction writes,
 // and maxAcceptBatch the accepted ones.
 const (
-	maxFinishBatch = 128
+	maxFinishBatch = 64
 	maxAcceptBatch = 1024
 )
 

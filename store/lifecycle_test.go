@@ -189,7 +189,7 @@ func TestWriterIsolatesFailures(t *testing.T) {
 }
 
 // TestFinishesYieldToAccepts: a large batch of finished deliveries is
-// written in pieces of at most 128, and deliveries accepted meanwhile are
+// written in pieces of at most 64, and deliveries accepted meanwhile are
 // written first, in a transaction of their own, instead of waiting behind
 // all of them.
 func TestFinishesYieldToAccepts(t *testing.T) {
@@ -202,7 +202,7 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 		d := func() flows.Delivery {
 			return flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")}
 		}
-		first := make([]flows.Delivery, 300)
+		first := make([]flows.Delivery, 150)
 		for i := range first {
 			first[i] = d()
 		}
@@ -212,7 +212,7 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 			}
 		}
 		rows, err := store.DeliveryRows(ctx, s)
-		if err != nil || len(rows) != 300 {
+		if err != nil || len(rows) != 150 {
 			t.Fatalf("deliveries %v, %v", rows, err)
 		}
 		var finished []flows.FinishedDelivery
@@ -256,7 +256,7 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 		})
 		start := store.PauseWriter(s)
 		wg.Go(func() { errs <- s.FinishDeliveries(ctx, finished) })
-		if !waitQueued(3) { // 128 + 128 + 44
+		if !waitQueued(3) { // 64 + 64 + 22
 			t.Fatalf("%d requests queued, want 3", store.QueuedWrites(s))
 		}
 		accept(3)
@@ -272,16 +272,16 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 			}
 		}
 		// The accepts first; then finished and accepted deliveries by turns.
-		want := [][2]int{{3, 0}, {0, 128}, {2, 0}, {0, 128}, {0, 44}}
+		want := [][2]int{{3, 0}, {0, 64}, {2, 0}, {0, 64}, {0, 22}}
 		if !reflect.DeepEqual(txs, want) {
 			t.Fatalf("transactions (accepts, finishes) %v, want %v", txs, want)
 		}
 		rows, err = store.DeliveryRows(ctx, s)
 		if err != nil || len(rows) != 5 {
-			t.Fatalf("deliveries %v, %v: want the 300 finished gone and the 5 accepted", rows, err)
+			t.Fatalf("deliveries %v, %v: want the 150 finished gone and the 5 accepted", rows, err)
 		}
 		got, err := s.Executions(ctx, store.ExecutionFilter{FlowID: 3, Limit: 500})
-		if err != nil || len(got) != 300 {
+		if err != nil || len(got) != 150 {
 			t.Fatalf("%d executions, %v", len(got), err)
 		}
 	})

@@ -172,7 +172,7 @@ func TestExecutionOddText(t *testing.T) {
 }
 
 // TestExecutionPacks: the executions of deliveries finished together keep
-// their documents in shared packs (one per piece of 128 deliveries), read
+// their documents in shared packs (one per piece of 64 deliveries), read
 // back whole one by one and in lists, and a pack goes when the last
 // execution using it is pruned, cleared or deleted.
 func TestExecutionPacks(t *testing.T) {
@@ -182,7 +182,7 @@ func TestExecutionPacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		const n, keep = 140, 12 // 140 deliveries: a pack of 128, one of 12
+		const n, keep = 140, 12 // 140 deliveries: packs of 64, 64 and 12
 		accepts := make([]flows.Delivery, n)
 		for i := range accepts {
 			accepts[i] = flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")}
@@ -218,7 +218,7 @@ func TestExecutionPacks(t *testing.T) {
 				t.Fatalf("%d packs, %v; want %d", n, err, want)
 			}
 		}
-		packs(2)
+		packs(3)
 		same := func(got, want *flows.Execution) {
 			t.Helper()
 			if !reflect.DeepEqual(got.Input, want.Input) || !reflect.DeepEqual(got.Steps[0].Inputs, want.Steps[0].Inputs) ||
@@ -246,7 +246,7 @@ func TestExecutionPacks(t *testing.T) {
 			same(found[0], execs[15])
 		}
 
-		// Each flow keeps its newest 12: the first pack has no one left.
+		// Each flow keeps its newest 12: the first two packs have no one left.
 		if got, err := s.PruneExecutions(ctx, store.Retention{MaxPerFlow: keep}); err != nil || got != 2*(n-keep) {
 			t.Fatalf("pruned %d, %v", got, err)
 		}
