@@ -345,11 +345,21 @@ func migratePartialExecutionIndexes(tx *gorm.DB) error {
 // migrateSearchMerges lets SQLite's full-text index gather 16 segments of a
 // level before it merges them, instead of 4: each execution's entry is
 // rewritten fewer times as the index grows, and a search reads a few more
-// segments (still milliseconds at a million executions). Postgres keeps
-// its own index.
+// segments (still milliseconds at a million executions). Merges stay
+// incremental, a little with each write: the level at which one write
+// merges a whole level at once rises from 16 segments to 64 (at 16 that
+// stalled the writer for most of a second). Postgres keeps its own index.
 func migrateSearchMerges(tx *gorm.DB) error {
 	if tx.Dialector.Name() == "postgres" {
 		return nil
 	}
-	return tx.Exec("INSERT INTO executions_fts (executions_fts, rank) VALUES ('automerge', 16)").Error
+	for _, q := range []string{
+		"INSERT INTO executions_fts (executions_fts, rank) VALUES ('automerge', 16)",
+		"INSERT INTO executions_fts (executions_fts, rank) VALUES ('crisismerge', 64)",
+	} {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
