@@ -597,6 +597,8 @@ func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) erro
 			continue
 		}
 		done = append(done, FinishedDelivery{ID: d.ID, Executions: execs})
+		// A batch is CPU work from end to end: let the requests being
+		// acknowledged meanwhile have the processor between deliveries.
 		runtime.Gosched()
 	}
 	if len(done) > 0 {

@@ -122,7 +122,7 @@ func finishRequest(ds []flows.FinishedDelivery) (*writeReq, error) {
 			f.rows[j] = executionRow{r, search.text(e)}
 		}
 		req.finish[i] = f
-		runtime.Gosched()
+		runtime.Gosched() // as flows.Lifecycle.Deliver does: acknowledgements go on
 	}
 	pack.packed = thePacker.pack(content)
 	*buf = content[:0]
