@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hookflow/hookflow/flows"
@@ -170,5 +172,52 @@ func TestEventURLRefusals(t *testing.T) {
 	}
 	if runs := payloadRuns(t, srv.Store, flowID); len(runs) != 0 {
 		t.Fatalf("refused requests ran %d times", len(runs))
+	}
+}
+
+// lockedBuffer is a log destination safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestEventURLTokensStayOutOfTheLog: the request log names an Event URL
+// without its token, which is the URL's secret, whether the request is
+// accepted or refused; other paths are logged whole.
+func TestEventURLTokensStayOutOfTheLog(t *testing.T) {
+	var log lockedBuffer
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true, Log: &log})
+	_, hook := oktaFlow(t, srv)
+	c := srv.NewClient()
+	json := http.Header{"Content-Type": {"application/json"}, "Authorization": {oktaHookSecret}}
+	if res, _ := c.Do(t, "POST", hook, strings.NewReader(oktaSample), json); res.StatusCode != http.StatusOK && res.StatusCode != http.StatusAccepted {
+		t.Fatalf("delivery: %d", res.StatusCode)
+	}
+	if res, _ := c.Do(t, "POST", "/hooks/unknown-token-xyz", strings.NewReader("{}"), json); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown token: %d", res.StatusCode)
+	}
+	c.Get(t, "/healthz")
+	token := strings.TrimPrefix(hook, "/hooks/")
+	text := log.String()
+	if strings.Contains(text, token) || strings.Contains(text, "unknown-token-xyz") {
+		t.Fatalf("the log holds an Event URL's token:\n%s", text)
+	}
+	if n := strings.Count(text, "path=/hooks/"+flows.Masked); n != 2 {
+		t.Fatalf("%d masked Event URL requests logged, want 2:\n%s", n, text)
+	}
+	if !strings.Contains(text, "path=/healthz") {
+		t.Fatalf("other paths are not logged whole:\n%s", text)
 	}
 }

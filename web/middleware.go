@@ -27,10 +27,18 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 			case v.Status >= 400:
 				level = slog.LevelWarn
 			}
+			if !s.log.Enabled(c.Request().Context(), level) {
+				return nil
+			}
+			path := v.URIPath
+			if isHook(c) {
+				// An Event URL's token is its secret: the log keeps it out.
+				path = "/hooks/" + flows.Masked
+			}
 			attrs := []slog.Attr{
 				slog.String("request_id", v.RequestID),
 				slog.String("method", v.Method),
-				slog.String("path", v.URIPath),
+				slog.String("path", path),
 				slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency),
 				slog.String("remote_ip", v.RemoteIP),

@@ -61,6 +61,8 @@ type Options struct {
 	// earlier one (Server.Restart); empty means fresh ones.
 	DataDir string
 	Addr    string
+	// Log receives the server's log (text, from info up); nil discards it.
+	Log io.Writer
 }
 
 // Start runs a server on a fresh SQLite database with one super admin.
@@ -84,6 +86,9 @@ func StartWith(t testing.TB, o Options) *Server {
 	var logOut io.Writer = io.Discard
 	if os.Getenv("HOOKFLOW_TEST_LOG") != "" {
 		logOut = os.Stderr
+	}
+	if o.Log != nil {
+		logOut = o.Log
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	if o.Addr != "" {
