@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,7 +61,18 @@ func run() error {
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long each concurrency posts")
 	flag.StringVar(&levels, "concurrency", "1,16,64", "the concurrencies to run, in order")
 	flag.BoolVar(&o.keep, "keep", false, "keep the server's data directory (SQLite) for inspection")
+	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, s := range strings.Split(levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -270,7 +282,7 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 	cpuBefore := cpuTime(b.cmd.Process.Pid)
 	lat := make([][]time.Duration, conc)
 	var accepted, errs atomic.Int64
-	var acked sync.Map
+	acked := make([][]int64, conc) // by worker: the payloads acknowledged (no pointers for the GC to scan)
 	began := time.Now()
 	end := began.Add(d)
 	var wg sync.WaitGroup
@@ -294,7 +306,7 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 				lat[w] = append(lat[w], time.Since(t0))
 				if status/100 == 2 {
 					accepted.Add(1)
-					acked.Store(n, true)
+					acked[w] = append(acked[w], n)
 				} else {
 					errs.Add(1)
 				}
@@ -342,12 +354,13 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	acked.Range(func(k, _ any) bool {
-		if seen[k.(int64)] == 0 {
-			r.lost++
+	for _, ns := range acked {
+		for _, n := range ns {
+			if seen[n] == 0 {
+				r.lost++
+			}
 		}
-		return true
-	})
+	}
 	for _, c := range seen {
 		if c > 1 {
 			r.doubled++
