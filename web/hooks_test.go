@@ -1,13 +1,11 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hookflow/hookflow/flows"
@@ -175,29 +173,11 @@ func TestEventURLRefusals(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log destination safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestEventURLTokensStayOutOfTheLog: the request log names an Event URL
 // without its token, which is the URL's secret, whether the request is
 // accepted or refused; other paths are logged whole.
 func TestEventURLTokensStayOutOfTheLog(t *testing.T) {
-	var log lockedBuffer
+	var log webtest.SyncBuffer
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true, Log: &log})
 	_, hook := oktaFlow(t, srv)
 	c := srv.NewClient()

@@ -13,13 +13,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/store/storetest"
+	"github.com/hookflow/hookflow/web/webtest"
 )
 
 var binary string
@@ -127,8 +127,8 @@ func TestAdminCommands(t *testing.T) {
 type started struct {
 	cmd    *exec.Cmd
 	url    string
-	stdout *safeBuffer
-	stderr *safeBuffer
+	stdout *webtest.SyncBuffer
+	stderr *webtest.SyncBuffer
 }
 
 func startServer(t *testing.T, env ...string) *started {
@@ -138,7 +138,7 @@ func startServer(t *testing.T, env ...string) *started {
 	l.Close()
 	cmd := exec.Command(binary)
 	cmd.Env = append(append(os.Environ(), "HOOKFLOW_ADDR="+addr), env...)
-	s := &started{cmd: cmd, url: "http://" + addr, stdout: &safeBuffer{}, stderr: &safeBuffer{}}
+	s := &started{cmd: cmd, url: "http://" + addr, stdout: &webtest.SyncBuffer{}, stderr: &webtest.SyncBuffer{}}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -243,27 +243,9 @@ func (slowBody) Read(p []byte) (int, error) {
 	return 0, io.EOF
 }
 
-// safeBuffer is a bytes.Buffer that a subprocess writes while the test reads.
-type safeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitFor waits (a while) until a subprocess's output holds text; the
 // output reaches the buffer through a copying goroutine.
-func waitFor(t *testing.T, b *safeBuffer, text string) {
+func waitFor(t *testing.T, b *webtest.SyncBuffer, text string) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if strings.Contains(b.String(), text) {
