@@ -562,7 +562,9 @@ func finishPG(ctx context.Context, tx pgx.Tx, fs []finishing) error {
 		return err
 	}
 	var b pgx.Batch
+	idOf := make(map[*executionPack]int64, len(packs))
 	for i, p := range packs {
+		idOf[p] = packIDs[i]
 		b.Queue("INSERT INTO execution_packs (id, packed) VALUES ($1, $2)", packIDs[i], p.packed)
 	}
 	for _, f := range fs {
@@ -570,7 +572,7 @@ func finishPG(ctx context.Context, tx pgx.Tx, fs []finishing) error {
 			continue
 		}
 		queued[f.id] = false
-		pack := packIDs[slices.Index(packs, f.pack)]
+		pack := idOf[f.pack]
 		for _, x := range f.rows {
 			x.r.PackID = &pack
 			b.Queue(insertExecutionPG, x.r.values(x.text)...)

@@ -111,13 +111,14 @@ func appendStep(b []byte, s *storedStep) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{{`,"outIsIn":true`, s.OutIsIn}, {`,"outIsInput":true`, s.OutIsInput}, {`,"inIsOutput":true`, s.InIsOutput}} {
-		if f.set {
-			b = append(b, f.name...)
-		}
+	if s.OutIsIn {
+		b = append(b, `,"outIsIn":true`...)
+	}
+	if s.OutIsInput {
+		b = append(b, `,"outIsInput":true`...)
+	}
+	if s.InIsOutput {
+		b = append(b, `,"inIsOutput":true`...)
 	}
 	return append(b, '}'), nil
 }

@@ -79,17 +79,23 @@ func appendToPack(content, doc []byte) []byte {
 	return append(content, doc...)
 }
 
+// nextDoc splits the first document off an unpacked pack.
+func nextDoc(pack []byte) (doc, rest []byte, err error) {
+	n, k := binary.Uvarint(pack)
+	if k <= 0 || n > uint64(len(pack)-k) {
+		return nil, nil, errors.New("damaged pack")
+	}
+	return pack[k : k+int(n)], pack[k+int(n):], nil
+}
+
 // docAt returns document i of an unpacked pack.
 func docAt(pack []byte, i int) ([]byte, error) {
-	for {
-		n, k := binary.Uvarint(pack)
-		if k <= 0 || n > uint64(len(pack)-k) {
-			return nil, errors.New("damaged pack")
+	for ; ; i-- {
+		doc, rest, err := nextDoc(pack)
+		if err != nil || i == 0 {
+			return doc, err
 		}
-		if i == 0 {
-			return pack[k : k+int(n)], nil
-		}
-		pack, i = pack[k+int(n):], i-1
+		pack = rest
 	}
 }
 
@@ -102,17 +108,11 @@ func UnpackAll(packed []byte) ([][]byte, error) {
 	}
 	var out [][]byte
 	for len(pack) > 0 {
-		d, err := docAt(pack, 0)
-		if err != nil {
+		var doc []byte
+		if doc, pack, err = nextDoc(pack); err != nil {
 			return nil, err
 		}
-		out = append(out, d)
-		pack = pack[len(d)+uvarintLen(uint64(len(d))):]
+		out = append(out, doc)
 	}
 	return out, nil
-}
-
-func uvarintLen(x uint64) int {
-	var b [binary.MaxVarintLen64]byte
-	return binary.PutUvarint(b[:], x)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,5 +67,32 @@ func TestExecutionsBeforePacking(t *testing.T) {
 	}
 	if _, err := s.Execution(ctx, bad.ID); err == nil {
 		t.Fatal("a damaged packed document was read")
+	}
+}
+
+// TestPacks: documents packed together come back one by one and all
+// together; an index past the last or damaged bytes are errors.
+func TestPacks(t *testing.T) {
+	docs := [][]byte{[]byte(`{"a":1}`), {}, []byte(`{"b":"` + strings.Repeat("x", 300) + `"}`)}
+	var content []byte
+	for _, d := range docs {
+		content = appendToPack(content, d)
+	}
+	packed := thePacker.pack(content)
+	all, err := UnpackAll(packed)
+	if err != nil || len(all) != len(docs) {
+		t.Fatalf("%d documents, %v", len(all), err)
+	}
+	for i, d := range docs {
+		got, err := docAt(content, i)
+		if err != nil || string(got) != string(d) || string(all[i]) != string(d) {
+			t.Fatalf("document %d: %q / %q, %v", i, got, all[i], err)
+		}
+	}
+	if _, err := docAt(content, len(docs)); err == nil {
+		t.Fatal("an index past the last document")
+	}
+	if _, err := docAt(content[:len(content)-1], 2); err == nil {
+		t.Fatal("a cut document")
 	}
 }

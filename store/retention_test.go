@@ -202,7 +202,7 @@ func TestExecutionPacks(t *testing.T) {
 				start := at.Add(time.Duration(i) * time.Second)
 				word := fmt.Sprintf("word%dof%d", i, flow)
 				e := &flows.Execution{ID: flows.NewExecutionID(start), FlowID: flow, FlowName: "f", Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded,
-					StartedAt: start, FinishedAt: start, Input: map[string]any{"w": word, "n": float64(i)},
+					StartedAt: start, FinishedAt: start, Input: map[string]any{"w": word, "n": float64(i), "s": "shared"},
 					Steps: []flows.Step{{CardID: "c", Type: "text.upper", Inputs: map[string]any{"text": word}, Outputs: map[string]any{"output": strings.ToUpper(word)}, StartedAt: start, Attempts: 1}}}
 				ex = append(ex, e)
 			}
@@ -239,6 +239,11 @@ func TestExecutionPacks(t *testing.T) {
 		}
 		for i, got := range list { // newest first
 			same(got, execs[2*(n-1-i)+1])
+		}
+		// A word every execution holds is indexed for each: the search
+		// texts of a piece, made one after the other, do not share it.
+		if found, err := s.Executions(ctx, store.ExecutionFilter{FlowID: 2, Search: "shared", Limit: 200}); err != nil || len(found) != n {
+			t.Fatalf("the shared word found %d of %d, %v", len(found), n, err)
 		}
 		if found, err := s.Executions(ctx, store.ExecutionFilter{Search: "word7of2"}); err != nil || len(found) != 1 {
 			t.Fatalf("search found %d, %v", len(found), err)
