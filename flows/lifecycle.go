@@ -571,9 +571,11 @@ var ErrRetry = errors.New("transient failure")
 // stored in one transaction with its state, so that a delivery is in the
 // history exactly once. When a delivery meets a
 // transient failure with attempts left, it stores nothing and the error
-// wraps ErrRetry: a retry runs it (and skips those already done).
+// wraps ErrRetry: a retry runs it (and skips those already done). The
+// deliveries are stored in pieces of FinishPiece as they run, so that a
+// long list holds few executions in memory.
 func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) error {
-	done := make([]FinishedDelivery, 0, len(ds))
+	done := make([]FinishedDelivery, 0, min(len(ds), FinishPiece))
 	targets := map[int64]*deliveryTarget{}
 	var retry error
 	for _, d := range ds {
@@ -597,6 +599,12 @@ func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) erro
 			continue
 		}
 		done = append(done, FinishedDelivery{ID: d.ID, Executions: execs})
+		if len(done) == FinishPiece {
+			if err := l.Store.FinishDeliveries(ctx, done); err != nil {
+				return err
+			}
+			done = done[:0]
+		}
 		// A batch is CPU work from end to end: let the requests being
 		// acknowledged meanwhile have the processor between deliveries.
 		runtime.Gosched()
@@ -608,6 +616,9 @@ func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) erro
 	}
 	return retry
 }
+
+// FinishPiece is how many finished deliveries Deliver stores at a time.
+const FinishPiece = 64
 
 // FinishedDelivery is a delivery that has run, with its executions.
 type FinishedDelivery struct {

@@ -389,8 +389,10 @@ type openJob struct {
 	size int // the deliveries added to it
 }
 
-// maxJobDeliveries bounds the deliveries one job runs.
-const maxJobDeliveries = 128
+// maxJobDeliveries bounds the deliveries one job runs: its worker loads
+// them at once (a few megabytes), and stores their executions in pieces
+// (flows.FinishPiece).
+const maxJobDeliveries = 1024
 
 // jobFor returns the job for n deliveries accepted in the writer's
 // transaction: the open job if state reports it still available and it has

@@ -4,11 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
@@ -45,6 +51,12 @@ const oktaSample = `{
 // on it. It returns the flow's id and Event URL path.
 func oktaFlow(t *testing.T, srv *webtest.Server) (int64, string) {
 	t.Helper()
+	return oktaFlowWith(t, srv, flows.Node{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "event", "actor.displayName")}})
+}
+
+// oktaFlowWith is oktaFlow with the workspace flow's cards given.
+func oktaFlowWith(t *testing.T, srv *webtest.Server, cards ...flows.Node) (int64, string) {
+	t.Helper()
 	ctx := context.Background()
 	ev, _ := flows.NewDefinition(flows.KindWebhookEvent, "Event hook")
 	ev.Cards = []flows.Node{{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "event", Label: "Event", Type: flows.ListOf(flows.TypeObject)}},
@@ -77,7 +89,7 @@ func oktaFlow(t *testing.T, srv *webtest.Server) (int64, string) {
 	src.Connection = conn.ID
 	def, _ := flows.NewDefinition(flows.KindWorkspace, "Okta events")
 	def.Event, def.Source = node, src
-	def.Cards = []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "event", "actor.displayName")}}}
+	def.Cards = cards
 	f, err := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
 	if err != nil {
 		t.Fatal(err)
@@ -200,4 +212,56 @@ func TestEventURLTokensStayOutOfTheLog(t *testing.T) {
 	if !strings.Contains(text, "path=/healthz") {
 		t.Fatalf("other paths are not logged whole:\n%s", text)
 	}
+}
+
+// TestLongJobsStoreRunsAsTheyGo checks that a job of many deliveries
+// stores them in pieces while it runs (flows.FinishPiece), rather than
+// holding every run in memory until its last: 100 deliveries go to one job
+// (the queue starts after they are accepted), and the 70th blocks in an
+// outside call.
+func TestLongJobsStoreRunsAsTheyGo(t *testing.T) {
+	const blockAt = 70
+	var calls atomic.Int64
+	reached, release := make(chan struct{}), make(chan struct{})
+	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == blockAt {
+			close(reached)
+			<-release
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	t.Cleanup(service.Close)
+	srv := webtest.StartWith(t, webtest.Options{})
+	flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: service.URL + "/seen"}}})
+	released := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(released) // before the server stops, which waits for the job
+	c := srv.NewClient()
+	for i := range 100 {
+		body := fmt.Sprintf(`{"data":{"events":[{"uuid":"evt-%d","actor":{"displayName":"User %d"}}]}}`, i, i)
+		res, _ := c.Do(t, http.MethodPost, hook, strings.NewReader(body), http.Header{"Content-Type": {"application/json"}, "Authorization": {oktaHookSecret}})
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("delivery %d: %d", i, res.StatusCode)
+		}
+	}
+	if err := srv.Store.Queue().Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reached:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the job made %d calls, not %d", calls.Load(), blockAt)
+	}
+	runs := func() int {
+		es, err := srv.Store.Executions(t.Context(), store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerPayload, Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	if n := runs(); n != flows.FinishPiece {
+		t.Fatalf("while delivery %d runs, %d runs are stored; want the first %d", blockAt, n, flows.FinishPiece)
+	}
+	released()
+	waitFor(t, "all 100 runs", func() bool { return runs() == 100 })
 }
