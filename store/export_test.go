@@ -145,7 +145,7 @@ func DeliveriesOfJob(ctx context.Context, s *Store, job int64) ([]int64, error) 
 
 // FillOpenJob makes the writer's open job full. Call it while no delivery
 // is being written.
-func FillOpenJob(s *Store) { s.open.size = maxJobDeliveries }
+func FillOpenJob(s *Store) { s.open.size = s.maxJobDeliveries() }
 
 // FetchJobSlowly marks a job running in a Postgres transaction left open,
 // as River's fetch would while it commits; done commits it.

@@ -195,11 +195,8 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 		RetryPolicy: backoff{base: s.cfg.RetryBase},
 		// Jobs are fetched at most once per cooldown. A delivery job
 		// gathers the requests accepted while it waits to be fetched (see
-		// openJob), and River's cost is per job: under load, 100 ms makes
-		// about ten jobs a second of hundreds of requests each, where 20 ms
-		// made seventy of a hundred, for a tenth more requests a second
-		// (make bench). A request waits at most that long to start.
-		FetchCooldown:               100 * time.Millisecond,
+		// openJob and jobShapes). A request waits at most that long to start.
+		FetchCooldown:               jobShapes[s.dialect].cooldown,
 		FetchPollInterval:           200 * time.Millisecond,
 		CompletedJobRetentionPeriod: time.Hour,
 		// A job may run as long as a flow (5 minutes); on Postgres, where
