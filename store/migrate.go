@@ -32,6 +32,7 @@ var migrations = []migration{
 	{9, "execution documents packed together", migrateExecutionPacks},
 	{10, "status and trigger indexes without the common values", migratePartialExecutionIndexes},
 	{11, "search index merges less often", migrateSearchMerges},
+	{12, "the dedupe index holds only deliveries with a key", migratePartialDedupeIndex},
 }
 
 // schemaMigration records an applied step.
@@ -356,6 +357,22 @@ func migrateSearchMerges(tx *gorm.DB) error {
 	for _, q := range []string{
 		"INSERT INTO executions_fts (executions_fts, rank) VALUES ('automerge', 16)",
 		"INSERT INTO executions_fts (executions_fts, rank) VALUES ('crisismerge', 64)",
+	} {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migratePartialDedupeIndex keeps out of the dedupe index the deliveries
+// without a dedupe key, which it never refused (keys are unique per
+// subscription; NULLs never collide): each accepted and finished delivery
+// then writes one index fewer.
+func migratePartialDedupeIndex(tx *gorm.DB) error {
+	for _, q := range []string{
+		"DROP INDEX idx_deliveries_dedupe",
+		"CREATE UNIQUE INDEX idx_deliveries_dedupe ON deliveries (subscription_id, dedupe_key) WHERE dedupe_key IS NOT NULL",
 	} {
 		if err := tx.Exec(q).Error; err != nil {
 			return err
