@@ -480,6 +480,18 @@ func finishQueries(p2, in string) []string {
 	}
 }
 
+// allListed reports whether every delivery of fs is in set: when the first
+// of finishQueries returns them all (none has a dedupe key), the second
+// has nothing to do.
+func allListed(fs []finishing, set map[int64]bool) bool {
+	for _, f := range fs {
+		if !set[f.id] {
+			return false
+		}
+	}
+	return true
+}
+
 func finishIDs(fs []finishing) []int64 {
 	ids := make([]int64, len(fs))
 	for i, f := range fs {
@@ -498,6 +510,9 @@ func finishSQLite(ctx context.Context, tx *sql.Tx, st *liteStmts, fs []finishing
 	}
 	queued := map[int64]bool{}
 	for i, q := range st.finish {
+		if i > 0 && allListed(fs, queued) {
+			break
+		}
 		rs, err := tx.StmtContext(ctx, q).QueryContext(ctx, []any{string(list), time.Now().UTC()}[:i+1]...)
 		if err != nil {
 			return err
@@ -552,6 +567,9 @@ func finishPG(ctx context.Context, tx pgx.Tx, fs []finishing) error {
 	ids := finishIDs(fs)
 	queued := map[int64]bool{}
 	for i, q := range finishQueries("$2", "SELECT unnest($1::bigint[])") {
+		if i > 0 && allListed(fs, queued) {
+			break
+		}
 		rs, err := tx.Query(ctx, q, []any{ids, time.Now().UTC()}[:i+1]...)
 		if err != nil {
 			return err
