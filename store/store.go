@@ -84,6 +84,9 @@ type Store struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 
+	// checkpoints checkpoints SQLite's write-ahead log beside the writer.
+	checkpoints *checkpointer
+
 	// versions caches deployed connector versions, which never change.
 	versions sync.Map
 }
@@ -176,7 +179,7 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	s.readDB = readDB
-	return nil
+	return s.startCheckpointer(ctx, path)
 }
 
 func (s *Store) openPostgres(ctx context.Context, dsn string, gcfg *gorm.Config) error {
@@ -221,6 +224,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close releases the database. Stop the queue first.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closed) })
+	if s.checkpoints != nil {
+		s.checkpoints.stop()
+	}
 	var err error
 	if s.sqlDB != nil {
 		err = s.sqlDB.Close()

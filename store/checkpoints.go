@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// checkpointEvery is how often the checkpointer copies into the database
+// file what was committed to SQLite's write-ahead log meanwhile.
+const checkpointEvery = 50 * time.Millisecond
+
+// writerCheckpointPages is the size of the write-ahead log, in pages, at
+// which a commit checkpoints as SQLite does by default (at 1,000 pages):
+// only should the checkpointer fall far behind, so the log stays bounded.
+const writerCheckpointPages = 10000
+
+// walSizeLimit is the size the write-ahead log file is cut back to when it
+// starts over, after a burst made it grow.
+const walSizeLimit = 16 << 20
+
+// checkpointer checkpoints the write-ahead log on a connection of its own,
+// beside the writer. A checkpoint copies pages and waits for the disk
+// twice; in a commit it held up the one writer and every acknowledgement
+// behind it, by up to half a second on a busy disk. Beside the writer it
+// holds up nothing: SQLite lets commits go on during a checkpoint, and
+// starts the log over once a checkpoint has copied all of it.
+type checkpointer struct {
+	db   *sql.DB
+	done chan struct{}
+}
+
+// startCheckpointer sets the writer's connection to leave checkpoints to
+// the checkpointer, and starts it; Close stops it.
+func (s *Store) startCheckpointer(ctx context.Context, path string) error {
+	for _, q := range []string{
+		fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerCheckpointPages),
+		fmt.Sprintf("PRAGMA journal_size_limit = %d", walSizeLimit),
+	} {
+		if _, err := s.sqlDB.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: %s: %w", q, err)
+		}
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return fmt.Errorf("store: open the checkpointer's connection: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(0)
+	s.checkpoints = &checkpointer{db: db, done: make(chan struct{})}
+	go s.checkpointLoop()
+	return nil
+}
+
+// checkpointLoop runs a passive checkpoint every checkpointEvery until the
+// store closes. A passive checkpoint never waits: it copies what no reader
+// still needs, and with nothing new to copy it costs next to nothing.
+func (s *Store) checkpointLoop() {
+	defer close(s.checkpoints.done)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closed:
+			return
+		case <-t.C:
+		}
+		if _, err := s.checkpoints.db.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			s.log.Warn("store: checkpoint", "err", err)
+		}
+	}
+}
+
+// stop waits for the checkpointer to end (Close has closed s.closed) and
+// closes its connection.
+func (c *checkpointer) stop() {
+	<-c.done
+	c.db.Close()
+}
