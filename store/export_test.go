@@ -135,12 +135,18 @@ func SetJobState(ctx context.Context, s *Store, job int64, state string) error {
 
 // DeliveriesOfJob lists the ids of the queued deliveries a job runs.
 func DeliveriesOfJob(ctx context.Context, s *Store, job int64) ([]int64, error) {
-	ds, err := s.deliveriesOfJob(ctx, job)
+	ds, err := LoadDeliveriesOfJob(ctx, s, job)
 	ids := make([]int64, len(ds))
 	for i, d := range ds {
 		ids[i] = d.ID
 	}
 	return ids, err
+}
+
+// LoadDeliveriesOfJob loads the queued deliveries a job runs, as its
+// worker does.
+func LoadDeliveriesOfJob(ctx context.Context, s *Store, job int64) ([]flows.Delivery, error) {
+	return s.deliveriesOfJob(ctx, job)
 }
 
 // FillOpenJob makes the writer's open job full. Call it while no delivery

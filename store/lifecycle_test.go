@@ -290,6 +290,50 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 // TestDeliveriesJoinTheOpenJob: deliveries accepted while their job waits
 // for a worker join it; once River has fetched it, or it is full, a new
 // job starts, and each job finds exactly its own deliveries.
+// TestDeliveriesLoadAsAccepted checks that a job's worker gets each
+// delivery as it was accepted, every field.
+func TestDeliveriesLoadAsAccepted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "load", State: flows.SubscriptionActive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2026, 11, 23, 10, 0, 0, 123456000, time.UTC)
+		want := []flows.Delivery{
+			{SubscriptionID: sub.ID, DedupeKey: "evt-1", Method: "POST", Headers: map[string]string{"content-type": "application/json", "x-delivery": "1"},
+				Query: map[string]string{"source": "okta"}, Body: []byte(`{"n":1}`), ReceivedAt: at},
+			{SubscriptionID: sub.ID, Method: "PUT", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("plain \x00 bytes"), ReceivedAt: at.Add(time.Second)},
+		}
+		for _, d := range want {
+			if _, err := s.AcceptDelivery(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		jobs, err := store.DeliveryJobs(ctx, s)
+		if err != nil || len(jobs) != 1 {
+			t.Fatalf("jobs %v, %v", jobs, err)
+		}
+		got, err := store.LoadDeliveriesOfJob(ctx, s, jobs[0])
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("loaded %d deliveries, %v", len(got), err)
+		}
+		for i := range want {
+			if got[i].ID == 0 {
+				t.Fatalf("delivery %d has no id", i)
+			}
+			want[i].ID = got[i].ID
+			if !got[i].ReceivedAt.Equal(want[i].ReceivedAt) {
+				t.Fatalf("delivery %d received at %v, want %v", i, got[i].ReceivedAt, want[i].ReceivedAt)
+			}
+			got[i].ReceivedAt = want[i].ReceivedAt
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("delivery %d:\n got %+v\nwant %+v", i, got[i], want[i])
+			}
+		}
+	})
+}
+
 func TestDeliveriesJoinTheOpenJob(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
