@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"time"
 )
 
@@ -43,14 +42,10 @@ func (s *Store) startCheckpointer(ctx context.Context, path string) error {
 			return fmt.Errorf("store: %s: %w", q, err)
 		}
 	}
-	q := url.Values{}
-	q.Set("_busy_timeout", "10000")
-	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	db, err := openLite(path, 1)
 	if err != nil {
-		return fmt.Errorf("store: open the checkpointer's connection: %w", err)
+		return err
 	}
-	db.SetMaxOpenConns(1)
-	db.SetConnMaxIdleTime(0)
 	s.checkpoints = &checkpointer{db: db, done: make(chan struct{})}
 	go s.checkpointLoop()
 	return nil

@@ -137,21 +137,12 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 			return fmt.Errorf("store: create data dir: %w", err)
 		}
 	}
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_busy_timeout", "10000")
-	q.Set("_foreign_keys", "on")
-	q.Set("_synchronous", "NORMAL")
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
-	sqlDB, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return fmt.Errorf("store: open sqlite %s: %w", path, err)
-	}
 	// SQLite has one writer; one connection avoids SQLITE_BUSY between
 	// gorm and River (see riversqlite's docs).
-	sqlDB.SetMaxOpenConns(1)
-	sqlDB.SetConnMaxIdleTime(0)
+	sqlDB, err := openLite(path, 1, "_journal_mode", "WAL", "_foreign_keys", "on", "_synchronous", "NORMAL", "_txlock", "immediate")
+	if err != nil {
+		return err
+	}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
@@ -164,22 +155,35 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 	s.db, s.sqlDB, s.dialect = db, sqlDB, SQLite
 	// Readers of their own: in WAL mode they read beside the writer, and
 	// the one writer connection is left to writes.
-	rq := url.Values{}
-	rq.Set("_busy_timeout", "10000")
-	rq.Set("_query_only", "1")
-	readDB, err := sql.Open("sqlite3", "file:"+path+"?"+rq.Encode())
+	readDB, err := openLite(path, 4, "_query_only", "1")
 	if err != nil {
-		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+		return err
 	}
-	readDB.SetMaxOpenConns(4)
-	readDB.SetMaxIdleConns(4)
-	readDB.SetConnMaxIdleTime(0)
 	if s.reads, err = gorm.Open(sqlite.Dialector{Conn: readDB}, gcfg); err != nil {
 		readDB.Close()
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	s.readDB = readDB
 	return s.startCheckpointer(ctx, path)
+}
+
+// openLite opens a pool of n connections to the SQLite file at path, kept
+// open, each waiting up to 10 s for a lock, with the driver's params given
+// as key, value pairs.
+func openLite(path string, n int, params ...string) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	for i := 0; i+1 < len(params); i += 2 {
+		q.Set(params[i], params[i+1])
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
 }
 
 func (s *Store) openPostgres(ctx context.Context, dsn string, gcfg *gorm.Config) error {
