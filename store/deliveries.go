@@ -161,10 +161,11 @@ type executionRow struct {
 	text string
 }
 
-// maxFinishBatch bounds the finished deliveries one transaction writes,
-// and maxAcceptBatch the accepted ones.
+// maxFinishBatch bounds the finished deliveries one transaction writes
+// (the pieces flows.Lifecycle.Deliver stores), and maxAcceptBatch the
+// accepted ones.
 const (
-	maxFinishBatch = 64
+	maxFinishBatch = flows.FinishPiece
 	maxAcceptBatch = 1024
 )
 
