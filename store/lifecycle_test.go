@@ -287,9 +287,6 @@ func TestFinishesYieldToAccepts(t *testing.T) {
 	})
 }
 
-// TestDeliveriesJoinTheOpenJob: deliveries accepted while their job waits
-// for a worker join it; once River has fetched it, or it is full, a new
-// job starts, and each job finds exactly its own deliveries.
 // TestDeliveriesLoadAsAccepted checks that a job's worker gets each
 // delivery as it was accepted, every field.
 func TestDeliveriesLoadAsAccepted(t *testing.T) {
@@ -334,6 +331,9 @@ func TestDeliveriesLoadAsAccepted(t *testing.T) {
 	})
 }
 
+// TestDeliveriesJoinTheOpenJob: deliveries accepted while their job waits
+// for a worker join it; once River has fetched it, or it is full, a new
+// job starts, and each job finds exactly its own deliveries.
 func TestDeliveriesJoinTheOpenJob(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
