@@ -31,18 +31,21 @@ type checkpointer struct {
 	done chan struct{}
 }
 
-// startCheckpointer sets the writer's connection to leave checkpoints to
-// the checkpointer, and starts it; Close stops it.
-func (s *Store) startCheckpointer(ctx context.Context, path string) error {
-	for _, q := range []string{
-		fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerCheckpointPages),
-		fmt.Sprintf("PRAGMA journal_size_limit = %d", walSizeLimit),
-	} {
-		if _, err := s.sqlDB.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("store: %s: %w", q, err)
+// startCheckpointer sets the writers' connections to leave checkpoints to
+// the checkpointer, and starts it on the main file with the history's
+// attached: it checkpoints both. Close stops it.
+func (s *Store) startCheckpointer(ctx context.Context, path, history string) error {
+	for _, w := range []*sql.DB{s.sqlDB, s.histDB} {
+		for _, q := range []string{
+			fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerCheckpointPages),
+			fmt.Sprintf("PRAGMA main.journal_size_limit = %d", walSizeLimit),
+		} {
+			if _, err := w.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("store: %s: %w", q, err)
+			}
 		}
 	}
-	db, err := openLite(path, 1)
+	db, err := openLite(path, 1, attachment{name: "history", path: history})
 	if err != nil {
 		return err
 	}
@@ -51,9 +54,10 @@ func (s *Store) startCheckpointer(ctx context.Context, path string) error {
 	return nil
 }
 
-// checkpointLoop runs a passive checkpoint every checkpointEvery until the
-// store closes. A passive checkpoint never waits: it copies what no reader
-// still needs, and with nothing new to copy it costs next to nothing.
+// checkpointLoop runs a passive checkpoint of both files every
+// checkpointEvery until the store closes. A passive checkpoint never
+// waits: it copies what no reader still needs, and with nothing new to
+// copy it costs next to nothing.
 func (s *Store) checkpointLoop() {
 	defer close(s.checkpoints.done)
 	t := time.NewTicker(checkpointEvery)

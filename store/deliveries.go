@@ -60,18 +60,26 @@ func (s *Store) AcceptDelivery(ctx context.Context, d flows.Delivery) (duplicate
 // delivery done already is skipped with its executions. A done delivery is
 // deleted, or, when it has a dedupe key, kept without its request for
 // dedupe (until the retention): the request lives on in its executions.
-// Each delivery is written in one transaction with its executions; the
-// deliveries are written in pieces of at most maxFinishBatch, so that
-// accepts wait behind a short transaction only (see writeLoop).
+// The deliveries are written in pieces of at most maxFinishBatch, so that
+// accepts wait behind a short transaction only (see writeLoop). On
+// Postgres each delivery is written in one transaction with its
+// executions. On SQLite the history's writer records the executions first
+// (recordLoop), beside the main writer, and then the main writer marks the
+// deliveries done: what the history holds is never run again.
 func (s *Store) FinishDeliveries(ctx context.Context, ds []flows.FinishedDelivery) error {
 	var reqs []*writeReq
 	for piece := range slices.Chunk(ds, maxFinishBatch) {
-		// Encode here, in the caller: the writer only writes.
+		// Encode here, in the caller: the writers only write.
 		req, err := finishRequest(piece)
 		if err != nil {
 			return err
 		}
 		reqs = append(reqs, req)
+	}
+	if s.dialect == SQLite {
+		if err := s.record(ctx, reqs); err != nil {
+			return fmt.Errorf("store: finish deliveries: %w", err)
+		}
 	}
 	if err := s.write(ctx, reqs...); err != nil {
 		return fmt.Errorf("store: finish deliveries: %w", err)
@@ -268,8 +276,8 @@ func (s *Store) commit(batch []*writeReq) {
 // liteStmts are the writer's SQLite statements, prepared once on its
 // connection: each transaction uses them without preparing again.
 type liteStmts struct {
-	delivery, execution, pack, fts, jobState *sql.Stmt
-	finish                                   []*sql.Stmt // see finishQueries
+	delivery, jobState *sql.Stmt
+	finish             []*sql.Stmt // see finishQueries
 }
 
 // prepareLite prepares the writer's statements; it runs outside any
@@ -287,9 +295,6 @@ func (s *Store) prepareLite(ctx context.Context) (*liteStmts, error) {
 	}
 	st.delivery = prep(fmt.Sprintf(insertDelivery, "?, ?, ?, ?, ?, ?, ?, ?, ?"))
 	st.jobState = prep("SELECT state FROM river_job WHERE id = ?")
-	st.execution = prep(insertExecutionSQLite)
-	st.pack = prep("INSERT INTO execution_packs (packed) VALUES (?)")
-	st.fts = prep("INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
 	for _, q := range finishQueries("?2", "SELECT value FROM json_each(?1)") {
 		st.finish = append(st.finish, prep(q))
 	}
@@ -520,42 +525,6 @@ func finishSQLite(ctx context.Context, tx *sql.Tx, st *liteStmts, fs []finishing
 		}
 		if err := scanIDs(rs, queued); err != nil {
 			return err
-		}
-	}
-	if len(queued) == 0 {
-		return nil
-	}
-	ins, fts := tx.StmtContext(ctx, st.execution), tx.StmtContext(ctx, st.fts)
-	packs := map[*executionPack]int64{} // inserted: their ids
-	for _, f := range fs {
-		if !queued[f.id] {
-			continue
-		}
-		queued[f.id] = false // a delivery listed twice is written once
-		pack, ok := packs[f.pack]
-		if !ok {
-			res, err := tx.StmtContext(ctx, st.pack).ExecContext(ctx, f.pack.packed)
-			if err != nil {
-				return err
-			}
-			if pack, err = res.LastInsertId(); err != nil {
-				return err
-			}
-			packs[f.pack] = pack
-		}
-		for _, x := range f.rows {
-			x.r.PackID = &pack
-			res, err := ins.ExecContext(ctx, x.r.values()...)
-			if err != nil {
-				return err
-			}
-			rowid, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			if _, err := fts.ExecContext(ctx, rowid, x.text); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

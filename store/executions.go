@@ -151,7 +151,7 @@ func (d *executionData) steps() []flows.Step {
 // RecordExecution stores a finished (or updated) execution; it implements
 // flows.Recorder.
 func (s *Store) RecordExecution(ctx context.Context, e *flows.Execution) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.saveExecution(tx, e, true) })
+	err := s.hist.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.saveExecution(tx, e, true) })
 	if err != nil {
 		return fmt.Errorf("store: record execution %s: %w", e.ID, err)
 	}

@@ -64,26 +64,39 @@ func DeliveryRows(ctx context.Context, s *Store) (map[int64]string, error) {
 
 // CommitTogether writes accepts and finishes as one batch of the writer
 // (as if they had arrived together) and returns each one's outcome, the
-// accepts' first.
+// accepts' first. On SQLite the finishes are first recorded as one batch
+// of the recorder, and those it failed are left out of the writer's.
 func CommitTogether(s *Store, accepts []flows.Delivery, finishes [][]flows.FinishedDelivery) []error {
-	var batch []*writeReq
+	var all, batch, recorded []*writeReq
 	for _, d := range accepts {
 		r, err := acceptRequest(d)
 		if err != nil {
 			panic(err)
 		}
-		batch = append(batch, r)
+		all = append(all, r)
 	}
 	for _, f := range finishes {
 		r, err := finishRequest(f)
 		if err != nil {
 			panic(err)
 		}
-		batch = append(batch, r)
+		all, recorded = append(all, r), append(recorded, r)
+	}
+	if s.dialect == SQLite && len(recorded) > 0 {
+		st, err := s.prepareRecorder(context.Background())
+		if err != nil {
+			panic(err)
+		}
+		s.recordAll(st, recorded, false)
+	}
+	for _, r := range all {
+		if r.err == nil {
+			batch = append(batch, r)
+		}
 	}
 	s.commit(batch)
-	out := make([]error, len(batch))
-	for i, r := range batch {
+	out := make([]error, len(all))
+	for i, r := range all {
 		out[i] = r.err
 	}
 	return out

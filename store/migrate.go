@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,6 +35,7 @@ var migrations = []migration{
 	{10, "status and trigger indexes without the common values", migratePartialExecutionIndexes},
 	{11, "search index merges less often", migrateSearchMerges},
 	{12, "the dedupe index holds only deliveries with a key", migratePartialDedupeIndex},
+	{13, "the execution history in a file of its own", migrateHistoryFile},
 }
 
 // schemaMigration records an applied step.
@@ -73,6 +76,30 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: migrate step %d %q: %w", m.version, m.name, err)
 		}
+	}
+	if s.dialect == SQLite {
+		return s.historyReadOnly(ctx)
+	}
+	return nil
+}
+
+// historyReadOnly attaches the history read-only again to the main
+// writer's connection, once migrations have run (openSQLite). The readers
+// and the recorder connect again: a connection opened before migrations
+// may go on seeing a table in the file it has moved out of.
+func (s *Store) historyReadOnly(ctx context.Context) error {
+	for _, db := range []*sql.DB{s.readDB, s.histDB} {
+		db.SetMaxIdleConns(0) // closes the idle connections
+		db.SetMaxIdleConns(1)
+	}
+	s.readDB.SetMaxIdleConns(readers)
+	s.historyWritable.Store(false)
+	_, err := s.sqlDB.ExecContext(ctx, "DETACH DATABASE history")
+	if err == nil {
+		_, err = s.sqlDB.ExecContext(ctx, "ATTACH DATABASE ? AS history", "file:"+filepath.Join(s.cfg.DataDir, historyFile)+"?mode=ro")
+	}
+	if err != nil {
+		return fmt.Errorf("store: attach the history read-only: %w", err)
 	}
 	return nil
 }
@@ -379,4 +406,87 @@ func migratePartialDedupeIndex(tx *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// migrateHistoryFile moves the execution history on SQLite into its own
+// file (historyFile, attached as history): the executions and their
+// packs as they are, their search index rebuilt from their documents (a
+// contentless index cannot be read back), and a new table of the
+// deliveries whose executions it holds. Postgres keeps one database.
+func migrateHistoryFile(tx *gorm.DB) error {
+	if tx.Dialector.Name() == "postgres" {
+		return nil
+	}
+	var objects []struct{ Type, SQL string }
+	err := tx.Raw("SELECT type, sql FROM main.sqlite_master WHERE tbl_name IN ('executions', 'execution_packs') AND sql IS NOT NULL " +
+		"ORDER BY type = 'index', rowid").Scan(&objects).Error
+	if err != nil {
+		return err
+	}
+	var stmts []string
+	for _, o := range objects {
+		q := o.SQL
+		for _, create := range []string{"CREATE TABLE ", "CREATE INDEX ", "CREATE UNIQUE INDEX "} {
+			if strings.HasPrefix(q, create) {
+				q = create + "history." + strings.TrimPrefix(q, create)
+				break
+			}
+		}
+		stmts = append(stmts, q)
+	}
+	stmts = append(stmts,
+		"INSERT INTO history.execution_packs SELECT * FROM main.execution_packs",
+		"INSERT INTO history.executions SELECT * FROM main.executions",
+		"CREATE VIRTUAL TABLE history.executions_fts USING fts5(body, content='', contentless_delete=1)",
+		"INSERT INTO history.executions_fts (executions_fts, rank) VALUES ('automerge', 16)",
+		"INSERT INTO history.executions_fts (executions_fts, rank) VALUES ('crisismerge', 64)",
+		"CREATE TABLE history.finished_deliveries (id INTEGER PRIMARY KEY)",
+	)
+	for _, q := range stmts {
+		if err := tx.Exec(q).Error; err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	if err := reindexHistory(tx); err != nil {
+		return err
+	}
+	for _, q := range []string{"DROP TABLE main.executions_fts", "DROP TABLE main.executions", "DROP TABLE main.execution_packs"} {
+		if err := tx.Exec(q).Error; err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// reindexHistory fills the history's search index from its executions'
+// documents, a chunk at a time; an execution whose document cannot be read
+// is left out of it.
+func reindexHistory(tx *gorm.DB) error {
+	for after := int64(0); ; {
+		var rowids []int64
+		if err := tx.Raw("SELECT rowid FROM history.executions WHERE rowid > ? ORDER BY rowid LIMIT 500", after).Scan(&rowids).Error; err != nil {
+			return err
+		}
+		if len(rowids) == 0 {
+			return nil
+		}
+		var rs []executionRecord
+		if err := tx.Table("history.executions").Where("rowid IN ?", rowids).Order("rowid").Find(&rs).Error; err != nil {
+			return err
+		}
+		packs, err := loadPacks(tx, rs) // main's copy, until the step ends
+		if err != nil {
+			return err
+		}
+		for i, r := range rs {
+			e, err := r.toFlows(packs)
+			if err != nil {
+				continue
+			}
+			if err := tx.Exec("INSERT INTO history.executions_fts (rowid, body) VALUES (?, ?)", rowids[i], searchText(e)).Error; err != nil {
+				return err
+			}
+		}
+		after = rowids[len(rowids)-1]
+	}
 }

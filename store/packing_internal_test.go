@@ -52,10 +52,10 @@ func TestExecutionsBeforePacking(t *testing.T) {
 	old := executionRecord{ID: "0000000000000000old", FlowID: 1, Trigger: "manual", Status: "succeeded", StartedAt: at,
 		Data: `{"flowName":"Old","input":{"n":1},"steps":[{"cardId":"c1","type":"text.upper","inputs":{"text":"a"},"outputs":{"output":"A"},"startedAt":"2026-01-01T00:00:00Z","durationUs":3}]}`}
 	bad := executionRecord{ID: "0000000000000000bad", FlowID: 1, Trigger: "manual", Status: "succeeded", StartedAt: at, Packed: []byte{1, 2, 3}}
-	if err := s.db.Create(&old).Error; err != nil {
+	if err := s.hist.Create(&old).Error; err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.Create(&bad).Error; err != nil {
+	if err := s.hist.Create(&bad).Error; err != nil {
 		t.Fatal(err)
 	}
 	e, err := s.Execution(ctx, old.ID)

@@ -226,7 +226,7 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 					return err
 				}
 				// Runs shown as running when the server stopped did not finish.
-				_, err := s.sqlDB.ExecContext(ctx, "UPDATE executions SET status = 'failed', error = 'interrupted: the server stopped while it ran' WHERE status = 'running'")
+				_, err := s.histDB.ExecContext(ctx, "UPDATE executions SET status = 'failed', error = 'interrupted: the server stopped while it ran' WHERE status = 'running'")
 				return err
 			}
 		}

@@ -68,17 +68,14 @@ func dropUnusedPacks(tx *gorm.DB, packs []int64) error {
 // It returns how many executions went.
 func (s *Store) PruneExecutions(ctx context.Context, r Retention) (int64, error) {
 	var total int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	cutoff := time.Now().Add(-r.MaxAge).UTC()
+	err := s.hist.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if r.MaxAge > 0 {
-			cutoff := time.Now().Add(-r.MaxAge).UTC()
 			n, err := s.deleteExecutions(tx, "started_at < ? AND status IN ?", cutoff, finalStatuses)
 			if err != nil {
 				return err
 			}
 			total += n
-			if err := tx.Exec("DELETE FROM deliveries WHERE state = ? AND received_at < ?", deliveryDone, cutoff).Error; err != nil {
-				return err
-			}
 		}
 		if r.MaxPerFlow > 0 {
 			var over []struct {
@@ -102,6 +99,10 @@ func (s *Store) PruneExecutions(ctx context.Context, r Retention) (int64, error)
 		}
 		return nil
 	})
+	if err == nil && r.MaxAge > 0 {
+		// In the main file: on SQLite a transaction of its own.
+		err = s.db.WithContext(ctx).Exec("DELETE FROM deliveries WHERE state = ? AND received_at < ?", deliveryDone, cutoff).Error
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: prune executions: %w", err)
 	}
@@ -112,7 +113,7 @@ func (s *Store) PruneExecutions(ctx context.Context, r Retention) (int64, error)
 // (everything false), or the executions themselves (everything true).
 func (s *Store) ClearFlowData(ctx context.Context, flowID int64, everything bool) (int64, error) {
 	var total int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.hist.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if everything {
 			n, err := s.deleteExecutions(tx, "flow_id = ? AND status IN ?", flowID, finalStatuses)
 			total = n

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"github.com/jackc/pgx/v5"
@@ -16,10 +17,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	sqlite3 "github.com/mattn/go-sqlite3"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -63,14 +66,21 @@ type Store struct {
 	sqlDB *sql.DB
 	// reads serves queries outside transactions: on SQLite a pool of its
 	// own beside the one writer connection, on Postgres db itself.
-	reads   *gorm.DB
-	readDB  *sql.DB
-	pgPool  *pgxpool.Pool
-	dialect Dialect
-	log     *slog.Logger
-	queue   *Queue
-	sealer  *sealer
-	cfg     Config
+	reads  *gorm.DB
+	readDB *sql.DB
+	// hist writes the execution history: on SQLite its own file with a
+	// writer connection of its own (histDB), on Postgres db itself.
+	hist   *gorm.DB
+	histDB *sql.DB
+	// historyWritable lets the main writer's connection write the history
+	// file (migrations only).
+	historyWritable atomic.Bool
+	pgPool          *pgxpool.Pool
+	dialect         Dialect
+	log             *slog.Logger
+	queue           *Queue
+	sealer          *sealer
+	cfg             Config
 	// The River client, by driver: inserts jobs in the store's transactions.
 	riverLite *river.Client[*sql.Tx]
 	riverPG   *river.Client[pgx.Tx]
@@ -81,8 +91,12 @@ type Store struct {
 	lite      *liteStmts // the writer's own: only writeLoop uses them
 	open      openJob
 	committed func(batch []*writeReq) // tests watch the writer's transactions
-	closed    chan struct{}
-	closeOnce sync.Once
+
+	// The history's writer on SQLite (recorder.go).
+	recordOnce sync.Once
+	records    chan *writeReq
+	closed     chan struct{}
+	closeOnce  sync.Once
 
 	// checkpoints checkpoints SQLite's write-ahead log beside the writer.
 	checkpoints *checkpointer
@@ -124,6 +138,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.dialect == SQLite {
+		if err := s.finishRecorded(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	if s.queue, err = newQueue(ctx, s); err != nil {
 		s.Close()
 		return nil, err
@@ -137,9 +157,14 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 			return fmt.Errorf("store: create data dir: %w", err)
 		}
 	}
+	history := filepath.Join(filepath.Dir(path), historyFile)
 	// SQLite has one writer; one connection avoids SQLITE_BUSY between
-	// gorm and River (see riversqlite's docs).
-	sqlDB, err := openLite(path, 1, "_journal_mode", "WAL", "_foreign_keys", "on", "_synchronous", "NORMAL", "_txlock", "immediate")
+	// gorm and River (see riversqlite's docs). It attaches the history
+	// (creating its file) read-only, so that its transactions never lock
+	// the history's writer out; migrations alone write both (migrate).
+	s.historyWritable.Store(true)
+	sqlDB, err := openLite(path, 1, attachment{name: "history", path: history, writable: &s.historyWritable},
+		"_journal_mode", "WAL", "_foreign_keys", "on", "_synchronous", "NORMAL", "_txlock", "immediate")
 	if err != nil {
 		return err
 	}
@@ -153,9 +178,23 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	s.db, s.sqlDB, s.dialect = db, sqlDB, SQLite
-	// Readers of their own: in WAL mode they read beside the writer, and
-	// the one writer connection is left to writes.
-	readDB, err := openLite(path, 4, "_query_only", "1")
+	// The history's writer attaches the main file, read-only, to read the
+	// deliveries it records.
+	histDB, err := openLite(history, 1, attachment{name: "hookflow", path: path, readOnly: true},
+		"_journal_mode", "WAL", "_synchronous", "NORMAL", "_txlock", "immediate")
+	if err != nil {
+		return err
+	}
+	s.histDB = histDB
+	if err := histDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: open sqlite %s: %w", history, err)
+	}
+	if s.hist, err = gorm.Open(sqlite.Dialector{Conn: histDB}, gcfg); err != nil {
+		return fmt.Errorf("store: open sqlite %s: %w", history, err)
+	}
+	// Readers of their own: in WAL mode they read beside the writers, and
+	// the writers' connections are left to writes.
+	readDB, err := openLite(path, readers, attachment{name: "history", path: history, readOnly: true}, "_query_only", "1")
 	if err != nil {
 		return err
 	}
@@ -164,27 +203,67 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	s.readDB = readDB
-	return s.startCheckpointer(ctx, path)
+	return s.startCheckpointer(ctx, path, history)
+}
+
+// readers is the number of SQLite connections that serve reads.
+const readers = 4
+
+// historyFile is the SQLite file of the execution history, beside the main
+// one: executions, their packs and search index, and the deliveries whose
+// executions it holds (deliveries.go). It has a writer of its own, so that
+// storing runs never holds up accepting payloads.
+const historyFile = "history.db"
+
+// attachment is a second SQLite file that a pool's connections attach
+// under name: read-only if readOnly, or while writable is set and false.
+type attachment struct {
+	name, path string
+	readOnly   bool
+	writable   *atomic.Bool
+}
+
+// uri is the file's URI for ATTACH.
+func (a attachment) uri() string {
+	if a.readOnly || (a.writable != nil && !a.writable.Load()) {
+		return "file:" + a.path + "?mode=ro"
+	}
+	return "file:" + a.path
 }
 
 // openLite opens a pool of n connections to the SQLite file at path, kept
-// open, each waiting up to 10 s for a lock, with the driver's params given
-// as key, value pairs.
-func openLite(path string, n int, params ...string) (*sql.DB, error) {
+// open, each waiting up to 10 s for a lock, with att attached (unless its
+// path is empty) and the driver's params given as key, value pairs. A
+// transaction that begins IMMEDIATE takes the write lock of every file it
+// may write: on a read-only attachment it takes none.
+func openLite(path string, n int, att attachment, params ...string) (*sql.DB, error) {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
 	for i := 0; i+1 < len(params); i += 2 {
 		q.Set(params[i], params[i+1])
 	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	drv := &sqlite3.SQLiteDriver{}
+	if att.path != "" {
+		drv.ConnectHook = func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec("ATTACH DATABASE ? AS "+att.name, []driver.Value{att.uri()})
+			return err
+		}
 	}
+	db := sql.OpenDB(liteConnector{dsn: "file:" + path + "?" + q.Encode(), driver: drv})
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(0)
 	return db, nil
 }
+
+// liteConnector opens SQLite connections with its driver's hook.
+type liteConnector struct {
+	dsn    string
+	driver *sqlite3.SQLiteDriver
+}
+
+func (c liteConnector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c liteConnector) Driver() driver.Driver                        { return c.driver }
 
 func (s *Store) openPostgres(ctx context.Context, dsn string, gcfg *gorm.Config) error {
 	pool, err := pgxpool.New(ctx, dsn)
@@ -203,7 +282,7 @@ func (s *Store) openPostgres(ctx context.Context, dsn string, gcfg *gorm.Config)
 		pool.Close()
 		return fmt.Errorf("store: open postgres: %w", err)
 	}
-	s.db, s.reads, s.sqlDB, s.pgPool, s.dialect = db, db, sqlDB, pool, Postgres
+	s.db, s.reads, s.hist, s.sqlDB, s.pgPool, s.dialect = db, db, db, sqlDB, pool, Postgres
 	return nil
 }
 
@@ -237,6 +316,9 @@ func (s *Store) Close() error {
 	}
 	if s.readDB != nil {
 		s.readDB.Close()
+	}
+	if s.histDB != nil {
+		s.histDB.Close()
 	}
 	if s.pgPool != nil {
 		s.pgPool.Close()

@@ -238,7 +238,8 @@ func start(o options, dir, dbURL string) (*bench, error) {
 	b.flowID, b.hook = f.ID, on.State.EventURL
 	if dbURL == "" {
 		b.dialect = "sqlite3"
-		b.db, err = sql.Open("sqlite3", "file:"+filepath.Join(data, "hookflow.db")+"?mode=ro&_busy_timeout=10000")
+		// The executions are in the history's file.
+		b.db, err = sql.Open("sqlite3", "file:"+filepath.Join(data, "history.db")+"?mode=ro&_busy_timeout=10000")
 	} else {
 		b.dialect = "pgx"
 		b.db, err = sql.Open("pgx", dbURL)
@@ -443,7 +444,7 @@ func (b *bench) dbBytes() int64 {
 		return n
 	}
 	var total int64
-	for _, f := range []string{"hookflow.db", "hookflow.db-wal"} {
+	for _, f := range []string{"hookflow.db", "hookflow.db-wal", "history.db", "history.db-wal"} {
 		if fi, err := os.Stat(filepath.Join(b.dir, "data", f)); err == nil {
 			total += fi.Size()
 		}

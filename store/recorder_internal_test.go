@@ -1,0 +1,258 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+
+	"github.com/hookflow/hookflow/flows"
+)
+
+// openLiteStore opens a SQLite store in dir for an internal test.
+func openLiteStore(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// acceptOne accepts a delivery for an active subscription and returns its id.
+func acceptOne(t *testing.T, s *Store, sub int64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.AcceptDelivery(ctx, flows.Delivery{SubscriptionID: sub, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := s.db.Raw("SELECT MAX(id) FROM deliveries").Scan(&id).Error; err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func finishedWith(id int64, name string) flows.FinishedDelivery {
+	at := time.Now()
+	return flows.FinishedDelivery{ID: id, Executions: []*flows.Execution{{ID: flows.NewExecutionID(at), FlowID: 3, FlowName: name,
+		Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at}}}
+}
+
+func countOf(t *testing.T, db *sql.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// TestAcceptsGoOnWhileTheHistoryWrites holds the history file's write lock,
+// as a long write of the history would (a large merge of its search
+// index): finishing waits for it, and accepting does not.
+func TestAcceptsGoOnWhileTheHistoryWrites(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openLiteStore(t, dir)
+	sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 3, Token: "beside", State: flows.SubscriptionActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := acceptOne(t, s, sub.ID)
+
+	other, err := openLite(filepath.Join(dir, historyFile), 1, attachment{}, "_txlock", "immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	hold, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished := make(chan error, 1)
+	go func() { finished <- s.FinishDeliveries(ctx, []flows.FinishedDelivery{finishedWith(first, "held")}) }()
+
+	accepted := make(chan int64, 1)
+	go func() { accepted <- acceptOne(t, s, sub.ID) }()
+	select {
+	case id := <-accepted:
+		if id != first+1 {
+			t.Fatalf("accepted delivery %d, want %d", id, first+1)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an accept waited for the history's write")
+	}
+	select {
+	case err := <-finished:
+		t.Fatalf("finished while the history was held: %v", err)
+	default:
+	}
+	if n := countOf(t, s.sqlDB, "SELECT COUNT(*) FROM deliveries WHERE id = ? AND state = ?", first, deliveryQueued); n != 1 {
+		t.Fatal("the delivery was marked done before its executions were recorded")
+	}
+
+	hold.Rollback()
+	if err := <-finished; err != nil {
+		t.Fatal(err)
+	}
+	if n := countOf(t, s.sqlDB, "SELECT COUNT(*) FROM deliveries WHERE id = ?", first); n != 0 {
+		t.Fatal("the finished delivery is still there")
+	}
+	if n := countOf(t, s.histDB, "SELECT COUNT(*) FROM executions"); n != 1 {
+		t.Fatalf("%d executions, want 1", n)
+	}
+}
+
+// TestRecordedDeliveriesFinishOnOpen stops between the two steps of a
+// finish: the history holds a delivery's executions, the delivery is still
+// queued. Opening again marks it done without running it, finishing it
+// again records nothing twice, and the recorder forgets it once it is done.
+func TestRecordedDeliveriesFinishOnOpen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openLiteStore(t, dir)
+	sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 3, Token: "between", State: flows.SubscriptionActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := acceptOne(t, s, sub.ID)
+	later := acceptOne(t, s, sub.ID)
+	req, err := finishRequest([]flows.FinishedDelivery{finishedWith(id, "first")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.record(ctx, []*writeReq{req}); err != nil { // step 1 alone
+		t.Fatal(err)
+	}
+	// Recorded again before it is done, as a job tried again would.
+	if req, err = finishRequest([]flows.FinishedDelivery{finishedWith(id, "retried")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.record(ctx, []*writeReq{req}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countOf(t, s.sqlDB, "SELECT COUNT(*) FROM deliveries WHERE state = ?", deliveryQueued); n != 2 {
+		t.Fatalf("%d deliveries queued, want 2", n)
+	}
+	s.Close()
+
+	s = openLiteStore(t, dir)
+	var queued []int64
+	if err := s.db.Raw("SELECT id FROM deliveries WHERE state = ?", deliveryQueued).Scan(&queued).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(queued) != 1 || queued[0] != later {
+		t.Fatalf("queued after opening again: %v, want only %d", queued, later)
+	}
+	// Finished again, as a job run twice would: nothing new is recorded.
+	if err := s.FinishDeliveries(ctx, []flows.FinishedDelivery{finishedWith(id, "again")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Executions(ctx, ExecutionFilter{FlowID: 3, Limit: 10})
+	if err != nil || len(got) != 1 || got[0].FlowName != "first" {
+		t.Fatalf("executions %+v, %v: want the first one only", got, err)
+	}
+	// The recorder forgets the done delivery, and keeps those that a finish
+	// in progress has recorded and not yet marked done.
+	third := acceptOne(t, s, sub.ID)
+	st, err := s.prepareRecorder(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range []int64{later, third} {
+		req, err := finishRequest([]flows.FinishedDelivery{finishedWith(d, "later")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.recordAll(st, []*writeReq{req}, i == 1) {
+			t.Fatal(req.err)
+		}
+	}
+	var kept []int64
+	if err := s.hist.Raw("SELECT id FROM finished_deliveries ORDER BY id").Scan(&kept).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 2 || kept[0] != later || kept[1] != third {
+		t.Fatalf("finished deliveries %v, want %d and %d", kept, later, third)
+	}
+}
+
+// TestHistoryMovesToItsOwnFile opens a store written before the history
+// had a file of its own, with executions stored one per row and in a pack:
+// they move, keep their documents, and are found by search as before.
+func TestHistoryMovesToItsOwnFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	all := migrations
+	migrations = migrations[:12]
+	Open(ctx, Config{DataDir: dir}) // migrates, then misses finished_deliveries
+	migrations = all
+	sqlDB, err := openLite(filepath.Join(dir, "hookflow.db"), 1, attachment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := gorm.Open(sqlite.Dialector{Conn: sqlDB}, &gorm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: SQLite}
+	if n := countOf(t, sqlDB, "SELECT MAX(version) FROM schema_migrations"); n != 12 {
+		t.Fatalf("schema version %d, want 12", n)
+	}
+	at := time.Now()
+	alone := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 3, FlowName: "Alone", Trigger: flows.TriggerManual, Status: flows.StatusSucceeded,
+		StartedAt: at, FinishedAt: at, Input: map[string]any{"who": "Ada Lovelace"}}
+	if err := s.db.Transaction(func(tx *gorm.DB) error { return s.saveExecution(tx, alone, false) }); err != nil {
+		t.Fatal(err)
+	}
+	packed := finishedWith(7, "Packed")
+	packed.Executions[0].Input = map[string]any{"who": "Charles Babbage"}
+	req, err := finishRequest([]flows.FinishedDelivery{packed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sqlDB.Exec("INSERT INTO execution_packs (packed) VALUES (?)", req.finish[0].pack.packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack, _ := res.LastInsertId()
+	x := req.finish[0].rows[0]
+	x.r.PackID = &pack
+	if _, err := sqlDB.Exec(insertExecutionSQLite, x.r.values()...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlDB.Exec("INSERT INTO executions_fts (rowid, body) SELECT rowid, ? FROM executions WHERE id = ?", x.text, x.r.ID); err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.Close()
+
+	s = openLiteStore(t, dir)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 13 {
+		t.Fatalf("schema version %d, %v", v, err)
+	}
+	if n := countOf(t, s.sqlDB, "SELECT COUNT(*) FROM main.sqlite_master WHERE name IN ('executions', 'execution_packs', 'executions_fts')"); n != 0 {
+		t.Fatalf("%d history tables left in the main file", n)
+	}
+	if n := countOf(t, s.histDB, "SELECT COUNT(*) FROM main.executions"); n != 2 {
+		t.Fatalf("%d executions in the history's file, want 2", n)
+	}
+	for _, tt := range []struct{ search, want string }{
+		{"Ada", "Alone"},
+		{"Babbage", "Packed"},
+	} {
+		got, err := s.Executions(ctx, ExecutionFilter{FlowID: 3, Search: tt.search, Limit: 10})
+		if err != nil || len(got) != 1 || got[0].FlowName != tt.want {
+			t.Fatalf("search %q: %+v, %v; want %s", tt.search, got, err, tt.want)
+		}
+		e, err := s.Execution(ctx, got[0].ID)
+		if err != nil || e.Input["who"] == nil {
+			t.Fatalf("execution %s: %+v, %v", got[0].ID, e, err)
+		}
+	}
+}
