@@ -284,24 +284,32 @@ type liteStmts struct {
 // transaction, since the one connection is then free.
 func (s *Store) prepareLite(ctx context.Context) (*liteStmts, error) {
 	var st liteStmts
-	var err error
-	prep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var stmt *sql.Stmt
-		stmt, err = s.sqlDB.PrepareContext(ctx, q)
-		return stmt
-	}
-	st.delivery = prep(fmt.Sprintf(insertDelivery, "?, ?, ?, ?, ?, ?, ?, ?, ?"))
-	st.jobState = prep("SELECT state FROM river_job WHERE id = ?")
+	p := preparer{ctx: ctx, db: s.sqlDB}
+	st.delivery = p.prep(fmt.Sprintf(insertDelivery, "?, ?, ?, ?, ?, ?, ?, ?, ?"))
+	st.jobState = p.prep("SELECT state FROM river_job WHERE id = ?")
 	for _, q := range finishQueries("?2", "SELECT value FROM json_each(?1)") {
-		st.finish = append(st.finish, prep(q))
+		st.finish = append(st.finish, p.prep(q))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: prepare the writer's statements: %w", err)
+	if p.err != nil {
+		return nil, fmt.Errorf("store: prepare the writer's statements: %w", p.err)
 	}
 	return &st, nil
+}
+
+// preparer prepares statements on db until one fails; err is why.
+type preparer struct {
+	ctx context.Context
+	db  *sql.DB
+	err error
+}
+
+func (p *preparer) prep(q string) *sql.Stmt {
+	if p.err != nil {
+		return nil
+	}
+	stmt, err := p.db.PrepareContext(p.ctx, q)
+	p.err = err
+	return stmt
 }
 
 // writeBatch writes a batch of requests in one transaction.

@@ -41,25 +41,17 @@ type recorderStmts struct {
 // prepareRecorder prepares the recorder's statements.
 func (s *Store) prepareRecorder(ctx context.Context) (*recorderStmts, error) {
 	var st recorderStmts
-	var err error
-	prep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var stmt *sql.Stmt
-		stmt, err = s.histDB.PrepareContext(ctx, q)
-		return stmt
-	}
+	p := preparer{ctx: ctx, db: s.histDB}
 	// deliveries is in the main file, attached read-only.
-	st.mark = prep("INSERT INTO finished_deliveries (id) SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) AND state = '" +
+	st.mark = p.prep("INSERT INTO finished_deliveries (id) SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) AND state = '" +
 		deliveryQueued + "' ON CONFLICT DO NOTHING RETURNING id")
-	st.pack = prep("INSERT INTO execution_packs (packed) VALUES (?)")
-	st.execution = prep(insertExecutionSQLite)
-	st.fts = prep("INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
-	st.prune = prep("DELETE FROM finished_deliveries WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = finished_deliveries.id AND d.state = '" +
+	st.pack = p.prep("INSERT INTO execution_packs (packed) VALUES (?)")
+	st.execution = p.prep(insertExecutionSQLite)
+	st.fts = p.prep("INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
+	st.prune = p.prep("DELETE FROM finished_deliveries WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = finished_deliveries.id AND d.state = '" +
 		deliveryQueued + "')")
-	if err != nil {
-		return nil, fmt.Errorf("store: prepare the recorder's statements: %w", err)
+	if p.err != nil {
+		return nil, fmt.Errorf("store: prepare the recorder's statements: %w", p.err)
 	}
 	return &st, nil
 }
