@@ -257,6 +257,10 @@ func (s *Store) writeLoop() {
 		for _, r := range batch {
 			close(r.done)
 		}
+		// The requests just committed are ready to answer, queued on this
+		// goroutine's processor: let them have it before the next
+		// transaction. Meanwhile more requests gather for that one.
+		runtime.Gosched()
 	}
 }
 
