@@ -50,7 +50,9 @@ func (t *Tokens) ConnectorContext(ctx context.Context, info flows.ConnectorInfo,
 		t.sources[key] = src
 	}
 	t.mu.Unlock()
-	tok, err := src.Token()
+	var tok *oauth2.Token
+	var err error
+	flows.Blocking(ctx, func() { tok, err = src.Token() }) // may call the token URL
 	if err != nil {
 		return nil, fmt.Errorf("oauth2 token from %s: %w", info.Auth.TokenURL, err)
 	}

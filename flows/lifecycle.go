@@ -568,14 +568,28 @@ var ErrRetry = errors.New("transient failure")
 // Deliver runs stored deliveries: for each, the connector's Webhook Event
 // flow on the raw request, then the workspace flow once per record or once
 // with the list, as the run mode says. Each delivery's executions are
-// stored in one transaction with its state, so that a delivery is in the
-// history exactly once. When a delivery meets a
-// transient failure with attempts left, it stores nothing and the error
-// wraps ErrRetry: a retry runs it (and skips those already done). The
-// deliveries are stored in pieces of FinishPiece as they run, so that a
-// long list holds few executions in memory.
-func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) error {
+// stored with its state, so that a delivery is in the history exactly
+// once. When a delivery meets a transient failure with attempts left, it
+// stores nothing and the error wraps ErrRetry: a retry runs it (and skips
+// those already done). The deliveries are stored in pieces of FinishPiece
+// as they run, each while the next one runs, so that a long list holds
+// few executions in memory.
+func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) (err error) {
 	done := make([]FinishedDelivery, 0, min(len(ds), FinishPiece))
+	var storing chan error // the piece being stored, if any
+	wait := func() error {
+		if storing == nil {
+			return nil
+		}
+		err := <-storing
+		storing = nil
+		return err
+	}
+	defer func() {
+		if werr := wait(); err == nil {
+			err = werr
+		}
+	}()
 	targets := map[int64]*deliveryTarget{}
 	var retry error
 	for _, d := range ds {
@@ -600,14 +614,19 @@ func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) erro
 		}
 		done = append(done, FinishedDelivery{ID: d.ID, Executions: execs})
 		if len(done) == FinishPiece {
-			if err := l.Store.FinishDeliveries(ctx, done); err != nil {
+			if err := wait(); err != nil {
 				return err
 			}
-			done = done[:0]
+			storing = make(chan error, 1)
+			go func(piece []FinishedDelivery) { storing <- l.Store.FinishDeliveries(ctx, piece) }(done)
+			done = make([]FinishedDelivery, 0, FinishPiece)
 		}
 		// A batch is CPU work from end to end: let the requests being
 		// acknowledged meanwhile have the processor between deliveries.
 		runtime.Gosched()
+	}
+	if err := wait(); err != nil {
+		return err
 	}
 	if len(done) > 0 {
 		if err := l.Store.FinishDeliveries(ctx, done); err != nil {
@@ -616,6 +635,29 @@ func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) erro
 	}
 	return retry
 }
+
+// WithSlot returns ctx carrying a slot that its holder gives up while it
+// waits on the outside world (Blocking): release gives it up, acquire
+// takes it again. A store runs deliveries in such slots so that the work
+// of running them never crowds out acknowledgements (store.Queue).
+func WithSlot(ctx context.Context, acquire, release func()) context.Context {
+	return context.WithValue(ctx, slotKey{}, slot{acquire, release})
+}
+
+// Blocking runs wait, a wait on the outside world such as an outbound
+// call, without the slot of ctx (WithSlot), if any: others may run in it
+// meanwhile.
+func Blocking(ctx context.Context, wait func()) {
+	if s, ok := ctx.Value(slotKey{}).(slot); ok {
+		s.release()
+		defer s.acquire()
+	}
+	wait()
+}
+
+type slotKey struct{}
+
+type slot struct{ acquire, release func() }
 
 // FinishPiece is how many finished deliveries Deliver stores at a time.
 const FinishPiece = 64

@@ -145,6 +145,11 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	if err != nil || len(ds) == 0 {
 		return err // none left: they ran before a crash, or were pruned
 	}
+	if slots := w.store.deliverySlots; slots != nil {
+		slots <- struct{}{}
+		defer func() { <-slots }()
+		ctx = flows.WithSlot(ctx, func() { slots <- struct{}{} }, func() { <-slots })
+	}
 	return j.Deliver(ctx, ds, job.Attempt >= job.MaxAttempts)
 }
 
@@ -182,6 +187,9 @@ func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
 }
 
 func newQueue(ctx context.Context, s *Store) (*Queue, error) {
+	if n := jobShapes[s.dialect].slots; n > 0 {
+		s.deliverySlots = make(chan struct{}, n)
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &pruneLoginFailuresWorker{store: s})
 	river.AddWorker(workers, &deliveryWorker{store: s})

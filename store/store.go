@@ -92,6 +92,9 @@ type Store struct {
 	open      openJob
 	committed func(batch []*writeReq) // tests watch the writer's transactions
 
+	// deliverySlots bound the delivery jobs running at once (jobShape).
+	deliverySlots chan struct{}
+
 	// The history's writer on SQLite (recorder.go).
 	recordOnce sync.Once
 	records    chan *writeReq
