@@ -146,7 +146,11 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 		return err // none left: they ran before a crash, or were pruned
 	}
 	if slots := w.store.deliverySlots; slots != nil {
-		slots <- struct{}{}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err() // stopping: the job runs again
+		}
 		defer func() { <-slots }()
 		ctx = flows.WithSlot(ctx, func() { slots <- struct{}{} }, func() { <-slots })
 	}
