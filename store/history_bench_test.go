@@ -17,7 +17,7 @@ import (
 // benchDir under the temp dir (a new name when what is stored changes).
 const (
 	benchExecutions = 1_000_000
-	benchDir        = "hookflow-history-bench-v2"
+	benchDir        = "hookflow-history-bench-v3"
 )
 
 // referenceExecution is a realistic execution of the reference flow of
@@ -75,7 +75,7 @@ func benchStore(b *testing.B) *Store {
 	step := 30 * 24 * time.Hour / benchExecutions
 	began := time.Now()
 	for i := 0; i < benchExecutions; {
-		err := s.db.Transaction(func(tx *gorm.DB) error {
+		err := s.hist.Transaction(func(tx *gorm.DB) error {
 			for end := min(i+5000, benchExecutions); i < end; i++ {
 				if err := s.saveExecution(tx, referenceExecution(i, start.Add(time.Duration(i)*step)), false); err != nil {
 					return err
@@ -87,10 +87,10 @@ func benchStore(b *testing.B) *Store {
 			b.Fatal(err)
 		}
 	}
-	if err := s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error; err != nil {
+	if err := s.hist.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error; err != nil {
 		b.Fatal(err)
 	}
-	fi, _ := os.Stat(filepath.Join(dir, "hookflow.db"))
+	fi, _ := os.Stat(filepath.Join(dir, historyFile))
 	b.Logf("seeded %d executions in %s: %d bytes, %d bytes per execution", benchExecutions, time.Since(began).Round(time.Second), fi.Size(), fi.Size()/benchExecutions)
 	os.WriteFile(filepath.Join(dir, "seeded"), []byte(fmt.Sprint(fi.Size())), 0o600)
 	return s
@@ -101,7 +101,7 @@ func benchStore(b *testing.B) *Store {
 func BenchmarkHistory(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
-	if fi, err := os.Stat(filepath.Join(os.TempDir(), benchDir, "hookflow.db")); err == nil {
+	if fi, err := os.Stat(filepath.Join(os.TempDir(), benchDir, historyFile)); err == nil {
 		b.Logf("database: %d bytes, %d bytes per execution", fi.Size(), fi.Size()/benchExecutions)
 	}
 	cases := []struct {

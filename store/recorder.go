@@ -21,8 +21,8 @@ import (
 //
 // Should the server stop between the two, Open finishes the deliveries
 // that finished_deliveries names (finishRecorded): none is run again, and
-// none is recorded twice. The recorder forgets the ids of the deliveries
-// that are no longer queued (pruneRecorded).
+// none is recorded twice. Every pruneRecordedEvery the recorder forgets
+// the ids of the deliveries that are no longer queued.
 
 // maxRecordBatch bounds the finished deliveries one recorder transaction
 // writes: several pieces (maxFinishBatch) when they wait together, for
