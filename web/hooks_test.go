@@ -280,23 +280,67 @@ func postEvent(t *testing.T, srv *webtest.Server, hook string, n int) {
 	}
 }
 
-// TestPiecesStoreWhileTheNextRuns holds the history's file while a job of
-// 100 deliveries runs: its first piece waits to be stored, and the job runs
-// the next piece meanwhile.
-func TestPiecesStoreWhileTheNextRuns(t *testing.T) {
-	var calls atomic.Int64
-	first, held := make(chan struct{}), make(chan struct{})
+// callingFlow starts a server with a flow whose run calls an outside
+// service, a real HTTP server in the test that counts the calls and runs
+// each one's number through onCall (nil: nothing) before it answers.
+func callingFlow(t *testing.T, o webtest.Options, onCall func(n int64)) (srv *webtest.Server, flowID int64, hook string, calls *atomic.Int64) {
+	t.Helper()
+	calls = new(atomic.Int64)
 	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == 1 {
-			close(first)
-			<-held
+		if n := calls.Add(1); onCall != nil {
+			onCall(n)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"ok":true}`)
 	}))
 	t.Cleanup(service.Close)
-	srv := webtest.StartWith(t, webtest.Options{})
-	flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: service.URL + "/seen"}}})
+	srv = webtest.StartWith(t, o)
+	flowID, hook = oktaFlowWith(t, srv, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: service.URL + "/seen"}}})
+	return srv, flowID, hook, calls
+}
+
+// holdHistory takes the write lock of the SQLite history's file, as a long
+// write of the history would, until release (or the test's end).
+func holdHistory(t *testing.T, srv *webtest.Server) (release func()) {
+	t.Helper()
+	history, err := sql.Open("sqlite3", "file:"+filepath.Join(srv.DataDir, "history.db")+"?_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold, err := history.Begin()
+	if err != nil {
+		history.Close()
+		t.Fatal(err)
+	}
+	release = sync.OnceFunc(func() {
+		hold.Rollback()
+		history.Close()
+	})
+	t.Cleanup(release)
+	return release
+}
+
+// runCount counts the flow's payload runs.
+func runCount(t *testing.T, srv *webtest.Server, flowID int64) int {
+	t.Helper()
+	es, err := srv.Store.Executions(t.Context(), store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerPayload, Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(es)
+}
+
+// TestPiecesStoreWhileTheNextRuns holds the history's file while a job of
+// 100 deliveries runs: its first piece waits to be stored, and the job runs
+// the next piece meanwhile.
+func TestPiecesStoreWhileTheNextRuns(t *testing.T) {
+	first, held := make(chan struct{}), make(chan struct{})
+	srv, flowID, hook, calls := callingFlow(t, webtest.Options{}, func(n int64) {
+		if n == 1 {
+			close(first)
+			<-held
+		}
+	})
 	for i := range 100 {
 		postEvent(t, srv, hook, i)
 	}
@@ -308,30 +352,15 @@ func TestPiecesStoreWhileTheNextRuns(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the job made no call")
 	}
-	history, err := sql.Open("sqlite3", "file:"+filepath.Join(srv.DataDir, "history.db")+"?_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer history.Close()
-	hold, err := history.Begin()
+	release := holdHistory(t, srv)
 	close(held)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hold.Rollback()
 	for deadline := time.Now().Add(5 * time.Second); calls.Load() <= int64(flows.FinishPiece); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d calls while the first piece waits to be stored: the next piece did not run", calls.Load())
 		}
 	}
-	hold.Rollback()
-	waitFor(t, "all 100 runs", func() bool {
-		es, err := srv.Store.Executions(t.Context(), store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerPayload, Limit: 200})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(es) == 100
-	})
+	release()
+	waitFor(t, "all 100 runs", func() bool { return runCount(t, srv, flowID) == 100 })
 }
 
 // TestDeliveryJobsTakeTurns holds the history's file, so that the job of a
@@ -339,26 +368,8 @@ func TestPiecesStoreWhileTheNextRuns(t *testing.T) {
 // start running beside it (on SQLite, delivery jobs take turns), and runs
 // once the first is stored.
 func TestDeliveryJobsTakeTurns(t *testing.T) {
-	var calls atomic.Int64
-	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok":true}`)
-	}))
-	t.Cleanup(service.Close)
-	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
-	flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: service.URL + "/seen"}}})
-	history, err := sql.Open("sqlite3", "file:"+filepath.Join(srv.DataDir, "history.db")+"?_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer history.Close()
-	hold, err := history.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hold.Rollback()
-
+	srv, flowID, hook, calls := callingFlow(t, webtest.Options{StartQueue: true}, nil)
+	release := holdHistory(t, srv)
 	postEvent(t, srv, hook, 1)
 	waitFor(t, "the first delivery's call", func() bool { return calls.Load() == 1 })
 	postEvent(t, srv, hook, 2)
@@ -366,8 +377,8 @@ func TestDeliveryJobsTakeTurns(t *testing.T) {
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("%d calls while the first job stores its run, want 1", n)
 	}
-	hold.Rollback()
-	waitFor(t, "both runs", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 2 })
+	release()
+	waitFor(t, "both runs", func() bool { return runCount(t, srv, flowID) == 2 })
 	if n := calls.Load(); n != 2 {
 		t.Fatalf("%d calls, want 2", n)
 	}
@@ -377,21 +388,15 @@ func TestDeliveryJobsTakeTurns(t *testing.T) {
 // a first delivery's call: a job waiting on the outside world lets another
 // one run meanwhile.
 func TestDeliveryJobsRunWhileOthersWait(t *testing.T) {
-	var calls atomic.Int64
 	reached, release := make(chan struct{}), make(chan struct{})
-	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == 1 {
+	srv, flowID, hook, calls := callingFlow(t, webtest.Options{StartQueue: true}, func(n int64) {
+		if n == 1 {
 			close(reached)
 			<-release
 		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok":true}`)
-	}))
-	t.Cleanup(service.Close)
-	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+	})
 	released := sync.OnceFunc(func() { close(release) })
 	t.Cleanup(released) // before the server stops, which waits for the job
-	flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: service.URL + "/seen"}}})
 
 	postEvent(t, srv, hook, 1)
 	select {
@@ -401,7 +406,7 @@ func TestDeliveryJobsRunWhileOthersWait(t *testing.T) {
 	}
 	postEvent(t, srv, hook, 2)
 	// Well within the call's own timeout (30 s), which would end the wait.
-	for deadline := time.Now().Add(10 * time.Second); len(payloadRuns(t, srv.Store, flowID)) < 1; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); runCount(t, srv, flowID) < 1; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no run of the second delivery while the first one's call waits (%d calls)", calls.Load())
 		}
@@ -410,5 +415,5 @@ func TestDeliveryJobsRunWhileOthersWait(t *testing.T) {
 		t.Fatalf("runs %+v after %d calls: want the second delivery's, succeeded, after 2", runs, calls.Load())
 	}
 	released()
-	waitFor(t, "both runs", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 2 })
+	waitFor(t, "both runs", func() bool { return runCount(t, srv, flowID) == 2 })
 }
