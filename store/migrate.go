@@ -78,7 +78,28 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	if s.dialect == SQLite {
-		return s.historyReadOnly(ctx)
+		if err := s.historyReadOnly(ctx); err != nil {
+			return err
+		}
+		return s.compactMain(ctx)
+	}
+	return nil
+}
+
+// compactMain gives the file system back the space of the main SQLite
+// file when more than half of it is free, as once the history has moved
+// out of it (migration 13): VACUUM copies only what is left.
+func (s *Store) compactMain(ctx context.Context) error {
+	var free, pages int64
+	err := s.sqlDB.QueryRowContext(ctx, "PRAGMA main.freelist_count").Scan(&free)
+	if err == nil {
+		err = s.sqlDB.QueryRowContext(ctx, "PRAGMA main.page_count").Scan(&pages)
+	}
+	if err == nil && free*2 > pages {
+		_, err = s.sqlDB.ExecContext(ctx, "VACUUM main")
+	}
+	if err != nil {
+		return fmt.Errorf("store: compact the database file: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"path/filepath"
 	"testing"
@@ -208,7 +209,20 @@ func TestHistoryMovesToItsOwnFile(t *testing.T) {
 	at := time.Now()
 	alone := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 3, FlowName: "Alone", Trigger: flows.TriggerManual, Status: flows.StatusSucceeded,
 		StartedAt: at, FinishedAt: at, Input: map[string]any{"who": "Ada Lovelace"}}
-	if err := s.db.Transaction(func(tx *gorm.DB) error { return s.saveExecution(tx, alone, false) }); err != nil {
+	err = s.db.Transaction(func(tx *gorm.DB) error {
+		if err := s.saveExecution(tx, alone, false); err != nil {
+			return err
+		}
+		for i := range 1000 { // enough that the main file is mostly history
+			e := *alone
+			e.ID, e.FlowID, e.Input = flows.NewExecutionID(at), 4, map[string]any{"n": float64(i), "note": rand.Text() + rand.Text() + rand.Text()}
+			if err := s.saveExecution(tx, &e, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	packed := finishedWith(7, "Packed")
@@ -230,6 +244,7 @@ func TestHistoryMovesToItsOwnFile(t *testing.T) {
 	if _, err := sqlDB.Exec("INSERT INTO executions_fts (rowid, body) SELECT rowid, ? FROM executions WHERE id = ?", x.text, x.r.ID); err != nil {
 		t.Fatal(err)
 	}
+	before := countOf(t, sqlDB, "PRAGMA page_count")
 	sqlDB.Close()
 
 	s = openLiteStore(t, dir)
@@ -239,8 +254,11 @@ func TestHistoryMovesToItsOwnFile(t *testing.T) {
 	if n := countOf(t, s.sqlDB, "SELECT COUNT(*) FROM main.sqlite_master WHERE name IN ('executions', 'execution_packs', 'executions_fts')"); n != 0 {
 		t.Fatalf("%d history tables left in the main file", n)
 	}
-	if n := countOf(t, s.histDB, "SELECT COUNT(*) FROM main.executions"); n != 2 {
-		t.Fatalf("%d executions in the history's file, want 2", n)
+	if n := countOf(t, s.histDB, "SELECT COUNT(*) FROM main.executions"); n != 1002 {
+		t.Fatalf("%d executions in the history's file, want 1002", n)
+	}
+	if after := countOf(t, s.sqlDB, "PRAGMA main.page_count"); after*2 > before {
+		t.Fatalf("the main file has %d pages, %d before: it kept the space of the history that moved out", after, before)
 	}
 	for _, tt := range []struct{ search, want string }{
 		{"Ada", "Alone"},
