@@ -184,11 +184,18 @@ func (s *Store) write(ctx context.Context, reqs ...*writeReq) error {
 		s.writes = make(chan *writeReq, 4096)
 		go s.writeLoop()
 	})
-	var unsent error // why some requests were not handed over
+	return s.handOver(ctx, s.writes, reqs)
+}
+
+// handOver hands reqs to a writer's queue and waits for the transactions
+// of those it took: once queued, the batch decides, and its outcome is the
+// answer. It returns the first error, else why some were not handed over.
+func (s *Store) handOver(ctx context.Context, queue chan<- *writeReq, reqs []*writeReq) error {
+	var unsent error
 	for i, req := range reqs {
 		req.done = make(chan struct{})
 		select {
-		case s.writes <- req:
+		case queue <- req:
 			continue
 		case <-ctx.Done():
 			unsent = ctx.Err()
@@ -198,11 +205,15 @@ func (s *Store) write(ctx context.Context, reqs ...*writeReq) error {
 		reqs = reqs[:i]
 		break
 	}
+	var first error
 	for _, req := range reqs {
-		<-req.done // once queued, the batch decides: its outcome is the answer
-		if req.err != nil {
-			return req.err
+		<-req.done
+		if req.err != nil && first == nil {
+			first = req.err
 		}
+	}
+	if first != nil {
+		return first
 	}
 	return unsent
 }

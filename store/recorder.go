@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -63,34 +62,7 @@ func (s *Store) record(ctx context.Context, reqs []*writeReq) error {
 		s.records = make(chan *writeReq, 1024)
 		go s.recordLoop()
 	})
-	for i, req := range reqs {
-		req.done = make(chan struct{})
-		select {
-		case s.records <- req:
-			continue
-		case <-ctx.Done():
-			return waitAll(reqs[:i], ctx.Err())
-		case <-s.closed:
-			return waitAll(reqs[:i], errors.New("store: closed"))
-		}
-	}
-	return waitAll(reqs, nil)
-}
-
-// waitAll waits for the requests handed over, and returns the first
-// error of theirs, else unsent.
-func waitAll(reqs []*writeReq, unsent error) error {
-	var first error
-	for _, req := range reqs {
-		<-req.done
-		if req.err != nil && first == nil {
-			first = req.err
-		}
-	}
-	if first != nil {
-		return first
-	}
-	return unsent
+	return s.handOver(ctx, s.records, reqs)
 }
 
 // recordLoop is the recorder: it writes in one transaction the finished
@@ -116,18 +88,15 @@ func (s *Store) recordLoop() {
 				break fill
 			}
 		}
+		var err error
 		if st == nil {
-			var err error
-			if st, err = s.prepareRecorder(context.Background()); err != nil {
-				for _, r := range batch {
-					r.err = err
-					close(r.done)
-				}
-				continue
-			}
+			st, err = s.prepareRecorder(context.Background())
 		}
-		prune := time.Since(pruned) >= pruneRecordedEvery
-		if s.recordAll(st, batch, prune) && prune {
+		if err != nil {
+			for _, r := range batch {
+				r.err = err
+			}
+		} else if prune := time.Since(pruned) >= pruneRecordedEvery; s.recordAll(st, batch, prune) && prune {
 			pruned = time.Now()
 		}
 		for _, r := range batch {
