@@ -34,7 +34,7 @@ type checkpointer struct {
 // startCheckpointer sets the writers' connections to leave checkpoints to
 // the checkpointer, and starts it on the main file with the history's
 // attached: it checkpoints both. Close stops it.
-func (s *Store) startCheckpointer(ctx context.Context, path, history string) error {
+func (s *Store) startCheckpointer(ctx context.Context, path string) error {
 	for _, w := range []*sql.DB{s.sqlDB, s.histDB} {
 		for _, q := range []string{
 			fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerCheckpointPages),
@@ -45,10 +45,7 @@ func (s *Store) startCheckpointer(ctx context.Context, path, history string) err
 			}
 		}
 	}
-	db, err := openLite(path, 1, attachment{name: "history", path: history})
-	if err != nil {
-		return err
-	}
+	db := openLite(path, 1, attachment{name: "history", path: s.historyPath()})
 	s.checkpoints = &checkpointer{db: db, done: make(chan struct{})}
 	go s.checkpointLoop()
 	return nil

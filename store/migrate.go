@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -109,20 +108,24 @@ func (s *Store) compactMain(ctx context.Context) error {
 // and the recorder connect again: a connection opened before migrations
 // may go on seeing a table in the file it has moved out of.
 func (s *Store) historyReadOnly(ctx context.Context) error {
-	for _, db := range []*sql.DB{s.readDB, s.histDB} {
-		db.SetMaxIdleConns(0) // closes the idle connections
-		db.SetMaxIdleConns(1)
-	}
-	s.readDB.SetMaxIdleConns(readers)
+	reconnect(s.readDB, readers)
+	reconnect(s.histDB, 1)
 	s.historyWritable.Store(false)
 	_, err := s.sqlDB.ExecContext(ctx, "DETACH DATABASE history")
 	if err == nil {
-		_, err = s.sqlDB.ExecContext(ctx, "ATTACH DATABASE ? AS history", "file:"+filepath.Join(s.cfg.DataDir, historyFile)+"?mode=ro")
+		_, err = s.sqlDB.ExecContext(ctx, "ATTACH DATABASE ? AS history", "file:"+s.historyPath()+"?mode=ro")
 	}
 	if err != nil {
 		return fmt.Errorf("store: attach the history read-only: %w", err)
 	}
 	return nil
+}
+
+// reconnect closes the idle connections of a pool of n, so that each
+// opens anew when next used.
+func reconnect(db *sql.DB, n int) {
+	db.SetMaxIdleConns(0)
+	db.SetMaxIdleConns(n)
 }
 
 // SchemaVersion reports the newest applied migration step.

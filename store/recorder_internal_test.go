@@ -67,10 +67,7 @@ func TestAcceptsGoOnWhileTheHistoryWrites(t *testing.T) {
 	}
 	first := acceptOne(t, s, sub.ID)
 
-	other, err := openLite(filepath.Join(dir, historyFile), 1, attachment{}, "_txlock", "immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := openLite(filepath.Join(dir, historyFile), 1, attachment{}, "_txlock", "immediate")
 	defer other.Close()
 	hold, err := other.BeginTx(ctx, nil)
 	if err != nil {
@@ -194,10 +191,7 @@ func TestHistoryMovesToItsOwnFile(t *testing.T) {
 	migrations = migrations[:12]
 	Open(ctx, Config{DataDir: dir}) // migrates, then misses finished_deliveries
 	migrations = all
-	sqlDB, err := openLite(filepath.Join(dir, "hookflow.db"), 1, attachment{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sqlDB := openLite(filepath.Join(dir, "hookflow.db"), 1, attachment{})
 	db, err := gorm.Open(sqlite.Dialector{Conn: sqlDB}, &gorm.Config{})
 	if err != nil {
 		t.Fatal(err)

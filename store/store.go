@@ -92,14 +92,15 @@ type Store struct {
 	open      openJob
 	committed func(batch []*writeReq) // tests watch the writer's transactions
 
-	// deliverySlots bound the delivery jobs running at once (jobShape).
-	deliverySlots chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
 
 	// The history's writer on SQLite (recorder.go).
 	recordOnce sync.Once
 	records    chan *writeReq
-	closed     chan struct{}
-	closeOnce  sync.Once
+
+	// deliverySlots bound the delivery jobs running at once (jobShape).
+	deliverySlots chan struct{}
 
 	// checkpoints checkpoints SQLite's write-ahead log beside the writer.
 	checkpoints *checkpointer
@@ -160,17 +161,14 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 			return fmt.Errorf("store: create data dir: %w", err)
 		}
 	}
-	history := filepath.Join(filepath.Dir(path), historyFile)
+	history := s.historyPath()
 	// SQLite has one writer; one connection avoids SQLITE_BUSY between
 	// gorm and River (see riversqlite's docs). It attaches the history
 	// (creating its file) read-only, so that its transactions never lock
 	// the history's writer out; migrations alone write both (migrate).
 	s.historyWritable.Store(true)
-	sqlDB, err := openLite(path, 1, attachment{name: "history", path: history, writable: &s.historyWritable},
+	sqlDB := openLite(path, 1, attachment{name: "history", path: history, writable: &s.historyWritable},
 		"_journal_mode", "WAL", "_foreign_keys", "on", "_synchronous", "NORMAL", "_txlock", "immediate")
-	if err != nil {
-		return err
-	}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
@@ -183,31 +181,27 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 	s.db, s.sqlDB, s.dialect = db, sqlDB, SQLite
 	// The history's writer attaches the main file, read-only, to read the
 	// deliveries it records.
-	histDB, err := openLite(history, 1, attachment{name: "hookflow", path: path, readOnly: true},
+	s.histDB = openLite(history, 1, attachment{name: "hookflow", path: path, readOnly: true},
 		"_journal_mode", "WAL", "_synchronous", "NORMAL", "_txlock", "immediate")
-	if err != nil {
-		return err
-	}
-	s.histDB = histDB
-	if err := histDB.PingContext(ctx); err != nil {
+	if err := s.histDB.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: open sqlite %s: %w", history, err)
 	}
-	if s.hist, err = gorm.Open(sqlite.Dialector{Conn: histDB}, gcfg); err != nil {
+	if s.hist, err = gorm.Open(sqlite.Dialector{Conn: s.histDB}, gcfg); err != nil {
 		return fmt.Errorf("store: open sqlite %s: %w", history, err)
 	}
 	// Readers of their own: in WAL mode they read beside the writers, and
 	// the writers' connections are left to writes.
-	readDB, err := openLite(path, readers, attachment{name: "history", path: history, readOnly: true}, "_query_only", "1")
-	if err != nil {
-		return err
-	}
+	readDB := openLite(path, readers, attachment{name: "history", path: history, readOnly: true}, "_query_only", "1")
 	if s.reads, err = gorm.Open(sqlite.Dialector{Conn: readDB}, gcfg); err != nil {
 		readDB.Close()
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	s.readDB = readDB
-	return s.startCheckpointer(ctx, path, history)
+	return s.startCheckpointer(ctx, path)
 }
+
+// historyPath is where the SQLite history's file is (historyFile).
+func (s *Store) historyPath() string { return filepath.Join(s.cfg.DataDir, historyFile) }
 
 // readers is the number of SQLite connections that serve reads.
 const readers = 4
@@ -239,7 +233,7 @@ func (a attachment) uri() string {
 // path is empty) and the driver's params given as key, value pairs. A
 // transaction that begins IMMEDIATE takes the write lock of every file it
 // may write: on a read-only attachment it takes none.
-func openLite(path string, n int, att attachment, params ...string) (*sql.DB, error) {
+func openLite(path string, n int, att attachment, params ...string) *sql.DB {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
 	for i := 0; i+1 < len(params); i += 2 {
@@ -256,7 +250,7 @@ func openLite(path string, n int, att attachment, params ...string) (*sql.DB, er
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(0)
-	return db, nil
+	return db
 }
 
 // liteConnector opens SQLite connections with its driver's hook.
