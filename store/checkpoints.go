@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"time"
@@ -31,24 +30,20 @@ type checkpointer struct {
 	done chan struct{}
 }
 
-// startCheckpointer sets the writers' connections to leave checkpoints to
-// the checkpointer, and starts it on the main file with the history's
-// attached: it checkpoints both. Close stops it.
-func (s *Store) startCheckpointer(ctx context.Context, path string) error {
-	for _, w := range []*sql.DB{s.sqlDB, s.histDB} {
-		for _, q := range []string{
-			fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerCheckpointPages),
-			fmt.Sprintf("PRAGMA main.journal_size_limit = %d", walSizeLimit),
-		} {
-			if _, err := w.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("store: %s: %w", q, err)
-			}
-		}
-	}
-	db := openLite(path, 1, attachment{name: "history", path: s.historyPath()})
+// writerPragmas leave checkpoints to the checkpointer: each writer's
+// connection (the main writer's and the recorder's) runs them when it
+// opens.
+var writerPragmas = []string{
+	fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerCheckpointPages),
+	fmt.Sprintf("PRAGMA main.journal_size_limit = %d", walSizeLimit),
+}
+
+// startCheckpointer starts the checkpointer on the main file with the
+// history's attached: it checkpoints both. Close stops it.
+func (s *Store) startCheckpointer(path string) {
+	db := openLite(path, 1, attachment{name: "history", path: s.historyPath()}, nil)
 	s.checkpoints = &checkpointer{db: db, done: make(chan struct{})}
 	go s.checkpointLoop()
-	return nil
 }
 
 // checkpointLoop runs a passive checkpoint of both files every

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,10 +13,11 @@ import (
 	"github.com/hookflow/hookflow/flows"
 )
 
-// TestCheckpointsBesideTheWriter checks that what the writer commits
-// reaches the database file without a commit checkpointing: the writer
-// leaves checkpoints to the checkpointer until the log is far larger than
-// one delivery, yet the delivery's body soon appears in the file.
+// TestCheckpointsBesideTheWriter checks that what the writers commit
+// reaches the database files without a commit checkpointing: the main
+// writer and the recorder leave checkpoints to the checkpointer until a
+// log is far larger than one delivery, yet the delivery's body soon
+// appears in the main file, and its execution's id in the history's.
 func TestCheckpointsBesideTheWriter(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -24,9 +26,11 @@ func TestCheckpointsBesideTheWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var pages int
-	if err := s.sqlDB.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&pages); err != nil || pages != writerCheckpointPages {
-		t.Fatalf("the writer checkpoints at %d pages (%v), want %d", pages, err, writerCheckpointPages)
+	for name, db := range map[string]*sql.DB{"main writer": s.sqlDB, "recorder": s.histDB} {
+		var pages int
+		if err := db.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&pages); err != nil || pages != writerCheckpointPages {
+			t.Fatalf("the %s checkpoints at %d pages (%v), want %d", name, pages, err, writerCheckpointPages)
+		}
 	}
 	sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "checkpoints", State: flows.SubscriptionActive})
 	if err != nil {
@@ -37,8 +41,26 @@ func TestCheckpointsBesideTheWriter(t *testing.T) {
 		Query: map[string]string{}, Body: marker}); err != nil {
 		t.Fatal(err)
 	}
+	waitInFile(t, filepath.Join(dir, "hookflow.db"), marker)
+
+	var id int64
+	if err := s.db.Raw("SELECT MAX(id) FROM deliveries").Scan(&id).Error; err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	e := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 1, Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at}
+	if err := s.FinishDeliveries(ctx, []flows.FinishedDelivery{{ID: id, Executions: []*flows.Execution{e}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitInFile(t, filepath.Join(dir, historyFile), []byte(e.ID))
+}
+
+// waitInFile waits until the file at path holds marker, not just its
+// write-ahead log.
+func waitInFile(t *testing.T, path string, marker []byte) {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(checkpointEvery) {
-		file, err := os.ReadFile(filepath.Join(dir, "hookflow.db"))
+		file, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +68,7 @@ func TestCheckpointsBesideTheWriter(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the delivery is still only in the write-ahead log")
+			t.Fatalf("%q is still only in the write-ahead log of %s", marker, filepath.Base(path))
 		}
 	}
 }

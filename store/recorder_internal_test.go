@@ -67,7 +67,7 @@ func TestAcceptsGoOnWhileTheHistoryWrites(t *testing.T) {
 	}
 	first := acceptOne(t, s, sub.ID)
 
-	other := openLite(filepath.Join(dir, historyFile), 1, attachment{}, "_txlock", "immediate")
+	other := openLite(filepath.Join(dir, historyFile), 1, attachment{}, nil, "_txlock", "immediate")
 	defer other.Close()
 	hold, err := other.BeginTx(ctx, nil)
 	if err != nil {
@@ -191,7 +191,7 @@ func TestHistoryMovesToItsOwnFile(t *testing.T) {
 	migrations = migrations[:12]
 	Open(ctx, Config{DataDir: dir}) // migrates, then misses finished_deliveries
 	migrations = all
-	sqlDB := openLite(filepath.Join(dir, "hookflow.db"), 1, attachment{})
+	sqlDB := openLite(filepath.Join(dir, "hookflow.db"), 1, attachment{}, nil)
 	db, err := gorm.Open(sqlite.Dialector{Conn: sqlDB}, &gorm.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -167,7 +167,7 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 	// (creating its file) read-only, so that its transactions never lock
 	// the history's writer out; migrations alone write both (migrate).
 	s.historyWritable.Store(true)
-	sqlDB := openLite(path, 1, attachment{name: "history", path: history, writable: &s.historyWritable},
+	sqlDB := openLite(path, 1, attachment{name: "history", path: history, writable: &s.historyWritable}, writerPragmas,
 		"_journal_mode", "WAL", "_foreign_keys", "on", "_synchronous", "NORMAL", "_txlock", "immediate")
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
@@ -181,7 +181,7 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 	s.db, s.sqlDB, s.dialect = db, sqlDB, SQLite
 	// The history's writer attaches the main file, read-only, to read the
 	// deliveries it records.
-	s.histDB = openLite(history, 1, attachment{name: "hookflow", path: path, readOnly: true},
+	s.histDB = openLite(history, 1, attachment{name: "hookflow", path: path, readOnly: true}, writerPragmas,
 		"_journal_mode", "WAL", "_synchronous", "NORMAL", "_txlock", "immediate")
 	if err := s.histDB.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: open sqlite %s: %w", history, err)
@@ -191,13 +191,14 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 	}
 	// Readers of their own: in WAL mode they read beside the writers, and
 	// the writers' connections are left to writes.
-	readDB := openLite(path, readers, attachment{name: "history", path: history, readOnly: true}, "_query_only", "1")
+	readDB := openLite(path, readers, attachment{name: "history", path: history, readOnly: true}, nil, "_query_only", "1")
 	if s.reads, err = gorm.Open(sqlite.Dialector{Conn: readDB}, gcfg); err != nil {
 		readDB.Close()
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	s.readDB = readDB
-	return s.startCheckpointer(ctx, path)
+	s.startCheckpointer(path)
+	return nil
 }
 
 // historyPath is where the SQLite history's file is (historyFile).
@@ -229,23 +230,30 @@ func (a attachment) uri() string {
 }
 
 // openLite opens a pool of n connections to the SQLite file at path, kept
-// open, each waiting up to 10 s for a lock, with att attached (unless its
-// path is empty) and the driver's params given as key, value pairs. A
-// transaction that begins IMMEDIATE takes the write lock of every file it
-// may write: on a read-only attachment it takes none.
-func openLite(path string, n int, att attachment, params ...string) *sql.DB {
+// open, each waiting up to 10 s for a lock, with the driver's params given
+// as key, value pairs. Each new connection first attaches att (unless its
+// path is empty) and runs pragmas. A transaction that begins IMMEDIATE
+// takes the write lock of every file it may write: on a read-only
+// attachment it takes none.
+func openLite(path string, n int, att attachment, pragmas []string, params ...string) *sql.DB {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
 	for i := 0; i+1 < len(params); i += 2 {
 		q.Set(params[i], params[i+1])
 	}
-	drv := &sqlite3.SQLiteDriver{}
-	if att.path != "" {
-		drv.ConnectHook = func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec("ATTACH DATABASE ? AS "+att.name, []driver.Value{att.uri()})
-			return err
+	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		if att.path != "" {
+			if _, err := c.Exec("ATTACH DATABASE ? AS "+att.name, []driver.Value{att.uri()}); err != nil {
+				return err
+			}
 		}
-	}
+		for _, p := range pragmas {
+			if _, err := c.Exec(p, nil); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		return nil
+	}}
 	db := sql.OpenDB(liteConnector{dsn: "file:" + path + "?" + q.Encode(), driver: drv})
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
