@@ -25,6 +25,19 @@ func openLiteStore(t *testing.T, dir string) *Store {
 	return s
 }
 
+// storeWithSubscription opens a SQLite store in a new dir with an active
+// subscription named by token.
+func storeWithSubscription(t *testing.T, token string) (dir string, s *Store, sub int64) {
+	t.Helper()
+	dir = t.TempDir()
+	s = openLiteStore(t, dir)
+	sb, err := s.StartSubscription(context.Background(), flows.Subscription{FlowID: 3, Token: token, State: flows.SubscriptionActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, s, sb.ID
+}
+
 // acceptOne accepts a delivery for an active subscription and returns its id.
 func acceptOne(t *testing.T, s *Store, sub int64) int64 {
 	t.Helper()
@@ -59,13 +72,8 @@ func countOf(t *testing.T, db *sql.DB, q string, args ...any) int {
 // index): finishing waits for it, and accepting does not.
 func TestAcceptsGoOnWhileTheHistoryWrites(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s := openLiteStore(t, dir)
-	sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 3, Token: "beside", State: flows.SubscriptionActive})
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := acceptOne(t, s, sub.ID)
+	dir, s, sub := storeWithSubscription(t, "beside")
+	first := acceptOne(t, s, sub)
 
 	other := openLite(filepath.Join(dir, historyFile), 1, attachment{}, nil, "_txlock", "immediate")
 	defer other.Close()
@@ -77,7 +85,7 @@ func TestAcceptsGoOnWhileTheHistoryWrites(t *testing.T) {
 	go func() { finished <- s.FinishDeliveries(ctx, []flows.FinishedDelivery{finishedWith(first, "held")}) }()
 
 	accepted := make(chan int64, 1)
-	go func() { accepted <- acceptOne(t, s, sub.ID) }()
+	go func() { accepted <- acceptOne(t, s, sub) }()
 	select {
 	case id := <-accepted:
 		if id != first+1 {
@@ -113,14 +121,9 @@ func TestAcceptsGoOnWhileTheHistoryWrites(t *testing.T) {
 // again records nothing twice, and the recorder forgets it once it is done.
 func TestRecordedDeliveriesFinishOnOpen(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s := openLiteStore(t, dir)
-	sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 3, Token: "between", State: flows.SubscriptionActive})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := acceptOne(t, s, sub.ID)
-	later := acceptOne(t, s, sub.ID)
+	dir, s, sub := storeWithSubscription(t, "between")
+	id := acceptOne(t, s, sub)
+	later := acceptOne(t, s, sub)
 	req, err := finishRequest([]flows.FinishedDelivery{finishedWith(id, "first")})
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +161,7 @@ func TestRecordedDeliveriesFinishOnOpen(t *testing.T) {
 	}
 	// The recorder forgets the done delivery, and keeps those that a finish
 	// in progress has recorded and not yet marked done.
-	third := acceptOne(t, s, sub.ID)
+	third := acceptOne(t, s, sub)
 	st, err := s.prepareRecorder(ctx)
 	if err != nil {
 		t.Fatal(err)
