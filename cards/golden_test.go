@@ -53,7 +53,7 @@ func TestGoldenFlows(t *testing.T) {
 			readJSON(t, "testdata/golden/"+name+".input.json", &input)
 			now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 			eng := flows.NewEngine(reg, flows.Options{Now: func() time.Time { return now }})
-			e, err := eng.Run(context.Background(), flows.RunRequest{Definition: def, Input: input, Trigger: flows.TriggerTest})
+			e, err := eng.Run(context.Background(), flows.RunRequest{Definition: def, Input: input, Trigger: flows.TriggerTest, ExecutionID: "golden"})
 			if err != nil {
 				t.Fatal(err)
 			}

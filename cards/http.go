@@ -139,17 +139,13 @@ func doRequest(ctx context.Context, client *http.Client, in flows.Input, method 
 	if err := in.Connector.Apply(req); err != nil {
 		return nil, err
 	}
-	// The call waits on the outside world: other deliveries may run
-	// meanwhile (flows.Blocking).
-	var res *http.Response
 	var raw []byte
 	var readErr error
-	flows.Blocking(ctx, func() {
-		if res, err = client.Do(req); err == nil {
-			raw, readErr = io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
-			res.Body.Close()
-		}
-	})
+	res, err := client.Do(req)
+	if err == nil {
+		raw, readErr = io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
+		res.Body.Close()
+	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			return nil, fmt.Errorf("%s %s: no answer within %s", method, req.URL.Redacted(), timeout)

@@ -50,9 +50,7 @@ func (t *Tokens) ConnectorContext(ctx context.Context, info flows.ConnectorInfo,
 		t.sources[key] = src
 	}
 	t.mu.Unlock()
-	var tok *oauth2.Token
-	var err error
-	flows.Blocking(ctx, func() { tok, err = src.Token() }) // may call the token URL
+	tok, err := src.Token() // may call the token URL
 	if err != nil {
 		return nil, fmt.Errorf("oauth2 token from %s: %w", info.Auth.TokenURL, err)
 	}

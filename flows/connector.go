@@ -286,15 +286,12 @@ func ConnectorEvent(v ConnectorVersion, id int64) (Node, *EventSource, error) {
 	return n, &EventSource{Connector: v.ConnectorID, Version: v.Version, Flow: id}, nil
 }
 
+// findReturn is the flow's Return card: the first at its top level. A
+// Return inside a container's lane ends only that lane.
 func findReturn(cards []Node) *Node {
 	for i := range cards {
 		if cards[i].Type == ControlReturn {
 			return &cards[i]
-		}
-		for _, l := range cards[i].Lanes {
-			if r := findReturn(l.Cards); r != nil {
-				return r
-			}
 		}
 	}
 	return nil

@@ -165,23 +165,15 @@ func controls() map[string]control {
 			return Output{"result": in["default"]}, nil
 		})
 
-	s = spec(ControlIfError, "If Error", "Run the Try lane; if a card in it fails, run the Catch lane, which sees the Error.", nil,
-		[]Field{{Key: "error", Label: "Error", Type: TypeObject, Help: "In the Catch lane: message, card and status of the failure."}})
+	s = spec(ControlIfError, "If Error", "Run the Try lane; if a card in it fails (or a Return Error ends it), run the Catch lane, which sees the Error.", nil,
+		[]Field{{Key: "error", Label: "Error", Type: TypeObject, Help: "In the Catch lane: message, card, status, flow, flowId and execution of the failure."}})
 	s.ExtensibleOutputs, s.Lanes = true, []string{"try", "catch"}
 	add(s, func(r *run, ctx context.Context, n *Node, _ map[string]any, _ int) (Output, error) {
 		out, err := r.runLane(ctx, n, laneByName(n, "try"))
-		if err == nil || isSignal(err) || errors.Is(err, ErrLimit) || ctx.Err() != nil {
+		if err == nil || errors.Is(err, ErrLimit) || ctx.Err() != nil {
 			return out, err
 		}
-		info := map[string]any{"message": err.Error()}
-		var ce *cardError
-		if errors.As(err, &ce) {
-			info["card"] = ce.card
-		}
-		var he *HTTPError
-		if errors.As(err, &he) {
-			info["status"] = float64(he.Status)
-		}
+		info := r.errorObject(err)
 		r.values[n.ID] = map[string]any{"error": info}
 		out, err = r.runLane(ctx, n, laneByName(n, "catch"))
 		if out != nil {
@@ -202,21 +194,22 @@ func controls() map[string]control {
 			return nil, returnSignal{output: in}
 		})
 
-	add(spec(ControlReturnError, "Return Error", "End the flow as failed, with this message.",
-		[]Field{{Key: "message", Label: "Message", Type: TypeText, Required: true}}, nil),
+	statusField := Field{Key: "status", Label: "Status code", Type: TypeNumber, Default: 500.0, Help: "The HTTP status of the failure (400 to 599)."}
+	add(spec(ControlReturnError, "Return Error", "End the flow as failed, with this status code and message; an If Error around it catches it.",
+		[]Field{statusField, {Key: "message", Label: "Message", Type: TypeText, Required: true}}, nil),
 		func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
-			return nil, &FlowError{Message: in["message"].(string)}
+			return nil, flowError(in)
 		})
 
 	add(spec(ControlReturnErrorIf, "Return Error If", "End the flow as failed when the condition holds.",
-		append(append([]Field{}, condition...), Field{Key: "message", Label: "Message", Type: TypeText, Required: true}), nil),
+		append(append([]Field{}, condition...), statusField, Field{Key: "message", Label: "Message", Type: TypeText, Required: true}), nil),
 		func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
 			ok, err := compareInputs(in)
 			if err != nil {
 				return nil, err
 			}
 			if ok {
-				return nil, &FlowError{Message: in["message"].(string)}
+				return nil, flowError(in)
 			}
 			return Output{}, nil
 		})
@@ -263,14 +256,23 @@ func controls() map[string]control {
 		}
 		childID := NewExecutionID(r.e.opts.Now())
 		r.addChild(step, childID)
+		// The child outlives this run, and its own record is the engine's:
+		// a run whose executions are recorded together (a payload's) may
+		// be stored before the child ends.
 		req := RunRequest{FlowID: id, Definition: def, Input: extra(in, "flow"), Trigger: TriggerHelper, ParentID: r.exec.ID,
-			Connector: r.req.Connector, ExecutionID: childID, Flows: r.req.Flows, Recorder: r.req.Recorder, depth: r.req.depth + 1}
+			Connector: r.req.Connector, ExecutionID: childID, Flows: r.req.Flows, depth: r.req.depth + 1, async: true}
 		r.e.async.Add(1)
 		go func() {
 			defer r.e.async.Done()
-			// The child outlives this run, but not the run-time limit.
+			// Canceled with the run that started it (Cancel) or at shutdown,
+			// and bounded by the run-time limit.
+			cctx, stop := context.WithCancelCause(r.e.base)
+			defer stop(nil)
+			if w, ok := ctx.Value(watchedKey{}).(string); ok {
+				cctx = context.WithValue(cctx, watchedKey{}, w)
+			}
 			lim := r.e.opts.Limits.MaxRunTime
-			cctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), lim, &LimitError{Name: "max_run_time", Value: lim.String()})
+			cctx, cancel := context.WithTimeoutCause(cctx, lim, &LimitError{Name: "max_run_time", Value: lim.String()})
 			defer cancel()
 			r.e.Run(cctx, req)
 		}()
@@ -398,12 +400,23 @@ func laneByName(n *Node, name string) *Lane {
 }
 
 // runLane runs a container's lane and evaluates the container's outputs
-// from the lane's output bindings.
+// from the lane's output bindings. A container's lane is like a helper
+// flow of its own: a Return or Return Raw in it ends the lane and its
+// values become the container's outputs, a Continue If that does not hold
+// ends the lane with none, and the flow goes on after the container. A
+// Return Error fails the lane, as a helper flow's failure fails the Call
+// Flow card: an If Error around it catches it.
 func (r *run) runLane(ctx context.Context, n *Node, l *Lane) (Output, error) {
 	if l == nil {
 		return Output{}, nil
 	}
-	if err := r.runCards(ctx, l.Cards, n.ID+"/"+l.Name); err != nil {
+	var ret returnSignal
+	switch err := r.runCards(ctx, l.Cards, n.ID+"/"+l.Name); {
+	case errors.As(err, &ret):
+		return r.laneReturned(n, ret.output)
+	case errors.As(err, new(stopSignal)):
+		return r.laneReturned(n, nil)
+	case err != nil:
 		return nil, err
 	}
 	out := make(Output, len(n.Outputs))
@@ -420,6 +433,54 @@ func (r *run) runLane(ctx context.Context, n *Node, l *Lane) (Output, error) {
 		out[f.Key] = v
 	}
 	return out, nil
+}
+
+// laneReturned is a container's outputs when a Return in a lane handed it
+// values: each of the container's outputs takes the value of the same key,
+// converted to the output's type; values of other keys are passed on too.
+func (r *run) laneReturned(n *Node, values map[string]any) (Output, error) {
+	out := make(Output, len(values)+len(n.Outputs))
+	for k, v := range values {
+		out[k] = v
+	}
+	for _, f := range n.Outputs {
+		v, err := Convert(values[f.Key], f.Type)
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", f.Key, err)
+		}
+		out[f.Key] = v
+	}
+	return out, nil
+}
+
+// errorObject is what an If Error's Catch lane sees of a failure: its
+// message, the card that failed, a status (the HTTP or Return Error
+// status, else 500), and the flow and execution it failed in.
+func (r *run) errorObject(err error) map[string]any {
+	info := map[string]any{"message": err.Error(), "status": 500.0, "flow": r.req.Definition.Name,
+		"flowId": float64(r.req.FlowID), "execution": r.exec.ID}
+	var ce *cardError
+	if errors.As(err, &ce) {
+		info["card"] = ce.card
+	}
+	var he *HTTPError
+	var fe *FlowError
+	switch {
+	case errors.As(err, &fe):
+		info["message"], info["status"] = fe.Message, float64(fe.Status)
+	case errors.As(err, &he):
+		info["status"] = float64(he.Status)
+	}
+	return info
+}
+
+// flowError is the failure of a Return Error card with these inputs.
+func flowError(in map[string]any) *FlowError {
+	status := 500
+	if v, ok := in["status"].(float64); ok && v >= 400 && v <= 599 {
+		status = int(v)
+	}
+	return &FlowError{Status: status, Message: in["message"].(string)}
 }
 
 // extra copies in without the named keys: what a call passes on.

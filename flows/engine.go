@@ -52,24 +52,63 @@ type Engine struct {
 	reg      Registry
 	opts     Options
 	controls map[string]control
-	async    sync.WaitGroup
+
+	// base is the context of Call Flow Async children, which outlive the
+	// run that started them; Shutdown cancels it.
+	base context.Context
+	stop context.CancelCauseFunc
+	// async counts the Call Flow Async children still running.
+	async sync.WaitGroup
 
 	mu      sync.Mutex
-	running map[string]context.CancelCauseFunc // top-level runs, by execution id
+	running map[string]*watched // watched runs, by execution id
 }
 
 // ErrCanceledByUser is why a run canceled from the history stopped.
 var ErrCanceledByUser = errors.New("canceled by an admin")
 
-// Cancel cancels a running top-level execution of this engine, and with it
-// the flows it called; false when no such run is going on here.
+// ErrShutdown is why a run stopped when the server shut down.
+var ErrShutdown = errors.New("the server shut down while it ran")
+
+// watched is a run the history shows while it goes on: a top-level run or
+// a Call Flow Async child. parent is the watched run it was started from.
+type watched struct {
+	cancel context.CancelCauseFunc
+	parent string
+}
+
+// Cancel cancels a running execution of this engine with the flows it
+// called, and the flows those started with Call Flow Async; false when no
+// such run is going on here.
 func (e *Engine) Cancel(id string) bool {
 	e.mu.Lock()
-	cancel, ok := e.running[id]
-	e.mu.Unlock()
-	if ok {
-		cancel(ErrCanceledByUser)
+	var cancels []context.CancelCauseFunc
+	ids := []string{id}
+	for len(ids) > 0 {
+		cur := ids[0]
+		ids = ids[1:]
+		if w, ok := e.running[cur]; ok {
+			cancels = append(cancels, w.cancel)
+		}
+		for child, w := range e.running {
+			if w.parent == cur {
+				ids = append(ids, child)
+			}
+		}
 	}
+	e.mu.Unlock()
+	for _, c := range cancels {
+		c(ErrCanceledByUser)
+	}
+	return len(cancels) > 0
+}
+
+// Running reports whether a run with this execution id goes on in this
+// engine.
+func (e *Engine) Running(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.running[id]
 	return ok
 }
 
@@ -95,7 +134,8 @@ func NewEngine(reg Registry, opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{reg: reg, opts: opts, controls: controls()}
+	base, stop := context.WithCancelCause(context.Background())
+	return &Engine{reg: reg, opts: opts, controls: controls(), base: base, stop: stop, running: map[string]*watched{}}
 }
 
 // RunRequest is one run to make.
@@ -120,11 +160,16 @@ type RunRequest struct {
 	RerunOf  string
 
 	depth int
+	async bool // a Call Flow Async child: watched like a top-level run
 }
 
 // Run runs a flow to its end and records the execution. A flow that fails
 // is not an error of Run: the execution says so in Status and Error. Run
 // returns an error only when the execution could not be recorded.
+//
+// The execution Run returns holds everything the run computed; with the
+// flow's "save all data" off, only what is recorded leaves out the inputs
+// and outputs (SavedCopy).
 func (e *Engine) Run(ctx context.Context, req RunRequest) (*Execution, error) {
 	if req.depth == 0 {
 		var cancel context.CancelFunc
@@ -133,59 +178,57 @@ func (e *Engine) Run(ctx context.Context, req RunRequest) (*Execution, error) {
 		defer cancel()
 	}
 	done := func() {}
-	if req.depth == 0 && req.Recorder == nil && e.opts.Recorder != nil {
+	if (req.depth == 0 || req.async) && e.opts.Recorder != nil {
 		ctx, done = e.watch(ctx, &req)
 	}
 	exec := e.run(ctx, req)
 	done() // before the final record, which the running one must not follow
-	if !req.Definition.SavesData() {
-		exec.Input, exec.Output = nil, nil
-		for i := range exec.Steps {
-			exec.Steps[i].Inputs, exec.Steps[i].Outputs = nil, nil
-		}
-	}
 	rec := req.Recorder
 	if rec == nil {
 		rec = e.opts.Recorder
 	}
 	if rec != nil {
-		if err := rec.RecordExecution(context.WithoutCancel(ctx), exec); err != nil {
+		if err := rec.RecordExecution(context.WithoutCancel(ctx), exec.SavedCopy(req.Definition.SavesData())); err != nil {
 			return exec, fmt.Errorf("flows: record execution %s: %w", exec.ID, err)
 		}
 	}
 	return exec, nil
 }
 
-// watch makes a top-level run that the history shows visible while it
-// goes on: it can be canceled by its id (Cancel), and if it is still
-// running after a second it is recorded as running. done ends both; the
-// finished run's own record then replaces the running one. Runs whose
-// executions another recorder keeps (payloads) are not watched.
+// watchedKey carries the id of the watched run a context belongs to.
+type watchedKey struct{}
+
+// watch makes a run visible while it goes on: it can be canceled by its
+// id (Cancel), and if it is still running after a second the engine's
+// recorder records it as running, whoever records its end (a payload's
+// runs are recorded with the payload). done ends both; the finished run's
+// own record then replaces the running one.
 func (e *Engine) watch(ctx context.Context, req *RunRequest) (context.Context, func()) {
 	if req.ExecutionID == "" {
 		req.ExecutionID = NewExecutionID(e.opts.Now())
 	}
 	id := req.ExecutionID
+	parent, _ := ctx.Value(watchedKey{}).(string)
 	ctx, stop := context.WithCancelCause(ctx)
+	ctx = context.WithValue(ctx, watchedKey{}, id)
 	e.mu.Lock()
-	if e.running == nil {
-		e.running = map[string]context.CancelCauseFunc{}
-	}
-	e.running[id] = stop
+	e.running[id] = &watched{cancel: stop, parent: parent}
 	e.mu.Unlock()
 	var mu sync.Mutex
 	finished := false
-	snap := &Execution{ID: id, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID, Trigger: req.Trigger,
-		Status: StatusRunning, StartedAt: e.opts.Now(), Revision: req.Revision, RerunOf: req.RerunOf, Steps: []Step{}}
-	if req.Definition.SavesData() {
-		snap.Input = req.Input
-	}
+	started := e.opts.Now()
 	t := time.AfterFunc(time.Second, func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if !finished {
-			_ = e.opts.Recorder.RecordExecution(context.WithoutCancel(ctx), snap)
+		if finished {
+			return
 		}
+		snap := &Execution{ID: id, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID, Trigger: req.Trigger,
+			Status: StatusRunning, StartedAt: started, Revision: req.Revision, RerunOf: req.RerunOf, Steps: []Step{}}
+		if req.Definition.SavesData() {
+			snap.Input = req.Input
+		}
+		_ = e.opts.Recorder.RecordExecution(context.WithoutCancel(ctx), snap)
 	})
 	return ctx, func() {
 		t.Stop()
@@ -199,8 +242,30 @@ func (e *Engine) watch(ctx context.Context, req *RunRequest) (context.Context, f
 	}
 }
 
-// Wait blocks until every Call Flow Async child has finished.
-func (e *Engine) Wait() { e.async.Wait() }
+// Shutdown waits for the runs started with Call Flow Async until drain
+// ends; then it cancels every run still going here (ErrShutdown), those of
+// requests and jobs not yet drained too, and waits for the Call Flow Async
+// runs to record how they ended until hard ends.
+func (e *Engine) Shutdown(drain, hard context.Context) error {
+	idle := make(chan struct{})
+	go func() { e.async.Wait(); close(idle) }()
+	select {
+	case <-idle:
+		return nil
+	case <-drain.Done():
+	}
+	e.stop(ErrShutdown)
+	e.mu.Lock()
+	for _, w := range e.running {
+		w.cancel(ErrShutdown)
+	}
+	e.mu.Unlock()
+	select {
+	case <-idle:
+	case <-hard.Done():
+	}
+	return fmt.Errorf("flows: runs still going at shutdown were canceled: %w", context.Cause(drain))
+}
 
 // run is the state of one execution.
 type run struct {
@@ -216,8 +281,12 @@ type run struct {
 type (
 	returnSignal struct{ output map[string]any }
 	stopSignal   struct{}
-	// FlowError is a Return Error card's failure.
-	FlowError struct{ Message string }
+	// FlowError is a Return Error card's failure: a status code (500
+	// unless the card says otherwise) and a message.
+	FlowError struct {
+		Status  int
+		Message string
+	}
 )
 
 func (returnSignal) Error() string { return "return" }
@@ -258,6 +327,8 @@ func (e *Engine) run(ctx context.Context, req RunRequest) *Execution {
 		exec.Status = StatusStopped
 	case errors.Is(err, ErrCanceledByUser) || errors.Is(context.Cause(ctx), ErrCanceledByUser):
 		exec.Status, exec.Error = StatusCanceled, ErrCanceledByUser.Error()
+	case errors.Is(context.Cause(ctx), ErrShutdown):
+		exec.Status, exec.Error, exec.cause = StatusCanceled, ErrShutdown.Error(), ErrShutdown
 	case errors.Is(err, context.Canceled) && !errors.Is(context.Cause(ctx), ErrLimit):
 		exec.Status, exec.Error = StatusCanceled, "canceled"
 	default:

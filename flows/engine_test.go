@@ -307,7 +307,9 @@ func TestCallFlowAsync(t *testing.T) {
 	if err != nil || e.Status != flows.StatusSucceeded {
 		t.Fatalf("%v %s", err, e.Error)
 	}
-	eng.Wait()
+	if err := eng.Shutdown(context.Background(), context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	child := rec.Get(Step(t, e, "c").Children[0])
 	if child == nil || child.Output["output"] != "LATER" || child.ParentID != e.ID {
 		t.Fatalf("async child = %+v", child)
@@ -319,7 +321,9 @@ func TestCallFlowAsyncIsBoundedByRunTime(t *testing.T) {
 	slow := Flows{9: Kind(Flow(Event(flows.EventHelper), Card("w", flows.ControlWaitFor, In("seconds", Static(30.0)))), flows.KindHelper)}
 	eng := Engine(rec, slow, flows.Limits{MaxRunTime: 50 * time.Millisecond})
 	e, _ := eng.Run(context.Background(), flows.RunRequest{Definition: Flow(Manual(), Card("c", flows.ControlCallFlowAsync, In("flow", Static(9.0))))})
-	eng.Wait()
+	if err := eng.Shutdown(context.Background(), context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	child := rec.Get(Step(t, e, "c").Children[0])
 	if child.Status != flows.StatusFailed || !strings.Contains(child.Error, "max_run_time") {
 		t.Fatalf("async child = %s %q", child.Status, child.Error)

@@ -102,6 +102,28 @@ func (e *Execution) Transient() bool {
 	return errors.As(e.cause, &ne)
 }
 
+// Interrupted reports whether the run stopped because the server shut
+// down.
+func (e *Execution) Interrupted() bool { return errors.Is(e.cause, ErrShutdown) }
+
+// SavedCopy is the execution as it is recorded: itself when the flow saves
+// all data, otherwise a copy without the run's and the cards' inputs and
+// outputs (metadata only). The run itself keeps them: what a flow computes
+// never depends on what is stored.
+func (e *Execution) SavedCopy(saveData bool) *Execution {
+	if saveData {
+		return e
+	}
+	c := *e
+	c.Input, c.Output = nil, nil
+	c.Steps = make([]Step, len(e.Steps))
+	for i, st := range e.Steps {
+		st.Inputs, st.Outputs = nil, nil
+		c.Steps[i] = st
+	}
+	return &c
+}
+
 // Duration is how long the execution ran.
 func (e *Execution) Duration() time.Duration { return e.FinishedAt.Sub(e.StartedAt) }
 

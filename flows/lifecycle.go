@@ -12,7 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,6 +117,8 @@ type Lifecycle struct {
 	// hookGen changes whenever a flow turns OFF: a lookup that raced with
 	// it is not cached.
 	hookGen atomic.Int64
+	// targets caches what deliveries run, by subscription, for targetTTL.
+	targets sync.Map
 }
 
 type cachedHook struct {
@@ -286,6 +288,7 @@ func (l *Lifecycle) Off(ctx context.Context, flowID int64) (Subscription, error)
 	}
 	l.hookGen.Add(1)
 	l.hooks.Delete(sub.Token)
+	l.targets.Delete(sub.ID)
 	err = l.Store.StopSubscription(ctx, sub.ID)
 	l.hookGen.Add(1)
 	l.hooks.Delete(sub.Token)
@@ -308,6 +311,7 @@ func (l *Lifecycle) OffAnyway(ctx context.Context, flowID int64) error {
 	sub.State = SubscriptionOff
 	l.hookGen.Add(1)
 	l.hooks.Delete(sub.Token)
+	l.targets.Delete(sub.ID)
 	return l.Store.SaveSubscription(ctx, sub)
 }
 
@@ -554,113 +558,66 @@ func (l *Lifecycle) Accept(ctx context.Context, h Hook, d Delivery) (duplicate b
 const Masked = "[masked]"
 
 // collector gathers a delivery's executions so that they are stored in
-// one transaction with the delivery's state.
-type collector struct{ execs []*Execution }
+// one transaction with the delivery's state. Loops with concurrency record
+// into it from several goroutines.
+type collector struct {
+	mu    sync.Mutex
+	execs []*Execution
+}
 
 func (c *collector) RecordExecution(_ context.Context, e *Execution) error {
+	c.mu.Lock()
 	c.execs = append(c.execs, e)
+	c.mu.Unlock()
 	return nil
+}
+
+// fail marks a recorded execution failed after the fact.
+func (c *collector) fail(id, msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.execs {
+		if e.ID == id {
+			e.Status, e.Error = StatusFailed, msg
+		}
+	}
 }
 
 // ErrRetry wraps a delivery failure worth another attempt.
 var ErrRetry = errors.New("transient failure")
 
-// Deliver runs stored deliveries: for each, the connector's Webhook Event
-// flow on the raw request, then the workspace flow once per record or once
-// with the list, as the run mode says. Each delivery's executions are
-// stored with its state, so that a delivery is in the history exactly
-// once. When a delivery meets a transient failure with attempts left, it
-// stores nothing and the error wraps ErrRetry: a retry runs it (and skips
-// those already done). The deliveries are stored in pieces of FinishPiece
-// as they run, each while the next one runs, so that a long list holds
-// few executions in memory.
-func (l *Lifecycle) Deliver(ctx context.Context, ds []Delivery, final bool) (err error) {
-	done := make([]FinishedDelivery, 0, min(len(ds), FinishPiece))
-	var storing chan error // the piece being stored, if any
-	wait := func() error {
-		if storing == nil {
-			return nil
+// Deliver runs a stored delivery: the connector's Webhook Event flow on
+// the raw request, then the workspace flow once per record or once with
+// the list, as the run mode says. It returns the delivery's executions, to
+// be stored with the delivery's state, so that a delivery is in the
+// history exactly once. When the delivery meets a transient failure with
+// attempts left (final is false), the error wraps ErrRetry: its
+// executions are not to be stored, and a later attempt runs it again. So
+// too when the server stops while it runs (ctx ends, or its runs are
+// canceled by Engine.Shutdown); a run canceled by an admin is stored.
+func (l *Lifecycle) Deliver(ctx context.Context, d Delivery, final bool) ([]*Execution, error) {
+	t, err := l.deliveryTarget(ctx, d.SubscriptionID)
+	if err != nil {
+		if !final {
+			return nil, fmt.Errorf("%w: %w", ErrRetry, err)
 		}
-		err := <-storing
-		storing = nil
-		return err
+		return nil, err
 	}
-	defer func() {
-		if werr := wait(); err == nil {
-			err = werr
-		}
-	}()
-	targets := map[int64]*deliveryTarget{}
-	var retry error
-	for _, d := range ds {
-		t, ok := targets[d.SubscriptionID]
-		if !ok {
-			var err error
-			if t, err = l.deliveryTarget(ctx, d.SubscriptionID); err != nil {
-				if !final {
-					return fmt.Errorf("%w: %w", ErrRetry, err)
-				}
-				return err
-			}
-			targets[d.SubscriptionID] = t
-		}
-		execs, transient, err := l.deliver(ctx, t, d)
-		if err != nil {
-			return err
-		}
-		if transient && !final {
-			retry = fmt.Errorf("%w: delivery %d", ErrRetry, d.ID)
-			continue
-		}
-		done = append(done, FinishedDelivery{ID: d.ID, Executions: execs})
-		if len(done) == FinishPiece {
-			if err := wait(); err != nil {
-				return err
-			}
-			storing = make(chan error, 1)
-			go func(piece []FinishedDelivery) { storing <- l.Store.FinishDeliveries(ctx, piece) }(done)
-			done = make([]FinishedDelivery, 0, FinishPiece)
-		}
-		// A batch is CPU work from end to end: let the requests being
-		// acknowledged meanwhile have the processor between deliveries.
-		runtime.Gosched()
+	execs, transient, err := l.deliver(ctx, t, d)
+	if err != nil {
+		return nil, err
 	}
-	if err := wait(); err != nil {
-		return err
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, ErrCanceledByUser) {
+		return execs, fmt.Errorf("flows: delivery %d stopped: %w", d.ID, err)
 	}
-	if len(done) > 0 {
-		if err := l.Store.FinishDeliveries(ctx, done); err != nil {
-			return err
-		}
+	if slices.ContainsFunc(execs, (*Execution).Interrupted) {
+		return execs, fmt.Errorf("flows: delivery %d stopped: %w", d.ID, ErrShutdown)
 	}
-	return retry
+	if transient && !final {
+		return execs, fmt.Errorf("%w: delivery %d", ErrRetry, d.ID)
+	}
+	return execs, nil
 }
-
-// WithSlot returns ctx carrying a slot that its holder gives up while it
-// waits on the outside world (Blocking): release gives it up, acquire
-// takes it again. A store runs deliveries in such slots so that the work
-// of running them never crowds out acknowledgements (store.Queue).
-func WithSlot(ctx context.Context, acquire, release func()) context.Context {
-	return context.WithValue(ctx, slotKey{}, slot{acquire, release})
-}
-
-// Blocking runs wait, a wait on the outside world such as an outbound
-// call, without the slot of ctx (WithSlot), if any: others may run in it
-// meanwhile.
-func Blocking(ctx context.Context, wait func()) {
-	if s, ok := ctx.Value(slotKey{}).(slot); ok {
-		s.release()
-		defer s.acquire()
-	}
-	wait()
-}
-
-type slotKey struct{}
-
-type slot struct{ acquire, release func() }
-
-// FinishPiece is how many finished deliveries Deliver stores at a time.
-const FinishPiece = 64
 
 // FinishedDelivery is a delivery that has run, with its executions.
 type FinishedDelivery struct {
@@ -670,12 +627,21 @@ type FinishedDelivery struct {
 
 // deliveryTarget is what the deliveries of one subscription run.
 type deliveryTarget struct {
-	sub Subscription
-	t   webhookTarget
-	cc  *ConnectorContext
+	sub     Subscription
+	t       webhookTarget
+	cc      *ConnectorContext
+	expires time.Time
 }
 
+// targetTTL is how long the lifecycle runs a subscription's deliveries on
+// what it looked up, before it looks again: a flow saved meanwhile runs
+// from its next delivery after that.
+const targetTTL = time.Second
+
 func (l *Lifecycle) deliveryTarget(ctx context.Context, subID int64) (*deliveryTarget, error) {
+	if c, ok := l.targets.Load(subID); ok && time.Now().Before(c.(*deliveryTarget).expires) {
+		return c.(*deliveryTarget), nil
+	}
 	sub, err := l.Store.Subscription(ctx, subID)
 	if err != nil {
 		return nil, err
@@ -688,7 +654,9 @@ func (l *Lifecycle) deliveryTarget(ctx context.Context, subID int64) (*deliveryT
 	if err != nil {
 		return nil, err
 	}
-	return &deliveryTarget{sub: sub, t: t, cc: cc}, nil
+	dt := &deliveryTarget{sub: sub, t: t, cc: cc, expires: time.Now().Add(targetTTL)}
+	l.targets.Store(subID, dt)
+	return dt, nil
 }
 
 // deliver runs one delivery and returns its executions, and whether it
@@ -705,7 +673,7 @@ func (l *Lifecycle) deliver(ctx context.Context, dt *deliveryTarget, d Delivery)
 	if ev.Status == StatusSucceeded {
 		records, rerr := Records(*t.event.Webhook, ev.Output)
 		if rerr != nil {
-			ev.Status, ev.Error = StatusFailed, rerr.Error()
+			col.fail(ev.ID, rerr.Error())
 		}
 		for _, rec := range records {
 			// The workspace flow runs without the connection: its HTTP

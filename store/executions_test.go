@@ -40,7 +40,7 @@ func TestExecutionsRecordAndLoad(t *testing.T) {
 		if got, _ := s.Execution(ctx, e.ID); got.Status != flows.StatusSucceeded {
 			t.Fatalf("status after update = %s", got.Status)
 		}
-		if n, _ := s.CountExecutions(ctx); n != 1 {
+		if n, _ := s.CountExecutions(ctx, store.ExecutionFilter{}); n != 1 {
 			t.Fatalf("count = %d", n)
 		}
 		if _, err := s.Execution(ctx, "nope"); !errors.Is(err, flows.ErrNotFound) {

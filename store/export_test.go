@@ -1,9 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/hookflow/hookflow/flows"
 )
@@ -26,17 +27,11 @@ func TableText(ctx context.Context, s *Store, table string) (string, error) {
 			switch x := v.(type) {
 			case []byte:
 				if k == "packed" && len(x) > 0 && table == "execution_packs" {
-					docs, err := UnpackAll(x)
+					pack, err := thePacker.unpack(x)
 					if err != nil {
 						return "", err
 					}
-					x = bytes.Join(docs, []byte("\n"))
-				} else if k == "packed" && len(x) > 0 {
-					doc, err := Unpack(x)
-					if err != nil {
-						return "", err
-					}
-					x = doc
+					x = pack
 				}
 				out = append(out, x...)
 			case string:
@@ -67,6 +62,7 @@ func DeliveryRows(ctx context.Context, s *Store) (map[int64]string, error) {
 // accepts' first. On SQLite the finishes are first recorded as one batch
 // of the recorder, and those it failed are left out of the writer's.
 func CommitTogether(s *Store, accepts []flows.Delivery, finishes [][]flows.FinishedDelivery) []error {
+	p := s.pipe
 	var all, batch, recorded []*writeReq
 	for _, d := range accepts {
 		r, err := acceptRequest(d)
@@ -76,25 +72,29 @@ func CommitTogether(s *Store, accepts []flows.Delivery, finishes [][]flows.Finis
 		all = append(all, r)
 	}
 	for _, f := range finishes {
-		r, err := finishRequest(f)
+		var piece []*finished
+		for _, d := range f {
+			piece = append(piece, &finished{runs: []flows.FinishedDelivery{d}})
+		}
+		r, err := p.encodePiece(piece)
 		if err != nil {
 			panic(err)
 		}
 		all, recorded = append(all, r), append(recorded, r)
 	}
 	if s.dialect == SQLite && len(recorded) > 0 {
-		st, err := s.prepareRecorder(context.Background())
+		st, err := p.prepareRecorder(context.Background())
 		if err != nil {
 			panic(err)
 		}
-		s.recordAll(st, recorded, false)
+		p.recordAll(st, recorded, false)
 	}
 	for _, r := range all {
 		if r.err == nil {
 			batch = append(batch, r)
 		}
 	}
-	s.commit(batch)
+	p.commit(batch)
 	out := make([]error, len(all))
 	for i, r := range all {
 		out[i] = r.err
@@ -115,21 +115,11 @@ func ExecutionDocuments(ctx context.Context, s *Store) ([]string, error) {
 	}
 	out := make([]string, len(rs))
 	for i, r := range rs {
-		out[i] = r.Data
-		if r.PackID != nil {
-			doc, err := docAt(packs[*r.PackID], r.PackIndex)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = string(doc)
+		doc, err := docAt(packs[*r.PackID], r.PackIndex)
+		if err != nil {
+			return nil, err
 		}
-		if len(r.Packed) > 0 {
-			doc, err := Unpack(r.Packed)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = string(doc)
-		}
+		out[i] = string(doc)
 	}
 	return out, nil
 }
@@ -164,7 +154,7 @@ func LoadDeliveriesOfJob(ctx context.Context, s *Store, job int64) ([]flows.Deli
 
 // FillOpenJob makes the writer's open job full. Call it while no delivery
 // is being written.
-func FillOpenJob(s *Store) { s.open.size = s.maxJobDeliveries() }
+func FillOpenJob(s *Store) { s.pipe.open.size = jobShapes[s.dialect].deliveries }
 
 // FetchJobSlowly marks a job running in a Postgres transaction left open,
 // as River's fetch would while it commits; done commits it.
@@ -209,21 +199,25 @@ func HoldWriter(ctx context.Context, s *Store) (release func(), err error) {
 	return func() { tx.Rollback() }, nil
 }
 
-// PauseWriter keeps the writer from starting, so that requests queue for
-// it; start starts it. Call it before anything is written.
+// PauseWriter keeps the writer from writing, so that requests queue for
+// it; start lets it go on.
 func PauseWriter(s *Store) (start func()) {
-	s.writeOnce.Do(func() { s.writes = make(chan *writeReq, 4096) })
-	return func() { go s.writeLoop() }
+	hold := make(chan struct{})
+	s.pipe.writes <- &writeReq{hold: hold, done: make(chan struct{})}
+	for len(s.pipe.writes) > 0 { // the writer has taken it
+		time.Sleep(time.Millisecond)
+	}
+	return sync.OnceFunc(func() { close(hold) })
 }
 
 // QueuedWrites counts the requests waiting for the writer.
-func QueuedWrites(s *Store) int { return len(s.writes) }
+func QueuedWrites(s *Store) int { return len(s.pipe.writes) }
 
 // WatchCommits calls f after each transaction of the writer with the
 // accepted and finished deliveries it wrote. Call it before anything is
 // written.
 func WatchCommits(s *Store, f func(accepts, finishes int)) {
-	s.committed = func(batch []*writeReq) {
+	s.pipe.committed = func(batch []*writeReq) {
 		a, n := 0, 0
 		for _, r := range batch {
 			if r.accept != nil {

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/hookflow/hookflow/flows"
 )
 
@@ -74,16 +72,19 @@ func benchStore(b *testing.B) *Store {
 	start := time.Now().Add(-30 * 24 * time.Hour)
 	step := 30 * 24 * time.Hour / benchExecutions
 	began := time.Now()
-	for i := 0; i < benchExecutions; {
-		err := s.hist.Transaction(func(tx *gorm.DB) error {
-			for end := min(i+5000, benchExecutions); i < end; i++ {
-				if err := s.saveExecution(tx, referenceExecution(i, start.Add(time.Duration(i)*step)), false); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	// Through the pipeline, as runs are recorded: pieces of maxPiece, many
+	// at once.
+	errs := make(chan error, benchExecutions/maxPiece+1)
+	pieces := 0
+	for i := 0; i < benchExecutions; pieces++ {
+		var piece []*flows.Execution
+		for end := min(i+maxPiece, benchExecutions); i < end; i++ {
+			piece = append(piece, referenceExecution(i, start.Add(time.Duration(i)*step)))
+		}
+		s.pipe.finish(&finished{runs: []flows.FinishedDelivery{{Executions: piece}}, done: func(err error) { errs <- err }})
+	}
+	for range pieces {
+		if err := <-errs; err != nil {
 			b.Fatal(err)
 		}
 	}

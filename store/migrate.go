@@ -3,11 +3,15 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/hookflow/hookflow/flows"
 )
 
 // migration is one step of the schema. Steps are ordered and append-only:
@@ -35,6 +39,7 @@ var migrations = []migration{
 	{11, "search index merges less often", migrateSearchMerges},
 	{12, "the dedupe index holds only deliveries with a key", migratePartialDedupeIndex},
 	{13, "the execution history in a file of its own", migrateHistoryFile},
+	{14, "every execution document in a pack", migrateDocumentsInPacks},
 }
 
 // schemaMigration records an applied step.
@@ -297,7 +302,7 @@ func migrateHistory(tx *gorm.DB) error {
 	for _, q := range stmts {
 		if err := tx.Exec(q).Error; err != nil {
 			if strings.Contains(err.Error(), "no such module: fts5") {
-				return fmt.Errorf("this build of Hookflow has no SQLite full-text search: build it with -tags sqlite_fts5 (make does): %w", err)
+				return ErrNoSearch
 			}
 			return err
 		}
@@ -494,23 +499,133 @@ func reindexHistory(tx *gorm.DB) error {
 		if len(rowids) == 0 {
 			return nil
 		}
-		var rs []executionRecord
+		var rs []legacyExecution
 		if err := tx.Table("history.executions").Where("rowid IN ?", rowids).Order("rowid").Find(&rs).Error; err != nil {
 			return err
 		}
-		packs, err := loadPacks(tx, rs) // main's copy, until the step ends
+		packs, err := legacyPacks(tx, "main.execution_packs", rs) // main's copy, until the step ends
 		if err != nil {
 			return err
 		}
 		for i, r := range rs {
-			e, err := r.toFlows(packs)
+			doc, err := r.document(packs)
 			if err != nil {
 				continue
 			}
+			var d executionData
+			if json.Unmarshal(doc, &d) != nil {
+				continue
+			}
+			e := &flows.Execution{FlowName: d.FlowName, Error: r.Error, Input: d.Input, Output: d.Output, Steps: d.steps()}
 			if err := tx.Exec("INSERT INTO history.executions_fts (rowid, body) VALUES (?, ?)", rowids[i], searchText(e)).Error; err != nil {
 				return err
 			}
 		}
 		after = rowids[len(rowids)-1]
 	}
+}
+
+// legacyExecution is an execution's row as steps 7 to 13 left it: its
+// document as JSON in data, packed in packed, or in a pack.
+type legacyExecution struct {
+	ID        string
+	Error     string
+	Data      string
+	Packed    []byte
+	PackID    *int64
+	PackIndex int
+}
+
+// document is the row's document as JSON; packs are the unpacked packs
+// that hold documents of rows like it, by id.
+func (r legacyExecution) document(packs map[int64][]byte) ([]byte, error) {
+	switch {
+	case r.PackID != nil:
+		pack, ok := packs[*r.PackID]
+		if !ok {
+			return nil, fmt.Errorf("pack %d is missing", *r.PackID)
+		}
+		return docAt(pack, r.PackIndex)
+	case len(r.Packed) > 0:
+		return thePacker.unpack(r.Packed)
+	}
+	return []byte(r.Data), nil
+}
+
+// legacyPacks loads and unpacks from table the packs that hold documents
+// of rs.
+func legacyPacks(tx *gorm.DB, table string, rs []legacyExecution) (map[int64][]byte, error) {
+	var ids []int64
+	for _, r := range rs {
+		if r.PackID != nil && !slices.Contains(ids, *r.PackID) {
+			ids = append(ids, *r.PackID)
+		}
+	}
+	out := map[int64][]byte{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var packs []struct {
+		ID     int64
+		Packed []byte
+	}
+	if err := tx.Table(table).Where("id IN ?", ids).Find(&packs).Error; err != nil {
+		return nil, err
+	}
+	for _, p := range packs {
+		pack, err := thePacker.unpack(p.Packed)
+		if err != nil {
+			return nil, fmt.Errorf("pack %d: %w", p.ID, err)
+		}
+		out[p.ID] = pack
+	}
+	return out, nil
+}
+
+// migrateDocumentsInPacks puts the documents of executions written before
+// packs (as JSON in data, or packed in packed) into packs of up to 64, in
+// the order they were stored, and drops both columns: an execution's
+// document is read one way only. A document that cannot be read becomes
+// an empty one.
+func migrateDocumentsInPacks(tx *gorm.DB) error {
+	executions, packs := "executions", "execution_packs"
+	if tx.Dialector.Name() != "postgres" {
+		executions, packs = "history.executions", "history.execution_packs"
+	}
+	for {
+		var rs []legacyExecution
+		if err := tx.Table(executions).Where("pack_id IS NULL").Order("id").Limit(64).Find(&rs).Error; err != nil {
+			return err
+		}
+		if len(rs) == 0 {
+			break
+		}
+		var content []byte
+		for _, r := range rs {
+			doc, err := r.document(nil)
+			if err != nil || !json.Valid(doc) {
+				doc = []byte(`{"steps":[]}`)
+			}
+			content = appendToPack(content, doc)
+		}
+		var id int64
+		insert := "INSERT INTO " + packs + " (packed) VALUES (?) RETURNING id"
+		if tx.Dialector.Name() == "postgres" {
+			insert = strings.Replace(insert, "?", "$1", 1)
+		}
+		if err := tx.Statement.ConnPool.QueryRowContext(tx.Statement.Context, insert, thePacker.pack(content)).Scan(&id); err != nil {
+			return err
+		}
+		for i, r := range rs {
+			if err := tx.Exec("UPDATE "+executions+" SET pack_id = ?, pack_index = ? WHERE id = ?", id, i, r.ID).Error; err != nil {
+				return err
+			}
+		}
+	}
+	for _, col := range []string{"data", "packed"} {
+		if err := tx.Exec("ALTER TABLE " + executions + " DROP COLUMN " + col).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -24,17 +24,22 @@ import (
 // Queue is Hookflow's durable work queue: a River client on the store's
 // database. Work added by later steps registers its workers here before Start.
 type Queue struct {
-	start func(context.Context) error
-	stop  func(context.Context) error
-	jobs  atomic.Pointer[jobsBox]
+	start         func(context.Context) error
+	stop          func(context.Context) error
+	stopAndCancel func(context.Context) error
+	jobs          atomic.Pointer[jobsBox]
 	// requeue makes jobs that a crash left running available (SQLite).
 	requeue func(context.Context) error
 }
 
 // Jobs is the work behind the queue's delivery and deregistration jobs;
 // flows.Lifecycle does it. final is true on the last allowed attempt.
+// Deliver runs one delivery and returns its executions, to be stored with
+// the delivery; when it returns an error, nothing is stored and the
+// delivery runs again later (the executions it returns then are those
+// that will not be stored).
 type Jobs interface {
-	Deliver(ctx context.Context, ds []flows.Delivery, final bool) error
+	Deliver(ctx context.Context, d flows.Delivery, final bool) ([]*flows.Execution, error)
 	Deregister(ctx context.Context, subscriptionID int64, final bool) error
 }
 
@@ -69,6 +74,16 @@ func (q *Queue) Start(ctx context.Context) error {
 // Stop lets running jobs finish (until ctx ends), then stops the queue.
 func (q *Queue) Stop(ctx context.Context) error {
 	if err := q.stop(ctx); err != nil {
+		return fmt.Errorf("store: stop queue: %w", err)
+	}
+	return nil
+}
+
+// StopAndCancel cancels the jobs still running and waits for them to end
+// (until ctx ends), then stops the queue. A delivery job canceled so
+// records nothing: its payloads run again on the next start.
+func (q *Queue) StopAndCancel(ctx context.Context) error {
+	if err := q.stopAndCancel(ctx); err != nil {
 		return fmt.Errorf("store: stop queue: %w", err)
 	}
 	return nil
@@ -126,6 +141,18 @@ type deliveryArgs struct {
 
 func (deliveryArgs) Kind() string { return "delivery" }
 
+// InsertOpts puts delivery jobs in a queue of their own (deliveryQueue).
+func (deliveryArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: deliveryQueue} }
+
+// deliveryQueue is River's queue of delivery jobs. A job waits for its
+// deliveries' runs, which may wait on the outside world for minutes: the
+// queue has workers for many such jobs at once, and the pipeline, not
+// River, paces the runs.
+const (
+	deliveryQueue        = "deliveries"
+	deliveryQueueWorkers = 2000
+)
+
 type deliveryWorker struct {
 	river.WorkerDefaults[deliveryArgs]
 	store *Store
@@ -142,19 +169,10 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	} else {
 		ds, err = w.store.deliveriesOfJob(ctx, job.ID)
 	}
-	if err != nil || len(ds) == 0 {
+	if err != nil {
 		return err // none left: they ran before a crash, or were pruned
 	}
-	if slots := w.store.deliverySlots; slots != nil {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err() // stopping: the job runs again
-		}
-		defer func() { <-slots }()
-		ctx = flows.WithSlot(ctx, func() { slots <- struct{}{} }, func() { <-slots })
-	}
-	return j.Deliver(ctx, ds, job.Attempt >= job.MaxAttempts)
+	return w.store.pipe.runJob(ctx, j, ds, job.Attempt >= job.MaxAttempts)
 }
 
 // deregistrationArgs is the job that deregisters a subscription turned off.
@@ -191,17 +209,15 @@ func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
 }
 
 func newQueue(ctx context.Context, s *Store) (*Queue, error) {
-	if n := jobShapes[s.dialect].slots; n > 0 {
-		s.deliverySlots = make(chan struct{}, n)
-	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &pruneLoginFailuresWorker{store: s})
 	river.AddWorker(workers, &deliveryWorker{store: s})
 	river.AddWorker(workers, &pruneExecutionsWorker{store: s})
 	river.AddWorker(workers, &deregistrationWorker{store: s})
 	cfg := &river.Config{
-		Logger:      slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
-		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
+		Logger: slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8},
+			deliveryQueue: {MaxWorkers: deliveryQueueWorkers}},
 		Workers:     workers,
 		MaxAttempts: s.cfg.MaxAttempts,
 		RetryPolicy: backoff{base: s.cfg.RetryBase},
@@ -258,5 +274,5 @@ func riverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cf
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: river client: %w", err)
 	}
-	return &Queue{start: client.Start, stop: client.Stop}, client, nil
+	return &Queue{start: client.Start, stop: client.Stop, stopAndCancel: client.StopAndCancel}, client, nil
 }

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/driver/sqlite"
-	"gorm.io/gorm"
-
 	"github.com/hookflow/hookflow/flows"
 )
 
@@ -56,6 +53,25 @@ func finishedWith(id int64, name string) flows.FinishedDelivery {
 	at := time.Now()
 	return flows.FinishedDelivery{ID: id, Executions: []*flows.Execution{{ID: flows.NewExecutionID(at), FlowID: 3, FlowName: name,
 		Trigger: flows.TriggerPayload, Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at}}}
+}
+
+// encodeFinished encodes a finished delivery as the finisher does.
+func encodeFinished(t *testing.T, s *Store, d flows.FinishedDelivery) *writeReq {
+	t.Helper()
+	req, err := s.pipe.encodePiece([]*finished{{runs: []flows.FinishedDelivery{d}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// recordOnly runs the first step of a delivery's finish alone: the
+// recorder records its executions; the delivery stays queued.
+func recordOnly(t *testing.T, s *Store, d flows.FinishedDelivery) {
+	t.Helper()
+	if err := pass(s.pipe.records, encodeFinished(t, s, d)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func countOf(t *testing.T, db *sql.DB, q string, args ...any) int {
@@ -124,20 +140,9 @@ func TestRecordedDeliveriesFinishOnOpen(t *testing.T) {
 	dir, s, sub := storeWithSubscription(t, "between")
 	id := acceptOne(t, s, sub)
 	later := acceptOne(t, s, sub)
-	req, err := finishRequest([]flows.FinishedDelivery{finishedWith(id, "first")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.record(ctx, []*writeReq{req}); err != nil { // step 1 alone
-		t.Fatal(err)
-	}
+	recordOnly(t, s, finishedWith(id, "first")) // step 1 alone
 	// Recorded again before it is done, as a job tried again would.
-	if req, err = finishRequest([]flows.FinishedDelivery{finishedWith(id, "retried")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.record(ctx, []*writeReq{req}); err != nil {
-		t.Fatal(err)
-	}
+	recordOnly(t, s, finishedWith(id, "retried"))
 	if n := countOf(t, s.sqlDB, "SELECT COUNT(*) FROM deliveries WHERE state = ?", deliveryQueued); n != 2 {
 		t.Fatalf("%d deliveries queued, want 2", n)
 	}
@@ -162,16 +167,13 @@ func TestRecordedDeliveriesFinishOnOpen(t *testing.T) {
 	// The recorder forgets the done delivery, and keeps those that a finish
 	// in progress has recorded and not yet marked done.
 	third := acceptOne(t, s, sub)
-	st, err := s.prepareRecorder(ctx)
+	st, err := s.pipe.prepareRecorder(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, d := range []int64{later, third} {
-		req, err := finishRequest([]flows.FinishedDelivery{finishedWith(d, "later")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !s.recordAll(st, []*writeReq{req}, i == 1) {
+		req := encodeFinished(t, s, finishedWith(d, "later"))
+		if !s.pipe.recordAll(st, []*writeReq{req}, i == 1) {
 			t.Fatal(req.err)
 		}
 	}
@@ -184,10 +186,50 @@ func TestRecordedDeliveriesFinishOnOpen(t *testing.T) {
 	}
 }
 
-// TestHistoryMovesToItsOwnFile opens a store written before the history
-// had a file of its own, with executions stored one per row and in a pack:
-// they move, keep their documents, and are found by search as before.
-func TestHistoryMovesToItsOwnFile(t *testing.T) {
+// legacyInsert inserts an execution's row as Hookflow did before step 14,
+// with its search entry: its document as JSON in data (form "json"),
+// packed in its own row ("packed"), or in a pack of its own ("pack").
+func legacyInsert(t *testing.T, db *sql.DB, e *flows.Execution, form string) {
+	t.Helper()
+	r, doc, err := encodeExecution(nil, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data string
+	var packed []byte
+	var pack *int64
+	switch form {
+	case "json":
+		data = string(doc)
+	case "packed":
+		packed = thePacker.pack(doc)
+	case "damaged":
+		packed = []byte{1, 2, 3}
+	case "pack":
+		res, err := db.Exec("INSERT INTO execution_packs (packed) VALUES (?)", thePacker.pack(appendToPack(nil, doc)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		pack = &id
+	}
+	_, err = db.Exec(`INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, data, packed, pack_id, pack_index, rerun_of, revision)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`, r.ID, r.FlowID, r.ParentID, r.Trigger, r.Status, r.StartedAt, r.FinishedAt, r.DurationUS, r.Error,
+		data, packed, pack, r.RerunOf, r.Revision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("INSERT INTO executions_fts (rowid, body) SELECT rowid, ? FROM executions WHERE id = ?", searchText(e), r.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOldHistoriesMigrate opens a store written before the history had a
+// file of its own (step 13) and before every document was in a pack (step
+// 14), with executions stored as JSON, packed one per row, in a pack, and
+// one whose packing is damaged: they move, their documents go into packs,
+// and they are read and found by search as before.
+func TestOldHistoriesMigrate(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	all := migrations
@@ -195,79 +237,56 @@ func TestHistoryMovesToItsOwnFile(t *testing.T) {
 	Open(ctx, Config{DataDir: dir}) // migrates, then misses finished_deliveries
 	migrations = all
 	sqlDB := openLite(filepath.Join(dir, "hookflow.db"), 1, attachment{}, nil)
-	db, err := gorm.Open(sqlite.Dialector{Conn: sqlDB}, &gorm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: SQLite}
 	if n := countOf(t, sqlDB, "SELECT MAX(version) FROM schema_migrations"); n != 12 {
 		t.Fatalf("schema version %d, want 12", n)
 	}
 	at := time.Now()
-	alone := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 3, FlowName: "Alone", Trigger: flows.TriggerManual, Status: flows.StatusSucceeded,
-		StartedAt: at, FinishedAt: at, Input: map[string]any{"who": "Ada Lovelace"}}
-	err = s.db.Transaction(func(tx *gorm.DB) error {
-		if err := s.saveExecution(tx, alone, false); err != nil {
-			return err
-		}
-		for i := range 1000 { // enough that the main file is mostly history
-			e := *alone
-			e.ID, e.FlowID, e.Input = flows.NewExecutionID(at), 4, map[string]any{"n": float64(i), "note": rand.Text() + rand.Text() + rand.Text()}
-			if err := s.saveExecution(tx, &e, false); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	exec := func(flow int64, name string, input map[string]any) *flows.Execution {
+		return &flows.Execution{ID: flows.NewExecutionID(at), FlowID: flow, FlowName: name, Trigger: flows.TriggerManual, Status: flows.StatusSucceeded,
+			StartedAt: at, FinishedAt: at, Input: input, Steps: []flows.Step{{CardID: "c1", Type: "text.upper", Inputs: input, Outputs: map[string]any{"output": "A"}, StartedAt: at}}}
 	}
-	packed := finishedWith(7, "Packed")
-	packed.Executions[0].Input = map[string]any{"who": "Charles Babbage"}
-	req, err := finishRequest([]flows.FinishedDelivery{packed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := sqlDB.Exec("INSERT INTO execution_packs (packed) VALUES (?)", req.finish[0].pack.packed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pack, _ := res.LastInsertId()
-	x := req.finish[0].rows[0]
-	x.r.PackID = &pack
-	if _, err := sqlDB.Exec(insertExecutionSQLite, x.r.values()...); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sqlDB.Exec("INSERT INTO executions_fts (rowid, body) SELECT rowid, ? FROM executions WHERE id = ?", x.text, x.r.ID); err != nil {
-		t.Fatal(err)
+	legacyInsert(t, sqlDB, exec(3, "Alone", map[string]any{"who": "Ada Lovelace"}), "packed")
+	legacyInsert(t, sqlDB, exec(3, "Plain", map[string]any{"who": "Grace Hopper"}), "json")
+	legacyInsert(t, sqlDB, exec(3, "Packed", map[string]any{"who": "Charles Babbage"}), "pack")
+	legacyInsert(t, sqlDB, exec(5, "Damaged", nil), "damaged")
+	for i := range 1000 { // enough that the main file is mostly history
+		legacyInsert(t, sqlDB, exec(4, "Many", map[string]any{"n": float64(i), "note": rand.Text() + rand.Text() + rand.Text()}), "packed")
 	}
 	before := countOf(t, sqlDB, "PRAGMA page_count")
 	sqlDB.Close()
 
-	s = openLiteStore(t, dir)
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 13 {
+	s := openLiteStore(t, dir)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != len(migrations) {
 		t.Fatalf("schema version %d, %v", v, err)
 	}
 	if n := countOf(t, s.sqlDB, "SELECT COUNT(*) FROM main.sqlite_master WHERE name IN ('executions', 'execution_packs', 'executions_fts')"); n != 0 {
 		t.Fatalf("%d history tables left in the main file", n)
 	}
-	if n := countOf(t, s.histDB, "SELECT COUNT(*) FROM main.executions"); n != 1002 {
-		t.Fatalf("%d executions in the history's file, want 1002", n)
+	if n := countOf(t, s.histDB, "SELECT COUNT(*) FROM main.executions WHERE pack_id IS NOT NULL"); n != 1004 {
+		t.Fatalf("%d executions in packs in the history's file, want 1004", n)
+	}
+	if n := countOf(t, s.histDB, "SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name IN ('data', 'packed')"); n != 0 {
+		t.Fatal("the executions keep their columns of documents outside packs")
 	}
 	if after := countOf(t, s.sqlDB, "PRAGMA main.page_count"); after*2 > before {
 		t.Fatalf("the main file has %d pages, %d before: it kept the space of the history that moved out", after, before)
 	}
-	for _, tt := range []struct{ search, want string }{
-		{"Ada", "Alone"},
-		{"Babbage", "Packed"},
+	for _, tt := range []struct{ search, want, who string }{
+		{"Ada", "Alone", "Ada Lovelace"},
+		{"Hopper", "Plain", "Grace Hopper"},
+		{"Babbage", "Packed", "Charles Babbage"},
 	} {
 		got, err := s.Executions(ctx, ExecutionFilter{FlowID: 3, Search: tt.search, Limit: 10})
 		if err != nil || len(got) != 1 || got[0].FlowName != tt.want {
 			t.Fatalf("search %q: %+v, %v; want %s", tt.search, got, err, tt.want)
 		}
 		e, err := s.Execution(ctx, got[0].ID)
-		if err != nil || e.Input["who"] == nil {
+		if err != nil || e.Input["who"] != tt.who || len(e.Steps) != 1 || e.Steps[0].Outputs["output"] != "A" {
 			t.Fatalf("execution %s: %+v, %v", got[0].ID, e, err)
 		}
+	}
+	damaged, err := s.Executions(ctx, ExecutionFilter{FlowID: 5})
+	if err != nil || len(damaged) != 1 || damaged[0].Status != flows.StatusSucceeded || len(damaged[0].Steps) != 0 {
+		t.Fatalf("the damaged execution: %+v, %v; want it listed without its document", damaged, err)
 	}
 }

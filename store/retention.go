@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -111,42 +110,50 @@ func (s *Store) PruneExecutions(ctx context.Context, r Retention) (int64, error)
 
 // ClearFlowData clears a flow's ended executions: their inputs and outputs
 // (everything false), or the executions themselves (everything true).
+// Cleared executions are recorded again without their data, a page at a
+// time, through the pipeline: each page at once, and a clear that was cut
+// short clears the rest when done again.
 func (s *Store) ClearFlowData(ctx context.Context, flowID int64, everything bool) (int64, error) {
 	var total int64
-	err := s.hist.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if everything {
+	if everything {
+		err := s.hist.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			n, err := s.deleteExecutions(tx, "flow_id = ? AND status IN ?", flowID, finalStatuses)
 			total = n
 			return err
-		}
-		var rs []executionRecord
-		if err := tx.Where("flow_id = ? AND status IN ?", flowID, finalStatuses).Find(&rs).Error; err != nil {
-			return err
-		}
-		packs, err := loadPacks(tx, rs)
+		})
 		if err != nil {
-			return err
+			return 0, fmt.Errorf("store: clear data of flow %d: %w", flowID, err)
 		}
-		for _, r := range rs {
+		return total, nil
+	}
+	after := ""
+	for {
+		var rs []executionRecord
+		q := s.hist.WithContext(ctx).Where("flow_id = ? AND status IN ? AND id > ?", flowID, finalStatuses, after)
+		if err := q.Order("id").Limit(maxPiece).Find(&rs).Error; err != nil {
+			return total, fmt.Errorf("store: clear data of flow %d: %w", flowID, err)
+		}
+		if len(rs) == 0 {
+			return total, nil
+		}
+		after = rs[len(rs)-1].ID
+		packs, err := loadPacks(s.hist.WithContext(ctx), rs)
+		if err != nil {
+			return total, err
+		}
+		es := make([]*flows.Execution, len(rs))
+		for i, r := range rs {
 			e, err := r.toFlows(packs)
 			if err != nil {
-				return err
+				return total, err
 			}
-			e.Input, e.Output = nil, nil
-			for i := range e.Steps {
-				e.Steps[i].Inputs, e.Steps[i].Outputs = nil, nil
-			}
-			if err := s.saveExecution(tx, e, true); err != nil {
-				return err
-			}
-			total++
+			es[i] = e.SavedCopy(false)
 		}
-		return dropUnusedPacks(tx, slices.Collect(maps.Keys(packs)))
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: clear data of flow %d: %w", flowID, err)
+		if err := s.pipe.rewrite(es); err != nil {
+			return total, fmt.Errorf("store: clear data of flow %d: %w", flowID, err)
+		}
+		total += int64(len(es))
 	}
-	return total, nil
 }
 
 // auditRecord is an audit log row.

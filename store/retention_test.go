@@ -256,17 +256,17 @@ func TestExecutionPacks(t *testing.T) {
 			t.Fatalf("pruned %d, %v", got, err)
 		}
 		packs(1)
-		// Flow 1's data cleared: its executions keep their own rows; the
-		// pack stays for flow 2's.
+		// Flow 1's data cleared: its executions are written again, in a
+		// pack of their own; the pack stays for flow 2's.
 		if got, err := s.ClearFlowData(ctx, 1, false); err != nil || got != keep {
 			t.Fatalf("cleared %d, %v", got, err)
 		}
-		packs(1)
+		packs(2)
 		same(must(s.Execution(ctx, execs[2*n-1].ID)), execs[2*n-1])
 		if got, err := s.ClearFlowData(ctx, 2, true); err != nil || got != keep {
 			t.Fatalf("deleted %d, %v", got, err)
 		}
-		packs(0)
+		packs(1)
 		got := must(s.Execution(ctx, execs[2*n-2].ID))
 		if got.Input != nil || got.Steps[0].CardID != "c" || got.Status != flows.StatusSucceeded {
 			t.Fatalf("flow 1's cleared execution: %+v", got)

@@ -58,6 +58,9 @@ type Config struct {
 	// Retention is how long executions are kept (pruned every 10 minutes);
 	// zero fields keep them.
 	Retention Retention
+	// ReadOnly opens the database to read what a server beside it wrote
+	// (the benchmark does): no migrations, no writers, no queue.
+	ReadOnly bool
 }
 
 // Store is Hookflow's persistence. It is safe for concurrent use.
@@ -85,22 +88,11 @@ type Store struct {
 	riverLite *river.Client[*sql.Tx]
 	riverPG   *river.Client[pgx.Tx]
 
-	// The writer of deliveries and executions (deliveries.go).
-	writeOnce sync.Once
-	writes    chan *writeReq
-	lite      *liteStmts // the writer's own: only writeLoop uses them
-	open      openJob
-	committed func(batch []*writeReq) // tests watch the writer's transactions
+	// pipe writes deliveries and executions, and runs payloads (pipeline.go).
+	pipe *pipeline
 
-	closed    chan struct{}
 	closeOnce sync.Once
-
-	// The history's writer on SQLite (recorder.go).
-	recordOnce sync.Once
-	records    chan *writeReq
-
-	// deliverySlots bound the delivery jobs running at once (jobShape).
-	deliverySlots chan struct{}
+	closed    chan struct{} // closed by Close: background loops end
 
 	// checkpoints checkpoints SQLite's write-ahead log beside the writer.
 	checkpoints *checkpointer
@@ -127,6 +119,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{log: cfg.Logger, sealer: sl, cfg: cfg, closed: make(chan struct{})}
 	gcfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, NowFunc: func() time.Time { return time.Now().UTC() }}
+	if cfg.ReadOnly {
+		return s, s.openReader(ctx, gcfg)
+	}
+	s.pipe = newPipeline(s)
 	switch {
 	case cfg.DatabaseURL == "":
 		err = s.openSQLite(ctx, filepath.Join(cfg.DataDir, "hookflow.db"), gcfg)
@@ -142,6 +138,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.pipe.start()
 	if s.dialect == SQLite {
 		if err := s.finishRecorded(ctx); err != nil {
 			s.Close()
@@ -198,6 +195,48 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 	}
 	s.readDB = readDB
 	s.startCheckpointer(path)
+	return nil
+}
+
+// ErrNoSearch is why a binary built without SQLite's full-text search
+// cannot keep an execution history on SQLite.
+var ErrNoSearch = errors.New("this build of Hookflow has no SQLite full-text search, so it cannot keep the execution history: " +
+	"build it with go build -tags sqlite_fts5 ./cmd/hookflow (make build does)")
+
+// CheckSQLiteSearch reports ErrNoSearch when the SQLite driver compiled
+// into this binary lacks full-text search (FTS5, the sqlite_fts5 build
+// tag), which the execution history on SQLite needs. It opens no file.
+func CheckSQLiteSearch() error {
+	db, err := sql.Open("sqlite3", ":memory:")
+	if err != nil {
+		return fmt.Errorf("store: sqlite: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE VIRTUAL TABLE probe USING fts5(body)"); err != nil {
+		if strings.Contains(err.Error(), "no such module: fts5") {
+			return ErrNoSearch
+		}
+		return fmt.Errorf("store: sqlite: %w", err)
+	}
+	return nil
+}
+
+// openReader opens the database to read only (Config.ReadOnly).
+func (s *Store) openReader(ctx context.Context, gcfg *gorm.Config) error {
+	if s.cfg.DatabaseURL != "" {
+		return s.openPostgres(ctx, s.cfg.DatabaseURL, gcfg)
+	}
+	path := filepath.Join(s.cfg.DataDir, "hookflow.db")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	readDB := openLite(path, readers, attachment{name: "history", path: s.historyPath(), readOnly: true}, nil, "_query_only", "1")
+	db, err := gorm.Open(sqlite.Dialector{Conn: readDB}, gcfg)
+	if err != nil {
+		readDB.Close()
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	s.db, s.reads, s.hist, s.readDB, s.dialect = db, db, db, readDB, SQLite
 	return nil
 }
 
@@ -291,6 +330,25 @@ func (s *Store) openPostgres(ctx context.Context, dsn string, gcfg *gorm.Config)
 	return nil
 }
 
+// Size reports how many bytes the database takes: on SQLite its files and
+// their write-ahead logs, on Postgres the database's size.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	if s.dialect == Postgres {
+		var n int64
+		if err := s.db.WithContext(ctx).Raw("SELECT pg_database_size(current_database())").Scan(&n).Error; err != nil {
+			return 0, fmt.Errorf("store: size: %w", err)
+		}
+		return n, nil
+	}
+	var total int64
+	for _, f := range []string{"hookflow.db", "hookflow.db-wal", historyFile, historyFile + "-wal"} {
+		if fi, err := os.Stat(filepath.Join(s.cfg.DataDir, f)); err == nil {
+			total += fi.Size()
+		}
+	}
+	return total, nil
+}
+
 // Dialect reports which database the store uses.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
@@ -309,25 +367,32 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the database. Stop the queue first.
+// Close refuses new writes at once, writes what was handed over before,
+// and releases the database. Stop the queue first: runs that have not
+// finished by now are not recorded, and run again on the next start.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { close(s.closed) })
-	if s.checkpoints != nil {
-		s.checkpoints.stop()
-	}
 	var err error
-	if s.sqlDB != nil {
-		err = s.sqlDB.Close()
-	}
-	if s.readDB != nil {
-		s.readDB.Close()
-	}
-	if s.histDB != nil {
-		s.histDB.Close()
-	}
-	if s.pgPool != nil {
-		s.pgPool.Close()
-	}
+	s.closeOnce.Do(func() {
+		if s.pipe != nil {
+			s.pipe.close()
+		}
+		close(s.closed)
+		if s.checkpoints != nil {
+			s.checkpoints.stop()
+		}
+		if s.sqlDB != nil {
+			err = s.sqlDB.Close()
+		}
+		if s.readDB != nil {
+			s.readDB.Close()
+		}
+		if s.histDB != nil {
+			s.histDB.Close()
+		}
+		if s.pgPool != nil {
+			s.pgPool.Close()
+		}
+	})
 	return err
 }
 

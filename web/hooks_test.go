@@ -2,18 +2,14 @@ package web_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
@@ -216,60 +212,6 @@ func TestEventURLTokensStayOutOfTheLog(t *testing.T) {
 	}
 }
 
-// TestLongJobsStoreRunsAsTheyGo checks that a job of many deliveries
-// stores them in pieces while it runs (flows.FinishPiece), rather than
-// holding every run in memory until its last: 100 deliveries go to one job
-// (the queue starts after they are accepted), and the 70th blocks in an
-// outside call.
-func TestLongJobsStoreRunsAsTheyGo(t *testing.T) {
-	const blockAt = 70
-	var calls atomic.Int64
-	reached, release := make(chan struct{}), make(chan struct{})
-	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == blockAt {
-			close(reached)
-			<-release
-		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok":true}`)
-	}))
-	t.Cleanup(service.Close)
-	srv := webtest.StartWith(t, webtest.Options{})
-	flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: service.URL + "/seen"}}})
-	released := sync.OnceFunc(func() { close(release) })
-	t.Cleanup(released) // before the server stops, which waits for the job
-	c := srv.NewClient()
-	for i := range 100 {
-		body := fmt.Sprintf(`{"data":{"events":[{"uuid":"evt-%d","actor":{"displayName":"User %d"}}]}}`, i, i)
-		res, _ := c.Do(t, http.MethodPost, hook, strings.NewReader(body), http.Header{"Content-Type": {"application/json"}, "Authorization": {oktaHookSecret}})
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("delivery %d: %d", i, res.StatusCode)
-		}
-	}
-	if err := srv.Store.Queue().Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-reached:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the job made %d calls, not %d", calls.Load(), blockAt)
-	}
-	runs := func() int {
-		es, err := srv.Store.Executions(t.Context(), store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerPayload, Limit: 200})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(es)
-	}
-	// The first piece is stored while the next one runs.
-	waitFor(t, fmt.Sprintf("the first %d runs stored while delivery %d runs", flows.FinishPiece, blockAt), func() bool { return runs() >= flows.FinishPiece })
-	if n := runs(); n != flows.FinishPiece {
-		t.Fatalf("while delivery %d runs, %d runs are stored; want the first %d", blockAt, n, flows.FinishPiece)
-	}
-	released()
-	waitFor(t, "all 100 runs", func() bool { return runs() == 100 })
-}
-
 // postEvent posts one Okta event to hook and checks that it is accepted.
 func postEvent(t *testing.T, srv *webtest.Server, hook string, n int) {
 	t.Helper()
@@ -299,27 +241,6 @@ func callingFlow(t *testing.T, o webtest.Options, onCall func(n int64)) (srv *we
 	return srv, flowID, hook, calls
 }
 
-// holdHistory takes the write lock of the SQLite history's file, as a long
-// write of the history would, until release (or the test's end).
-func holdHistory(t *testing.T, srv *webtest.Server) (release func()) {
-	t.Helper()
-	history, err := sql.Open("sqlite3", "file:"+filepath.Join(srv.DataDir, "history.db")+"?_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hold, err := history.Begin()
-	if err != nil {
-		history.Close()
-		t.Fatal(err)
-	}
-	release = sync.OnceFunc(func() {
-		hold.Rollback()
-		history.Close()
-	})
-	t.Cleanup(release)
-	return release
-}
-
 // runCount counts the flow's payload runs.
 func runCount(t *testing.T, srv *webtest.Server, flowID int64) int {
 	t.Helper()
@@ -328,92 +249,4 @@ func runCount(t *testing.T, srv *webtest.Server, flowID int64) int {
 		t.Fatal(err)
 	}
 	return len(es)
-}
-
-// TestPiecesStoreWhileTheNextRuns holds the history's file while a job of
-// 100 deliveries runs: its first piece waits to be stored, and the job runs
-// the next piece meanwhile.
-func TestPiecesStoreWhileTheNextRuns(t *testing.T) {
-	first, held := make(chan struct{}), make(chan struct{})
-	srv, flowID, hook, calls := callingFlow(t, webtest.Options{}, func(n int64) {
-		if n == 1 {
-			close(first)
-			<-held
-		}
-	})
-	for i := range 100 {
-		postEvent(t, srv, hook, i)
-	}
-	if err := srv.Store.Queue().Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	select { // the job has started, and stored nothing yet
-	case <-first:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the job made no call")
-	}
-	release := holdHistory(t, srv)
-	close(held)
-	for deadline := time.Now().Add(5 * time.Second); calls.Load() <= int64(flows.FinishPiece); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d calls while the first piece waits to be stored: the next piece did not run", calls.Load())
-		}
-	}
-	release()
-	waitFor(t, "all 100 runs", func() bool { return runCount(t, srv, flowID) == 100 })
-}
-
-// TestDeliveryJobsTakeTurns holds the history's file, so that the job of a
-// first delivery waits to store its run: a job accepted meanwhile does not
-// start running beside it (on SQLite, delivery jobs take turns), and runs
-// once the first is stored.
-func TestDeliveryJobsTakeTurns(t *testing.T) {
-	srv, flowID, hook, calls := callingFlow(t, webtest.Options{StartQueue: true}, nil)
-	release := holdHistory(t, srv)
-	postEvent(t, srv, hook, 1)
-	waitFor(t, "the first delivery's call", func() bool { return calls.Load() == 1 })
-	postEvent(t, srv, hook, 2)
-	time.Sleep(time.Second) // River fetches every 100 ms
-	if n := calls.Load(); n != 1 {
-		t.Fatalf("%d calls while the first job stores its run, want 1", n)
-	}
-	release()
-	waitFor(t, "both runs", func() bool { return runCount(t, srv, flowID) == 2 })
-	if n := calls.Load(); n != 2 {
-		t.Fatalf("%d calls, want 2", n)
-	}
-}
-
-// TestDeliveryJobsRunWhileOthersWait blocks the outside service's answer to
-// a first delivery's call: a job waiting on the outside world lets another
-// one run meanwhile.
-func TestDeliveryJobsRunWhileOthersWait(t *testing.T) {
-	reached, release := make(chan struct{}), make(chan struct{})
-	srv, flowID, hook, calls := callingFlow(t, webtest.Options{StartQueue: true}, func(n int64) {
-		if n == 1 {
-			close(reached)
-			<-release
-		}
-	})
-	released := sync.OnceFunc(func() { close(release) })
-	t.Cleanup(released) // before the server stops, which waits for the job
-
-	postEvent(t, srv, hook, 1)
-	select {
-	case <-reached:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the first delivery made no call")
-	}
-	postEvent(t, srv, hook, 2)
-	// Well within the call's own timeout (30 s), which would end the wait.
-	for deadline := time.Now().Add(10 * time.Second); runCount(t, srv, flowID) < 1; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no run of the second delivery while the first one's call waits (%d calls)", calls.Load())
-		}
-	}
-	if runs := payloadRuns(t, srv.Store, flowID); len(runs) != 1 || runs[0].Status != flows.StatusSucceeded || calls.Load() != 2 {
-		t.Fatalf("runs %+v after %d calls: want the second delivery's, succeeded, after 2", runs, calls.Load())
-	}
-	released()
-	waitFor(t, "both runs", func() bool { return runCount(t, srv, flowID) == 2 })
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/templates"
 )
 
@@ -14,7 +15,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	execCount, err := s.store.CountExecutions(ctx)
+	execCount, err := s.store.CountExecutions(ctx, store.ExecutionFilter{})
 	if err != nil {
 		return err
 	}

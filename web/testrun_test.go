@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
@@ -93,7 +94,7 @@ func TestBrowserTestRunShowsOutputsOnCards(t *testing.T) {
 	if got := b.Text("test-status"); got != "failed" {
 		t.Fatalf("status %q", got)
 	}
-	execs, _ := srv.Store.CountExecutions(ctx)
+	execs, _ := srv.Store.CountExecutions(ctx, store.ExecutionFilter{})
 	if execs != 2 {
 		t.Fatalf("executions recorded = %d", execs)
 	}

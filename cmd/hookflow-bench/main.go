@@ -1,7 +1,9 @@
-// Command hookflow-bench runs Hookflow's reference workload: it starts a
-// hookflow server on loopback on a fresh database, imports the reference
-// connector and flow from testdata/, turns the flow ON, posts Okta user
-// events to its Event URL at each concurrency, and prints one table.
+// Command hookflow-bench runs Hookflow's workloads: it starts a hookflow
+// server on loopback on a fresh database, imports the reference connector
+// and flow from testdata/, turns the flow ON, posts Okta user events to its
+// Event URL at each concurrency, and prints a table. The mixed workload
+// sends every fifth event to a second flow that waits 2 s (Wait For) and
+// then calls a local HTTP server that answers in 100 ms.
 //
 //	make bench              # SQLite
 //	make bench DB=postgres  # a Postgres server it starts itself
@@ -10,7 +12,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,9 +31,6 @@ import (
 	"syscall"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "github.com/mattn/go-sqlite3"
-
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/store/storetest"
@@ -49,6 +47,7 @@ type options struct {
 	binary, db, testdata string
 	duration             time.Duration
 	levels               []int
+	workloads            []string
 	keep                 bool
 }
 
@@ -60,6 +59,7 @@ func run() error {
 	flag.StringVar(&o.testdata, "testdata", "cmd/hookflow-bench/testdata", "the reference connector.json and flow.json")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long each concurrency posts")
 	flag.StringVar(&levels, "concurrency", "1,16,64", "the concurrencies to run, in order")
+	workloads := flag.String("workload", "reference,mixed", "the workloads to run, in order: reference, mixed")
 	flag.BoolVar(&o.keep, "keep", false, "keep the server's data directory (SQLite) for inspection")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	flag.Parse()
@@ -82,6 +82,12 @@ func run() error {
 	}
 	if o.db != "sqlite" && o.db != "postgres" {
 		return fmt.Errorf("-db is sqlite or postgres")
+	}
+	for _, w := range strings.Split(*workloads, ",") {
+		if w = strings.TrimSpace(w); w != "reference" && w != "mixed" {
+			return fmt.Errorf("bad -workload %q: reference or mixed", w)
+		}
+		o.workloads = append(o.workloads, strings.TrimSpace(w))
 	}
 	dir, err := os.MkdirTemp("", "hookflow-bench-")
 	if err != nil {
@@ -106,32 +112,45 @@ func run() error {
 		return err
 	}
 	defer b.stop()
-	fmt.Printf("Hookflow reference workload on %s, %s per concurrency (%s)\n\n", o.db, o.duration, time.Now().Format(time.RFC3339))
-	fmt.Printf("%-5s %10s %8s %8s %8s %8s %12s %7s %5s %7s %9s %10s %11s\n",
-		"conc", "accepted/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "completed/s", "errors", "lost", "doubled", "peak RSS", "DB B/exec", "CPU µs/exec")
-	for _, c := range o.levels {
-		r, err := b.level(c, o.duration)
-		if err != nil {
-			return err
+	for _, w := range o.workloads {
+		fmt.Printf("Hookflow %s workload on %s, %s per concurrency (%s)\n", w, o.db, o.duration, time.Now().Format(time.RFC3339))
+		if w == "mixed" {
+			fmt.Println("every fifth payload goes to a flow that waits 2 s, then calls a server that answers in 100 ms;")
+			fmt.Println("completed/s counts every payload accepted until the reference flow's last run is stored")
 		}
-		fmt.Printf("%-5d %10.0f %8.2f %8.2f %8.2f %8.2f %12.0f %7d %5d %7d %6.0f MiB %10.0f %11.0f\n",
-			c, r.acceptedPerSec, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.completedPerSec, r.errors, r.lost, r.doubled, float64(r.peakRSS)/(1<<20), r.bytesPerExec, r.cpuPerExec)
+		fmt.Printf("\n%-5s %10s %8s %8s %8s %8s %12s %7s %5s %7s %9s %10s %11s\n",
+			"conc", "accepted/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "completed/s", "errors", "lost", "doubled", "peak RSS", "DB B/exec", "CPU µs/exec")
+		for _, c := range o.levels {
+			r, err := b.level(c, o.duration, w == "mixed")
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%-5d %10.0f %8.2f %8.2f %8.2f %8.2f %12.0f %7d %5d %7d %6.0f MiB %10.0f %11.0f\n",
+				c, r.acceptedPerSec, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.completedPerSec, r.errors, r.lost, r.doubled, float64(r.peakRSS)/(1<<20), r.bytesPerExec, r.cpuPerExec)
+			if w == "mixed" {
+				fmt.Printf("      waiting flow: %d payloads, all runs stored %.1f s after posting ended, %d lost, %d doubled\n",
+					r.waiting, r.waitingDone.Seconds(), r.waitingLost, r.waitingDoubled)
+			}
+		}
+		fmt.Println()
 	}
 	return nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// bench is a running server with the reference flow ON.
+// bench is a running server with the reference flow and the waiting flow
+// ON; st reads what it stores.
 type bench struct {
 	cmd      *exec.Cmd
 	dir      string
-	db       *sql.DB
-	dialect  string
-	flowID   int64
-	hook     string
+	st       *store.Store
+	flowID   int64  // the reference flow
+	hook     string // its Event URL
+	waitID   int64  // the waiting flow (mixed workload)
+	waitHook string
+	slow     *http.Server // the outside service the waiting flow calls
 	sequence atomic.Int64
-	body     []byte
 }
 
 func start(o options, dir, dbURL string) (*bench, error) {
@@ -201,14 +220,6 @@ func start(o options, dir, dbURL string) (*bench, error) {
 	if err := api("POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", con.ID), nil, &ver); err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(filepath.Join(o.testdata, "flow.json"))
-	if err != nil {
-		return nil, err
-	}
-	def, err := flows.ParseDefinition(raw)
-	if err != nil {
-		return nil, fmt.Errorf("flow.json: %w", err)
-	}
 	// The connector's Webhook Event flow has the key of its id in this server.
 	var export flows.ConnectorExport
 	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/connectors/%d/export", base, con.ID), nil)
@@ -223,36 +234,87 @@ func start(o options, dir, dbURL string) (*bench, error) {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	key, _ := strconv.ParseInt(export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, 10, 64)
-	def.Source = &flows.EventSource{Connector: con.ID, Version: ver.Version, Flow: key}
-	doc, _ := flows.MarshalDefinition(def)
-	var f struct{ ID int64 }
-	if err := api("POST", "/api/v1/flows", doc, &f); err != nil {
+	source := &flows.EventSource{Connector: con.ID, Version: ver.Version, Flow: key}
+	// flowOn creates a flow from a testdata file, turns it ON and returns
+	// its id and Event URL; edit changes its definition first.
+	flowOn := func(file string, edit func(*flows.Definition)) (int64, string, error) {
+		raw, err := os.ReadFile(filepath.Join(o.testdata, file))
+		if err != nil {
+			return 0, "", err
+		}
+		def, err := flows.ParseDefinition(raw)
+		if err != nil {
+			return 0, "", fmt.Errorf("%s: %w", file, err)
+		}
+		def.Source = source
+		if edit != nil {
+			edit(&def)
+		}
+		doc, _ := flows.MarshalDefinition(def)
+		var f struct{ ID int64 }
+		if err := api("POST", "/api/v1/flows", doc, &f); err != nil {
+			return 0, "", err
+		}
+		var on struct {
+			State struct{ EventURL string }
+		}
+		if err := api("POST", fmt.Sprintf("/api/v1/flows/%d/on", f.ID), nil, &on); err != nil {
+			return 0, "", err
+		}
+		return f.ID, on.State.EventURL, nil
+	}
+	if b.flowID, b.hook, err = flowOn("flow.json", nil); err != nil {
 		return nil, err
 	}
-	var on struct {
-		State struct{ EventURL string }
-	}
-	if err := api("POST", fmt.Sprintf("/api/v1/flows/%d/on", f.ID), nil, &on); err != nil {
+	slow, err := startSlowService()
+	if err != nil {
 		return nil, err
 	}
-	b.flowID, b.hook = f.ID, on.State.EventURL
-	if dbURL == "" {
-		b.dialect = "sqlite3"
-		// The executions are in the history's file.
-		b.db, err = sql.Open("sqlite3", "file:"+filepath.Join(data, "history.db")+"?mode=ro&_busy_timeout=10000")
-	} else {
-		b.dialect = "pgx"
-		b.db, err = sql.Open("pgx", dbURL)
+	b.slow = slow.srv
+	b.waitID, b.waitHook, err = flowOn("wait_flow.json", func(d *flows.Definition) {
+		for i := range d.Cards {
+			if d.Cards[i].Type == "http.get" {
+				d.Cards[i].Bindings["url"] = flows.Binding{Value: slow.url}
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
+	b.st, err = store.Open(ctx, store.Config{DataDir: data, DatabaseURL: dbURL, ReadOnly: true})
 	return b, err
 }
 
+// slowService is the outside service of the waiting flow: it answers each
+// request after 100 ms.
+type slowService struct {
+	srv *http.Server
+	url string
+}
+
+func startSlowService() (*slowService, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true}`)
+	})}
+	go srv.Serve(l)
+	return &slowService{srv: srv, url: "http://" + l.Addr().String() + "/slow"}, nil
+}
+
 func (b *bench) stop() {
-	if b.db != nil {
-		b.db.Close()
+	if b.st != nil {
+		b.st.Close()
 	}
 	b.cmd.Process.Signal(syscall.SIGTERM)
 	b.cmd.Wait()
+	if b.slow != nil {
+		b.slow.Close()
+	}
 }
 
 // payload is the reference body with a unique uuid.
@@ -271,11 +333,24 @@ type result struct {
 	peakRSS                         int64
 	cpuPerExec                      float64 // the server's CPU time per accepted payload, in µs
 	bytesPerExec                    float64
+	// The mixed workload's waiting flow: its payloads, how long after
+	// posting ended its last run was stored, and what was lost or doubled.
+	waiting, waitingLost, waitingDoubled int64
+	waitingDone                          time.Duration
 }
 
-func (b *bench) level(conc int, d time.Duration) (result, error) {
+// level posts at concurrency conc for d: every payload to the reference
+// flow, or (mixed) every fifth to the waiting flow.
+func (b *bench) level(conc int, d time.Duration, mixed bool) (result, error) {
 	var r result
-	before, err := b.executions()
+	ctx := context.Background()
+	ref := store.ExecutionFilter{FlowID: b.flowID, Trigger: flows.TriggerPayload}
+	wait := store.ExecutionFilter{FlowID: b.waitID, Trigger: flows.TriggerPayload}
+	before, err := b.st.CountExecutions(ctx, ref)
+	if err != nil {
+		return r, err
+	}
+	waitBefore, err := b.st.CountExecutions(ctx, wait)
 	if err != nil {
 		return r, err
 	}
@@ -283,7 +358,8 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 	cpuBefore := cpuTime(b.cmd.Process.Pid)
 	lat := make([][]time.Duration, conc)
 	var accepted, errs atomic.Int64
-	acked := make([][]int64, conc) // by worker: the payloads acknowledged (no pointers for the GC to scan)
+	// By worker, the payloads acknowledged (no pointers for the GC to scan).
+	acked, ackedWait := make([][]int64, conc), make([][]int64, conc)
 	began := time.Now()
 	end := began.Add(d)
 	var wg sync.WaitGroup
@@ -292,14 +368,23 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 		if err != nil {
 			return r, err
 		}
+		pw, err := newPoster(b.waitHook)
+		if err != nil {
+			return r, err
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer p.close()
-			for time.Now().Before(end) {
+			defer pw.close()
+			for i := 0; time.Now().Before(end); i++ {
 				n := b.sequence.Add(1)
+				to, into := p, &acked[w]
+				if mixed && i%5 == 4 {
+					to, into = pw, &ackedWait[w]
+				}
 				t0 := time.Now()
-				status, err := p.post(payload(n))
+				status, err := to.post(payload(n))
 				if err != nil {
 					errs.Add(1)
 					continue
@@ -307,7 +392,7 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 				lat[w] = append(lat[w], time.Since(t0))
 				if status/100 == 2 {
 					accepted.Add(1)
-					acked[w] = append(acked[w], n)
+					*into = append(*into, n)
 				} else {
 					errs.Add(1)
 				}
@@ -333,123 +418,84 @@ func (b *bench) level(conc int, d time.Duration) (result, error) {
 	}
 	r.acceptedPerSec = float64(accepted.Load()) / posted.Seconds()
 	r.errors = errs.Load()
-	// Completed: until the last accepted payload's execution is recorded.
-	want := before + accepted.Load()
-	deadline := time.Now().Add(10 * time.Minute)
-	for {
-		n, err := b.executions()
-		if err != nil {
-			return r, err
+	count := func(ns [][]int64) (n int64) {
+		for _, x := range ns {
+			n += int64(len(x))
 		}
-		if n >= want || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+		return n
+	}
+	// Completed: until the last accepted payload's run is recorded.
+	if err := b.waitUntil(ref, before+count(acked)); err != nil {
+		return r, err
 	}
 	done := time.Since(began)
 	r.completedPerSec = float64(accepted.Load()) / done.Seconds()
 	if n := accepted.Load(); n > 0 {
 		r.cpuPerExec = float64(cpuTime(b.cmd.Process.Pid)-cpuBefore) / float64(time.Microsecond) / float64(n)
 	}
-	seen, err := b.uuidCounts(first)
-	if err != nil {
+	if r.lost, r.doubled, err = b.check(ref, first, acked); err != nil {
 		return r, err
 	}
-	for _, ns := range acked {
-		for _, n := range ns {
-			if seen[n] == 0 {
-				r.lost++
-			}
+	if mixed {
+		r.waiting = count(ackedWait)
+		if err := b.waitUntil(wait, waitBefore+r.waiting); err != nil {
+			return r, err
 		}
-	}
-	for _, c := range seen {
-		if c > 1 {
-			r.doubled++
+		r.waitingDone = time.Since(began) - posted
+		if r.waitingLost, r.waitingDoubled, err = b.check(wait, first, ackedWait); err != nil {
+			return r, err
 		}
 	}
 	r.peakRSS = peakRSS(b.cmd.Process.Pid)
-	total, _ := b.executions()
-	if size := b.dbBytes(); total > 0 {
+	total, _ := b.st.CountExecutions(ctx, store.ExecutionFilter{})
+	if size, err := b.st.Size(ctx); err == nil && total > 0 {
 		r.bytesPerExec = float64(size) / float64(total)
 	}
 	return r, nil
 }
 
-// executions counts the reference flow's payload executions.
-func (b *bench) executions() (int64, error) {
-	var n int64
-	err := b.db.QueryRow(`SELECT COUNT(*) FROM executions WHERE flow_id = ` + strconv.FormatInt(b.flowID, 10) + ` AND "trigger" = 'payload'`).Scan(&n)
-	return n, err
+// waitUntil waits until a filter selects want executions (at most 10
+// minutes).
+func (b *bench) waitUntil(f store.ExecutionFilter, want int64) error {
+	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		n, err := b.st.CountExecutions(context.Background(), f)
+		if err != nil {
+			return err
+		}
+		if n >= want || time.Now().After(deadline) {
+			return nil
+		}
+	}
 }
 
-// uuidCounts counts the executions of each payload number from first on.
-// A document is in its execution's row, or in a pack shared with others.
-func (b *bench) uuidCounts(first int64) (map[int64]int, error) {
-	rows, err := b.db.Query(`SELECT e.data, e.packed, e.pack_id, e.pack_index, p.packed FROM executions e
-		LEFT JOIN execution_packs p ON p.id = e.pack_id WHERE e.flow_id = ` + strconv.FormatInt(b.flowID, 10) + ` ORDER BY e.pack_id`)
+// check counts the acknowledged payloads (from first on) without a run of
+// the flow a filter selects, and those with more than one.
+func (b *bench) check(f store.ExecutionFilter, first int64, acked [][]int64) (lost, doubled int64, err error) {
+	seen := map[int64]int{}
+	err = b.st.EachExecution(context.Background(), f, func(e *flows.Execution) error {
+		ev, _ := e.Input["event"].(map[string]any)
+		s, _ := ev["uuid"].(string)
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= first {
+			seen[n]++
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, err
+		return 0, 0, err
 	}
-	defer rows.Close()
-	out := map[int64]int{}
-	var packID sql.NullInt64
-	var pack [][]byte // the documents of pack packID
-	for rows.Next() {
-		var data string
-		var packed, packedPack []byte
-		var id sql.NullInt64
-		var index int
-		if err := rows.Scan(&data, &packed, &id, &index, &packedPack); err != nil {
-			return nil, err
-		}
-		doc := []byte(data)
-		switch {
-		case id.Valid:
-			if id != packID {
-				if pack, err = store.UnpackAll(packedPack); err != nil {
-					return nil, err
-				}
-				packID = id
-			}
-			if index >= len(pack) {
-				return nil, fmt.Errorf("pack %d has no document %d", id.Int64, index)
-			}
-			doc = pack[index]
-		case len(packed) > 0:
-			if doc, err = store.Unpack(packed); err != nil {
-				return nil, err
+	for _, ns := range acked {
+		for _, n := range ns {
+			if seen[n] == 0 {
+				lost++
 			}
 		}
-		var e struct {
-			Input struct {
-				Event struct {
-					UUID string `json:"uuid"`
-				} `json:"event"`
-			} `json:"input"`
-		}
-		if err := json.Unmarshal(doc, &e); err != nil {
-			return nil, err
-		}
-		if n, err := strconv.ParseInt(e.Input.Event.UUID, 10, 64); err == nil && n >= first {
-			out[n]++
+	}
+	for _, c := range seen {
+		if c > 1 {
+			doubled++
 		}
 	}
-	return out, rows.Err()
-}
-
-func (b *bench) dbBytes() int64 {
-	if b.dialect == "pgx" {
-		var n int64
-		b.db.QueryRow("SELECT pg_database_size(current_database())").Scan(&n)
-		return n
-	}
-	var total int64
-	for _, f := range []string{"hookflow.db", "hookflow.db-wal", "history.db", "history.db-wal"} {
-		if fi, err := os.Stat(filepath.Join(b.dir, "data", f)); err == nil {
-			total += fi.Size()
-		}
-	}
-	return total
+	return lost, doubled, nil
 }
 
 // cpuTime is the CPU time (user and system) the process has used.

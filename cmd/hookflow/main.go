@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -71,6 +72,13 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 // requests and jobs and returns nil.
 func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
+	if cfg.DatabaseURL == "" {
+		// Before anything listens: a server that could not record the runs
+		// of what it accepts must not accept it.
+		if err := store.CheckSQLiteSearch(); err != nil {
+			return err
+		}
+	}
 	keys, err := cfg.sessionKeys()
 	if err != nil {
 		return err
@@ -145,19 +153,50 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: draining requests and jobs", "timeout", cfg.ShutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	var errs []error
-	if err := hs.Shutdown(sctx); err != nil {
-		errs = append(errs, fmt.Errorf("drain requests: %w", err))
-	}
-	if err := queue.Stop(sctx); err != nil {
-		errs = append(errs, fmt.Errorf("drain jobs: %w", err))
-	}
-	engine.Wait() // flows started with Call Flow Async
-	if err := errors.Join(errs...); err != nil {
+	if err := shutdown(hs, queue, engine, cfg.ShutdownTimeout); err != nil {
 		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// shutdown drains in-flight requests, jobs and flows started with Call
+// Flow Async for three quarters of timeout, then cancels the runs still
+// going and waits for them to record how they ended, until timeout.
+func shutdown(hs *http.Server, queue *store.Queue, engine *flows.Engine, timeout time.Duration) error {
+	hard, cancelHard := context.WithTimeout(context.Background(), timeout)
+	defer cancelHard()
+	drain, cancelDrain := context.WithTimeout(context.Background(), timeout*3/4)
+	defer cancelDrain()
+	var mu sync.Mutex
+	var errs []error
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := hs.Shutdown(drain); err != nil {
+			fail(fmt.Errorf("drain requests: %w", err))
+		}
+	})
+	queueDrained := queue.Stop(drain) == nil
+	wg.Wait()
+	wg.Go(func() {
+		if !queueDrained {
+			if err := queue.StopAndCancel(hard); err != nil {
+				fail(fmt.Errorf("drain jobs: %w", err))
+			} else {
+				fail(errors.New("drain jobs: jobs still running were canceled; their payloads run again on the next start"))
+			}
+		}
+	})
+	wg.Go(func() {
+		if err := engine.Shutdown(drain, hard); err != nil {
+			fail(err)
+		}
+	})
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookflow/hookflow/cards"
 	"github.com/hookflow/hookflow/flows"
@@ -34,10 +35,11 @@ const (
 
 // Server is a running Hookflow on a loopback port.
 type Server struct {
-	URL   string
-	Store *store.Store
-	Web   *web.Server
-	Admin flows.User
+	URL    string
+	Store  *store.Store
+	Web    *web.Server
+	Engine *flows.Engine
+	Admin  flows.User
 	// Addr is the loopback address it listens on; DataDir holds its SQLite file.
 	Addr    string
 	DataDir string
@@ -120,19 +122,27 @@ func StartWith(t testing.TB, o Options) *Server {
 			t.Fatal(err)
 		}
 	}
-	s := &Server{URL: ts.URL, Store: st, Web: srv, Admin: admin, Addr: ts.Listener.Addr().String(), DataDir: o.DataDir, ts: ts, opts: o}
+	s := &Server{URL: ts.URL, Store: st, Web: srv, Engine: engine, Admin: admin, Addr: ts.Listener.Addr().String(), DataDir: o.DataDir, ts: ts, opts: o}
 	t.Cleanup(s.Stop)
 	return s
 }
 
 // Stop stops the server as a shutdown does: no new requests, the queue's
-// running jobs finished, the store closed.
+// running jobs finished (canceled after 10 s), the flows started with Call
+// Flow Async ended, the store closed.
 func (s *Server) Stop() {
 	s.stop.Do(func() {
 		s.ts.Close()
+		drain, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		hard, cancelHard := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancelHard()
 		if s.opts.StartQueue {
-			s.Store.Queue().Stop(context.Background())
+			if s.Store.Queue().Stop(drain) != nil {
+				s.Store.Queue().StopAndCancel(hard)
+			}
 		}
+		s.Engine.Shutdown(drain, hard)
 		s.Store.Close()
 	})
 }

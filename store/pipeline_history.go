@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// On SQLite the execution history has a file of its own (historyFile) and
+// a writer of its own, the recorder; see pipeline for why, and for the two
+// steps that finish a delivery. Every pruneRecordedEvery the recorder
+// forgets the ids of the deliveries that are no longer queued.
+
+// maxRecordBatch bounds the executions' pieces one recorder transaction
+// writes: several pieces when they wait together, for fewer, larger search
+// index segments.
+const maxRecordBatch = 4 * maxPiece
+
+// pruneRecordedEvery is how often the recorder forgets finished deliveries.
+const pruneRecordedEvery = time.Second
+
+// recorderStmts are the recorder's statements, prepared once on its
+// connection.
+type recorderStmts struct {
+	mark, pack, execution, fts, prune *sql.Stmt
+}
+
+// prepareRecorder prepares the recorder's statements.
+func (p *pipeline) prepareRecorder(ctx context.Context) (*recorderStmts, error) {
+	var st recorderStmts
+	pr := preparer{ctx: ctx, db: p.s.histDB}
+	// deliveries is in the main file, attached read-only.
+	st.mark = pr.prep("INSERT INTO finished_deliveries (id) SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) AND state = '" +
+		deliveryQueued + "' ON CONFLICT DO NOTHING RETURNING id")
+	st.pack = pr.prep("INSERT INTO execution_packs (packed) VALUES (?)")
+	st.execution = pr.prep(insertExecutionSQLite)
+	st.fts = pr.prep("INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
+	st.prune = pr.prep("DELETE FROM finished_deliveries WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = finished_deliveries.id AND d.state = '" +
+		deliveryQueued + "')")
+	if pr.err != nil {
+		return nil, fmt.Errorf("store: prepare the recorder's statements: %w", pr.err)
+	}
+	return &st, nil
+}
+
+// recordLoop is the recorder: it writes in one transaction the pieces
+// waiting at that moment, up to maxRecordBatch executions' pieces. Should
+// the transaction fail, each piece is written alone. It ends when the
+// pipeline closes, once its queue is empty.
+func (p *pipeline) recordLoop() {
+	var st *recorderStmts
+	var pruned time.Time
+	for r := range p.records {
+		batch := []*writeReq{r}
+	fill:
+		for n := len(r.finish); n < maxRecordBatch; {
+			select {
+			case r, ok := <-p.records:
+				if !ok {
+					break fill
+				}
+				batch, n = append(batch, r), n+len(r.finish)
+			default:
+				break fill
+			}
+		}
+		var err error
+		if st == nil {
+			st, err = p.prepareRecorder(context.Background())
+		}
+		if err != nil {
+			for _, r := range batch {
+				r.err = err
+			}
+		} else if prune := time.Since(pruned) >= pruneRecordedEvery; p.recordAll(st, batch, prune) && prune {
+			pruned = time.Now()
+		}
+		for _, r := range batch {
+			close(r.done)
+		}
+	}
+}
+
+// recordAll writes a batch and sets each request's outcome; it reports
+// whether the batch was written whole. Should it fail, each request is
+// written alone: one bad request fails only itself.
+func (p *pipeline) recordAll(st *recorderStmts, batch []*writeReq, prune bool) bool {
+	err := p.recordBatch(st, batch, prune)
+	for _, r := range batch {
+		if err != nil && len(batch) > 1 {
+			r.err = p.recordBatch(st, []*writeReq{r}, false)
+		} else {
+			r.err = err
+		}
+	}
+	return err == nil
+}
+
+// recordBatch writes a batch's executions in one transaction of the
+// recorder's, and forgets finished deliveries if prune.
+func (p *pipeline) recordBatch(st *recorderStmts, batch []*writeReq, prune bool) error {
+	ctx := context.Background() // as in writeBatch: the transaction runs to its end
+	var fs []finishing
+	for _, r := range batch {
+		fs = append(fs, r.finish...)
+	}
+	tx, err := p.s.histDB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if prune {
+		if _, err := tx.StmtContext(ctx, st.prune).ExecContext(ctx); err != nil {
+			return err
+		}
+	}
+	marked := map[int64]bool{0: true} // executions on their own are always recorded
+	if ids := finishIDs(fs); len(ids) > 0 {
+		list, err := json.Marshal(ids)
+		if err != nil {
+			return err
+		}
+		rs, err := tx.StmtContext(ctx, st.mark).QueryContext(ctx, string(list))
+		if err != nil {
+			return err
+		}
+		if err := scanIDs(rs, marked); err != nil {
+			return err
+		}
+	}
+	if err := recordSQLite(ctx, tx, st, fs, marked); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// recordSQLite inserts the executions of the deliveries of fs that marked
+// lists, and those recorded on their own, with their packs and search
+// entries.
+func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finishing, marked map[int64]bool) error {
+	ins, fts := tx.StmtContext(ctx, st.execution), tx.StmtContext(ctx, st.fts)
+	packs := map[*executionPack]int64{} // inserted: their ids
+	for _, f := range fs {
+		if !marked[f.id] || len(f.rows) == 0 {
+			continue
+		}
+		if f.id != 0 {
+			marked[f.id] = false // a delivery listed twice is written once
+		}
+		pack, ok := packs[f.pack]
+		if !ok {
+			res, err := tx.StmtContext(ctx, st.pack).ExecContext(ctx, f.pack.packed)
+			if err != nil {
+				return err
+			}
+			if pack, err = res.LastInsertId(); err != nil {
+				return err
+			}
+			packs[f.pack] = pack
+		}
+		for _, x := range f.rows {
+			if x.replaces {
+				if err := replaceSQLite(ctx, tx, x.r.ID); err != nil {
+					return err
+				}
+			}
+			x.r.PackID = &pack
+			res, err := ins.ExecContext(ctx, x.r.values()...)
+			if err != nil {
+				return err
+			}
+			rowid, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			if _, err := fts.ExecContext(ctx, rowid, x.text); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// replaceSQLite deletes an execution recorded as running, its search
+// entry, and its pack when no other execution's document is in it, before
+// its final record.
+func replaceSQLite(ctx context.Context, tx *sql.Tx, id string) error {
+	var rowid int64
+	var pack sql.NullInt64
+	err := tx.QueryRowContext(ctx, "SELECT rowid, pack_id FROM executions WHERE id = ?", id).Scan(&rowid, &pack)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"DELETE FROM executions_fts WHERE rowid = ?", []any{rowid}},
+		{"DELETE FROM executions WHERE rowid = ?", []any{rowid}},
+		{"DELETE FROM execution_packs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM executions WHERE pack_id = ?)", []any{pack, pack}},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishRecorded marks done the deliveries whose executions the history
+// holds (step 2 of a finish the server stopped in); Open runs it before
+// the queue starts.
+func (s *Store) finishRecorded(ctx context.Context) error {
+	var ids []int64
+	if err := s.db.WithContext(ctx).Raw("SELECT id FROM history.finished_deliveries").Scan(&ids).Error; err != nil {
+		return fmt.Errorf("store: finished deliveries: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var reqs []*writeReq
+	for len(ids) > 0 {
+		n := min(len(ids), maxPiece)
+		req := &writeReq{finish: make([]finishing, n)}
+		for i, id := range ids[:n] {
+			req.finish[i].id = id
+		}
+		reqs, ids = append(reqs, req), ids[n:]
+	}
+	if err := s.pipe.handOver(ctx, s.pipe.writes, reqs...); err != nil {
+		return fmt.Errorf("store: finish recorded deliveries: %w", err)
+	}
+	return nil
+}
+
+// forgetRunning deletes executions recorded as running whose runs will
+// not be recorded: their delivery did not finish and runs again.
+func (s *Store) forgetRunning(ctx context.Context, ids []string) error {
+	err := s.hist.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		_, err := s.deleteExecutions(tx, "id IN ? AND status = ?", ids, "running")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: forget running executions: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,359 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookflow/hookflow/flows"
+)
+
+// start is a delivery waiting for the runner, and the job it belongs to.
+type start struct {
+	d   flows.Delivery
+	job *jobRun
+}
+
+// jobRun is a delivery job's deliveries on their way through the
+// pipeline: the job waits until each has run and been stored, or failed.
+type jobRun struct {
+	ctx   context.Context
+	jobs  Jobs
+	final bool
+
+	mu      sync.Mutex
+	pending int
+	err     error
+	done    chan struct{}
+}
+
+// settle notes that one of the job's deliveries is stored (err nil) or
+// not, and why.
+func (j *jobRun) settle(err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err != nil && j.err == nil {
+		j.err = err
+	}
+	if j.pending--; j.pending == 0 {
+		close(j.done)
+	}
+}
+
+// runJob runs a delivery job's deliveries (see pipeline) and waits until
+// each is stored; it returns the first failure, after which the job is
+// retried and runs those still queued. final is true on its last attempt.
+func (p *pipeline) runJob(ctx context.Context, jobs Jobs, ds []flows.Delivery, final bool) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	j := &jobRun{ctx: ctx, jobs: jobs, final: final, pending: len(ds), done: make(chan struct{})}
+	p.admit.Lock()
+	sent, err := p.handOverStarts(ctx, j, ds)
+	p.admit.Unlock()
+	for range len(ds) - sent {
+		j.settle(err) // not handed over: it runs on the job's next attempt
+	}
+	<-j.done
+	return j.err
+}
+
+// handOverStarts queues a job's deliveries for the runner, unless the
+// pipeline is closed; it returns how many it queued, and why not the rest.
+func (p *pipeline) handOverStarts(ctx context.Context, j *jobRun, ds []flows.Delivery) (int, error) {
+	p.gate.RLock()
+	defer p.gate.RUnlock()
+	if p.closed {
+		return 0, errClosed
+	}
+	for i, d := range ds {
+		select {
+		case p.starts <- start{d: d, job: j}:
+		case <-ctx.Done():
+			return i, ctx.Err()
+		}
+	}
+	return len(ds), nil
+}
+
+// runLoop is the runner. It runs the deliveries one at a time, in order,
+// and yields its processor after each: runs that compute take turns with
+// the requests waiting to be acknowledged. A run that waits on the outside
+// world (Wait For, a retry delay, a slow service) must not hold the others
+// up: when a run has gone on for runAlone, the runner leaves it to its
+// goroutine and another runner takes over the queue (handOff), and the
+// runs of a subscription whose runs mostly take longer than that (pace)
+// start in goroutines of their own at once. Deliveries still queued when
+// the pipeline closes do not run. id is the runner's turn: a runner whose
+// turn has passed ends after its run.
+func (p *pipeline) runLoop(id uint64) {
+	defer p.ends.Done()
+	for st := range p.starts {
+		if p.closing.Load() {
+			st.job.settle(errClosed)
+			continue
+		}
+		pc := p.paceOf(st.d.SubscriptionID)
+		if pc.waits() {
+			go p.run(st, pc)
+		} else {
+			p.arm(id)
+			p.run(st, pc)
+			if !p.disarm(id) {
+				return // another runner has the queue
+			}
+		}
+		// Requests waiting to be acknowledged come before the next run.
+		runtime.Gosched()
+	}
+}
+
+// runner is which runner has the queue, and whether its run is timed.
+type runner struct {
+	mu    sync.Mutex
+	turn  uint64
+	armed bool
+	alone *time.Timer // fires handOff runAlone after arm
+}
+
+// arm starts timing the run of the runner of turn id.
+func (p *pipeline) arm(id uint64) {
+	p.runner.mu.Lock()
+	p.runner.armed = true
+	p.runner.mu.Unlock()
+	p.runner.alone.Reset(runAlone)
+}
+
+// disarm stops timing the run of the runner of turn id, and reports
+// whether that runner still has the queue.
+func (p *pipeline) disarm(id uint64) bool {
+	p.runner.alone.Stop()
+	p.runner.mu.Lock()
+	defer p.runner.mu.Unlock()
+	p.runner.armed = false
+	return p.runner.turn == id
+}
+
+// handOff gives the queue to a new runner while the current one's run
+// waits, and leaves that run to end in its goroutine.
+func (p *pipeline) handOff() {
+	p.runner.mu.Lock()
+	defer p.runner.mu.Unlock()
+	if !p.runner.armed {
+		return
+	}
+	p.runner.armed = false
+	p.runner.turn++
+	p.ends.Add(1)
+	go p.runLoop(p.runner.turn)
+}
+
+// runAlone is how long a run may hold the runner before the next starts
+// beside it: many times what a run that only computes takes.
+const runAlone = 2 * time.Millisecond
+
+// pace is how long the runs of a subscription's deliveries take: a moving
+// average of their wall time, in nanoseconds.
+type pace struct{ avg atomic.Int64 }
+
+// waits reports whether the runs mostly take longer than runAlone.
+func (pc *pace) waits() bool { return time.Duration(pc.avg.Load()) > runAlone }
+
+// add counts a run that took d.
+func (pc *pace) add(d time.Duration) {
+	for {
+		old := pc.avg.Load()
+		if pc.avg.CompareAndSwap(old, old-old/8+int64(d)/8) {
+			return
+		}
+	}
+}
+
+// paceOf is a subscription's pace.
+func (p *pipeline) paceOf(sub int64) *pace {
+	if pc, ok := p.paces.Load(sub); ok {
+		return pc.(*pace)
+	}
+	pc, _ := p.paces.LoadOrStore(sub, &pace{})
+	return pc.(*pace)
+}
+
+// run runs one delivery and hands what it ran to the finisher; a delivery
+// that did not finish records nothing and stays queued.
+func (p *pipeline) run(st start, pc *pace) {
+	began := time.Now()
+	execs, err := st.job.jobs.Deliver(st.job.ctx, st.d, st.job.final)
+	pc.add(time.Since(began))
+	if err != nil {
+		if ids := p.forgetProvisional(execs); len(ids) > 0 {
+			if ferr := p.s.forgetRunning(context.WithoutCancel(st.job.ctx), ids); ferr != nil {
+				p.s.log.Warn("store: forget running executions of a delivery that runs again", "err", ferr)
+			}
+		}
+		st.job.settle(err)
+		return
+	}
+	p.finish(&finished{runs: []flows.FinishedDelivery{{ID: st.d.ID, Executions: execs}}, done: st.job.settle})
+}
+
+// finished is runs on their way to the database: deliveries' (ID set), or
+// executions recorded on their own (ID 0). done is told once, when they
+// are stored or have failed.
+type finished struct {
+	runs    []flows.FinishedDelivery
+	replace bool // the executions replace their earlier records
+	done    func(error)
+}
+
+// finishLoop is the finisher: it encodes and packs what is waiting, up to
+// maxPiece at a time, and hands each piece on to be written while it
+// encodes the next (see pipeline).
+func (p *pipeline) finishLoop() {
+	var writing sync.WaitGroup
+	defer writing.Wait()
+	more := time.NewTimer(fillWait)
+	more.Stop()
+	for f := range p.finished {
+		piece, n := []*finished{f}, len(f.runs)
+	fill:
+		for n < maxPiece {
+			select {
+			case g, ok := <-p.finished:
+				if !ok {
+					break fill
+				}
+				piece, n = append(piece, g), n+len(g.runs)
+				continue
+			default:
+			}
+			if len(p.starts) == 0 {
+				break // no more runs are on their way
+			}
+			// Runs wait to start: a fuller piece costs the writers less.
+			more.Reset(fillWait)
+			select {
+			case g, ok := <-p.finished:
+				more.Stop()
+				if !ok {
+					break fill
+				}
+				piece, n = append(piece, g), n+len(g.runs)
+			case <-more.C:
+				break fill
+			}
+		}
+		req, err := p.encodePiece(piece)
+		p.pieces <- struct{}{}
+		writing.Add(1)
+		go func() {
+			defer func() { <-p.pieces; writing.Done() }()
+			if err == nil {
+				err = p.write(req)
+			}
+			if err == nil || len(piece) == 1 {
+				for _, f := range piece {
+					f.done(err)
+				}
+				return
+			}
+			// One bad run fails only its own delivery.
+			for _, f := range piece {
+				req, err := p.encodePiece([]*finished{f})
+				if err == nil {
+					err = p.write(req)
+				}
+				f.done(err)
+			}
+		}()
+	}
+}
+
+// encodePiece encodes finished runs into one request of the writers, their
+// documents in one pack.
+func (p *pipeline) encodePiece(piece []*finished) (*writeReq, error) {
+	req := &writeReq{}
+	pack := &executionPack{}
+	buf := contentBuffers.Get().(*[]byte)
+	defer contentBuffers.Put(buf)
+	content, doc := (*buf)[:0], []byte(nil) // the pack's content; a document
+	var search searchIndexer
+	n := 0
+	for _, f := range piece {
+		for _, run := range f.runs {
+			fin := finishing{id: run.ID, rows: make([]executionRow, len(run.Executions)), pack: pack}
+			for j, e := range run.Executions {
+				var r executionRecord
+				var err error
+				if r, doc, err = encodeExecution(doc[:0], e); err != nil {
+					*buf = content[:0]
+					return nil, err
+				}
+				r.PackIndex, n = n, n+1
+				content = appendToPack(content, doc)
+				fin.rows[j] = executionRow{r: r, text: search.text(e), replaces: p.markProvisional(e) || f.replace}
+			}
+			req.finish = append(req.finish, fin)
+		}
+	}
+	pack.packed = thePacker.pack(content)
+	*buf = content[:0]
+	return req, nil
+}
+
+// fillWait is how long the finisher waits for the next finished run to
+// fill a piece while runs wait to start.
+const fillWait = 5 * time.Millisecond
+
+// contentBuffers hold packs' contents while they are packed: a piece of
+// deliveries makes a few hundred kilobytes, packed to a tenth.
+var contentBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
+
+// write writes an encoded piece: on SQLite the recorder records its
+// executions, then the writer marks its deliveries done; on Postgres the
+// writer does both in one transaction.
+func (p *pipeline) write(req *writeReq) error {
+	if p.s.dialect == SQLite {
+		if err := pass(p.records, req); err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(req.finish, func(f finishing) bool { return f.id != 0 }) {
+			return nil
+		}
+	}
+	return pass(p.writes, req)
+}
+
+// FinishDeliveries records deliveries' executions and marks them done,
+// as a delivery job's runs are: each delivery exactly once, one that is
+// done already is skipped with its executions (see pipeline).
+func (s *Store) FinishDeliveries(ctx context.Context, ds []flows.FinishedDelivery) error {
+	errs := make(chan error, len(ds)/maxPiece+1)
+	n := 0
+	for piece := range slices.Chunk(ds, maxPiece) {
+		s.pipe.finish(&finished{runs: piece, done: func(err error) { errs <- err }})
+		n++
+	}
+	var first error
+	for range n {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("store: finish deliveries: %w", first)
+	}
+	return nil
+}
+
+// RecordExecution stores an execution, in place of its earlier record if
+// it has one (one recorded as running); it implements flows.Recorder.
+func (s *Store) RecordExecution(ctx context.Context, e *flows.Execution) error {
+	if err := s.pipe.rewrite([]*flows.Execution{e}); err != nil {
+		return fmt.Errorf("store: record execution %s: %w", e.ID, err)
+	}
+	return nil
+}
