@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // RevisionStore gives flows as they were at a revision.
@@ -37,4 +38,52 @@ func Rerun(ctx context.Context, e *Engine, src RevisionStore, x *Execution, orig
 		rev = x.Revision
 	}
 	return e.Run(ctx, RunRequest{FlowID: x.FlowID, Definition: def, Input: x.Input, Trigger: TriggerRerun, RerunOf: x.ID, Revision: rev})
+}
+
+// CancelRequester asks every instance sharing the database to cancel a
+// run; store implements it.
+type CancelRequester interface {
+	RequestCancel(ctx context.Context, id string) error
+}
+
+// ExecutionSource loads executions; store implements it.
+type ExecutionSource interface {
+	Execution(ctx context.Context, id string) (*Execution, error)
+}
+
+// cancelWait is how long Cancel waits for a canceled run to end.
+const cancelWait = 3 * time.Second
+
+// Cancel cancels a running execution with the flows it called, whichever
+// instance runs it: this engine, or another sharing the database, asked
+// through everywhere. It waits up to cancelWait for the run to end, and
+// returns the execution as it then stands: still running when the
+// instance that runs it has not stopped it yet (it stops at its next
+// card). An execution that has ended is a conflict.
+func Cancel(ctx context.Context, e *Engine, everywhere CancelRequester, src ExecutionSource, id string) (*Execution, error) {
+	x, err := src.Execution(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if x.Status.IsFinal() {
+		return x, fmt.Errorf("%w: the execution has already ended (%s)", ErrConflict, x.Status)
+	}
+	if !e.Cancel(id) {
+		if err := everywhere.RequestCancel(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for deadline := time.Now().Add(cancelWait); time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return x, nil
+		case <-t.C:
+		}
+		if x, err = src.Execution(ctx, id); err != nil || x.Status.IsFinal() {
+			return x, err
+		}
+	}
+	return x, nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -539,5 +540,83 @@ func TestReadsBesideTheWriter(t *testing.T) {
 	}
 	if _, err := s.Executions(wait, store.ExecutionFilter{Search: "anything"}); err != nil {
 		t.Fatalf("history while the writer is busy: %v", err)
+	}
+}
+
+// TestCloseDrainsOrRefuses closes a store while requests are being
+// accepted and runs recorded from many goroutines: every call returns,
+// each either stored or refused; what was accepted before the close is
+// there after it, and a call after the close is refused at once.
+func TestCloseDrainsOrRefuses(t *testing.T) {
+	for _, db := range storetest.DBs {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			url, dir := db.URL(t), t.TempDir()
+			s, err := store.Open(ctx, store.Config{DatabaseURL: url, DataDir: dir, EncryptionKey: storetest.TestKey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "closing", State: flows.SubscriptionActive})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var accepted, recorded, refused atomic.Int64
+			var wg sync.WaitGroup
+			for i := range 32 {
+				wg.Go(func() {
+					for j := 0; ; j++ {
+						var err error
+						if j%2 == 0 {
+							_, err = s.AcceptDelivery(ctx, flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte("{}")})
+						} else {
+							at := time.Now()
+							err = s.RecordExecution(ctx, &flows.Execution{ID: flows.NewExecutionID(at), FlowID: int64(i), Trigger: flows.TriggerManual,
+								Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at})
+						}
+						switch {
+						case err != nil:
+							refused.Add(1)
+							return
+						case j%2 == 0:
+							accepted.Add(1)
+						default:
+							recorded.Add(1)
+						}
+					}
+				})
+			}
+			for accepted.Load() < 200 {
+				time.Sleep(time.Millisecond)
+			}
+			closed := make(chan struct{})
+			go func() { s.Close(); close(closed) }()
+			returned := make(chan struct{})
+			go func() { wg.Wait(); close(returned) }()
+			for _, ch := range []chan struct{}{closed, returned} {
+				select {
+				case <-ch:
+				case <-time.After(30 * time.Second):
+					t.Fatal("Close or a call after it did not return")
+				}
+			}
+			if refused.Load() != 32 {
+				t.Fatalf("%d callers refused, want all 32 to end refused", refused.Load())
+			}
+			began := time.Now()
+			if _, err := s.AcceptDelivery(ctx, flows.Delivery{SubscriptionID: sub.ID, Method: "POST", Headers: map[string]string{}, Query: map[string]string{}}); err == nil || time.Since(began) > time.Second {
+				t.Fatalf("accept after Close: %v after %s", err, time.Since(began))
+			}
+			s, err = store.Open(ctx, store.Config{DatabaseURL: url, DataDir: dir, EncryptionKey: storetest.TestKey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if n, err := s.CountQueuedDeliveries(ctx); err != nil || n != accepted.Load() {
+				t.Fatalf("%d deliveries stored, %v; %d were accepted", n, err, accepted.Load())
+			}
+			if n, err := s.CountExecutions(ctx, store.ExecutionFilter{}); err != nil || n != recorded.Load() {
+				t.Fatalf("%d executions stored, %v; %d were recorded", n, err, recorded.Load())
+			}
+		})
 	}
 }

@@ -40,6 +40,7 @@ var migrations = []migration{
 	{12, "the dedupe index holds only deliveries with a key", migratePartialDedupeIndex},
 	{13, "the execution history in a file of its own", migrateHistoryFile},
 	{14, "every execution document in a pack", migrateDocumentsInPacks},
+	{15, "instances sharing the database", migrateInstances},
 }
 
 // schemaMigration records an applied step.
@@ -628,4 +629,15 @@ func migrateDocumentsInPacks(tx *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// migrateInstances adds the instances that share the database, each with
+// when it was last heard from (instances.go).
+func migrateInstances(tx *gorm.DB) error {
+	type instance struct {
+		ID        string    `gorm:"primaryKey;size:200"`
+		StartedAt time.Time `gorm:"not null"`
+		SeenAt    time.Time `gorm:"not null"`
+	}
+	return tx.Migrator().CreateTable(&instance{})
 }

@@ -30,6 +30,10 @@ type Queue struct {
 	jobs          atomic.Pointer[jobsBox]
 	// requeue makes jobs that a crash left running available (SQLite).
 	requeue func(context.Context) error
+	// started and stopped keep this instance alive among those sharing
+	// the database while the queue runs (instances.go).
+	started func(context.Context) error
+	stopped func(context.Context)
 }
 
 // Jobs is the work behind the queue's delivery and deregistration jobs;
@@ -65,6 +69,11 @@ func (q *Queue) Start(ctx context.Context) error {
 			return fmt.Errorf("store: requeue jobs of a crashed run: %w", err)
 		}
 	}
+	if q.started != nil {
+		if err := q.started(ctx); err != nil {
+			return err
+		}
+	}
 	if err := q.start(ctx); err != nil {
 		return fmt.Errorf("store: start queue: %w", err)
 	}
@@ -76,7 +85,15 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if err := q.stop(ctx); err != nil {
 		return fmt.Errorf("store: stop queue: %w", err)
 	}
+	q.left(ctx)
 	return nil
+}
+
+// left says this instance runs no job any more.
+func (q *Queue) left(ctx context.Context) {
+	if q.stopped != nil {
+		q.stopped(context.WithoutCancel(ctx))
+	}
 }
 
 // StopAndCancel cancels the jobs still running and waits for them to end
@@ -86,6 +103,7 @@ func (q *Queue) StopAndCancel(ctx context.Context) error {
 	if err := q.stopAndCancel(ctx); err != nil {
 		return fmt.Errorf("store: stop queue: %w", err)
 	}
+	q.left(ctx)
 	return nil
 }
 
@@ -215,6 +233,7 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	river.AddWorker(workers, &pruneExecutionsWorker{store: s})
 	river.AddWorker(workers, &deregistrationWorker{store: s})
 	cfg := &river.Config{
+		ID:     s.instance,
 		Logger: slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8},
 			deliveryQueue: {MaxWorkers: deliveryQueueWorkers}},
@@ -244,6 +263,9 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	case Postgres:
 		q, c, err := riverQueue[pgx.Tx](ctx, riverpgxv5.New(s.pgPool), cfg)
 		s.riverPG = c
+		if q != nil {
+			q.started, q.stopped = s.startInstance, s.stopInstance
+		}
 		return q, err
 	default:
 		q, c, err := riverQueue[*sql.Tx](ctx, riversqlite.New(s.sqlDB), cfg)

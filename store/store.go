@@ -91,6 +91,12 @@ type Store struct {
 	// pipe writes deliveries and executions, and runs payloads (pipeline.go).
 	pipe *pipeline
 
+	// instance is this process among those sharing the database; alive
+	// keeps it so (instances.go); cancels handles their cancel requests.
+	instance string
+	alive    *instances
+	cancels  cancels
+
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close: background loops end
 
@@ -123,6 +129,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return s, s.openReader(ctx, gcfg)
 	}
 	s.pipe = newPipeline(s)
+	s.instance = newInstanceID()
 	switch {
 	case cfg.DatabaseURL == "":
 		err = s.openSQLite(ctx, filepath.Join(cfg.DataDir, "hookflow.db"), gcfg)

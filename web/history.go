@@ -198,19 +198,32 @@ func (s *Server) executionsRerunBulk(c echo.Context) error {
 
 func (s *Server) executionCancel(c echo.Context) error {
 	id := c.Param("id")
-	e, err := s.store.Execution(c.Request().Context(), id)
+	x, err := flows.Cancel(c.Request().Context(), s.engine, s.store, s.store, id)
+	switch {
+	case errors.Is(err, flows.ErrConflict):
+		s.flash(c, "error", "The execution has already ended.")
+	case err != nil:
+		return err
+	case x.Status.IsFinal():
+		s.flash(c, "success", "Canceled: the execution and the flows it called have stopped.")
+	default:
+		s.flash(c, "success", "Cancel requested: the execution and the flows it called stop at their next card.")
+	}
+	return c.Redirect(http.StatusSeeOther, s.URL("executions.show", id))
+}
+
+// apiExecutionCancel cancels a running execution: 200 with the execution
+// once it has stopped, 202 while the instance running it stops it, 409
+// when it has ended already.
+func (s *Server) apiExecutionCancel(c echo.Context) error {
+	x, err := flows.Cancel(c.Request().Context(), s.engine, s.store, s.store, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	switch {
-	case e.Status.IsFinal():
-		s.flash(c, "error", "The execution has already ended.")
-	case s.engine.Cancel(id):
-		s.flash(c, "success", "Canceled: the execution and the flows it called stop at their next card.")
-	default:
-		s.flash(c, "error", "The execution is not running on this server.")
+	if !x.Status.IsFinal() {
+		return c.JSON(http.StatusAccepted, x)
 	}
-	return c.Redirect(http.StatusSeeOther, s.URL("executions.show", id))
+	return c.JSON(http.StatusOK, x)
 }
 
 // executionsJSON is a page of executions as the API gives it.

@@ -94,6 +94,7 @@ func (s *Server) routes() {
 	name(api.GET("/executions", s.apiExecutions), "api.executions.list")
 	name(api.GET("/executions/:id", s.apiExecution), "api.executions.show")
 	name(api.POST("/executions/:id/rerun", s.apiExecutionRerun), "api.executions.rerun")
+	name(api.POST("/executions/:id/cancel", s.apiExecutionCancel), "api.executions.cancel")
 }
 
 // cacheForever lets browsers keep assets: their URLs change with their content.

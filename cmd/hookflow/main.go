@@ -108,6 +108,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}})
 	lifecycle := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: cfg.BaseURL}
 	st.Queue().Handle(lifecycle)
+	st.HandleCancels(engine.Cancel) // cancel requests of every instance
 	srv, err := web.New(web.Deps{
 		Config: web.Config{BaseURL: cfg.BaseURL, SessionKeys: keys, TrustProxy: cfg.TrustProxy, MaxFormBytes: cfg.MaxBodyBytes,
 			MaxHookBytes: cfg.MaxHookBytes},

@@ -106,6 +106,7 @@ func StartWith(t testing.TB, o Options) *Server {
 	log := slog.New(slog.NewTextHandler(logOut, nil))
 	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: base}
 	st.Queue().Handle(lc)
+	st.HandleCancels(engine.Cancel)
 	srv, err := web.New(web.Deps{
 		Engine: engine, Registry: registry, Lifecycle: lc,
 		Config: web.Config{BaseURL: base, SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("b", 32))}, MaxHookBytes: o.MaxHookBytes},

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
+)
+
+// numbersFlow deploys a connector whose Webhook Event returns the body's n
+// (registered by hand) and turns ON a flow on it with cards; it returns the
+// flow's id and the Event URL's path.
+func numbersFlow(t *testing.T, base, token string, cards ...flows.Node) (int64, string) {
+	t.Helper()
+	ev, _ := flows.NewDefinition(flows.KindWebhookEvent, "Numbers")
+	ev.Cards = []flows.Node{{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "n", Type: flows.TypeNumber}},
+		Bindings: map[string]flows.Binding{"n": {Ref: &flows.Ref{Card: "event", Field: "body", Path: "n"}}}}}
+	ev.Webhook = &flows.WebhookSettings{RunMode: flows.RunSingle, ManualRegistration: true}
+	x, _ := flows.MarshalConnector(flows.ConnectorExport{Schema: flows.SchemaVersion,
+		Connector: flows.ConnectorInfo{Name: "Numbers", Auth: flows.AuthDefinition{Kind: flows.AuthNone}},
+		Flows:     []flows.ExportedFlow{{Key: "1", Definition: ev}}})
+	conID := int64(api(t, base, token, "POST", "/api/v1/connectors/import", x, 201)["id"].(float64))
+	api(t, base, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, 201)
+	var export flows.ConnectorExport
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/connectors/%d/export", base, conID), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if export, err = flows.ParseConnector(raw); err != nil {
+		t.Fatal(err)
+	}
+	var key int64
+	fmt.Sscan(export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &key)
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Count")
+	def.Event = flows.Node{ID: "event", Type: flows.EventConnector, Outputs: []flows.Field{{Key: "n", Type: flows.TypeNumber}}}
+	def.Source = &flows.EventSource{Connector: conID, Version: 1, Flow: key}
+	def.Cards = cards
+	doc, _ := flows.MarshalDefinition(def)
+	flowID := int64(api(t, base, token, "POST", "/api/v1/flows", doc, 201)["id"].(float64))
+	hook := api(t, base, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, 200)["state"].(map[string]any)["eventUrl"].(string)
+	return flowID, hook[strings.Index(hook, "/hooks/"):]
+}
+
+// TestKilledInstanceRunsNothingTwice runs two Hookflow processes on one
+// Postgres, posts payloads to both, and SIGKILLs one while its runs are
+// in flight: within 60 s the survivor runs every payload either of them
+// acknowledged, each exactly once.
+func TestKilledInstanceRunsNothingTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two processes: not in -short")
+	}
+	ctx := context.Background()
+	dbURL := storetest.PostgresURL(t)
+	st, err := store.Open(ctx, store.Config{DatabaseURL: dbURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := st.CreateUser(ctx, "ops@example.com", "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := st.CreateAPIToken(ctx, admin.ID, "two instances")
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := []string{"HOOKFLOW_DATABASE_URL=" + dbURL, "HOOKFLOW_LOG_LEVEL=warn",
+		"HOOKFLOW_SESSION_SECRET=" + strings.Repeat("s", 40), "HOOKFLOW_ENCRYPTION_KEY=" + strings.Repeat("e", 40)}
+	a := startServer(t, append(shared, "HOOKFLOW_DATA_DIR="+t.TempDir())...)
+	b := startServer(t, append(shared, "HOOKFLOW_DATA_DIR="+t.TempDir())...)
+	// Each run waits a little, so that the killed instance has runs in flight.
+	flowID, path := numbersFlow(t, a.url, token,
+		flows.Node{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 0.3}}})
+
+	const total = 1500
+	var acked sync.Map
+	var answered atomic.Int64
+	next := atomic.Int64{}
+	var killedAt time.Time
+	var once sync.Once
+	client := &http.Client{Timeout: 5 * time.Second}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for {
+				n := next.Add(1)
+				if n > total {
+					return
+				}
+				to := a.url
+				if n%2 == 1 {
+					to = b.url
+				}
+				res, err := client.Post(to+path, "application/json", strings.NewReader(fmt.Sprintf(`{"n":%d}`, n)))
+				if err != nil {
+					continue // the killed instance refuses
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode/100 == 2 {
+					acked.Store(n, true)
+				}
+				if answered.Add(1) == 500 {
+					once.Do(func() {
+						b.cmd.Process.Signal(syscall.SIGKILL)
+						killedAt = time.Now()
+					})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.cmd.Wait()
+	var want []int64
+	acked.Range(func(k, _ any) bool { want = append(want, k.(int64)); return true })
+
+	reader, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	runs := func() map[int64]int {
+		seen := map[int64]int{}
+		err := reader.EachExecution(ctx, store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerPayload}, func(e *flows.Execution) error {
+			if n, ok := e.Input["n"].(float64); ok && e.Status == flows.StatusSucceeded {
+				seen[int64(n)]++
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seen
+	}
+	var seen map[int64]int
+	lost := len(want)
+	for deadline := killedAt.Add(60 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		seen, lost = runs(), 0
+		for _, n := range want {
+			if seen[n] == 0 {
+				lost++
+			}
+		}
+		if lost == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	doubled := 0
+	for _, c := range seen {
+		if c > 1 {
+			doubled++
+		}
+	}
+	t.Logf("%d acknowledged, %d run, %d lost, %d doubled, all run %.1f s after the kill", len(want), len(seen), lost, doubled, time.Since(killedAt).Seconds())
+	if len(want) < 500 || lost != 0 || doubled != 0 {
+		t.Fatalf("%d acknowledged payloads not run within 60 s of the kill, %d run twice (of %d acknowledged)\n%s", lost, doubled, len(want), a.stderr.String())
+	}
+	if !strings.Contains(a.stderr.String(), "their running jobs run again") {
+		t.Fatalf("the survivor did not take over the killed instance's jobs:\n%s", a.stderr.String())
+	}
+}
+
+// TestShutdownCancelsRunsInTime stops a server with a flow started by Call
+// Flow Async in flight that would wait a minute: the server exits within
+// its shutdown timeout, and the run is recorded as canceled by the
+// shutdown.
+func TestShutdownCancelsRunsInTime(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := st.CreateUser(ctx, "ops@example.com", "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := st.CreateAPIToken(ctx, admin.ID, "shutdown")
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "HOOKFLOW_DATA_DIR="+dir, "HOOKFLOW_SHUTDOWN_TIMEOUT=2s")
+	helper, _ := flows.NewDefinition(flows.KindWorkspace, "Waits a minute")
+	helper.Cards = []flows.Node{{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 60.0}}}}
+	doc, _ := flows.MarshalDefinition(helper)
+	helperID := api(t, s.url, token, "POST", "/api/v1/flows", doc, 201)["id"].(float64)
+	starter, _ := flows.NewDefinition(flows.KindWorkspace, "Starts it")
+	starter.Cards = []flows.Node{{ID: "start", Type: flows.ControlCallFlowAsync, Bindings: map[string]flows.Binding{"flow": {Value: helperID}}}}
+	doc, _ = flows.MarshalDefinition(starter)
+	starterID := api(t, s.url, token, "POST", "/api/v1/flows", doc, 201)["id"].(float64)
+	run := api(t, s.url, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", int64(starterID)), []byte(`{"input":{}}`), 200)
+	child := run["steps"].([]any)[1].(map[string]any)["children"].([]any)[0].(string)
+	// The child shows as running after a second.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, err := http.DefaultClient.Do(bearer(s.url+"/api/v1/executions/"+child, token))
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the child was not recorded as running")
+		}
+	}
+	began := time.Now()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("still running 15 s after SIGTERM with a 2 s shutdown timeout:\n%s", s.stderr.String())
+	}
+	if took := time.Since(began); took > 4*time.Second {
+		t.Fatalf("stopped %.1f s after SIGTERM, with a 2 s shutdown timeout", took.Seconds())
+	}
+	st, err = store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e, err := st.Execution(ctx, child)
+	if err != nil || e.Status != flows.StatusCanceled || e.Error != flows.ErrShutdown.Error() {
+		t.Fatalf("the child after shutdown: %+v, %v; want canceled by the shutdown", e, err)
+	}
+}
+
+func bearer(url, token string) *http.Request {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	return req
+}
+
+// TestBinaryWithoutSearchRefusesToStart builds Hookflow without SQLite's
+// full-text search: it exits with one line saying how to build it, before
+// it listens (its port is taken, and that is not what it says).
+func TestBinaryWithoutSearchRefusesToStart(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "hookflow-no-search")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build without the tag: %v\n%s", err, out)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	data := t.TempDir()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "HOOKFLOW_DATA_DIR="+data, "HOOKFLOW_ADDR="+busy.Addr().String())
+	out, err := cmd.CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := lines[len(lines)-1]
+	if err == nil || !strings.HasPrefix(last, "hookflow: ") || !strings.Contains(last, "-tags sqlite_fts5") || strings.Contains(string(out), "address already in use") {
+		t.Fatalf("exit %v, output:\n%s\nwant one line saying how to build with -tags sqlite_fts5, before listening", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(data, "hookflow.db")); err == nil {
+		t.Fatal("it created a database")
+	}
+}
