@@ -252,3 +252,63 @@ func TestDeregistrationRetries(t *testing.T) {
 		t.Fatal("ON after turn off anyway did not register")
 	}
 }
+
+// TestSaveDataOffChangesOnlyWhatIsStored turns "save all data" off on
+// every flow of a connector and on the workspace flow: the Registration
+// Data is still kept (its secret checks the signatures), the Webhook Event
+// flow's Return still starts the workspace flow, the deregistration still
+// gets the Registration Data; only the history leaves the data out.
+func TestSaveDataOffChangesOnlyWhatIsStored(t *testing.T) {
+	prov := newAcme(t)
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+	token := srv.Token(t)
+	c := srv.NewClient()
+	off := false
+	con := apiJSON(t, c, token, "POST", "/api/v1/connectors/import", acmeExportWith(t, prov.URL, func(x *flows.ConnectorExport) {
+		for i := range x.Flows {
+			x.Flows[i].Definition.SaveData = &off
+		}
+	}), http.StatusCreated)
+	conID := int64(con["id"].(float64))
+	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
+	v, err := srv.Store.Version(t.Context(), conID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := acmeConnection(t, srv, token, conID)
+	var evKey int64
+	fmt.Sscan(v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &evKey)
+	node, src, err := flows.ConnectorEvent(v, evKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node.Bindings["events"] = flows.Binding{Value: "user.created"}
+	src.Connection = int64(conn["id"].(float64))
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "New users, no data kept")
+	def.Event, def.Source, def.SaveData = node, src, &off
+	def.Cards = []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "events", "actor.displayName")}}}
+	doc, _ := flows.MarshalDefinition(def)
+	flowID := int64(apiJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)["id"].(float64))
+	path := fmt.Sprintf("/api/v1/flows/%d", flowID)
+
+	apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+	sub, err := srv.Store.LiveSubscription(t.Context(), flowID)
+	if err != nil || sub.Registration == nil {
+		t.Fatalf("subscription %+v, %v: the Registration Data was not kept", sub, err)
+	}
+	reg, err := srv.Store.Execution(t.Context(), sub.RegistrationExecution)
+	if err != nil || reg.Status != flows.StatusSucceeded || reg.Output != nil {
+		t.Fatalf("registration run %+v, %v: want it stored without its data", reg, err)
+	}
+	// Signed with the Registration Data's secret: accepted, and run.
+	if codes := prov.push(t, "d1", false, event("u1", "Ada")); !slices.Equal(codes, []int{202}) {
+		t.Fatalf("push: %v", codes)
+	}
+	waitFor(t, "the payload run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 1 })
+	run := payloadRuns(t, srv.Store, flowID)[0]
+	if run.Status != flows.StatusSucceeded || run.Input != nil || len(run.Steps) != 2 || run.Steps[1].Outputs != nil {
+		t.Fatalf("payload run %+v: want it run and stored without its data", run)
+	}
+	apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
+	waitFor(t, "the deregistration", func() bool { return len(prov.subscriptions()) == 0 })
+}

@@ -160,6 +160,12 @@ func ref(card, field, path string) flows.Binding {
 // an Auth Ping.
 func acmeExport(t *testing.T, baseURL string) []byte {
 	t.Helper()
+	return acmeExportWith(t, baseURL, nil)
+}
+
+// acmeExportWith is acmeExport with its flows changed by edit first.
+func acmeExportWith(t *testing.T, baseURL string, edit func(*flows.ConnectorExport)) []byte {
+	t.Helper()
 	reg, _ := flows.NewDefinition(flows.KindWebhookRegistration, "Subscribe")
 	reg.Event.Outputs = []flows.Field{{Key: "events", Label: "Events", Type: flows.TypeText, Required: true}}
 	reg.Cards = []flows.Node{
@@ -198,6 +204,9 @@ func acmeExport(t *testing.T, baseURL string) []byte {
 	x := flows.ConnectorExport{Schema: flows.SchemaVersion,
 		Connector: flows.ConnectorInfo{Name: "Acme", BaseURL: baseURL, Auth: flows.AuthDefinition{Kind: flows.AuthAPIKeyHeader, Header: "X-Api-Key"}},
 		Flows:     []flows.ExportedFlow{{Key: "1", Definition: reg}, {Key: "2", Definition: dereg}, {Key: "3", Definition: ev}, {Key: "4", Definition: ping}, {Key: "5", Definition: get}}}
+	if edit != nil {
+		edit(&x)
+	}
 	b, err := flows.MarshalConnector(x)
 	if err != nil {
 		t.Fatal(err)
