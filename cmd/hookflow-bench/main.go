@@ -447,7 +447,9 @@ func (b *bench) level(conc int, d time.Duration, mixed bool) (result, error) {
 		}
 	}
 	r.peakRSS = peakRSS(b.cmd.Process.Pid)
-	total, _ := b.st.CountExecutions(ctx, store.ExecutionFilter{})
+	// Per run of the reference flow, as it always was: the connector's run
+	// of each payload (and the waiting flow's) count in the size.
+	total, _ := b.st.CountExecutions(ctx, ref)
 	if size, err := b.st.Size(ctx); err == nil && total > 0 {
 		r.bytesPerExec = float64(size) / float64(total)
 	}

@@ -37,6 +37,20 @@ func TestReferenceWorkload(t *testing.T) {
 	if err := flows.Validate(def, reg); err != nil {
 		t.Fatal(err)
 	}
+	raw, err = os.ReadFile("testdata/wait_flow.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait, err := flows.ParseDefinition(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := flows.Validate(wait, reg); err != nil {
+		t.Fatalf("the mixed workload's waiting flow: %v", err)
+	}
+	if len(wait.Cards) != 2 || wait.Cards[0].Type != flows.ControlWaitFor || wait.Cards[1].Type != "http.get" {
+		t.Fatalf("the waiting flow waits, then calls: %+v", wait.Cards)
+	}
 	e := flows.NewEngine(reg, flows.Options{})
 	ev, _ := x.Flow(1)
 	for _, tt := range []struct {
