@@ -607,7 +607,7 @@ func (l *Lifecycle) Deliver(ctx context.Context, d Delivery, final bool) ([]*Exe
 	if err != nil {
 		return nil, err
 	}
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, ErrCanceledByUser) {
+	if err := context.Cause(ctx); err != nil { // the job's: the server stops
 		return execs, fmt.Errorf("flows: delivery %d stopped: %w", d.ID, err)
 	}
 	if slices.ContainsFunc(execs, (*Execution).Interrupted) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -37,15 +38,31 @@ func (executionRecord) TableName() string { return "executions" }
 
 // Execution loads one execution with its steps.
 func (s *Store) Execution(ctx context.Context, id string) (*flows.Execution, error) {
-	var r executionRecord
-	if err := s.reads.WithContext(ctx).Where("id = ?", id).First(&r).Error; err != nil {
-		return nil, fmt.Errorf("store: execution %s: %w", id, notFound(err))
+	var e *flows.Execution
+	err := s.snapshot(ctx, func(db *gorm.DB) error {
+		var r executionRecord
+		if err := db.Where("id = ?", id).First(&r).Error; err != nil {
+			return fmt.Errorf("store: execution %s: %w", id, notFound(err))
+		}
+		packs, err := loadPacks(db, []executionRecord{r})
+		if err != nil {
+			return err
+		}
+		e, err = r.toFlows(packs)
+		return err
+	})
+	return e, err
+}
+
+// snapshot runs fn with reads that see the database as it was at one
+// moment: an execution's row and its pack stay together even when its
+// record is replaced (a run recorded as running, ended) meanwhile.
+func (s *Store) snapshot(ctx context.Context, fn func(db *gorm.DB) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
 	}
-	packs, err := loadPacks(s.reads.WithContext(ctx), []executionRecord{r})
-	if err != nil {
-		return nil, err
-	}
-	return r.toFlows(packs)
+	return s.reads.WithContext(ctx).Transaction(fn, opts)
 }
 
 // loadPacks loads and unpacks the packs that hold documents of rs.
@@ -99,11 +116,22 @@ type ExecutionFilter struct {
 // time), a page at a time: pass the last id of a page as Before to get the
 // next; new executions never shift a page.
 func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Execution, error) {
+	var out []*flows.Execution
+	err := s.snapshot(ctx, func(db *gorm.DB) error {
+		var err error
+		out, err = s.executions(db, f)
+		return err
+	})
+	return out, err
+}
+
+// executions is Executions, reading from db.
+func (s *Store) executions(db *gorm.DB, f ExecutionFilter) ([]*flows.Execution, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
 	words := searchQuery(f.Search)
-	q := s.reads.WithContext(ctx).Table("executions").Select("executions.*")
+	q := db.Table("executions").Select("executions.*")
 	if f.FlowID != 0 {
 		q = q.Where("executions.flow_id = ?", f.FlowID)
 	}
@@ -143,7 +171,7 @@ func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Exe
 	switch {
 	case words != "" && s.dialect != Postgres:
 		var err error
-		if rs, err = s.searchSQLite(ctx, q, words, f); err != nil {
+		if rs, err = searchSQLite(db, q, words, f); err != nil {
 			return nil, fmt.Errorf("store: executions: %w", err)
 		}
 	default:
@@ -157,7 +185,7 @@ func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Exe
 			return nil, fmt.Errorf("store: executions: %w", err)
 		}
 	}
-	packs, err := loadPacks(s.reads.WithContext(ctx), rs)
+	packs, err := loadPacks(db, rs)
 	if err != nil {
 		return nil, err
 	}
@@ -180,17 +208,17 @@ const searchChunk = 1000
 // the order executions were stored in), a chunk at a time, keeping the
 // matches that pass the other filters until the page is full: common and
 // rare words cost the same.
-func (s *Store) searchSQLite(ctx context.Context, filtered *gorm.DB, words string, f ExecutionFilter) ([]executionRecord, error) {
+func searchSQLite(db, filtered *gorm.DB, words string, f ExecutionFilter) ([]executionRecord, error) {
 	below := int64(math.MaxInt64)
 	if f.Before != "" {
-		if err := s.reads.WithContext(ctx).Raw("SELECT rowid FROM executions WHERE id = ?", f.Before).Scan(&below).Error; err != nil {
+		if err := db.Raw("SELECT rowid FROM executions WHERE id = ?", f.Before).Scan(&below).Error; err != nil {
 			return nil, err
 		}
 	}
 	var out []executionRecord
 	for len(out) < f.Limit {
 		var rowids []int64
-		err := s.reads.WithContext(ctx).Raw("SELECT rowid FROM executions_fts WHERE executions_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
+		err := db.Raw("SELECT rowid FROM executions_fts WHERE executions_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
 			words, below, searchChunk).Scan(&rowids).Error
 		if err != nil || len(rowids) == 0 {
 			return out, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +47,58 @@ func TestExecutionsRecordAndLoad(t *testing.T) {
 		}
 		if _, err := s.Execution(ctx, "nope"); !errors.Is(err, flows.ErrNotFound) {
 			t.Fatalf("missing execution: %v", err)
+		}
+	})
+}
+
+// TestReadsSeeARecordReplacedWhole reads the history while runs recorded
+// as running are replaced by their final records: a read sees a record
+// and its document together, never one without the other.
+func TestReadsSeeARecordReplacedWhole(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var failed, reads atomic.Int64
+		var current atomic.Value
+		current.Store("")
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					reads.Add(1)
+					if _, err := s.Executions(ctx, store.ExecutionFilter{FlowID: 7}); err != nil {
+						failed.Add(1)
+					}
+					if id := current.Load().(string); id != "" {
+						if _, err := s.Execution(ctx, id); err != nil {
+							failed.Add(1)
+						}
+					}
+				}
+			})
+		}
+		for range 100 {
+			now := time.Now()
+			e := &flows.Execution{ID: flows.NewExecutionID(now), FlowID: 7, FlowName: "x", Trigger: flows.TriggerAPI, Status: flows.StatusRunning, StartedAt: now, Steps: []flows.Step{}}
+			if err := s.RecordExecution(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			current.Store(e.ID)
+			time.Sleep(time.Millisecond)
+			e.Status, e.Error, e.FinishedAt = flows.StatusCanceled, "canceled by an admin", now.Add(time.Millisecond)
+			if err := s.RecordExecution(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		close(stop)
+		wg.Wait()
+		if failed.Load() > 0 {
+			t.Fatalf("%d of %d reads failed while records were replaced", failed.Load(), reads.Load())
 		}
 	})
 }

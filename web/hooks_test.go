@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/hookflow/hookflow/flows"
@@ -220,25 +217,6 @@ func postEvent(t *testing.T, srv *webtest.Server, hook string, n int) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("delivery %d: %d", n, res.StatusCode)
 	}
-}
-
-// callingFlow starts a server with a flow whose run calls an outside
-// service, a real HTTP server in the test that counts the calls and runs
-// each one's number through onCall (nil: nothing) before it answers.
-func callingFlow(t *testing.T, o webtest.Options, onCall func(n int64)) (srv *webtest.Server, flowID int64, hook string, calls *atomic.Int64) {
-	t.Helper()
-	calls = new(atomic.Int64)
-	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n := calls.Add(1); onCall != nil {
-			onCall(n)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok":true}`)
-	}))
-	t.Cleanup(service.Close)
-	srv = webtest.StartWith(t, o)
-	flowID, hook = oktaFlowWith(t, srv, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: service.URL + "/seen"}}})
-	return srv, flowID, hook, calls
 }
 
 // runCount counts the flow's payload runs.
