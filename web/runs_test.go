@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -454,4 +455,56 @@ func TestCancelPayloadRun(t *testing.T) {
 			t.Fatalf("%d payload runs, want 2", n)
 		}
 	})
+}
+
+// TestCancelReachesTheInstanceThatRuns runs two servers on one Postgres:
+// a run going on in one is canceled through the other's API.
+func TestCancelReachesTheInstanceThatRuns(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	runner := webtest.StartWith(t, webtest.Options{DatabaseURL: url})
+	other := webtest.StartWith(t, webtest.Options{DatabaseURL: url})
+	ctx := context.Background()
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Slow")
+	def.Cards = []flows.Node{{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 30.0}}}}
+	f, err := runner.Store.CreateFlow(ctx, flows.Flow{Definition: def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := runner.Token(t)
+	done := make(chan map[string]any, 1)
+	go func() {
+		code, body := runner.NewClient().API(t, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), `{"input":{}}`)
+		m := map[string]any{"code": code}
+		if code == http.StatusOK {
+			m = apiBody(body)
+		}
+		done <- m
+	}()
+	var running []*flows.Execution
+	waitFor(t, "the run to show as running", func() bool {
+		running, _ = other.Store.Executions(ctx, store.ExecutionFilter{FlowID: f.ID, Status: flows.StatusRunning})
+		return len(running) == 1
+	})
+	if other.Engine.Running(running[0].ID) || !runner.Engine.Running(running[0].ID) {
+		t.Fatal("the run is not the first server's alone")
+	}
+	got := apiJSON(t, other.NewClient(), token, "POST", "/api/v1/executions/"+running[0].ID+"/cancel", nil, http.StatusOK)
+	if got["status"] != string(flows.StatusCanceled) {
+		t.Fatalf("cancel through the other server answered %v", got)
+	}
+	select {
+	case m := <-done:
+		if m["status"] != string(flows.StatusCanceled) || m["id"] != running[0].ID {
+			t.Fatalf("the run ended %v", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run was not canceled")
+	}
+}
+
+// apiBody decodes an API answer.
+func apiBody(body string) map[string]any {
+	var m map[string]any
+	json.Unmarshal([]byte(body), &m)
+	return m
 }
