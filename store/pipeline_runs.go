@@ -46,13 +46,17 @@ func (j *jobRun) settle(err error) {
 
 // runJob runs a delivery job's deliveries (see pipeline) and waits until
 // each is stored; it returns the first failure, after which the job is
-// retried and runs those still queued. final is true on its last attempt.
-func (p *pipeline) runJob(ctx context.Context, jobs Jobs, ds []flows.Delivery, final bool) error {
-	if len(ds) == 0 {
-		return nil
+// retried and runs those still queued. Jobs take turns to load their
+// deliveries (load: those still queued; none left is done) and hand them
+// to the runner. final is true on the job's last attempt.
+func (p *pipeline) runJob(ctx context.Context, jobs Jobs, load func(context.Context) ([]flows.Delivery, error), final bool) error {
+	p.admit.Lock()
+	ds, err := load(ctx)
+	if err != nil || len(ds) == 0 {
+		p.admit.Unlock()
+		return err // none left: they ran before a crash, or were pruned
 	}
 	j := &jobRun{ctx: ctx, jobs: jobs, final: final, pending: len(ds), done: make(chan struct{})}
-	p.admit.Lock()
 	sent, err := p.handOverStarts(ctx, j, ds)
 	p.admit.Unlock()
 	for range len(ds) - sent {

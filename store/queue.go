@@ -181,16 +181,15 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	if err != nil {
 		return err
 	}
-	var ds []flows.Delivery
-	if len(job.Args.Deliveries) > 0 {
-		ds, err = w.store.queuedDeliveries(ctx, job.Args.Deliveries)
-	} else {
-		ds, err = w.store.deliveriesOfJob(ctx, job.ID)
+	// Loaded when the job's turn comes (runJob): at most one job's
+	// deliveries wait in memory to start.
+	load := func(ctx context.Context) ([]flows.Delivery, error) {
+		if len(job.Args.Deliveries) > 0 {
+			return w.store.queuedDeliveries(ctx, job.Args.Deliveries)
+		}
+		return w.store.deliveriesOfJob(ctx, job.ID)
 	}
-	if err != nil {
-		return err // none left: they ran before a crash, or were pruned
-	}
-	return w.store.pipe.runJob(ctx, j, ds, job.Attempt >= job.MaxAttempts)
+	return w.store.pipe.runJob(ctx, j, load, job.Attempt >= job.MaxAttempts)
 }
 
 // deregistrationArgs is the job that deregisters a subscription turned off.
