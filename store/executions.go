@@ -131,7 +131,43 @@ func (s *Store) executions(db *gorm.DB, f ExecutionFilter) ([]*flows.Execution, 
 		f.Limit = 50
 	}
 	words := searchQuery(f.Search)
-	q := db.Table("executions").Select("executions.*")
+	q := filterExecutions(db.Table("executions").Select("executions.*"), f)
+	var rs []executionRecord
+	switch {
+	case words != "" && s.dialect != Postgres:
+		var err error
+		if rs, err = searchSQLite(db, q, words, f); err != nil {
+			return nil, fmt.Errorf("store: executions: %w", err)
+		}
+	default:
+		if words != "" {
+			q = q.Where("executions.search @@ plainto_tsquery('simple', ?)", f.Search)
+		}
+		if f.Before != "" {
+			q = q.Where("executions.id < ?", f.Before)
+		}
+		if err := q.Order("executions.id DESC").Limit(f.Limit).Find(&rs).Error; err != nil {
+			return nil, fmt.Errorf("store: executions: %w", err)
+		}
+	}
+	packs, err := loadPacks(db, rs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*flows.Execution, 0, len(rs))
+	for _, r := range rs {
+		e, err := r.toFlows(packs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// filterExecutions narrows a query of the executions table to those a
+// filter selects, but for its Search, Before and Limit.
+func filterExecutions(q *gorm.DB, f ExecutionFilter) *gorm.DB {
 	if f.FlowID != 0 {
 		q = q.Where("executions.flow_id = ?", f.FlowID)
 	}
@@ -167,37 +203,7 @@ func (s *Store) executions(db *gorm.DB, f ExecutionFilter) ([]*flows.Execution, 
 	if f.After != "" {
 		q = q.Where("executions.id > ?", f.After)
 	}
-	var rs []executionRecord
-	switch {
-	case words != "" && s.dialect != Postgres:
-		var err error
-		if rs, err = searchSQLite(db, q, words, f); err != nil {
-			return nil, fmt.Errorf("store: executions: %w", err)
-		}
-	default:
-		if words != "" {
-			q = q.Where("executions.search @@ plainto_tsquery('simple', ?)", f.Search)
-		}
-		if f.Before != "" {
-			q = q.Where("executions.id < ?", f.Before)
-		}
-		if err := q.Order("executions.id DESC").Limit(f.Limit).Find(&rs).Error; err != nil {
-			return nil, fmt.Errorf("store: executions: %w", err)
-		}
-	}
-	packs, err := loadPacks(db, rs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*flows.Execution, 0, len(rs))
-	for _, r := range rs {
-		e, err := r.toFlows(packs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	return q
 }
 
 // searchChunk is how many matches of the full-text index a search reads
@@ -285,23 +291,10 @@ func (r executionRecord) toFlows(packs map[int64][]byte) (*flows.Execution, erro
 }
 
 // CountExecutions counts the executions a filter selects (its Search,
-// Before, After and Limit aside).
+// Before and Limit aside).
 func (s *Store) CountExecutions(ctx context.Context, f ExecutionFilter) (int64, error) {
-	q := s.reads.WithContext(ctx).Model(&executionRecord{})
-	if f.FlowID != 0 {
-		q = q.Where("flow_id = ?", f.FlowID)
-	}
-	if f.ConnectorID != 0 {
-		q = q.Where("flow_id IN (SELECT id FROM flows WHERE connector_id = ?)", f.ConnectorID)
-	}
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.Trigger != "" {
-		q = q.Where(`"trigger" = ?`, f.Trigger)
-	}
 	var n int64
-	if err := q.Count(&n).Error; err != nil {
+	if err := filterExecutions(s.reads.WithContext(ctx).Table("executions"), f).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("store: count executions: %w", err)
 	}
 	return n, nil

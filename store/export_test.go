@@ -210,6 +210,9 @@ func PauseWriter(s *Store) (start func()) {
 	return sync.OnceFunc(func() { close(hold) })
 }
 
+// PiecesWriting is how many pieces of finished runs are written at a time.
+func PiecesWriting(s *Store) int { return piecesWriting[s.dialect] }
+
 // QueuedWrites counts the requests waiting for the writer.
 func QueuedWrites(s *Store) int { return len(s.pipe.writes) }
 

@@ -318,7 +318,7 @@ func migrateDropStartedIndexes(tx *gorm.DB) error {
 	return nil
 }
 
-// migratePackedExecutions adds the packed document column (packing.go);
+// migratePackedExecutions adds the packed document column (documents.go);
 // rows written before it keep their JSON in data. It drops the indexes no
 // query needs (executions' parent_id; deliveries' state, now that done
 // deliveries are deleted or kept only for dedupe) and keeps in the re-run
@@ -358,7 +358,7 @@ func migrateDeliveryJobs(tx *gorm.DB) error {
 }
 
 // migrateExecutionPacks adds the packs of execution documents written
-// together (packing.go): an execution's document is in its row (data or
+// together (documents.go): an execution's document is in its row (data or
 // packed) or at pack_index in its pack.
 func migrateExecutionPacks(tx *gorm.DB) error {
 	table := "CREATE TABLE execution_packs (id INTEGER PRIMARY KEY, packed BLOB NOT NULL)"

@@ -85,8 +85,8 @@ func (p *pipeline) handOverStarts(ctx context.Context, j *jobRun, ds []flows.Del
 }
 
 // runLoop is the runner. It runs the deliveries one at a time, in order,
-// and yields its processor after each: runs that compute take turns with
-// the requests waiting to be acknowledged. A run that waits on the outside
+// and steps aside for acknowledgements after each: while the writer
+// commits accepted requests, and for the requests ready to be answered. A run that waits on the outside
 // world (Wait For, a retry delay, a slow service) must not hold the others
 // up: when a run has gone on for runAlone, the runner leaves it to its
 // goroutine and another runner takes over the queue (handOff), and the
@@ -96,6 +96,8 @@ func (p *pipeline) handOverStarts(ctx context.Context, j *jobRun, ds []flows.Del
 // turn has passed ends after its run.
 func (p *pipeline) runLoop(id uint64) {
 	defer p.ends.Done()
+	gap := time.NewTimer(time.Hour)
+	gap.Stop()
 	for st := range p.starts {
 		if p.closing.Load() {
 			st.job.settle(errClosed)
@@ -111,7 +113,17 @@ func (p *pipeline) runLoop(id uint64) {
 				return // another runner has the queue
 			}
 		}
-		// Requests waiting to be acknowledged come before the next run.
+		// Requests waiting to be acknowledged come before the next run:
+		// it waits while the writer commits accepted ones (at most a
+		// millisecond), and lets those ready to answer run first.
+		if ch := p.accepting.Load(); ch != nil {
+			gap.Reset(time.Millisecond)
+			select {
+			case <-*ch:
+				gap.Stop()
+			case <-gap.C:
+			}
+		}
 		runtime.Gosched()
 	}
 }
@@ -213,9 +225,11 @@ type finished struct {
 	done    func(error)
 }
 
-// finishLoop is the finisher: it encodes and packs what is waiting, up to
-// maxPiece at a time, and hands each piece on to be written while it
-// encodes the next (see pipeline).
+// finishLoop is the finisher: it gathers what waits to be stored into
+// pieces of up to maxPiece runs, and encodes, packs and writes one piece
+// while the next gathers (at most piecesWriting pieces at a time). The
+// runs wait meanwhile when the next piece is full: storing paces them,
+// and the processor time left goes to acknowledgements (see pipeline).
 func (p *pipeline) finishLoop() {
 	var writing sync.WaitGroup
 	defer writing.Wait()
@@ -250,11 +264,11 @@ func (p *pipeline) finishLoop() {
 				break fill
 			}
 		}
-		req, err := p.encodePiece(piece)
-		p.pieces <- struct{}{}
+		p.pieces <- struct{}{} // at most piecesWriting pieces at a time
 		writing.Add(1)
 		go func() {
 			defer func() { <-p.pieces; writing.Done() }()
+			req, err := p.encodePiece(piece)
 			if err == nil {
 				err = p.write(req)
 			}
@@ -301,6 +315,9 @@ func (p *pipeline) encodePiece(piece []*finished) (*writeReq, error) {
 				fin.rows[j] = executionRow{r: r, text: search.text(e), replaces: p.markProvisional(e) || f.replace}
 			}
 			req.finish = append(req.finish, fin)
+			// Encoding a piece is CPU work from end to end: requests being
+			// acknowledged meanwhile have the processor between two runs.
+			runtime.Gosched()
 		}
 	}
 	pack.packed = thePacker.pack(content)

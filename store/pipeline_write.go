@@ -138,7 +138,16 @@ func (p *pipeline) writeLoop() {
 			}
 		}
 		accepted = batch[0].accept != nil
+		var committed chan struct{}
+		if accepted {
+			committed = make(chan struct{})
+			p.accepting.Store(&committed)
+		}
 		p.commit(batch)
+		if accepted {
+			p.accepting.Store(nil)
+			close(committed)
+		}
 		if p.committed != nil {
 			p.committed(batch)
 		}

@@ -52,6 +52,15 @@ func oktaFlow(t *testing.T, srv *webtest.Server) (int64, string) {
 // oktaFlowWith is oktaFlow with the workspace flow's cards given.
 func oktaFlowWith(t *testing.T, srv *webtest.Server, cards ...flows.Node) (int64, string) {
 	t.Helper()
+	ids, hooks := oktaFlows(t, srv, cards)
+	return ids[0], hooks[0]
+}
+
+// oktaFlows is oktaFlowWith for several workspace flows on one Okta-style
+// connector and connection, each with its cards: each is ON, with an Event
+// URL of its own. It returns their ids and Event URL paths.
+func oktaFlows(t *testing.T, srv *webtest.Server, cards ...[]flows.Node) ([]int64, []string) {
+	t.Helper()
 	ctx := context.Background()
 	ev, _ := flows.NewDefinition(flows.KindWebhookEvent, "Event hook")
 	ev.Cards = []flows.Node{{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "event", Label: "Event", Type: flows.ListOf(flows.TypeObject)}},
@@ -77,21 +86,30 @@ func oktaFlowWith(t *testing.T, srv *webtest.Server, cards ...flows.Node) (int64
 	if err != nil {
 		t.Fatal(err)
 	}
-	node, src, err := flows.ConnectorEvent(v, fs[0].ID)
-	if err != nil {
-		t.Fatal(err)
+	c, token := srv.NewClient(), srv.Token(t)
+	var ids []int64
+	var hooks []string
+	for i, cs := range cards {
+		node, src, err := flows.ConnectorEvent(v, fs[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Connection = conn.ID
+		name := "Okta events"
+		if len(cards) > 1 {
+			name = fmt.Sprintf("Okta events %d", i+1)
+		}
+		def, _ := flows.NewDefinition(flows.KindWorkspace, name)
+		def.Event, def.Source = node, src
+		def.Cards = cs
+		f, err := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", f.ID), nil, http.StatusOK)["state"].(map[string]any)
+		ids, hooks = append(ids, f.ID), append(hooks, strings.TrimPrefix(st["eventUrl"].(string), srv.URL))
 	}
-	src.Connection = conn.ID
-	def, _ := flows.NewDefinition(flows.KindWorkspace, "Okta events")
-	def.Event, def.Source = node, src
-	def.Cards = cards
-	f, err := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := srv.NewClient()
-	st := apiJSON(t, c, srv.Token(t), "POST", fmt.Sprintf("/api/v1/flows/%d/on", f.ID), nil, http.StatusOK)["state"].(map[string]any)
-	return f.ID, strings.TrimPrefix(st["eventUrl"].(string), srv.URL)
+	return ids, hooks
 }
 
 func TestOktaEventHookCompatibility(t *testing.T) {

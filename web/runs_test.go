@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -112,58 +111,6 @@ func stepOf(t *testing.T, e *flows.Execution, card string) flows.Step {
 	}
 	t.Fatalf("execution %s has no step of card %q: %+v", e.ID, card, e.Steps)
 	return flows.Step{}
-}
-
-// oktaFlows is oktaFlowWith for several workspace flows on one Okta-style
-// connector and connection: each is ON, with an Event URL of its own. It
-// returns their ids and Event URL paths.
-func oktaFlows(t *testing.T, srv *webtest.Server, cards ...[]flows.Node) ([]int64, []string) {
-	t.Helper()
-	ctx := context.Background()
-	ev, _ := flows.NewDefinition(flows.KindWebhookEvent, "Event hook")
-	ev.Cards = []flows.Node{{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "event", Label: "Event", Type: flows.ListOf(flows.TypeObject)}},
-		Bindings: map[string]flows.Binding{"event": ref("event", "body", "data.events")}}}
-	ev.Webhook = &flows.WebhookSettings{RunMode: flows.RunEach, RecordsPath: "event", AckStatus: 200, ManualRegistration: true,
-		Security: flows.WebhookSecurity{VerificationChallenge: true, SecretHeader: "Authorization", Secret: "connection.hook_secret"}}
-	x := flows.ConnectorExport{Schema: flows.SchemaVersion, Connector: flows.ConnectorInfo{Name: "Okta", Auth: flows.AuthDefinition{Kind: flows.AuthCustom,
-		Fields: []flows.AuthField{{Key: "hook_secret", Label: "Event hook secret", Type: "password", Required: true}}}},
-		Flows: []flows.ExportedFlow{{Key: "1", Definition: ev}}}
-	if err := flows.ValidateConnector(x, srv.Web.Registry()); err != nil {
-		t.Fatal(err)
-	}
-	con, err := srv.Store.ImportConnector(ctx, x, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, _ := srv.Store.Flows(ctx, con.ID)
-	v, err := srv.Store.Deploy(ctx, flows.ExportConnector(con, fs), con.ID, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := srv.Store.CreateConnection(ctx, flows.Connection{ConnectorID: con.ID, Name: "Okta prod", Values: map[string]string{"hook_secret": oktaHookSecret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, token := srv.NewClient(), srv.Token(t)
-	var ids []int64
-	var hooks []string
-	for i, cs := range cards {
-		node, src, err := flows.ConnectorEvent(v, fs[0].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		src.Connection = conn.ID
-		def, _ := flows.NewDefinition(flows.KindWorkspace, fmt.Sprintf("Okta events %d", i+1))
-		def.Event, def.Source = node, src
-		def.Cards = cs
-		f, err := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", f.ID), nil, http.StatusOK)["state"].(map[string]any)
-		ids, hooks = append(ids, f.ID), append(hooks, strings.TrimPrefix(st["eventUrl"].(string), srv.URL))
-	}
-	return ids, hooks
 }
 
 // waitCase is a first card that keeps a payload run waiting.

@@ -47,49 +47,18 @@ func TestCrashLosesNoAcknowledgedPayload(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, store.Config{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := st.CreateUser(ctx, "ops@example.com", "a long enough password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, err := st.CreateAPIToken(ctx, admin.ID, "crash test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	token := apiToken(t, store.Config{DataDir: dir})
 	env := []string{"HOOKFLOW_DATA_DIR=" + dir, "HOOKFLOW_LOG_LEVEL=warn"}
 	s := startServer(t, env...)
 
 	// A connector whose Webhook Event returns the body's n, registered by hand.
-	ev, _ := flows.NewDefinition(flows.KindWebhookEvent, "Numbers")
-	ev.Cards = []flows.Node{{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "n", Type: flows.TypeNumber}},
-		Bindings: map[string]flows.Binding{"n": {Ref: &flows.Ref{Card: "event", Field: "body", Path: "n"}}}}}
-	ev.Webhook = &flows.WebhookSettings{RunMode: flows.RunSingle, ManualRegistration: true}
-	x, _ := flows.MarshalConnector(flows.ConnectorExport{Schema: flows.SchemaVersion,
-		Connector: flows.ConnectorInfo{Name: "Numbers", Auth: flows.AuthDefinition{Kind: flows.AuthNone}},
-		Flows:     []flows.ExportedFlow{{Key: "1", Definition: ev}}})
-	conID := int64(api(t, s.url, token, "POST", "/api/v1/connectors/import", x, 201)["id"].(float64))
-	api(t, s.url, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, 201)
-	st, err = store.Open(ctx, store.Config{DataDir: dir})
+	flowID, path := numbersFlow(t, s.url, token)
+	hook := s.url + path
+	st, err := store.Open(ctx, store.Config{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	v, err := st.Version(ctx, conID, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var key int64
-	fmt.Sscan(v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &key)
-	node, src, _ := flows.ConnectorEvent(v, key)
-	def, _ := flows.NewDefinition(flows.KindWorkspace, "Count")
-	def.Event, def.Source = node, src
-	doc, _ := flows.MarshalDefinition(def)
-	flowID := int64(api(t, s.url, token, "POST", "/api/v1/flows", doc, 201)["id"].(float64))
-	hook := api(t, s.url, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, 200)["state"].(map[string]any)["eventUrl"].(string)
 
 	// 2,000 payloads from 16 senders; SIGKILL after the first 400 answers.
 	const total = 2000

@@ -69,19 +69,7 @@ func TestKilledInstanceRunsNothingTwice(t *testing.T) {
 	}
 	ctx := context.Background()
 	dbURL := storetest.PostgresURL(t)
-	st, err := store.Open(ctx, store.Config{DatabaseURL: dbURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := st.CreateUser(ctx, "ops@example.com", "a long enough password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, err := st.CreateAPIToken(ctx, admin.ID, "two instances")
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := apiToken(t, store.Config{DatabaseURL: dbURL})
 	shared := []string{"HOOKFLOW_DATABASE_URL=" + dbURL, "HOOKFLOW_LOG_LEVEL=warn",
 		"HOOKFLOW_SESSION_SECRET=" + strings.Repeat("s", 40), "HOOKFLOW_ENCRYPTION_KEY=" + strings.Repeat("e", 40)}
 	a := startServer(t, append(shared, "HOOKFLOW_DATA_DIR="+t.TempDir())...)
@@ -185,19 +173,7 @@ func TestKilledInstanceRunsNothingTwice(t *testing.T) {
 func TestShutdownCancelsRunsInTime(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, store.Config{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := st.CreateUser(ctx, "ops@example.com", "a long enough password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, err := st.CreateAPIToken(ctx, admin.ID, "shutdown")
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := apiToken(t, store.Config{DataDir: dir})
 	s := startServer(t, "HOOKFLOW_DATA_DIR="+dir, "HOOKFLOW_SHUTDOWN_TIMEOUT=2s")
 	helper, _ := flows.NewDefinition(flows.KindWorkspace, "Waits a minute")
 	helper.Cards = []flows.Node{{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 60.0}}}}
@@ -234,7 +210,7 @@ func TestShutdownCancelsRunsInTime(t *testing.T) {
 	if took := time.Since(began); took > 4*time.Second {
 		t.Fatalf("stopped %.1f s after SIGTERM, with a 2 s shutdown timeout", took.Seconds())
 	}
-	st, err = store.Open(ctx, store.Config{DataDir: dir})
+	st, err := store.Open(ctx, store.Config{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,6 +125,27 @@ func TestAdminCommands(t *testing.T) {
 	}
 }
 
+// apiToken makes the database cfg names with a super admin and returns an
+// API token of theirs, before a server opens it.
+func apiToken(t *testing.T, cfg store.Config) string {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	admin, err := st.CreateUser(ctx, "ops@example.com", "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := st.CreateAPIToken(ctx, admin.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
 // started is a hookflow serve subprocess.
 type started struct {
 	cmd    *exec.Cmd
