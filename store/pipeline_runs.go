@@ -86,13 +86,15 @@ func (p *pipeline) handOverStarts(ctx context.Context, j *jobRun, ds []flows.Del
 
 // runLoop is the runner. It runs the deliveries one at a time, in order,
 // and steps aside for acknowledgements after each: while the writer
-// commits accepted requests, and for the requests ready to be answered. A run that waits on the outside
-// world (Wait For, a retry delay, a slow service) must not hold the others
-// up: when a run has gone on for runAlone, the runner leaves it to its
-// goroutine and another runner takes over the queue (handOff), and the
-// runs of a subscription whose runs mostly take longer than that (pace)
-// start in goroutines of their own at once. Deliveries still queued when
-// the pipeline closes do not run. id is the runner's turn: a runner whose
+// commits accepted requests, and for the requests ready to be answered.
+// A run that waits on the outside world (Wait For, a retry delay, a slow
+// service) must not hold the others up: when a run has gone on for
+// runAlone, the runner leaves it to its goroutine and another runner
+// takes over the queue (handOff), and the runs of a subscription whose
+// runs mostly take longer than that (pace) start in goroutines of their
+// own at once. A runner waiting for the finisher (its next piece is full)
+// is not timed: storing paces the runs. Deliveries still queued when the
+// pipeline closes do not run. id is the runner's turn: a runner whose
 // turn has passed ends after its run.
 func (p *pipeline) runLoop(id uint64) {
 	defer p.ends.Done()
@@ -105,13 +107,15 @@ func (p *pipeline) runLoop(id uint64) {
 		}
 		pc := p.paceOf(st.d.SubscriptionID)
 		if pc.waits() {
-			go p.run(st, pc)
+			go func() { p.finishRun(st, p.run(st, pc)) }()
 		} else {
 			p.arm(id)
-			p.run(st, pc)
+			r := p.run(st, pc)
 			if !p.disarm(id) {
+				p.finishRun(st, r)
 				return // another runner has the queue
 			}
+			p.finishRun(st, r)
 		}
 		// Requests waiting to be acknowledged come before the next run:
 		// it waits while the writer commits accepted ones (at most a
@@ -198,22 +202,34 @@ func (p *pipeline) paceOf(sub int64) *pace {
 	return pc.(*pace)
 }
 
-// run runs one delivery and hands what it ran to the finisher; a delivery
-// that did not finish records nothing and stays queued.
-func (p *pipeline) run(st start, pc *pace) {
+// ran is what running a delivery made: its executions, or why it did
+// not finish.
+type ran struct {
+	execs []*flows.Execution
+	err   error
+}
+
+// run runs one delivery.
+func (p *pipeline) run(st start, pc *pace) ran {
 	began := time.Now()
 	execs, err := st.job.jobs.Deliver(st.job.ctx, st.d, st.job.final)
 	pc.add(time.Since(began))
-	if err != nil {
-		if ids := p.forgetProvisional(execs); len(ids) > 0 {
+	return ran{execs, err}
+}
+
+// finishRun hands what a delivery's run made to the finisher; a delivery
+// that did not finish records nothing and stays queued.
+func (p *pipeline) finishRun(st start, r ran) {
+	if r.err != nil {
+		if ids := p.forgetProvisional(r.execs); len(ids) > 0 {
 			if ferr := p.s.forgetRunning(context.WithoutCancel(st.job.ctx), ids); ferr != nil {
 				p.s.log.Warn("store: forget running executions of a delivery that runs again", "err", ferr)
 			}
 		}
-		st.job.settle(err)
+		st.job.settle(r.err)
 		return
 	}
-	p.finish(&finished{runs: []flows.FinishedDelivery{{ID: st.d.ID, Executions: execs}}, done: st.job.settle})
+	p.finish(&finished{runs: []flows.FinishedDelivery{{ID: st.d.ID, Executions: r.execs}}, done: st.job.settle})
 }
 
 // finished is runs on their way to the database: deliveries' (ID set), or
@@ -373,7 +389,12 @@ func (s *Store) FinishDeliveries(ctx context.Context, ds []flows.FinishedDeliver
 // RecordExecution stores an execution, in place of its earlier record if
 // it has one (one recorded as running); it implements flows.Recorder.
 func (s *Store) RecordExecution(ctx context.Context, e *flows.Execution) error {
-	if err := s.pipe.rewrite([]*flows.Execution{e}); err != nil {
+	done := make(chan error, 1)
+	// A record of a run still going is its first (or replaces the one
+	// before, which markProvisional knows); a final one may replace any.
+	s.pipe.finish(&finished{runs: []flows.FinishedDelivery{{Executions: []*flows.Execution{e}}}, replace: e.Status.IsFinal(),
+		done: func(err error) { done <- err }})
+	if err := <-done; err != nil {
 		return fmt.Errorf("store: record execution %s: %w", e.ID, err)
 	}
 	return nil
