@@ -9,8 +9,7 @@ import (
 
 // Options configure the built-in cards.
 type Options struct {
-	// HTTPClient makes the HTTP cards' requests; nil means a client with a
-	// 30 s timeout.
+	// HTTPClient makes the HTTP cards' requests; nil means DefaultClient().
 	HTTPClient *http.Client
 }
 
@@ -18,7 +17,7 @@ type Options struct {
 // explicit: a card exists when it is named here.
 func Builtin(o Options) *Registry {
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		o.HTTPClient = DefaultClient()
 	}
 	var all []flows.Card
 	for _, family := range [][]flows.Card{
@@ -35,4 +34,17 @@ func Builtin(o Options) *Registry {
 		all = append(all, family...)
 	}
 	return New(all...)
+}
+
+// DefaultClient is the HTTP cards' client unless Options name one. Each
+// request has the deadline its card gives it (30 s unless set, at most
+// 120 s). It keeps connections to a host open for the next request: flows
+// call the same few services again and again, and a connection made anew
+// for each call costs more than the call.
+func DefaultClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: t}
 }
