@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/hookflow/hookflow/flows"
 )
 
 // On SQLite the execution history has a file of its own (historyFile) and
@@ -27,6 +29,8 @@ const pruneRecordedEvery = time.Second
 // connection.
 type recorderStmts struct {
 	mark, pack, execution, fts, prune *sql.Stmt
+	// replacing a record of a run as running (replaceSQLite)
+	find, unindex, drop, dropPack *sql.Stmt
 }
 
 // prepareRecorder prepares the recorder's statements.
@@ -41,6 +45,10 @@ func (p *pipeline) prepareRecorder(ctx context.Context) (*recorderStmts, error) 
 	st.fts = pr.prep("INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
 	st.prune = pr.prep("DELETE FROM finished_deliveries WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = finished_deliveries.id AND d.state = '" +
 		deliveryQueued + "')")
+	st.find = pr.prep("SELECT rowid, pack_id, status FROM executions WHERE id = ?")
+	st.unindex = pr.prep("DELETE FROM executions_fts WHERE rowid = ?")
+	st.drop = pr.prep("DELETE FROM executions WHERE rowid = ?")
+	st.dropPack = pr.prep("DELETE FROM execution_packs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM executions WHERE pack_id = ?)")
 	if pr.err != nil {
 		return nil, fmt.Errorf("store: prepare the recorder's statements: %w", pr.err)
 	}
@@ -164,7 +172,7 @@ func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finis
 		}
 		for _, x := range f.rows {
 			if x.replaces {
-				if err := replaceSQLite(ctx, tx, x.r.ID); err != nil {
+				if err := replaceSQLite(ctx, tx, st, x.r.ID); err != nil {
 					return err
 				}
 			}
@@ -177,6 +185,9 @@ func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finis
 			if err != nil {
 				return err
 			}
+			if x.text == "" {
+				continue // a run still going: not in the search index
+			}
 			if _, err := fts.ExecContext(ctx, rowid, x.text); err != nil {
 				return err
 			}
@@ -188,29 +199,27 @@ func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finis
 // replaceSQLite deletes an execution recorded as running, its search
 // entry, and its pack when no other execution's document is in it, before
 // its final record.
-func replaceSQLite(ctx context.Context, tx *sql.Tx, id string) error {
+func replaceSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, id string) error {
 	var rowid int64
 	var pack sql.NullInt64
-	err := tx.QueryRowContext(ctx, "SELECT rowid, pack_id FROM executions WHERE id = ?", id).Scan(&rowid, &pack)
+	var status string
+	err := tx.StmtContext(ctx, st.find).QueryRowContext(ctx, id).Scan(&rowid, &pack, &status)
 	if err == sql.ErrNoRows {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
-		{"DELETE FROM executions_fts WHERE rowid = ?", []any{rowid}},
-		{"DELETE FROM executions WHERE rowid = ?", []any{rowid}},
-		{"DELETE FROM execution_packs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM executions WHERE pack_id = ?)", []any{pack, pack}},
-	} {
-		if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+	if status != string(flows.StatusRunning) { // one still going is not in the search index
+		if _, err := tx.StmtContext(ctx, st.unindex).ExecContext(ctx, rowid); err != nil {
 			return err
 		}
 	}
-	return nil
+	if _, err := tx.StmtContext(ctx, st.drop).ExecContext(ctx, rowid); err != nil {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, st.dropPack).ExecContext(ctx, pack, pack)
+	return err
 }
 
 // finishRecorded marks done the deliveries whose executions the history
