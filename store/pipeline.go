@@ -79,13 +79,16 @@ type pipeline struct {
 	admit  sync.Mutex    // one job at a time hands over its deliveries
 	runner runner        // which runner has the queue (runLoop)
 	paces  sync.Map      // subscription id → *pace: how long its runs take
-	pieces chan struct{} // pieces being written, at most piecesWriting
+	pieces chan struct{} // tokens of the writes of pieces going on (finishLoop)
 
 	// provisional holds the executions recorded here as running: their
 	// final record replaces them.
 	provisional  sync.Map
 	nProvisional atomic.Int64
 
+	// lastAccepted is when the writer last committed accepted requests
+	// (Unix nanoseconds).
+	lastAccepted atomic.Int64
 	// accepting is closed when the writer's transaction of accepted
 	// requests in progress (if any) ends: the runner waits for it.
 	accepting atomic.Pointer[chan struct{}]
@@ -109,14 +112,21 @@ const (
 	startQueue = 256
 )
 
-// piecesWriting is how many pieces are encoded and written at a time. On
-// SQLite one: the one writer and the recorder write one after the other,
-// and encoding the next piece while one is written only took processor
-// time from acknowledgements (paired c = 64 runs of make bench: 9,406
-// accepted/s at p99 21.0 ms pipelined, 11,220 at 19.1 ms one at a time,
-// for as many runs stored). On Postgres, where a write is a round trip,
-// several.
+// piecesWriting is how many writes of pieces go on at a time while
+// requests are being accepted; twice as many when none are (finishLoop).
+// On SQLite one: the one writer and the recorder write one after the
+// other, and encoding the next piece while one is written only took
+// processor time from acknowledgements (paired c = 64 runs of make bench:
+// 9,406 accepted/s at p99 21.0 ms, against 11,220 at 19.1 ms one at a
+// time, for as many runs stored). On Postgres, where a write is a round
+// trip, several.
 var piecesWriting = map[Dialect]int{SQLite: 1, Postgres: 4}
+
+// acceptedWithin reports whether the writer has committed accepted
+// requests within d.
+func (p *pipeline) acceptedWithin(d time.Duration) bool {
+	return time.Now().UnixNano()-p.lastAccepted.Load() < int64(d)
+}
 
 // errClosed is why work handed to a closed store is refused.
 var errClosed = errors.New("store: closed")
@@ -126,14 +136,14 @@ func newPipeline(s *Store) *pipeline {
 		s:        s,
 		writes:   make(chan *writeReq, 4096),
 		records:  make(chan *writeReq, 1024),
-		finished: make(chan *finished, maxPiece),
+		finished: make(chan *finished, maxGather*maxPiece),
 		starts:   make(chan start, startQueue),
 	}
 }
 
 // start runs the pipeline's goroutines, once the database is open.
 func (p *pipeline) start() {
-	p.pieces = make(chan struct{}, piecesWriting[p.s.dialect])
+	p.pieces = make(chan struct{}, 2*piecesWriting[p.s.dialect])
 	p.loops.Add(1)
 	go func() { defer p.loops.Done(); p.writeLoop() }()
 	if p.s.dialect == SQLite {

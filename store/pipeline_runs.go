@@ -242,68 +242,136 @@ type finished struct {
 }
 
 // finishLoop is the finisher: it gathers what waits to be stored into
-// pieces of up to maxPiece runs, and encodes, packs and writes one piece
-// while the next gathers (at most piecesWriting pieces at a time). The
-// runs wait meanwhile when the next piece is full: storing paces them,
-// and the processor time left goes to acknowledgements (see pipeline).
+// pieces of up to maxPiece runs, and encodes, packs and writes them while
+// the next gather. While requests are being accepted, one write goes on at
+// a time on SQLite: the runs wait when the queue is full, so storing paces
+// them, and the processor time left goes to acknowledgements. When none
+// are (a backlog drains), it takes up to maxGather pieces at once, which
+// the recorder writes in one transaction, and encodes the next meanwhile.
 func (p *pipeline) finishLoop() {
 	var writing sync.WaitGroup
 	defer writing.Wait()
 	more := time.NewTimer(fillWait)
 	more.Stop()
 	for f := range p.finished {
-		piece, n := []*finished{f}, len(f.runs)
-	fill:
-		for n < maxPiece {
-			select {
-			case g, ok := <-p.finished:
-				if !ok {
-					break fill
-				}
-				piece, n = append(piece, g), n+len(g.runs)
-				continue
-			default:
-			}
-			if len(p.starts) == 0 {
-				break // no more runs are on their way
-			}
-			// Runs wait to start: a fuller piece costs the writers less.
-			more.Reset(fillWait)
-			select {
-			case g, ok := <-p.finished:
-				more.Stop()
-				if !ok {
-					break fill
-				}
-				piece, n = append(piece, g), n+len(g.runs)
-			case <-more.C:
-				break fill
-			}
+		busy := p.acceptedWithin(busyWindow)
+		pieces := p.gather(f, more, busy)
+		tokens := 1
+		if busy {
+			tokens = cap(p.pieces) // alone (SQLite), or its share (Postgres)
+			tokens = max(1, tokens/piecesWriting[p.s.dialect])
 		}
-		p.pieces <- struct{}{} // at most piecesWriting pieces at a time
+		for range tokens {
+			p.pieces <- struct{}{}
+		}
 		writing.Add(1)
 		go func() {
-			defer func() { <-p.pieces; writing.Done() }()
-			req, err := p.encodePiece(piece)
-			if err == nil {
-				err = p.write(req)
-			}
-			if err == nil || len(piece) == 1 {
-				for _, f := range piece {
-					f.done(err)
+			defer func() {
+				for range tokens {
+					<-p.pieces
 				}
-				return
-			}
-			// One bad run fails only its own delivery.
-			for _, f := range piece {
-				req, err := p.encodePiece([]*finished{f})
-				if err == nil {
-					err = p.write(req)
-				}
-				f.done(err)
-			}
+				writing.Done()
+			}()
+			p.writePieces(pieces)
 		}()
 	}
+}
+
+// busyWindow is how recently a request must have been accepted for the
+// finisher to store as while requests arrive.
+const busyWindow = 50 * time.Millisecond
+
+// maxGather bounds the pieces the finisher takes at once.
+const maxGather = 4
+
+// writePieces encodes and writes pieces and tells each of their finished
+// runs how it went; should the write fail, each is written alone, so that
+// one bad run fails only its own delivery.
+func (p *pipeline) writePieces(pieces [][]*finished) {
+	reqs, err := p.encodePieces(pieces)
+	if err == nil {
+		err = p.write(reqs)
+	}
+	var all []*finished
+	for _, piece := range pieces {
+		all = append(all, piece...)
+	}
+	if err == nil || len(all) == 1 {
+		for _, f := range all {
+			f.done(err)
+		}
+		return
+	}
+	for _, f := range all {
+		reqs, err := p.encodePieces([][]*finished{{f}})
+		if err == nil {
+			err = p.write(reqs)
+		}
+		f.done(err)
+	}
+}
+
+// gather takes from the finisher's queue, after f, a piece of up to
+// maxPiece runs, waiting a little for more while runs wait to start (a
+// fuller piece costs the writers less); unless busy, then as long as more
+// waits, further pieces, up to maxGather.
+func (p *pipeline) gather(f *finished, more *time.Timer, busy bool) [][]*finished {
+	piece, n := []*finished{f}, len(f.runs)
+	for n < maxPiece {
+		g, ok := p.next(more, len(p.starts) > 0)
+		if !ok {
+			return [][]*finished{piece}
+		}
+		piece, n = append(piece, g), n+len(g.runs)
+	}
+	pieces := [][]*finished{piece}
+	for piece, n = nil, 0; !busy && len(pieces) < maxGather; {
+		g, ok := p.next(more, false)
+		if !ok {
+			break
+		}
+		if piece, n = append(piece, g), n+len(g.runs); n >= maxPiece {
+			pieces, piece, n = append(pieces, piece), nil, 0
+		}
+	}
+	if len(piece) > 0 {
+		pieces = append(pieces, piece)
+	}
+	return pieces
+}
+
+// next takes the next finished runs from the queue: at once, or, if wait,
+// within fillWait; false when there are none (or the queue has closed).
+func (p *pipeline) next(more *time.Timer, wait bool) (*finished, bool) {
+	select {
+	case g, ok := <-p.finished:
+		return g, ok
+	default:
+	}
+	if !wait {
+		return nil, false
+	}
+	more.Reset(fillWait)
+	select {
+	case g, ok := <-p.finished:
+		more.Stop()
+		return g, ok
+	case <-more.C:
+		return nil, false
+	}
+}
+
+// encodePieces encodes pieces of finished runs, each into a request of
+// the writers of its own, with its documents in one pack.
+func (p *pipeline) encodePieces(pieces [][]*finished) ([]*writeReq, error) {
+	reqs := make([]*writeReq, len(pieces))
+	for i, piece := range pieces {
+		var err error
+		if reqs[i], err = p.encodePiece(piece); err != nil {
+			return nil, err
+		}
+	}
+	return reqs, nil
 }
 
 // encodePiece encodes finished runs into one request of the writers, their
@@ -328,7 +396,12 @@ func (p *pipeline) encodePiece(piece []*finished) (*writeReq, error) {
 				}
 				r.PackIndex, n = n, n+1
 				content = appendToPack(content, doc)
-				fin.rows[j] = executionRow{r: r, text: search.text(e), replaces: p.markProvisional(e) || f.replace}
+				fin.rows[j] = executionRow{r: r, replaces: p.markProvisional(e) || f.replace}
+				if e.Status != flows.StatusRunning {
+					// A run is found by search once it has ended: its
+					// record as running is replaced soon.
+					fin.rows[j].text = search.text(e)
+				}
 			}
 			req.finish = append(req.finish, fin)
 			// Encoding a piece is CPU work from end to end: requests being
@@ -349,19 +422,27 @@ const fillWait = 5 * time.Millisecond
 // deliveries makes a few hundred kilobytes, packed to a tenth.
 var contentBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
 
-// write writes an encoded piece: on SQLite the recorder records its
-// executions, then the writer marks its deliveries done; on Postgres the
-// writer does both in one transaction.
-func (p *pipeline) write(req *writeReq) error {
+// write writes encoded pieces: on SQLite the recorder records their
+// executions in one transaction, then the writer marks their deliveries
+// done, a piece at a time; on Postgres the writer does both, a piece in a
+// transaction.
+func (p *pipeline) write(reqs []*writeReq) error {
 	if p.s.dialect == SQLite {
-		if err := pass(p.records, req); err != nil {
+		all := &writeReq{}
+		for _, r := range reqs {
+			all.finish = append(all.finish, r.finish...)
+		}
+		if err := pass(p.records, all); err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(req.finish, func(f finishing) bool { return f.id != 0 }) {
+		reqs = slices.DeleteFunc(reqs, func(r *writeReq) bool {
+			return !slices.ContainsFunc(r.finish, func(f finishing) bool { return f.id != 0 })
+		})
+		if len(reqs) == 0 {
 			return nil
 		}
 	}
-	return pass(p.writes, req)
+	return pass(p.writes, reqs...)
 }
 
 // FinishDeliveries records deliveries' executions and marks them done,

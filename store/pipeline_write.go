@@ -147,6 +147,7 @@ func (p *pipeline) writeLoop() {
 		if accepted {
 			p.accepting.Store(nil)
 			close(committed)
+			p.lastAccepted.Store(time.Now().UnixNano())
 		}
 		if p.committed != nil {
 			p.committed(batch)
