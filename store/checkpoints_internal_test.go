@@ -72,3 +72,36 @@ func waitInFile(t *testing.T, path string, marker []byte) {
 		}
 	}
 }
+
+// TestWritersFlushEveryCommit checks the synchronous setting of the two
+// connections that commit what acknowledges a payload and what records its
+// run: FULL unless the operator chose NORMAL.
+func TestWritersFlushEveryCommit(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		sync Sync
+		want int // SQLite's numbers: 1 NORMAL, 2 FULL
+	}{
+		{name: "default", want: 2},
+		{name: "full", sync: SyncFull, want: 2},
+		{name: "normal", sync: SyncNormal, want: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := Open(ctx, Config{DataDir: t.TempDir(), Sync: tt.sync})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for name, db := range map[string]*sql.DB{"main writer": s.sqlDB, "recorder": s.histDB} {
+				var got int
+				if err := db.QueryRowContext(ctx, "PRAGMA main.synchronous").Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != tt.want {
+					t.Errorf("%s: synchronous = %d, want %d", name, got, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -61,6 +61,30 @@ type Config struct {
 	// ReadOnly opens the database to read what a server beside it wrote
 	// (the benchmark does): no migrations, no writers, no queue.
 	ReadOnly bool
+	// Sync is how SQLite's commits reach the disk (default SyncFull).
+	Sync Sync
+}
+
+// Sync is how SQLite's commits reach the disk: its synchronous setting.
+type Sync string
+
+const (
+	// SyncFull flushes every commit to the disk before it returns: an
+	// acknowledged payload survives a power loss. Group commit makes the
+	// flush one per batch of payloads, not one per payload.
+	SyncFull Sync = "full"
+	// SyncNormal flushes at checkpoints only: a commit survives the
+	// process being killed, but the last ones before a power loss or an
+	// operating system crash may be lost.
+	SyncNormal Sync = "normal"
+)
+
+// pragma is the setting's value for SQLite's synchronous pragma.
+func (s Sync) pragma() string {
+	if s == SyncNormal {
+		return "NORMAL"
+	}
+	return "FULL"
 }
 
 // Store is Hookflow's persistence. It is safe for concurrent use.
@@ -172,7 +196,7 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 	// the history's writer out; migrations alone write both (migrate).
 	s.historyWritable.Store(true)
 	sqlDB := openLite(path, 1, attachment{name: "history", path: history, writable: &s.historyWritable}, writerPragmas,
-		"_journal_mode", "WAL", "_foreign_keys", "on", "_synchronous", "NORMAL", "_txlock", "immediate")
+		"_journal_mode", "WAL", "_foreign_keys", "on", "_synchronous", s.cfg.Sync.pragma(), "_txlock", "immediate")
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
@@ -186,7 +210,7 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 	// The history's writer attaches the main file, read-only, to read the
 	// deliveries it records.
 	s.histDB = openLite(history, 1, attachment{name: "hookflow", path: path, readOnly: true}, writerPragmas,
-		"_journal_mode", "WAL", "_synchronous", "NORMAL", "_txlock", "immediate")
+		"_journal_mode", "WAL", "_synchronous", s.cfg.Sync.pragma(), "_txlock", "immediate")
 	if err := s.histDB.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: open sqlite %s: %w", history, err)
 	}

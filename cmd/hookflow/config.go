@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/hkdf"
+
+	"github.com/hookflow/hookflow/store"
 )
 
 // config is Hookflow's configuration: each setting is an environment
@@ -40,6 +42,7 @@ type config struct {
 	MaxAttempts     int
 	RetentionAge    time.Duration
 	RetentionCount  int
+	SQLiteSync      store.Sync
 	PprofAddr       string
 }
 
@@ -66,6 +69,7 @@ var settings = []setting{
 	{"HOOKFLOW_RETENTION", "retention", "720h", "how long executions are kept (pruned every 10 minutes; running ones never)"},
 	{"HOOKFLOW_RETENTION_COUNT", "retention-count", "100000", "how many executions of each flow are kept at most"},
 	{"HOOKFLOW_PPROF_ADDR", "pprof-addr", "", "address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off. Keep it on loopback"},
+	{"HOOKFLOW_SQLITE_SYNC", "sqlite-sync", "full", "full: every commit is on disk before a payload is acknowledged (survives power loss); normal: faster, the last commits before a power loss may be lost"},
 	{"HOOKFLOW_MAX_ATTEMPTS", "max-attempts", "10", "tries of a payload's run or a deregistration before it fails for good (exponential backoff between)"},
 }
 
@@ -151,6 +155,11 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.RetentionCount, err = strconv.Atoi(get("HOOKFLOW_RETENTION_COUNT")); err != nil || c.RetentionCount < 1 {
 		return c, fmt.Errorf("HOOKFLOW_RETENTION_COUNT %q is not a positive number", get("HOOKFLOW_RETENTION_COUNT"))
+	}
+	switch c.SQLiteSync = store.Sync(get("HOOKFLOW_SQLITE_SYNC")); c.SQLiteSync {
+	case store.SyncFull, store.SyncNormal:
+	default:
+		return c, fmt.Errorf("HOOKFLOW_SQLITE_SYNC %q: use full or normal", c.SQLiteSync)
 	}
 	return c, nil
 }

@@ -44,6 +44,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad shutdown timeout", env: map[string]string{"HOOKFLOW_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "HOOKFLOW_SHUTDOWN_TIMEOUT"},
 		{name: "bad trust proxy", env: map[string]string{"HOOKFLOW_TRUST_PROXY": "maybe"}, wantErr: "HOOKFLOW_TRUST_PROXY"},
 		{name: "bad body limit", env: map[string]string{"HOOKFLOW_MAX_BODY_BYTES": "12"}, wantErr: "HOOKFLOW_MAX_BODY_BYTES"},
+		{name: "bad sqlite sync", env: map[string]string{"HOOKFLOW_SQLITE_SYNC": "off"}, wantErr: "HOOKFLOW_SQLITE_SYNC"},
 		{name: "empty data dir", args: []string{"--data-dir", ""}, wantErr: "HOOKFLOW_DATA_DIR"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "nope"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "extra"},

@@ -95,7 +95,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log,
-		EncryptionKey: encKey, MaxAttempts: cfg.MaxAttempts, Retention: store.Retention{MaxAge: cfg.RetentionAge, MaxPerFlow: cfg.RetentionCount}})
+		EncryptionKey: encKey, MaxAttempts: cfg.MaxAttempts, Sync: cfg.SQLiteSync, Retention: store.Retention{MaxAge: cfg.RetentionAge, MaxPerFlow: cfg.RetentionCount}})
 	if err != nil {
 		return err
 	}
