@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/hkdf"
+
+	"github.com/hookflow/hookflow/cards"
 )
 
 // config is Hookflow's configuration: each setting is an environment
@@ -41,6 +43,7 @@ type config struct {
 	RetentionAge    time.Duration
 	RetentionCount  int
 	PprofAddr       string
+	Outbound        cards.Policy
 }
 
 // setting is one configuration entry: its env var, flag and default.
@@ -67,6 +70,8 @@ var settings = []setting{
 	{"HOOKFLOW_RETENTION_COUNT", "retention-count", "100000", "how many executions of each flow are kept at most"},
 	{"HOOKFLOW_PPROF_ADDR", "pprof-addr", "", "address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off. Keep it on loopback"},
 	{"HOOKFLOW_MAX_ATTEMPTS", "max-attempts", "10", "tries of a payload's run or a deregistration before it fails for good (exponential backoff between)"},
+	{"HOOKFLOW_OUTBOUND_ALLOW", "outbound-allow", "", "CIDRs, addresses and host names (comma-separated) that flows may call although they are loopback, private or link-local, e.g. 10.1.0.0/16,api.internal"},
+	{"HOOKFLOW_OUTBOUND_DENY", "outbound-deny", "", "CIDRs, addresses and host names (comma-separated) that flows may never call; wins over the allow list"},
 }
 
 // parseConfig reads flags over environment over defaults and validates the
@@ -151,6 +156,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.RetentionCount, err = strconv.Atoi(get("HOOKFLOW_RETENTION_COUNT")); err != nil || c.RetentionCount < 1 {
 		return c, fmt.Errorf("HOOKFLOW_RETENTION_COUNT %q is not a positive number", get("HOOKFLOW_RETENTION_COUNT"))
+	}
+	if c.Outbound, err = cards.ParsePolicy(get("HOOKFLOW_OUTBOUND_ALLOW"), get("HOOKFLOW_OUTBOUND_DENY")); err != nil {
+		return c, err
 	}
 	return c, nil
 }
