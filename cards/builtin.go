@@ -2,14 +2,14 @@ package cards
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/hookflow/hookflow/flows"
 )
 
 // Options configure the built-in cards.
 type Options struct {
-	// HTTPClient makes the HTTP cards' requests; nil means DefaultClient().
+	// HTTPClient makes the HTTP cards' requests: NewClient's, with the
+	// deployment's outbound policy. Nil means DefaultClient().
 	HTTPClient *http.Client
 }
 
@@ -36,15 +36,6 @@ func Builtin(o Options) *Registry {
 	return New(all...)
 }
 
-// DefaultClient is the HTTP cards' client unless Options name one. Each
-// request has the deadline its card gives it (30 s unless set, at most
-// 120 s). It keeps connections to a host open for the next request: flows
-// call the same few services again and again, and a connection made anew
-// for each call costs more than the call.
-func DefaultClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 1024
-	t.MaxIdleConnsPerHost = 256
-	t.IdleConnTimeout = 90 * time.Second
-	return &http.Client{Transport: t}
-}
+// DefaultClient is NewClient with the default policy: loopback, private
+// and link-local addresses closed.
+func DefaultClient() *http.Client { return NewClient(Policy{}) }

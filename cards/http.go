@@ -107,6 +107,7 @@ func doRequest(ctx context.Context, client *http.Client, in flows.Input, method 
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	ctx = withCredentialHeaders(ctx, in.Connector.CredentialHeaders())
 
 	var body io.Reader
 	contentType := ""
@@ -136,6 +137,8 @@ func doRequest(ctx context.Context, client *http.Client, in flows.Input, method 
 		}
 		req.Header.Set(k, s)
 	}
+	// The connection's credentials go only to the connector's own origins,
+	// and a redirect elsewhere drops them.
 	if err := in.Connector.Apply(req); err != nil {
 		return nil, err
 	}
@@ -147,10 +150,7 @@ func doRequest(ctx context.Context, client *http.Client, in flows.Input, method 
 		res.Body.Close()
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			return nil, fmt.Errorf("%s %s: no answer within %s", method, req.URL.Redacted(), timeout)
-		}
-		return nil, fmt.Errorf("%s %s: %w", method, req.URL.Redacted(), err)
+		return nil, callError(ctx, req, timeout, err)
 	}
 	if readErr != nil {
 		return nil, fmt.Errorf("read response: %w", readErr)
@@ -178,7 +178,24 @@ func doRequest(ctx context.Context, client *http.Client, in flows.Input, method 
 				he.RetryAfter = time.Until(t)
 			}
 		}
+		if note := in.Connector.WithheldNote(req.URL); note != "" && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden) {
+			return nil, fmt.Errorf("%w (%s)", he, note)
+		}
 		return nil, he
 	}
 	return flows.Output{"status": float64(res.StatusCode), "headers": headers, "body": respBody}, nil
+}
+
+// callError says why a request got no response: the outbound policy
+// refused it (its own words, without the transport's), the card's
+// deadline passed, or the transport failed.
+func callError(ctx context.Context, req *http.Request, timeout time.Duration, err error) error {
+	var refused *flows.OutboundError
+	switch {
+	case errors.As(err, &refused):
+		return fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), refused)
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		return fmt.Errorf("%s %s: no answer within %s", req.Method, req.URL.Redacted(), timeout)
+	}
+	return fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
 }

@@ -52,9 +52,28 @@ func service(t *testing.T) *httptest.Server {
 	return srv
 }
 
+// loopbackAllow opens loopback, where the tests' fake services listen, as
+// HOOKFLOW_OUTBOUND_ALLOW does for a deployment.
+const loopbackAllow = "127.0.0.0/8, ::1"
+
+// client is the outbound client with the policy the settings give.
+func client(t testing.TB, allow, deny string) *http.Client {
+	t.Helper()
+	p, err := cards.ParsePolicy(allow, deny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cards.NewClient(p)
+}
+
+// loopbackCards is the registry with loopback allowed.
+func loopbackCards(t testing.TB) *cards.Registry {
+	return cards.Builtin(cards.Options{HTTPClient: client(t, loopbackAllow, "")})
+}
+
 func runHTTP(t *testing.T, card string, in map[string]any, conn *flows.ConnectorContext) (flows.Output, error) {
 	t.Helper()
-	c, _ := cards.Builtin(cards.Options{}).Lookup(card)
+	c, _ := loopbackCards(t).Lookup(card)
 	return c.Run(context.Background(), flows.Input{Values: in, Node: &flows.Node{ID: "h", Type: card}, Connector: conn})
 }
 
@@ -153,7 +172,7 @@ func TestHTTPCards(t *testing.T) {
 
 func TestHTTPCardHonoursCancellation(t *testing.T) {
 	srv := service(t)
-	c, _ := cards.Builtin(cards.Options{}).Lookup("http.get")
+	c, _ := loopbackCards(t).Lookup("http.get")
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
 	start := time.Now()
@@ -176,7 +195,7 @@ func TestRetryOn429ThroughTheEngine(t *testing.T) {
 		w.Write([]byte("done"))
 	}))
 	defer srv.Close()
-	eng := flows.NewEngine(cards.Builtin(cards.Options{}), flows.Options{})
+	eng := flows.NewEngine(loopbackCards(t), flows.Options{})
 	def := flows.Definition{Schema: 1, Kind: flows.KindWorkspace, Name: "retry", Event: flows.Node{ID: "e", Type: flows.EventManual},
 		Cards: []flows.Node{{ID: "get", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: srv.URL}},
 			OnError: &flows.ErrorPolicy{Retries: 3, DelayMS: 5, Then: flows.ErrorHalt}}}}
@@ -200,7 +219,7 @@ func TestOAuth2ClientCredentialsTokens(t *testing.T) {
 	}))
 	defer tokenSrv.Close()
 	info := flows.ConnectorInfo{Name: "Acme", BaseURL: "https://api.acme.test", Auth: flows.AuthDefinition{Kind: flows.AuthOAuth2Client, TokenURL: tokenSrv.URL}}
-	tokens := &cards.Tokens{}
+	tokens := &cards.Tokens{Client: client(t, loopbackAllow, "")}
 	conn := &flows.Connection{ID: 1, Values: map[string]string{"client_id": "cid", "client_secret": "csecret"}}
 	for range 3 {
 		cc, err := tokens.ConnectorContext(context.Background(), info, conn)

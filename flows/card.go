@@ -146,14 +146,18 @@ type ConnectorContext struct {
 	Auth    AuthKind
 	// Header is the header name for AuthAPIKeyHeader.
 	Header string
+	// Hosts are the further origins that receive the credentials (the
+	// connector's auth.hosts); see Owns.
+	Hosts []string
 	// Values holds the connection's fields (api_key, username, password,
 	// token, access_token, custom keys), secrets decrypted.
 	Values map[string]string
 }
 
-// Apply sets the authentication of c on req.
+// Apply sets the authentication of c on req when req goes to one of the
+// connector's own origins (Owns); a request anywhere else goes without it.
 func (c *ConnectorContext) Apply(req *http.Request) error {
-	if c == nil {
+	if c == nil || !c.Owns(req.URL) {
 		return nil
 	}
 	switch c.Auth {

@@ -62,6 +62,7 @@ func (c ConnectorInfo) Validate() error {
 			add("auth.tokenUrl", "Give the token endpoint as an http(s) URL.")
 		}
 	}
+	validateHosts(a.Hosts, add)
 	if a.Kind == AuthCustom && len(a.Fields) == 0 {
 		add("auth.fields", "Add at least one field that a connection fills.")
 	}

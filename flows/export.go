@@ -53,6 +53,10 @@ type AuthDefinition struct {
 	TokenURL string      `json:"tokenUrl,omitempty"`
 	Scopes   string      `json:"scopes,omitempty"`
 	Fields   []AuthField `json:"fields,omitempty"`
+	// Hosts are origins besides the base URL's that receive a connection's
+	// credentials ("https://uploads.acme.test"); every other host gets
+	// requests without them.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // ConnectorInfo is a connector's overview.

@@ -3,6 +3,7 @@ package flows_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -226,7 +227,7 @@ func TestDefinitionRoundTrip(t *testing.T) {
 func TestConnectorRoundTrip(t *testing.T) {
 	x := flows.ConnectorExport{Schema: flows.SchemaVersion,
 		Connector: flows.ConnectorInfo{Name: "Acme", BaseURL: "https://api.acme.test", Auth: flows.AuthDefinition{Kind: flows.AuthAPIKeyHeader, Header: "X-Api-Key",
-			Fields: []flows.AuthField{{Key: "api_key", Label: "API key", Type: "password", Required: true}}}},
+			Fields: []flows.AuthField{{Key: "api_key", Label: "API key", Type: "password", Required: true}}, Hosts: []string{"https://uploads.acme.test"}}},
 		Flows: []flows.ExportedFlow{{Key: "reg", Definition: Kind(Flow(Event(flows.EventRegistration)), flows.KindWebhookRegistration)}}}
 	b1, err := flows.MarshalConnector(x)
 	if err != nil {
@@ -237,7 +238,7 @@ func TestConnectorRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	b2, _ := flows.MarshalConnector(got)
-	if !bytes.Equal(b1, b2) {
+	if !bytes.Equal(b1, b2) || !bytes.Contains(b1, []byte(`"hosts": [`)) {
 		t.Fatalf("import of an export differs:\n%s\n%s", b1, b2)
 	}
 	x.Flows = append(x.Flows, x.Flows[0])
@@ -327,6 +328,18 @@ func TestConnectorInfoValidate(t *testing.T) {
 		{"dropdown without choices", func(c *flows.ConnectorInfo) {
 			c.Auth = flows.AuthDefinition{Kind: flows.AuthCustom, Fields: []flows.AuthField{{Key: "k", Label: "x", Type: "dropdown"}}}
 		}, "auth.fields.0.choices"},
+		{"extra credential hosts", func(c *flows.ConnectorInfo) {
+			c.Auth.Hosts = []string{"https://uploads.acme.test", "http://10.1.2.3:8080/", "https://[2001:db8::1]:8443"}
+		}, ""},
+		{"a credential host with a path", func(c *flows.ConnectorInfo) { c.Auth.Hosts = []string{"https://uploads.acme.test/v1"} }, "auth.hosts"},
+		{"a credential host without a scheme", func(c *flows.ConnectorInfo) { c.Auth.Hosts = []string{"uploads.acme.test"} }, "auth.hosts"},
+		{"a credential host with a query", func(c *flows.ConnectorInfo) { c.Auth.Hosts = []string{"https://uploads.acme.test?x=1"} }, "auth.hosts"},
+		{"a credential host with a user", func(c *flows.ConnectorInfo) { c.Auth.Hosts = []string{"https://me@uploads.acme.test"} }, "auth.hosts"},
+		{"too many credential hosts", func(c *flows.ConnectorInfo) {
+			for i := range flows.MaxCredentialHosts + 1 {
+				c.Auth.Hosts = append(c.Auth.Hosts, fmt.Sprintf("https://h%d.acme.test", i))
+			}
+		}, "auth.hosts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

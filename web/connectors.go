@@ -39,6 +39,7 @@ func connectorFromForm(c echo.Context) (flows.ConnectorInfo, int) {
 			Scopes:   strings.TrimSpace(c.FormValue("auth.scopes")),
 		},
 	}
+	info.Auth.Hosts = strings.FieldsFunc(c.FormValue("auth.hosts"), func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' })
 	for i := 0; i < 100; i++ {
 		p := fmt.Sprintf("auth.fields.%d.", i)
 		if _, ok := c.Request().Form[p+"key"]; !ok {

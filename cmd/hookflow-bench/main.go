@@ -177,7 +177,8 @@ func start(o options, dir, dbURL string) (*bench, error) {
 	l.Close()
 	b := &bench{dir: dir}
 	b.cmd = exec.Command(o.binary)
-	b.cmd.Env = append(os.Environ(), "HOOKFLOW_ADDR="+addr, "HOOKFLOW_DATA_DIR="+data, "HOOKFLOW_DATABASE_URL="+dbURL, "HOOKFLOW_LOG_LEVEL=warn")
+	b.cmd.Env = append(os.Environ(), "HOOKFLOW_ADDR="+addr, "HOOKFLOW_DATA_DIR="+data, "HOOKFLOW_DATABASE_URL="+dbURL, "HOOKFLOW_LOG_LEVEL=warn",
+		"HOOKFLOW_OUTBOUND_ALLOW=127.0.0.1") // the mixed workload's service listens on loopback
 	b.cmd.Stderr = os.Stderr
 	if err := b.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", o.binary, err)

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/hkdf"
 
+	"github.com/hookflow/hookflow/cards"
 	"github.com/hookflow/hookflow/store"
 )
 
@@ -44,6 +45,7 @@ type config struct {
 	RetentionCount  int
 	SQLiteSync      store.Sync
 	PprofAddr       string
+	Outbound        cards.Policy
 }
 
 // setting is one configuration entry: its env var, flag and default.
@@ -71,6 +73,8 @@ var settings = []setting{
 	{"HOOKFLOW_PPROF_ADDR", "pprof-addr", "", "address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off. Keep it on loopback"},
 	{"HOOKFLOW_SQLITE_SYNC", "sqlite-sync", "full", "full: every commit is on disk before a payload is acknowledged (survives power loss); normal: faster, the last commits before a power loss may be lost"},
 	{"HOOKFLOW_MAX_ATTEMPTS", "max-attempts", "10", "tries of a payload's run or a deregistration before it fails for good (exponential backoff between)"},
+	{"HOOKFLOW_OUTBOUND_ALLOW", "outbound-allow", "", "CIDRs, addresses and host names (comma-separated) that flows may call although they are loopback, private or link-local, e.g. 10.1.0.0/16,api.internal"},
+	{"HOOKFLOW_OUTBOUND_DENY", "outbound-deny", "", "CIDRs, addresses and host names (comma-separated) that flows may never call; wins over the allow list"},
 }
 
 // parseConfig reads flags over environment over defaults and validates the
@@ -160,6 +164,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	case store.SyncFull, store.SyncNormal:
 	default:
 		return c, fmt.Errorf("HOOKFLOW_SQLITE_SYNC %q: use full or normal", c.SQLiteSync)
+	}
+	if c.Outbound, err = cards.ParsePolicy(get("HOOKFLOW_OUTBOUND_ALLOW"), get("HOOKFLOW_OUTBOUND_DENY")); err != nil {
+		return c, err
 	}
 	return c, nil
 }

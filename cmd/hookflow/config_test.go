@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,17 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad body limit", env: map[string]string{"HOOKFLOW_MAX_BODY_BYTES": "12"}, wantErr: "HOOKFLOW_MAX_BODY_BYTES"},
 		{name: "bad sqlite sync", env: map[string]string{"HOOKFLOW_SQLITE_SYNC": "off"}, wantErr: "HOOKFLOW_SQLITE_SYNC"},
 		{name: "empty data dir", args: []string{"--data-dir", ""}, wantErr: "HOOKFLOW_DATA_DIR"},
+		{name: "outbound policy", env: map[string]string{"HOOKFLOW_OUTBOUND_ALLOW": "10.1.0.0/16, api.internal", "HOOKFLOW_OUTBOUND_DENY": "203.0.113.0/24"},
+			check: func(t *testing.T, c config) {
+				if err := c.Outbound.Check("", netip.MustParseAddrPort("10.1.2.3:443")); err != nil {
+					t.Errorf("allowed 10.1.2.3: %v", err)
+				}
+				if err := c.Outbound.Check("", netip.MustParseAddrPort("203.0.113.9:443")); err == nil {
+					t.Error("denied 203.0.113.9 went through")
+				}
+			}},
+		{name: "bad outbound allow", env: map[string]string{"HOOKFLOW_OUTBOUND_ALLOW": "10.0.0.0/33"}, wantErr: "HOOKFLOW_OUTBOUND_ALLOW"},
+		{name: "bad outbound deny", args: []string{"--outbound-deny", "not a host"}, wantErr: "HOOKFLOW_OUTBOUND_DENY"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "nope"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "extra"},
 	}

@@ -103,8 +103,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := ensureAdmin(ctx, st, cfg, stdout, log); err != nil {
 		return err
 	}
-	registry := cards.Builtin(cards.Options{})
-	tokens := &cards.Tokens{}
+	outbound := cards.NewClient(cfg.Outbound)
+	registry := cards.Builtin(cards.Options{HTTPClient: outbound})
+	tokens := &cards.Tokens{Client: outbound}
 	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}})
 	lifecycle := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: cfg.BaseURL}
 	st.Queue().Handle(lifecycle)

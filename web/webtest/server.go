@@ -65,7 +65,19 @@ type Options struct {
 	Addr    string
 	// Log receives the server's log (text, from info up); nil discards it.
 	Log io.Writer
+	// OutboundAllow and OutboundDeny are the server's HOOKFLOW_OUTBOUND_ALLOW
+	// and HOOKFLOW_OUTBOUND_DENY. An empty OutboundAllow means LoopbackAllow:
+	// the tests' fake services listen on loopback, which a deployment refuses
+	// unless it is allowed.
+	OutboundAllow, OutboundDeny string
+	// NoOutboundAllow runs the server without HOOKFLOW_OUTBOUND_ALLOW, as a
+	// deployment runs by default: loopback, private and link-local
+	// addresses are refused.
+	NoOutboundAllow bool
 }
+
+// LoopbackAllow opens loopback to the flows of a test server.
+const LoopbackAllow = "127.0.0.0/8, ::1"
 
 // Start runs a server on a fresh SQLite database with one super admin.
 func Start(t testing.TB) *Server { return StartWith(t, Options{}) }
@@ -99,8 +111,17 @@ func StartWith(t testing.TB, o Options) *Server {
 			t.Fatalf("listen on %s again: %v", o.Addr, err)
 		}
 	}
-	registry := cards.Builtin(cards.Options{})
-	tokens := &cards.Tokens{}
+	allow := cmpOr(o.OutboundAllow, LoopbackAllow)
+	if o.NoOutboundAllow {
+		allow = ""
+	}
+	policy, err := cards.ParsePolicy(allow, o.OutboundDeny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := cards.NewClient(policy)
+	registry := cards.Builtin(cards.Options{HTTPClient: client})
+	tokens := &cards.Tokens{Client: client}
 	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}})
 	base := cmpOr(o.BaseURL, "http://"+ts.Listener.Addr().String())
 	log := slog.New(slog.NewTextHandler(logOut, nil))
