@@ -186,30 +186,50 @@ func (e *Engine) stored(req *RunRequest, x *Execution) *Execution {
 		}
 	}
 	m.sort()
-	c := *saved
-	c.Input, _ = m.object(saved.Input, input)
-	c.Output, _ = m.object(saved.Output, output)
-	c.Error, _ = m.text(saved.Error)
-	c.Steps = make([]Step, len(saved.Steps))
-	for i, st := range saved.Steps {
-		k := byCard[st.CardID]
-		st.Inputs, _ = m.object(st.Inputs, k.in)
-		st.Outputs, _ = m.object(st.Outputs, k.out)
-		st.Error, _ = m.text(st.Error)
-		c.Steps[i] = st
+	// Copied only once something is masked: most runs hold no secret.
+	c := saved
+	change := func() {
+		if c == saved {
+			cp := *saved
+			cp.Steps = slices.Clone(saved.Steps)
+			c = &cp
+		}
 	}
-	return &c
+	if v, ok := m.object(saved.Input, input); ok {
+		change()
+		c.Input = v
+	}
+	if v, ok := m.object(saved.Output, output); ok {
+		change()
+		c.Output = v
+	}
+	if v, ok := m.text(saved.Error); ok {
+		change()
+		c.Error = v
+	}
+	for i := range saved.Steps {
+		st := &saved.Steps[i]
+		k := byCard[st.CardID]
+		in, inChanged := m.object(st.Inputs, k.in)
+		out, outChanged := m.object(st.Outputs, k.out)
+		msg, msgChanged := m.text(st.Error)
+		if inChanged || outChanged || msgChanged {
+			change()
+			c.Steps[i].Inputs, c.Steps[i].Outputs, c.Steps[i].Error = in, out, msg
+		}
+	}
+	return c
 }
 
 // masker masks known secrets in values, copying what it changes.
 type masker struct {
-	whole map[string]struct{} // masked where they are a whole value
-	parts []string            // masked inside longer texts too, longest first
-	nums  map[float64]struct{}
+	whole []string // masked where they are a whole value (a few: a list is quicker than a map)
+	parts []string // masked inside longer texts too, longest first
+	nums  []float64
 }
 
 func newMasker(secrets []string) *masker {
-	m := &masker{whole: make(map[string]struct{}, len(secrets)), nums: map[float64]struct{}{}}
+	m := &masker{whole: make([]string, 0, len(secrets)+2)}
 	for _, s := range secrets {
 		m.addText(s)
 	}
@@ -217,13 +237,10 @@ func newMasker(secrets []string) *masker {
 }
 
 func (m *masker) addText(s string) {
-	if s == "" || s == Masked {
+	if s == "" || s == Masked || slices.Contains(m.whole, s) {
 		return
 	}
-	if _, ok := m.whole[s]; ok {
-		return
-	}
-	m.whole[s] = struct{}{}
+	m.whole = append(m.whole, s)
 	if len(s) >= minMaskedPart {
 		m.parts = append(m.parts, s)
 	}
@@ -241,7 +258,9 @@ func (m *masker) addLeaves(v any) {
 	case string:
 		m.addText(x)
 	case float64:
-		m.nums[x] = struct{}{}
+		if !slices.Contains(m.nums, x) {
+			m.nums = append(m.nums, x)
+		}
 	case map[string]any:
 		for _, y := range x {
 			m.addLeaves(y)
@@ -264,7 +283,7 @@ func (m *masker) text(s string) (string, bool) {
 	if s == "" {
 		return s, false
 	}
-	if _, ok := m.whole[s]; ok {
+	if slices.Contains(m.whole, s) {
 		return Masked, true
 	}
 	changed := false
@@ -280,13 +299,17 @@ func (m *masker) text(s string) (string, bool) {
 func (m *masker) value(v any) (any, bool) {
 	switch x := v.(type) {
 	case string:
-		return m.text(x)
+		if s, changed := m.text(x); changed {
+			return s, true
+		}
 	case float64:
-		if _, ok := m.nums[x]; ok {
+		if slices.Contains(m.nums, x) {
 			return Masked, true
 		}
 	case map[string]any:
-		return m.object(x, nil)
+		if o, changed := m.object(x, nil); changed {
+			return o, true
+		}
 	case []any:
 		var out []any
 		for i, y := range x {
