@@ -55,8 +55,11 @@ func credentialName(name string) bool {
 // named in also (the Event URL's secret or signature header).
 func requestSecrets(d Delivery, also ...string) []string {
 	var out []string
+	named := func(name string) bool {
+		return credentialName(name) || slices.ContainsFunc(also, func(a string) bool { return a != "" && strings.EqualFold(a, name) })
+	}
 	add := func(name, v string) {
-		if v != "" && v != Masked && (credentialName(name) || slices.ContainsFunc(also, func(a string) bool { return a != "" && strings.EqualFold(a, name) })) {
+		if v != "" && v != Masked && named(name) {
 			out = append(out, v)
 			// The credential of "Bearer <token>" alone, should a card cut it out.
 			if scheme, cred, ok := strings.Cut(v, " "); ok && authScheme(scheme) && strings.TrimSpace(cred) != "" {
