@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hookflow/hookflow/flows"
@@ -217,5 +218,39 @@ func TestPasswordType(t *testing.T) {
 	def := Flow(Manual(F("pass", flows.TypePassword)), Card("up", "fake.upper", In("text", Ref("event", "pass"))))
 	if err := flows.Validate(def, Registry()); err != nil {
 		t.Fatalf("a password input bound to a text: %v", err)
+	}
+}
+
+// allRecords keeps every record of every execution, the running ones too.
+type allRecords struct {
+	mu   sync.Mutex
+	recs []*flows.Execution
+}
+
+func (a *allRecords) RecordExecution(_ context.Context, e *flows.Execution) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.recs = append(a.recs, e)
+	return nil
+}
+
+// TestRunningRecordMasksSecrets: a run recorded as running (after a
+// second) has its secrets masked too.
+func TestRunningRecordMasksSecrets(t *testing.T) {
+	const token = "tok_abcdefghijklmnopqrstuvwxyz"
+	rec := &allRecords{}
+	eng := flows.NewEngine(Registry(), flows.Options{Recorder: rec})
+	def := Kind(Flow(Event(flows.EventRegistration), Card("wait", "fake.slow", In("ms", Static(1300.0)))), flows.KindWebhookRegistration)
+	if _, err := eng.Run(context.Background(), flows.RunRequest{Definition: def, Trigger: flows.TriggerRegistration,
+		Input: map[string]any{flows.FieldEventURL: "https://h.test/hooks/" + token}, Secrets: []string{token}}); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.recs) != 2 || rec.recs[0].Status != flows.StatusRunning {
+		t.Fatalf("%d records, the first %+v", len(rec.recs), rec.recs[0])
+	}
+	for _, x := range rec.recs {
+		want(t, x.Input[flows.FieldEventURL], "https://h.test/hooks/"+flows.Masked)
 	}
 }
