@@ -144,7 +144,8 @@ func (s *Server) executionView(c echo.Context, id string) (templates.ExecutionVi
 	if err != nil {
 		return templates.ExecutionView{}, err
 	}
-	v := templates.ExecutionView{E: e, Full: c.QueryParam("full") == "1", Registration: templates.RegistrationData{Execution: e.ID}}
+	v := templates.ExecutionView{E: e, Full: c.QueryParam("full") == "1",
+		Registration: templates.RegistrationData{Execution: e.ID, Missing: e.Status != flows.StatusSucceeded}}
 	if v.Reruns, err = s.store.Executions(ctx, store.ExecutionFilter{RerunOf: e.ID, Limit: 20}); err != nil {
 		return v, err
 	}
@@ -168,18 +169,20 @@ func (s *Server) executionReveal(c echo.Context) error {
 	if v.E.Trigger != flows.TriggerRegistration {
 		return fmt.Errorf("%w: only a registration run has Registration Data to reveal", flows.ErrInvalid)
 	}
-	sub, err := s.store.SubscriptionByRegistration(ctx, v.E.ID)
-	switch {
-	case errors.Is(err, flows.ErrNotFound) || err == nil && sub.Registration == nil:
-		v.Registration.Missing = true
-	case err != nil:
-		return err
-	default:
-		if err := s.store.Audit(ctx, currentUser(c).Email, "reveal_registration_data", "execution "+v.E.ID,
-			fmt.Sprintf("Registration Data of subscription %d of flow %d", sub.ID, sub.FlowID)); err != nil {
+	if !v.Registration.Missing {
+		sub, err := s.store.SubscriptionByRegistration(ctx, v.E.ID)
+		switch {
+		case errors.Is(err, flows.ErrNotFound) || err == nil && sub.Registration == nil:
+			v.Registration.Missing = true
+		case err != nil:
 			return err
+		default:
+			if err := s.store.Audit(ctx, currentUser(c).Email, "reveal_registration_data", "execution "+v.E.ID,
+				fmt.Sprintf("Registration Data of subscription %d of flow %d", sub.ID, sub.FlowID)); err != nil {
+				return err
+			}
+			v.Registration.Revealed, v.Registration.Data = true, sub.Registration
 		}
-		v.Registration.Revealed, v.Registration.Data = true, sub.Registration
 	}
 	p := s.page(c, "Execution "+v.E.ID, "executions")
 	if c.Request().Header.Get("HX-Request") != "" {

@@ -277,6 +277,19 @@ func TestRegistrationDataIsMaskedAndRevealed(t *testing.T) {
 		t.Fatalf("the deregistration run: %v %v", dereg["status"], got)
 	}
 
+	// A registration that failed has no Registration Data to reveal.
+	prov.fail.Store(true)
+	failed := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusUnprocessableEntity)["execution"].(string)
+	prov.fail.Store(false)
+	_, page = admin.Get(t, "/executions/"+failed)
+	if doc := parse(t, page); doc.Find(`[data-testid="registration-data-missing"]`).Length() != 1 || doc.Find(`[data-testid="reveal-registration-data"]`).Length() != 0 {
+		t.Fatalf("a failed registration's page:\n%s", doc.Find(`[data-testid="registration-data"]`).Text())
+	}
+	if res, body := admin.Do(t, "POST", "/executions/"+failed+"/registration-data", nil, http.Header{"HX-Request": {"true"}, "X-CSRF-Token": {csrf}}); res.StatusCode != http.StatusOK ||
+		parse(t, body).Find(`[data-testid="registration-data-missing"]`).Length() != 1 || reveals() != 2 {
+		t.Fatalf("reveal of a failed registration: %d %s", res.StatusCode, body)
+	}
+
 	// No stored execution holds the secret or the Event URL token.
 	n := 0
 	err := srv.Store.EachExecution(ctx, store.ExecutionFilter{}, func(e *flows.Execution) error {
