@@ -46,7 +46,7 @@ func Convert(v any, to Type) (any, error) {
 		return convertList(v, elem)
 	}
 	switch to {
-	case TypeText:
+	case TypeText, TypePassword:
 		return ToText(v)
 	case TypeNumber:
 		return toNumber(v)
@@ -225,6 +225,7 @@ func convertList(v any, elem Type) (any, error) {
 // to (at save time, before any value exists). Conversions that depend on the
 // value (text to number, say) count as convertible.
 func Convertible(from, to Type) bool {
+	from, to = textual(from), textual(to)
 	if from == to || from == TypeAny || to == TypeAny || from == "" || to == "" {
 		return true
 	}
@@ -251,4 +252,12 @@ func Convertible(from, to Type) bool {
 		return from == TypeText
 	}
 	return false
+}
+
+// textual is t, but text for a password: it converts as text does.
+func textual(t Type) Type {
+	if t == TypePassword {
+		return TypeText
+	}
+	return t
 }

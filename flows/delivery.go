@@ -119,8 +119,12 @@ func (l *Lifecycle) deliveryTarget(ctx context.Context, subID int64) (*deliveryT
 func (l *Lifecycle) deliver(ctx context.Context, dt *deliveryTarget, d Delivery) ([]*Execution, bool, error) {
 	sub, t := dt.sub, dt.t
 	col := &collector{}
+	// The request's credentials and the Event URL's token are masked in
+	// the records of both runs, wherever they show.
+	sec := t.event.Webhook.Security
+	secrets := append(requestSecrets(d, sec.SecretHeader, sec.SignatureHeader), sub.Token)
 	ev, err := l.Engine.Run(ctx, RunRequest{FlowID: sub.Source.Flow, Definition: t.event, Input: RawRequest(d), Trigger: TriggerPayload,
-		Connector: dt.cc, Flows: t.version.Export, Recorder: col})
+		Connector: dt.cc, Flows: t.version.Export, Recorder: col, Secrets: secrets})
 	if err != nil {
 		return nil, false, err
 	}
@@ -134,7 +138,7 @@ func (l *Lifecycle) deliver(ctx context.Context, dt *deliveryTarget, d Delivery)
 			// The workspace flow runs without the connection: its HTTP
 			// cards reach whatever they name, with no connector's credentials.
 			x, err := l.Engine.Run(ctx, RunRequest{FlowID: sub.FlowID, Definition: t.flow.Definition, Input: rec, Trigger: TriggerPayload,
-				ParentID: ev.ID, Recorder: col, Revision: t.flow.Revision})
+				ParentID: ev.ID, Recorder: col, Revision: t.flow.Revision, Secrets: secrets})
 			if err != nil {
 				return nil, false, err
 			}

@@ -110,6 +110,10 @@ type RunRequest struct {
 	// execution this run repeats.
 	Revision int
 	RerunOf  string
+	// Secrets are values the run's record must never hold in clear (the
+	// Event URL's token, a request's credentials): they are masked
+	// wherever they show in it, and in the records of the flows it calls.
+	Secrets []string
 
 	depth int
 	async bool // a Call Flow Async child: watched like a top-level run
@@ -119,9 +123,9 @@ type RunRequest struct {
 // is not an error of Run: the execution says so in Status and Error. Run
 // returns an error only when the execution could not be recorded.
 //
-// The execution Run returns holds everything the run computed; with the
-// flow's "save all data" off, only what is recorded leaves out the inputs
-// and outputs (SavedCopy).
+// The execution Run returns holds everything the run computed; only what
+// is recorded leaves out the inputs and outputs when the flow's "save all
+// data" is off (SavedCopy), and masks the secrets (stored).
 func (e *Engine) Run(ctx context.Context, req RunRequest) (*Execution, error) {
 	if req.depth == 0 {
 		var cancel context.CancelFunc
@@ -140,7 +144,7 @@ func (e *Engine) Run(ctx context.Context, req RunRequest) (*Execution, error) {
 		rec = e.opts.Recorder
 	}
 	if rec != nil {
-		if err := rec.RecordExecution(context.WithoutCancel(ctx), exec.SavedCopy(req.Definition.SavesData())); err != nil {
+		if err := rec.RecordExecution(context.WithoutCancel(ctx), e.stored(&req, exec)); err != nil {
 			return exec, fmt.Errorf("flows: record execution %s: %w", exec.ID, err)
 		}
 	}

@@ -192,6 +192,3 @@ func (l *Lifecycle) Accept(ctx context.Context, h Hook, d Delivery) (duplicate b
 	}
 	return l.Store.AcceptDelivery(ctx, d)
 }
-
-// Masked replaces a secret wherever Hookflow stores or shows a request.
-const Masked = "[masked]"

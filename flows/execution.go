@@ -106,10 +106,11 @@ func (e *Execution) Transient() bool {
 // down.
 func (e *Execution) Interrupted() bool { return errors.Is(e.cause, ErrShutdown) }
 
-// SavedCopy is the execution as it is recorded: itself when the flow saves
-// all data, otherwise a copy without the run's and the cards' inputs and
-// outputs (metadata only). The run itself keeps them: what a flow computes
-// never depends on what is stored.
+// SavedCopy is the execution as the flow's "save all data" keeps it:
+// itself when the flow saves all data, otherwise a copy without the run's
+// and the cards' inputs and outputs (metadata only). The run itself keeps
+// them: what a flow computes never depends on what is stored. The engine
+// records this copy with its secrets masked (mask.go).
 func (e *Execution) SavedCopy(saveData bool) *Execution {
 	if saveData {
 		return e

@@ -244,8 +244,10 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 	}
 	in := linkInput(link, opts)
 	in[FieldEventURL] = l.EventURL(sub.Token)
+	// The Event URL's token is its secret: the run's record masks it. The
+	// Registration Data the run returns is masked there too (mask.go).
 	exec, err := l.Engine.Run(ctx, RunRequest{FlowID: link.Flow, Definition: def, Input: in, Trigger: TriggerRegistration,
-		Connector: cc, Flows: t.version.Export})
+		Connector: cc, Flows: t.version.Export, Secrets: []string{sub.Token}})
 	if err != nil {
 		return fail(err.Error(), "")
 	}
@@ -357,7 +359,7 @@ func (l *Lifecycle) deregister(ctx context.Context, t webhookTarget, sub Subscri
 	in := linkInput(link, sub.Options)
 	in[FieldRegistrationData] = sub.Registration
 	exec, err := l.Engine.Run(ctx, RunRequest{FlowID: link.Flow, Definition: def, Input: in, Trigger: TriggerDeregistration,
-		Connector: cc, Flows: t.version.Export})
+		Connector: cc, Flows: t.version.Export, Secrets: []string{sub.Token}})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,9 @@ const (
 	TypeDate   Type = "datetime"
 	TypeObject Type = "object"
 	TypeAny    Type = "any"
+	// TypePassword is text that is never stored in clear: the history
+	// shows it masked (see mask.go). It converts as text does.
+	TypePassword Type = "password"
 )
 
 // ListOf returns the type "list of elem".
@@ -38,7 +41,7 @@ func (t Type) Valid() bool {
 		return elem.Valid()
 	}
 	switch t {
-	case TypeText, TypeNumber, TypeBool, TypeDate, TypeObject, TypeAny:
+	case TypeText, TypeNumber, TypeBool, TypeDate, TypeObject, TypeAny, TypePassword:
 		return true
 	}
 	return false

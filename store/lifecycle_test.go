@@ -36,12 +36,20 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 			t.Fatal(err)
 		}
 		sub.State, sub.Registration = flows.SubscriptionActive, map[string]any{"id": "sub_1", "secret": "whsec_s3cret"}
+		sub.RegistrationExecution = "reg-run-1"
 		if err := s.SaveSubscription(ctx, sub); err != nil {
 			t.Fatal(err)
 		}
 		back, err := s.SubscriptionByToken(ctx, "tok")
 		if err != nil || !reflect.DeepEqual(back.Registration, sub.Registration) || back.State != flows.SubscriptionActive {
 			t.Fatalf("subscription %+v %v", back, err)
+		}
+		// The registration run's page reveals it from here.
+		if byRun, err := s.SubscriptionByRegistration(ctx, "reg-run-1"); err != nil || byRun.ID != sub.ID || !reflect.DeepEqual(byRun.Registration, sub.Registration) {
+			t.Fatalf("by registration run: %+v %v", byRun, err)
+		}
+		if _, err := s.SubscriptionByRegistration(ctx, "other-run"); !errors.Is(err, flows.ErrNotFound) {
+			t.Fatalf("by an unknown run: %v", err)
 		}
 		for table, secret := range map[string]string{"connections": "pw-s3cret-xyz", "subscriptions": "whsec_s3cret"} {
 			text, err := store.TableText(ctx, s, table)

@@ -128,6 +128,13 @@ func (s *Store) SubscriptionByToken(ctx context.Context, token string) (flows.Su
 	return s.subscriptionWhere(ctx, "by token", "token = ?", token)
 }
 
+// SubscriptionByRegistration loads the subscription a registration run
+// made, with its Registration Data (kept sealed; the history holds it
+// masked).
+func (s *Store) SubscriptionByRegistration(ctx context.Context, execution string) (flows.Subscription, error) {
+	return s.subscriptionWhere(ctx, "of registration run "+execution, "registration_execution = ?", execution)
+}
+
 // LiveSubscription is the flow's subscription that is not off.
 func (s *Store) LiveSubscription(ctx context.Context, flowID int64) (flows.Subscription, error) {
 	return s.subscriptionWhere(ctx, fmt.Sprintf("of flow %d", flowID), "flow_id = ? AND state <> ?", flowID, flows.SubscriptionOff)

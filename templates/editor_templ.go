@@ -1840,7 +1840,7 @@ func deletable(d EditorData, n *flows.Node) bool {
 
 // fieldTypes are the types a user-defined field can take.
 var fieldTypes = []flows.Type{flows.TypeText, flows.TypeNumber, flows.TypeBool, flows.TypeDate, flows.TypeObject, flows.TypeAny,
-	flows.ListOf(flows.TypeText), flows.ListOf(flows.TypeNumber), flows.ListOf(flows.TypeObject), flows.ListOf(flows.TypeAny)}
+	flows.TypePassword, flows.ListOf(flows.TypeText), flows.ListOf(flows.TypeNumber), flows.ListOf(flows.TypeObject), flows.ListOf(flows.TypeAny)}
 
 func side(output bool) string {
 	if output {

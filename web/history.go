@@ -130,20 +130,65 @@ func (s *Server) executions(c echo.Context) error {
 }
 
 func (s *Server) executionShow(c echo.Context) error {
-	ctx := c.Request().Context()
-	e, err := s.store.Execution(ctx, c.Param("id"))
+	v, err := s.executionView(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	v := templates.ExecutionView{E: e, Full: c.QueryParam("full") == "1"}
+	return render(c, http.StatusOK, templates.ExecutionPage(s.page(c, "Execution "+v.E.ID, "executions"), v))
+}
+
+// executionView loads an execution with what its page shows.
+func (s *Server) executionView(c echo.Context, id string) (templates.ExecutionView, error) {
+	ctx := c.Request().Context()
+	e, err := s.store.Execution(ctx, id)
+	if err != nil {
+		return templates.ExecutionView{}, err
+	}
+	v := templates.ExecutionView{E: e, Full: c.QueryParam("full") == "1",
+		Registration: templates.RegistrationData{Execution: e.ID, Missing: e.Status != flows.StatusSucceeded}}
 	if v.Reruns, err = s.store.Executions(ctx, store.ExecutionFilter{RerunOf: e.ID, Limit: 20}); err != nil {
-		return err
+		return v, err
 	}
 	if e.Revision > 0 {
 		_, rerr := s.store.FlowRevision(ctx, e.FlowID, e.Revision)
 		v.CanRerunOriginal = rerr == nil
 	}
-	return render(c, http.StatusOK, templates.ExecutionPage(s.page(c, "Execution "+e.ID, "executions"), v))
+	return v, nil
+}
+
+// executionReveal shows a registration run's Registration Data to the
+// signed-in admin, and records that in the audit log. It comes from the
+// subscription the run made, where it is kept sealed: the history holds
+// it masked. The htmx request gets the panel, a plain form post the page.
+func (s *Server) executionReveal(c echo.Context) error {
+	ctx := c.Request().Context()
+	v, err := s.executionView(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if v.E.Trigger != flows.TriggerRegistration {
+		return fmt.Errorf("%w: only a registration run has Registration Data to reveal", flows.ErrInvalid)
+	}
+	if !v.Registration.Missing {
+		sub, err := s.store.SubscriptionByRegistration(ctx, v.E.ID)
+		switch {
+		case errors.Is(err, flows.ErrNotFound) || err == nil && sub.Registration == nil:
+			v.Registration.Missing = true
+		case err != nil:
+			return err
+		default:
+			if err := s.store.Audit(ctx, currentUser(c).Email, "reveal_registration_data", "execution "+v.E.ID,
+				fmt.Sprintf("Registration Data of subscription %d of flow %d", sub.ID, sub.FlowID)); err != nil {
+				return err
+			}
+			v.Registration.Revealed, v.Registration.Data = true, sub.Registration
+		}
+	}
+	p := s.page(c, "Execution "+v.E.ID, "executions")
+	if c.Request().Header.Get("HX-Request") != "" {
+		return render(c, http.StatusOK, templates.RegistrationDataPanel(p, v.Registration))
+	}
+	return render(c, http.StatusOK, templates.ExecutionPage(p, v))
 }
 
 // rerun re-runs one execution (on the current flow, or on the revision it

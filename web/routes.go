@@ -72,6 +72,7 @@ func (s *Server) routes() {
 	name(a.GET("/executions/:id", s.executionShow), "executions.show")
 	name(a.POST("/executions/:id/rerun", s.executionRerun), "executions.rerun")
 	name(a.POST("/executions/:id/cancel", s.executionCancel), "executions.cancel")
+	name(a.POST("/executions/:id/registration-data", s.executionReveal), "executions.reveal")
 	name(a.GET("/settings", s.settings), "settings.show")
 	name(a.POST("/settings/password", s.changePassword), "settings.password")
 	name(a.POST("/settings/tokens", s.createToken), "settings.tokens.create")
