@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -63,9 +65,27 @@ func (s *Server) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, s.URL("auth.login.form"))
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this server. next must be
+// "/" or "/" followed by anything but another "/", both as sent and once
+// URL-decoded; hold no control character or backslash (browsers drop tabs
+// and newlines from URLs and read a backslash as "/", so "/<tab>/evil" and
+// "/\evil" lead to another host); and have no scheme or host when parsed.
+// Anything else gives "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	decoded, err := url.PathUnescape(next)
+	if err != nil {
+		return "/"
+	}
+	for _, p := range []string{next, decoded} {
+		if strings.ContainsFunc(p, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
+			return "/"
+		}
+		if p != "/" && (len(p) < 2 || p[0] != '/' || p[1] == '/') {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next
