@@ -122,7 +122,7 @@ func New(d Deps) (*Server, error) {
 		ContentTypeNosniff:    "nosniff",
 		XFrameOptions:         "DENY",
 		ReferrerPolicy:        "same-origin",
-		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 		HSTSMaxAge:            hstsMaxAge(s.secure),
 	}))
 	// Event URLs have their own body limit (in the handler) and no CSRF:
