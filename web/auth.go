@@ -28,7 +28,9 @@ func (s *Server) login(c echo.Context) error {
 	form := templates.LoginForm{Email: email, Next: c.FormValue("next")}
 	addr := c.RealIP()
 
-	wait, err := s.store.LoginThrottled(ctx, email, addr)
+	// The attempt is counted before the password is checked, in one step:
+	// attempts made at once cannot all slip under the limit.
+	wait, err := s.store.LoginAttempt(ctx, email, addr)
 	if err != nil {
 		return err
 	}
@@ -39,9 +41,6 @@ func (s *Server) login(c echo.Context) error {
 	}
 	u, err := s.store.Authenticate(ctx, email, password)
 	if errors.Is(err, store.ErrBadCredentials) {
-		if err := s.store.RecordLoginFailure(ctx, email, addr); err != nil {
-			return err
-		}
 		s.log.WarnContext(ctx, "sign-in failed", "email", email, "remote_ip", addr)
 		form.Error = "Wrong email or password."
 		return render(c, http.StatusUnauthorized, templates.LoginPage(s.page(c, "Sign in", ""), form))
@@ -49,7 +48,7 @@ func (s *Server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.ClearLoginFailures(ctx, email); err != nil {
+	if err := s.store.LoginSucceeded(ctx, email, addr); err != nil {
 		return err
 	}
 	if err := s.signIn(c, u); err != nil {

@@ -49,7 +49,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	if len(errs) > 0 {
 		return s.renderSettings(c, http.StatusUnprocessableEntity, templates.SettingsData{PasswordErrors: errs})
 	}
-	if err := s.store.SetPassword(ctx, u.ID, next); err != nil {
+	if err := s.store.SetPassword(ctx, u.ID, next, 0); err != nil {
 		return err
 	}
 	s.flash(c, "success", "Your password has been changed.")
