@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
@@ -60,51 +61,56 @@ func TestNextStaysOnThisServer(t *testing.T) {
 }
 
 // TestParallelWrongPasswordsThrottled sends 40 wrong passwords for one
-// account at the same moment, each from its own client: no more of them
-// get to fail than the limit (5), the rest are refused with 429.
+// account at the same moment, each from its own client, on SQLite and on
+// Postgres: no more of them get to fail than the limit (5), the rest are
+// refused with 429.
 func TestParallelWrongPasswordsThrottled(t *testing.T) {
 	const n, limit = 40, 5
-	srv := webtest.Start(t)
-	type attempt struct {
-		c     *webtest.Client
-		token string
-	}
-	attempts := make([]attempt, n)
-	for i := range attempts {
-		c := srv.NewClient()
-		attempts[i] = attempt{c, c.CSRF(t, "/login")}
-	}
-	start := make(chan struct{})
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		counts = map[int]int{}
-	)
-	for i, a := range attempts {
-		wg.Go(func() {
-			form := url.Values{"_csrf": {a.token}, "email": {webtest.AdminEmail}, "password": {fmt.Sprintf("wrong password %d", i)}}
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			<-start
-			res, err := a.c.Client.Do(req)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				counts[0]++
-				return
+	for _, db := range storetest.DBs {
+		t.Run(db.Name, func(t *testing.T) {
+			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t)})
+			type attempt struct {
+				c     *webtest.Client
+				token string
 			}
-			res.Body.Close()
-			counts[res.StatusCode]++
+			attempts := make([]attempt, n)
+			for i := range attempts {
+				c := srv.NewClient()
+				attempts[i] = attempt{c, c.CSRF(t, "/login")}
+			}
+			start := make(chan struct{})
+			var (
+				wg     sync.WaitGroup
+				mu     sync.Mutex
+				counts = map[int]int{}
+			)
+			for i, a := range attempts {
+				wg.Go(func() {
+					form := url.Values{"_csrf": {a.token}, "email": {webtest.AdminEmail}, "password": {fmt.Sprintf("wrong password %d", i)}}
+					req, _ := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader(form.Encode()))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					<-start
+					res, err := a.c.Client.Do(req)
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						counts[0]++
+						return
+					}
+					res.Body.Close()
+					counts[res.StatusCode]++
+				})
+			}
+			close(start)
+			wg.Wait()
+			if counts[http.StatusUnauthorized] > limit || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != n {
+				t.Fatalf("statuses %v: want at most %d wrong-password answers (401), the rest 429", counts, limit)
+			}
+			// The account stays throttled, even for its right password.
+			res := srv.NewClient().PostForm(t, "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}})
+			if res.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("right password after the burst: %d, want 429", res.StatusCode)
+			}
 		})
-	}
-	close(start)
-	wg.Wait()
-	if counts[http.StatusUnauthorized] > limit || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != n {
-		t.Fatalf("statuses %v: want at most %d wrong-password answers (401), the rest 429", counts, limit)
-	}
-	// The account stays throttled, even for its right password.
-	res := srv.NewClient().PostForm(t, "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}})
-	if res.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("right password after the burst: %d, want 429", res.StatusCode)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
@@ -126,20 +127,25 @@ func TestSignOutEverywhereElse(t *testing.T) {
 }
 
 func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
-	srv := webtest.Start(t)
-	c := signInWith(t, srv, firefox)
-	u, _ := url.Parse(srv.URL)
-	saved := c.Jar.Cookies(u)
-	res := c.PostForm(t, "/logout", url.Values{"_csrf": {c.CSRF(t, "/settings")}})
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("logout: status %d", res.StatusCode)
-	}
-	// The cookie from before, sent again, no longer signs anyone in.
-	replay := srv.NewClient()
-	replay.Jar.SetCookies(u, saved)
-	signedOut(t, replay, "the cookie from before sign-out")
-	if list, _ := srv.Store.Sessions(context.Background(), srv.Admin.ID); len(list) != 0 {
-		t.Fatalf("%d sessions live after sign-out", len(list))
+	for _, db := range storetest.DBs {
+		t.Run(db.Name, func(t *testing.T) {
+			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t)})
+			c := signInWith(t, srv, firefox)
+			signedIn(t, c, "before sign-out")
+			u, _ := url.Parse(srv.URL)
+			saved := c.Jar.Cookies(u)
+			res := c.PostForm(t, "/logout", url.Values{"_csrf": {c.CSRF(t, "/settings")}})
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("logout: status %d", res.StatusCode)
+			}
+			// The cookie from before, sent again, no longer signs anyone in.
+			replay := srv.NewClient()
+			replay.Jar.SetCookies(u, saved)
+			signedOut(t, replay, "the cookie from before sign-out")
+			if list, _ := srv.Store.Sessions(context.Background(), srv.Admin.ID); len(list) != 0 {
+				t.Fatalf("%d sessions live after sign-out", len(list))
+			}
+		})
 	}
 }
 
