@@ -137,7 +137,7 @@ func unmarshalStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: %s", ErrInvalid, DescribeJSONError(b, err))
 	}
 	if dec.More() {
 		return fmt.Errorf("%w: trailing data after the document", ErrInvalid)

@@ -37,6 +37,7 @@ var migrations = []migration{
 	{13, "the execution history in a file of its own", migrateHistoryFile},
 	{14, "every execution document in a pack", migrateDocumentsInPacks},
 	{15, "instances sharing the database", migrateInstances},
+	{16, "sessions kept on the server; sign-in attempts counted per key", migrateSessions},
 }
 
 // schemaMigration records an applied step.
@@ -432,4 +433,38 @@ func migratePartialDedupeIndex(tx *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// migrateSessions adds the sessions that signed-in admins' cookies name,
+// so that they can be listed and ended, and replaces the rows of failed
+// sign-ins with one counter per account or address, which a single
+// statement can count up and read (throttle.go).
+func migrateSessions(tx *gorm.DB) error {
+	type user struct {
+		ID int64 `gorm:"primaryKey"`
+	}
+	type session struct {
+		ID        int64     `gorm:"primaryKey"`
+		TokenHash string    `gorm:"size:64;not null;uniqueIndex"`
+		UserID    int64     `gorm:"not null;index;constraint:OnDelete:CASCADE"`
+		User      *user     `gorm:"foreignKey:UserID"`
+		Address   string    `gorm:"size:100;not null"`
+		UserAgent string    `gorm:"size:500;not null"`
+		Data      string    `gorm:"not null"`
+		CreatedAt time.Time `gorm:"not null"`
+		SeenAt    time.Time `gorm:"not null"`
+		ExpiresAt time.Time `gorm:"not null;index"`
+		RevokedAt *time.Time
+	}
+	type loginAttempt struct {
+		Key      string `gorm:"primaryKey;size:300"`
+		Attempts int    `gorm:"not null"`
+		// WindowStart is when the window of these attempts began, in
+		// Unix milliseconds.
+		WindowStart int64 `gorm:"not null"`
+	}
+	if err := tx.Migrator().CreateTable(&session{}, &loginAttempt{}); err != nil {
+		return err
+	}
+	return tx.Migrator().DropTable("login_failures")
 }

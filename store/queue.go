@@ -117,7 +117,8 @@ func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
 func (h warnOnly) WithAttrs(as []slog.Attr) slog.Handler { return warnOnly{h.Handler.WithAttrs(as)} }
 func (h warnOnly) WithGroup(n string) slog.Handler       { return warnOnly{h.Handler.WithGroup(n)} }
 
-// pruneLoginFailuresArgs is the periodic job that forgets old failed sign-ins.
+// pruneLoginFailuresArgs is the periodic job that forgets old sign-in
+// attempts (its kind keeps its first name: jobs in the queue carry it).
 type pruneLoginFailuresArgs struct{}
 
 func (pruneLoginFailuresArgs) Kind() string { return "prune_login_failures" }
@@ -128,7 +129,7 @@ type pruneLoginFailuresWorker struct {
 }
 
 func (w *pruneLoginFailuresWorker) Work(ctx context.Context, _ *river.Job[pruneLoginFailuresArgs]) error {
-	_, err := w.store.PruneLoginFailures(ctx, time.Now().Add(-loginWindow))
+	_, err := w.store.PruneLoginAttempts(ctx, time.Now().Add(-loginWindow))
 	return err
 }
 

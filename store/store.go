@@ -185,11 +185,23 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) error {
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		if err := os.MkdirAll(dir, dataDirMode); err != nil {
 			return fmt.Errorf("store: create data dir: %w", err)
 		}
 	}
+	if s.cfg.DataDir != "" {
+		if err := SecureDataDir(s.cfg.DataDir, s.log); err != nil {
+			return err
+		}
+	}
 	history := s.historyPath()
+	// The files exist, mode 0600, before SQLite opens them: it would
+	// create them as the umask says, and their logs take their mode.
+	for _, p := range []string{path, history} {
+		if _, err := privateFile(p, true); err != nil {
+			return err
+		}
+	}
 	// SQLite has one writer; one connection avoids SQLITE_BUSY between
 	// gorm and River (see riversqlite's docs). It attaches the history
 	// (creating its file) read-only, so that its transactions never lock

@@ -86,7 +86,7 @@ func TestUsers(t *testing.T) {
 				t.Errorf("authenticate %v = %v, want ErrBadCredentials", c, err)
 			}
 		}
-		if err := s.SetPassword(ctx, u.ID, "a brand new password"); err != nil {
+		if err := s.SetPassword(ctx, u.ID, "a brand new password", 0); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Authenticate(ctx, "ada@example.com", "correct horse battery"); err == nil {
@@ -132,37 +132,6 @@ func TestAPITokens(t *testing.T) {
 		}
 		if _, err := s.UserByAPIToken(ctx, "hf_made-up"); !errors.Is(err, flows.ErrUnauthorized) {
 			t.Errorf("unknown token = %v, want ErrUnauthorized", err)
-		}
-	})
-}
-
-func TestLoginThrottle(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		for i := 0; i < 4; i++ {
-			s.RecordLoginFailure(ctx, "ada@example.com", "10.0.0.1")
-		}
-		if d, err := s.LoginThrottled(ctx, "ada@example.com", "10.0.0.1"); err != nil || d != 0 {
-			t.Fatalf("after 4 failures throttled = %v, %v; want 0", d, err)
-		}
-		s.RecordLoginFailure(ctx, "ada@example.com", "10.0.0.1")
-		if d, _ := s.LoginThrottled(ctx, "ada@example.com", "10.0.0.2"); d <= 0 || d > 15*time.Minute {
-			t.Fatalf("after 5 failures throttled = %v, want within 15m (per account)", d)
-		}
-		if d, _ := s.LoginThrottled(ctx, "bob@example.com", "10.0.0.2"); d != 0 {
-			t.Fatalf("another account and address throttled = %v", d)
-		}
-		for i := 0; i < 20; i++ {
-			s.RecordLoginFailure(ctx, "x"+string(rune('a'+i))+"@example.com", "10.0.0.9")
-		}
-		if d, _ := s.LoginThrottled(ctx, "new@example.com", "10.0.0.9"); d <= 0 {
-			t.Fatal("20 failures from one address do not throttle it")
-		}
-		if n, err := s.PruneLoginFailures(ctx, time.Now().Add(time.Minute)); err != nil || n == 0 {
-			t.Fatalf("prune = %d, %v", n, err)
-		}
-		if d, _ := s.LoginThrottled(ctx, "ada@example.com", "10.0.0.1"); d != 0 {
-			t.Fatal("still throttled after prune")
 		}
 	})
 }

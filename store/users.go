@@ -137,19 +137,28 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (flows
 	return r.toFlows(), nil
 }
 
-// SetPassword replaces a super admin's password.
-func (s *Store) SetPassword(ctx context.Context, userID int64, password string) error {
+// SetPassword replaces a super admin's password and, in the same
+// transaction, ends every session of theirs but keepSession (0 ends them
+// all): whoever signed in with the old password is signed out.
+func (s *Store) SetPassword(ctx context.Context, userID int64, password string, keepSession int64) error {
 	hash, err := hashPassword(password)
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Model(&userRecord{}).Where("id = ?", userID).
-		Updates(map[string]any{"password_hash": hash, "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return fmt.Errorf("store: set password: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: set password for user %d: %w", userID, flows.ErrNotFound)
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&userRecord{}).Where("id = ?", userID).
+			Updates(map[string]any{"password_hash": hash, "updated_at": time.Now().UTC()})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return flows.ErrNotFound
+		}
+		_, err := revokeOtherSessions(tx, userID, keepSession)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: set password for user %d: %w", userID, err)
 	}
 	return nil
 }

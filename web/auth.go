@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,7 +28,9 @@ func (s *Server) login(c echo.Context) error {
 	form := templates.LoginForm{Email: email, Next: c.FormValue("next")}
 	addr := c.RealIP()
 
-	wait, err := s.store.LoginThrottled(ctx, email, addr)
+	// The attempt is counted before the password is checked, in one step:
+	// attempts made at once cannot all slip under the limit.
+	wait, err := s.store.LoginAttempt(ctx, email, addr)
 	if err != nil {
 		return err
 	}
@@ -37,9 +41,6 @@ func (s *Server) login(c echo.Context) error {
 	}
 	u, err := s.store.Authenticate(ctx, email, password)
 	if errors.Is(err, store.ErrBadCredentials) {
-		if err := s.store.RecordLoginFailure(ctx, email, addr); err != nil {
-			return err
-		}
 		s.log.WarnContext(ctx, "sign-in failed", "email", email, "remote_ip", addr)
 		form.Error = "Wrong email or password."
 		return render(c, http.StatusUnauthorized, templates.LoginPage(s.page(c, "Sign in", ""), form))
@@ -47,7 +48,7 @@ func (s *Server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.ClearLoginFailures(ctx, email); err != nil {
+	if err := s.store.LoginSucceeded(ctx, email, addr); err != nil {
 		return err
 	}
 	if err := s.signIn(c, u); err != nil {
@@ -63,9 +64,27 @@ func (s *Server) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, s.URL("auth.login.form"))
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this server. next must be
+// "/" or "/" followed by anything but another "/", both as sent and once
+// URL-decoded; hold no control character or backslash (browsers drop tabs
+// and newlines from URLs and read a backslash as "/", so "/<tab>/evil" and
+// "/\evil" lead to another host); and have no scheme or host when parsed.
+// Anything else gives "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	decoded, err := url.PathUnescape(next)
+	if err != nil {
+		return "/"
+	}
+	for _, p := range []string{next, decoded} {
+		if strings.ContainsFunc(p, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
+			return "/"
+		}
+		if p != "/" && (len(p) < 2 || p[0] != '/' || p[1] == '/') {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next

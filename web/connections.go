@@ -162,7 +162,7 @@ func (s *Server) apiCreateConnection(c echo.Context) error {
 	}
 	var in connectionJSON
 	if err := json.Unmarshal(b, &in); err != nil {
-		return fmt.Errorf("%w: the body is not a connection document: %v", flows.ErrInvalid, err)
+		return fmt.Errorf("%w: the body is not a connection document: %s", flows.ErrInvalid, flows.DescribeJSONError(b, err))
 	}
 	con, saved, err := s.createConnection(c, flows.Connection{ConnectorID: in.ConnectorID, Name: in.Name, Values: in.Values})
 	if err != nil {

@@ -120,7 +120,7 @@ func (s *Server) apiRunFlow(c echo.Context) error {
 	var req runRequest
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &req); err != nil {
-			return fmt.Errorf("%w: the body must be a JSON object like {\"input\": {...}}: %v", flows.ErrInvalid, err)
+			return fmt.Errorf("%w: the body must be a JSON object like {\"input\": {...}}: %s", flows.ErrInvalid, flows.DescribeJSONError(b, err))
 		}
 	}
 	exec, err := s.engine.Run(c.Request().Context(), flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: req.Input, Trigger: flows.TriggerAPI, Revision: f.Revision})

@@ -181,3 +181,47 @@ func TestDashboardCountsFlowsAndExecutions(t *testing.T) {
 		t.Error("the welcome is still shown with a flow saved")
 	}
 }
+
+// TestAPIErrorsNameFieldsNotGoTypes sends bodies with values of the wrong
+// kind: the error names the field by its path in the document and says
+// what it must be, in JSON's words, never in Go's.
+func TestAPIErrorsNameFieldsNotGoTypes(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	tests := []struct {
+		name, path, body, want string
+	}{
+		{"cards is text", "/api/v1/flows", strings.Replace(greeter, `"cards":[`, `"cards":"none","x":[`, 1),
+			`the field \"cards\" must be a list, not text`},
+		{"a card's inputs are text", "/api/v1/flows", strings.Replace(greeter, `"inputs":[{"key":"greeting","type":"text"}]`, `"inputs":"greeting"`, 1),
+			`the field \"cards[1].inputs\" must be a list, not text`},
+		{"name is a number", "/api/v1/flows", strings.Replace(greeter, `"name":"Greeter"`, `"name":42`, 1),
+			`the field \"name\" must be text, not a number`},
+		{"required is text", "/api/v1/flows", strings.Replace(greeter, `"required":true`, `"required":"yes"`, 1),
+			`the field \"event.outputs[0].required\" must be true or false, not text`},
+		{"bindings are a list", "/api/v1/flows", strings.Replace(greeter, `"bindings":{"text"`, `"bindings":[],"x":{"text"`, 1),
+			`the field \"cards[0].bindings\" must be an object, not a list`},
+		{"the document is a list", "/api/v1/flows", `[1, 2]`, `the body must be an object, not a list`},
+		{"broken JSON", "/api/v1/flows", "{\"schema\": 1,\n \"kind\": }", `not valid JSON: invalid character '}' looking for beginning of value (line 2, column 10)`},
+		{"run input is text", "/api/v1/flows/1/runs", `{"input":"ada"}`, `the field \"input\" must be an object, not text`},
+		{"connector id is text", "/api/v1/connections", `{"connectorId":"7","name":"x"}`, `the field \"connectorId\" must be a whole number, not text`},
+		{"connector id has a fraction", "/api/v1/connections", `{"connectorId":1.5,"name":"x"}`, `the field \"connectorId\" must be a whole number, not 1.5`},
+		{"a value is a number", "/api/v1/connections", `{"connectorId":1,"name":"x","values":{"key":3}}`, `the field \"values.key\" must be text, not a number`},
+	}
+	if status, body := c.API(t, token, http.MethodPost, "/api/v1/flows", greeter); status != http.StatusCreated {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := c.API(t, token, http.MethodPost, tt.path, tt.body)
+			if status != http.StatusUnprocessableEntity || !strings.Contains(strings.ToLower(body), strings.ToLower(tt.want)) {
+				t.Fatalf("%d %s; want 422 saying %s", status, body, tt.want)
+			}
+			for _, goWord := range []string{"flows.", "web.", "Go ", "struct", "json:", "unmarshal", "int64", "float64", "map[", "[]", "interface"} {
+				if strings.Contains(body, goWord) {
+					t.Errorf("the error speaks Go (%q): %s", goWord, body)
+				}
+			}
+		})
+	}
+}

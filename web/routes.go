@@ -77,6 +77,8 @@ func (s *Server) routes() {
 	name(a.POST("/settings/password", s.changePassword), "settings.password")
 	name(a.POST("/settings/tokens", s.createToken), "settings.tokens.create")
 	name(a.POST("/settings/tokens/:id/revoke", s.revokeToken), "settings.tokens.revoke")
+	name(a.POST("/settings/sessions/:id/revoke", s.revokeSession), "settings.sessions.revoke")
+	name(a.POST("/settings/sessions/revoke-others", s.revokeOtherSessions), "settings.sessions.revoke.others")
 
 	// API: personal API token holders only.
 	api := e.Group("/api/v1", s.requireToken)

@@ -60,3 +60,25 @@ func cookie(t *testing.T, rec *httptest.ResponseRecorder, name string) *http.Coo
 	t.Fatalf("no %s cookie set", name)
 	return nil
 }
+
+func TestContentSecurityPolicy(t *testing.T) {
+	srv := webtest.Start(t)
+	c := srv.SignedIn(t)
+	for _, path := range []string{"/login", "/", "/settings"} {
+		t.Run(path, func(t *testing.T) {
+			res, _ := c.Get(t, path)
+			csp := map[string]string{}
+			for _, d := range strings.Split(res.Header.Get("Content-Security-Policy"), ";") {
+				name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
+				csp[name] = value
+			}
+			for name, want := range map[string]string{
+				"default-src": "'self'", "frame-ancestors": "'none'", "form-action": "'self'", "base-uri": "'none'",
+			} {
+				if csp[name] != want {
+					t.Errorf("%s = %q, want %q (header %q)", name, csp[name], want, res.Header.Get("Content-Security-Policy"))
+				}
+			}
+		})
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,7 +56,7 @@ type Server struct {
 	engine   *flows.Engine
 	registry flows.Registry
 	log      *slog.Logger
-	sessions *sessions.CookieStore
+	sessions *serverStore
 	secure   bool
 	metrics  *metrics
 
@@ -101,7 +100,6 @@ func New(d Deps) (*Server, error) {
 		lifecycle:     d.Lifecycle,
 		hookBodyBytes: d.Config.MaxHookBytes,
 	}
-	s.sessions = newSessionStore(d.Config.SessionKeys, s.secure)
 	d.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	e := s.echo
@@ -112,6 +110,7 @@ func New(d Deps) (*Server, error) {
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
+	s.sessions = newServerStore(d.Store, d.Config.SessionKeys, s.secure, e.IPExtractor)
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLogger())
@@ -122,7 +121,7 @@ func New(d Deps) (*Server, error) {
 		ContentTypeNosniff:    "nosniff",
 		XFrameOptions:         "DENY",
 		ReferrerPolicy:        "same-origin",
-		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 		HSTSMaxAge:            hstsMaxAge(s.secure),
 	}))
 	// Event URLs have their own body limit (in the handler) and no CSRF:

@@ -16,43 +16,33 @@ const (
 	sessionName     = "hookflow_session"
 	sessionLifetime = 7 * 24 * time.Hour
 	keyUserID       = "uid"
-	keyIssuedAt     = "iat"
+	keySessionID    = "sid"
 	ctxUser         = "hookflow.user"
 )
 
-func newSessionStore(keys [][]byte, secure bool) *sessions.CookieStore {
-	cs := sessions.NewCookieStore(keys...)
-	cs.Options = &sessions.Options{
-		Path:     "/",
-		MaxAge:   int(sessionLifetime.Seconds()),
-		HttpOnly: true,
-		Secure:   secure,
-		SameSite: http.SameSiteLaxMode,
-	}
-	cs.MaxAge(cs.Options.MaxAge)
-	return cs
-}
-
-// session returns the request's session. A cookie that cannot be decoded
-// (tampered, expired, signed with an old key) gives an empty session: the
-// visitor is signed out, never shown an error.
+// session returns the request's session (serverStore), loaded once per
+// request; when the database fails it is an empty one.
 func (s *Server) session(c echo.Context) *sessions.Session {
-	sess, err := s.sessions.Get(c.Request(), sessionName)
-	if err != nil {
-		sess, _ = s.sessions.New(c.Request(), sessionName)
-	}
+	sess, _ := s.sessions.Get(c.Request(), sessionName)
 	return sess
 }
 
-// signIn starts a fresh session for u: nothing from the previous session
-// survives, and the CSRF token is renewed.
+// sessionID is the id of the request's session's row, or 0.
+func (s *Server) sessionID(c echo.Context) int64 {
+	id, _ := s.session(c).Values[keySessionID].(int64)
+	return id
+}
+
+// signIn starts a fresh session for u, with a new token: the request's
+// earlier session, if any, is ended, and the CSRF token is renewed.
 func (s *Server) signIn(c echo.Context, u flows.User) error {
-	sess := sessions.NewSession(s.sessions, sessionName)
-	opts := *s.sessions.Options
-	sess.Options = &opts
-	sess.IsNew = true
+	if old := s.session(c); !old.IsNew {
+		if err := s.signOut(c); err != nil {
+			return err
+		}
+	}
+	sess := s.sessions.empty(sessionName)
 	sess.Values[keyUserID] = u.ID
-	sess.Values[keyIssuedAt] = time.Now().Unix()
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		return err
 	}
@@ -60,20 +50,22 @@ func (s *Server) signIn(c echo.Context, u flows.User) error {
 	return nil
 }
 
-// signOut ends the session.
+// signOut ends the request's session on the server and removes its cookie.
 func (s *Server) signOut(c echo.Context) error {
 	sess := s.session(c)
-	sess.Values = map[any]any{}
 	sess.Options.MaxAge = -1
 	return sess.Save(c.Request(), c.Response())
 }
 
-// sessionUser loads the signed-in admin, or flows.ErrUnauthorized.
+// sessionUser loads the signed-in admin, or flows.ErrUnauthorized when the
+// request's session is missing, ended or expired.
 func (s *Server) sessionUser(c echo.Context) (flows.User, error) {
-	sess := s.session(c)
+	sess, err := s.sessions.Get(c.Request(), sessionName)
+	if err != nil {
+		return flows.User{}, err
+	}
 	id, ok := sess.Values[keyUserID].(int64)
-	iat, _ := sess.Values[keyIssuedAt].(int64)
-	if !ok || time.Since(time.Unix(iat, 0)) > sessionLifetime {
+	if !ok {
 		return flows.User{}, flows.ErrUnauthorized
 	}
 	u, err := s.store.User(c.Request().Context(), id)

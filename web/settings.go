@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -22,6 +23,10 @@ func (s *Server) renderSettings(c echo.Context, status int, d templates.Settings
 		return err
 	}
 	d.Tokens = tokens
+	if d.Sessions, err = s.store.Sessions(c.Request().Context(), currentUser(c).ID); err != nil {
+		return err
+	}
+	d.CurrentSession = s.sessionID(c)
 	if d.Audit, err = s.store.AuditLog(c.Request().Context(), 50); err != nil {
 		return err
 	}
@@ -49,10 +54,14 @@ func (s *Server) changePassword(c echo.Context) error {
 	if len(errs) > 0 {
 		return s.renderSettings(c, http.StatusUnprocessableEntity, templates.SettingsData{PasswordErrors: errs})
 	}
-	if err := s.store.SetPassword(ctx, u.ID, next); err != nil {
+	// Whoever signed in with the old password is signed out; this session stays.
+	if err := s.store.SetPassword(ctx, u.ID, next, s.sessionID(c)); err != nil {
 		return err
 	}
-	s.flash(c, "success", "Your password has been changed.")
+	if err := s.store.Audit(ctx, u.Email, "change_password", u.Email, "other sessions signed out"); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Your password has been changed, and your other sessions are signed out.")
 	return c.Redirect(http.StatusSeeOther, s.URL("settings.show"))
 }
 
@@ -80,5 +89,42 @@ func (s *Server) revokeToken(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "The token has been revoked.")
+	return c.Redirect(http.StatusSeeOther, s.URL("settings.show"))
+}
+
+// revokeSession signs one of the admin's sessions out. Signing out this
+// very session is signing out.
+func (s *Server) revokeSession(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return flows.ErrNotFound
+	}
+	if id == s.sessionID(c) {
+		return s.logout(c)
+	}
+	if err := s.store.RevokeSession(ctx, u.ID, id); err != nil {
+		return err
+	}
+	if err := s.store.Audit(ctx, u.Email, "sign_out_session", fmt.Sprintf("session %d", id), "signed out from Settings"); err != nil {
+		return err
+	}
+	s.flash(c, "success", "That session has been signed out.")
+	return c.Redirect(http.StatusSeeOther, s.URL("settings.show"))
+}
+
+// revokeOtherSessions signs out every session of the admin but this one.
+func (s *Server) revokeOtherSessions(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	n, err := s.store.RevokeOtherSessions(ctx, u.ID, s.sessionID(c))
+	if err != nil {
+		return err
+	}
+	if err := s.store.Audit(ctx, u.Email, "sign_out_other_sessions", u.Email, fmt.Sprintf("%d %s signed out", n, plural(int(n), "session", "sessions"))); err != nil {
+		return err
+	}
+	s.flash(c, "success", fmt.Sprintf("Signed out everywhere else: %d %s ended; this one stays.", n, plural(int(n), "session", "sessions")))
 	return c.Redirect(http.StatusSeeOther, s.URL("settings.show"))
 }

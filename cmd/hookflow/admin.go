@@ -48,7 +48,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return err
 		}
-		if err := st.SetPassword(ctx, u.ID, password); err != nil {
+		if err := st.SetPassword(ctx, u.ID, password, 0); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "Reset the password of %s.\n", cfg.AdminEmail)

@@ -89,6 +89,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
+	if err := store.SecureDataDir(cfg.DataDir, log); err != nil {
+		return err
+	}
 
 	encKey, err := cfg.encryptionKey()
 	if err != nil {

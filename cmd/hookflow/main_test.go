@@ -276,3 +276,60 @@ func waitFor(t *testing.T, b *webtest.SyncBuffer, text string) {
 		}
 	}
 }
+
+// TestDataDirIsPrivate starts Hookflow on a data directory that others
+// may read (0755), then again after its files were opened up (0644): each
+// time the directory ends 0700 and every file in it 0600, with a warning.
+func TestDataDirIsPrivate(t *testing.T) {
+	old := syscall.Umask(0o022) // the usual umask, which leaves files readable by all
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	check := func(when string) {
+		t.Helper()
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("%s: data dir mode %v, %v; want 0700", when, fi.Mode().Perm(), err)
+		}
+		entries, _ := os.ReadDir(dir)
+		names := map[string]bool{}
+		for _, e := range entries {
+			fi, err := e.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			names[e.Name()] = true
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: %s mode %v, want 0600", when, e.Name(), fi.Mode().Perm())
+			}
+		}
+		for _, f := range []string{"hookflow.db", "hookflow.db-wal", "hookflow.db-shm", "history.db", "history.db-wal", "session.key", "encryption.key"} {
+			if !names[f] {
+				t.Errorf("%s: no %s in the data dir (it holds %v)", when, f, names)
+			}
+		}
+	}
+
+	s := startServer(t, "HOOKFLOW_DATA_DIR="+dir)
+	check("first start")
+	waitFor(t, s.stderr, "data directory was open")
+	if !strings.Contains(s.stderr.String(), "data directory was open to other users") {
+		t.Errorf("no warning about the data dir:\n%s", s.stderr.String())
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.cmd.Wait()
+
+	os.Chmod(dir, 0o755)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		os.Chmod(filepath.Join(dir, e.Name()), 0o644)
+	}
+	s = startServer(t, "HOOKFLOW_DATA_DIR="+dir)
+	check("second start")
+	waitFor(t, s.stderr, "data files were readable")
+	if !strings.Contains(s.stderr.String(), "data files were readable by other users") {
+		t.Errorf("no warning about the files:\n%s", s.stderr.String())
+	}
+}
