@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -61,7 +62,7 @@ type layoutException struct {
 }
 
 func (e layoutException) matches(page string, f layoutFinding) bool {
-	page = strings.TrimSuffix(page, " (opened)")
+	page, _, _ = strings.Cut(strings.TrimSuffix(page, " (opened)"), " #")
 	if (e.page != "" && e.page != page) || e.kind != f.Kind {
 		return false
 	}
@@ -169,6 +170,11 @@ func TestBrowserLayout(t *testing.T) {
 				check(p.name+" (opened)", width)
 				b.Screenshot(fmt.Sprintf("layout-%s-opened-%d", p.name, width))
 			}
+			// And each tab of a page with tabs.
+			eachTab(b, func(tab string) {
+				check(p.name+" #"+tab, width)
+				b.Screenshot(fmt.Sprintf("layout-%s-%s-%d", p.name, tab, width))
+			})
 		}
 		b.Run(chromedp.Click(webtest.TestID("logout")), chromedp.WaitVisible(webtest.TestID("login-form")))
 	}
@@ -215,6 +221,19 @@ func TestBrowserLayoutCheck(t *testing.T) {
 	}
 	b := webtest.NewBrowser(t, nil)
 	b.Run(chromedp.EmulateViewport(1024, 700))
+	t.Run("each tab is looked at", func(t *testing.T) {
+		page := `<main><button role="tab" onclick="show(0)">Overview</button><button role="tab" onclick="show(1)">Flows &amp; runs</button>
+			<section>overview</section><section hidden>flows</section></main>
+			<script>function show(i) { document.querySelectorAll("section").forEach((s, j) => { s.hidden = i !== j; }); }</script>`
+		b.Run(chromedp.Navigate("data:text/html;charset=utf-8," + url.PathEscape(page)))
+		var seen []string
+		eachTab(b, func(tab string) {
+			seen = append(seen, tab+": "+webtest.Value(b, chromedp.Evaluate[string](`document.querySelector("section:not([hidden])").textContent`)))
+		})
+		if want := "overview: overview, flows-runs: flows"; strings.Join(seen, ", ") != want {
+			t.Fatalf("tabs looked at: %q, want %q", strings.Join(seen, ", "), want)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b.Run(chromedp.Navigate("data:text/html;charset=utf-8," + url.PathEscape(style+tt.html)))
@@ -231,6 +250,20 @@ func TestBrowserLayoutCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// eachTab clicks each tab ([role="tab"]) of the page in turn and calls fn
+// with its name, as in its words ("Overview" is "overview").
+func eachTab(b *webtest.Browser, fn func(tab string)) {
+	for i := range webtest.Value(b, chromedp.Evaluate[int](`document.querySelectorAll('[role="tab"]').length`)) {
+		tab := webtest.Value(b, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+			const tab = document.querySelectorAll('[role="tab"]')[%d];
+			tab.click();
+			return tab.textContent.trim().toLowerCase().replace(/\W+/g, "-");
+		})()`, i)))
+		b.Run(chromedp.Sleep(200*time.Millisecond), chromedp.WaitReady("main"))
+		fn(tab)
 	}
 }
 
