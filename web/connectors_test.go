@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -179,5 +181,19 @@ func TestBrowserConnectorLifecycle(t *testing.T) {
 	)
 	if n, _ := srv.Store.CountConnectors(context.Background()); n != 0 {
 		t.Fatal("still stored")
+	}
+}
+
+// connectorShot saves a full-page screenshot as name.png into
+// $HOOKFLOW_SHOTS_DIR when it is set, to look at the pages by eye.
+func connectorShot(t *testing.T, b *webtest.Browser, name string) {
+	t.Helper()
+	dir := os.Getenv("HOOKFLOW_SHOTS_DIR")
+	if dir == "" {
+		return
+	}
+	png := webtest.Value(b, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
