@@ -51,8 +51,13 @@ func TestConnectorCreateEditDelete(t *testing.T) {
 	if con.Info.BaseURL != "https://api.acme.test/v1" || len(con.Info.Auth.Fields) != 2 || con.Info.Auth.Fields[0].Choices[1] != "us" || !con.Info.Auth.Fields[0].Required {
 		t.Fatalf("stored %+v, want auth %+v", con.Info, want)
 	}
-	show := res.Header.Get("Location")
-	_, body := c.Get(t, show)
+	// A new connector opens on its Flows tab.
+	loc := res.Header.Get("Location")
+	show, ok := strings.CutSuffix(loc, "?tab=flows")
+	if !ok {
+		t.Fatalf("create leads to %q", loc)
+	}
+	_, body := c.Get(t, loc)
 	if strings.Contains(body, "<script>alert(1)</script>") || !strings.Contains(body, "&lt;script&gt;") {
 		t.Fatal("the name is not escaped")
 	}
