@@ -94,6 +94,38 @@ func (c ConnectorInfo) Validate() error {
 	return &ValidationError{Problems: ps}
 }
 
+// SendsCredentials reports whether connections of this kind put their
+// credentials on requests themselves (API key, basic, bearer, OAuth2), so
+// that the hosts which receive them matter.
+func (k AuthKind) SendsCredentials() bool {
+	switch k {
+	case AuthAPIKeyHeader, AuthBasic, AuthBearer, AuthOAuth2Client:
+		return true
+	}
+	return false
+}
+
+// OfKind returns the definition with only what its kind uses: the header
+// of an API key, the token URL and scopes of OAuth2 client credentials, the
+// fields of custom authentication, and the extra hosts of the kinds that
+// send credentials. A form holds every kind's inputs; what the chosen kind
+// does not use is dropped, neither checked nor stored.
+func (a AuthDefinition) OfKind() AuthDefinition {
+	out := AuthDefinition{Kind: a.Kind}
+	switch a.Kind {
+	case AuthAPIKeyHeader:
+		out.Header = a.Header
+	case AuthOAuth2Client:
+		out.TokenURL, out.Scopes = a.TokenURL, a.Scopes
+	case AuthCustom:
+		out.Fields = a.Fields
+	}
+	if a.Kind.SendsCredentials() {
+		out.Hosts = a.Hosts
+	}
+	return out
+}
+
 func validHeaderName(h string) bool {
 	if h == "" || len(h) > 100 {
 		return false

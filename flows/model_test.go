@@ -366,6 +366,34 @@ func TestConnectorInfoValidate(t *testing.T) {
 	}
 }
 
+func TestAuthDefinitionOfKind(t *testing.T) {
+	all := flows.AuthDefinition{Header: "X-Api-Key", TokenURL: "not a URL", Scopes: "read",
+		Fields: []flows.AuthField{{Key: "tenant", Type: "dropdown"}}, Hosts: []string{"https://uploads.acme.test"}}
+	hosts := []string{"https://uploads.acme.test"}
+	tests := []struct {
+		name string
+		kind flows.AuthKind
+		want flows.AuthDefinition
+	}{
+		{"none keeps nothing", flows.AuthNone, flows.AuthDefinition{Kind: flows.AuthNone}},
+		{"api key keeps its header and hosts", flows.AuthAPIKeyHeader, flows.AuthDefinition{Kind: flows.AuthAPIKeyHeader, Header: "X-Api-Key", Hosts: hosts}},
+		{"basic keeps its hosts", flows.AuthBasic, flows.AuthDefinition{Kind: flows.AuthBasic, Hosts: hosts}},
+		{"bearer keeps its hosts", flows.AuthBearer, flows.AuthDefinition{Kind: flows.AuthBearer, Hosts: hosts}},
+		{"oauth2 keeps its token URL, scopes and hosts", flows.AuthOAuth2Client,
+			flows.AuthDefinition{Kind: flows.AuthOAuth2Client, TokenURL: "not a URL", Scopes: "read", Hosts: hosts}},
+		{"custom keeps its fields", flows.AuthCustom, flows.AuthDefinition{Kind: flows.AuthCustom, Fields: all.Fields}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := all
+			a.Kind = tt.kind
+			if got := a.OfKind(); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestNewDefinitionsValidate(t *testing.T) {
 	for _, k := range flows.ConnectorKinds {
 		def, err := flows.NewDefinition(k.Kind, k.Title)

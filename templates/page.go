@@ -12,14 +12,31 @@ type Page struct {
 	CSRF    string
 	User    *flows.User
 	Flashes []Flash
+	// Placed are one-time messages that belong beside what they report on
+	// (a Deploy button), not at the top; see FlashesAt.
+	Placed []Flash
 	// URL builds a path from a route name and its parameters.
 	URL func(name string, params ...any) string
 }
 
-// Flash is a one-time message shown at the top of the next page.
+// Flash is a one-time message shown at the top of the next page, or
+// beside the control it reports on when it has a Place.
 type Flash struct {
 	Kind string // success, error or info
 	Text string
+	// Place names where the page shows it ("deploy"); empty is the top.
+	Place string
+}
+
+// FlashesAt returns the page's one-time messages for a place.
+func (p Page) FlashesAt(place string) []Flash {
+	var out []Flash
+	for _, f := range p.Placed {
+		if f.Place == place {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // FormErrors maps a form field's name to what is wrong with it.

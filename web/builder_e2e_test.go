@@ -129,8 +129,13 @@ func TestBrowserBuildConnectorFromNothing(t *testing.T) {
 	)
 	back()
 
-	// Deploy: version 1.
-	b.Run(chromedp.Click(id("deploy")), chromedp.WaitVisible(id("version-row")))
+	// Deploy from the Deployment tab: version 1, said beside the button.
+	b.Run(
+		chromedp.Click(id("tab-deployment")),
+		chromedp.Click(id("deploy")),
+		chromedp.WaitVisible(id("deploy-success")),
+		chromedp.WaitVisible(id("version-row")),
+	)
 	if got := b.Text("version-number"); got != "1" {
 		t.Fatalf("deployed version %q", got)
 	}

@@ -33,8 +33,18 @@ func (s *Server) connectionNew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := templates.ConnectionForm{Connector: con, Values: map[string]string{}, Errors: templates.FormErrors{}}
+	f := templates.ConnectionForm{Connector: con, Values: map[string]string{}, Errors: templates.FormErrors{}, Back: c.QueryParam("back")}
 	return render(c, http.StatusOK, templates.ConnectionNewPage(s.page(c, "New connection", "connections"), f))
+}
+
+// connectionsBack is where a connection form returns: the connector's
+// Connections tab when it was sent from there (back=connector), else the
+// Connections list.
+func (s *Server) connectionsBack(c echo.Context, connectorID int64) string {
+	if c.FormValue("back") == "connector" && connectorID != 0 {
+		return s.connectorTab(connectorID, templates.TabConnections)
+	}
+	return s.URL("connections.list")
 }
 
 // createConnection validates and saves a connection; a
@@ -65,7 +75,7 @@ func (s *Server) connectionCreate(c echo.Context) error {
 	}
 	con, _, err := s.createConnection(c, conn)
 	if ps := problemsOf(err); len(ps) > 0 {
-		f := templates.ConnectionForm{Connector: con, Name: conn.Name, Values: map[string]string{}, Errors: templates.FormErrors{}}
+		f := templates.ConnectionForm{Connector: con, Name: conn.Name, Values: map[string]string{}, Errors: templates.FormErrors{}, Back: c.FormValue("back")}
 		for _, fld := range con.Info.Auth.ConnectionFields() {
 			if !fld.Secret() {
 				f.Values[fld.Key] = conn.Values[fld.Key]
@@ -82,7 +92,7 @@ func (s *Server) connectionCreate(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Connection "+conn.Name+" saved. Its secrets are encrypted and will not be shown again.")
-	return c.Redirect(http.StatusSeeOther, s.URL("connections.list"))
+	return c.Redirect(http.StatusSeeOther, s.connectionsBack(c, id))
 }
 
 // connectionTest runs the connector's Auth Ping flow, from its newest
@@ -105,7 +115,7 @@ func (s *Server) connectionTest(c echo.Context) error {
 	default:
 		s.flash(c, "error", fmt.Sprintf("Connection %s failed its Auth Ping: %s (execution %s).", conn.Name, exec.Error, exec.ID))
 	}
-	return c.Redirect(http.StatusSeeOther, s.URL("connections.list"))
+	return c.Redirect(http.StatusSeeOther, s.connectionsBack(c, conn.ConnectorID))
 }
 
 func (s *Server) pingConnection(c echo.Context, conn flows.Connection) (*flows.Execution, error) {
@@ -135,6 +145,10 @@ func (s *Server) pingConnection(c echo.Context, conn flows.Connection) (*flows.E
 
 func (s *Server) connectionDelete(c echo.Context) error {
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	var connectorID int64
+	if conn, err := s.store.Connection(c.Request().Context(), id); err == nil {
+		connectorID = conn.ConnectorID
+	}
 	if err := s.store.DeleteConnection(c.Request().Context(), id); errors.Is(err, flows.ErrConflict) {
 		_, msg := statusOf(err)
 		s.flash(c, "error", "The connection was not deleted: "+msg)
@@ -143,7 +157,7 @@ func (s *Server) connectionDelete(c echo.Context) error {
 	} else {
 		s.flash(c, "success", "Connection deleted.")
 	}
-	return c.Redirect(http.StatusSeeOther, s.URL("connections.list"))
+	return c.Redirect(http.StatusSeeOther, s.connectionsBack(c, connectorID))
 }
 
 // connectionJSON is a connection as the API shows it: never its secrets.

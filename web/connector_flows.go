@@ -36,7 +36,7 @@ func (s *Server) connectorFlowParams(c echo.Context) (flows.Connector, flows.Flo
 // flowsProblem shows the connector page again with a message on its Flows tab.
 func (s *Server) flowsProblem(c echo.Context, con flows.Connector, field, msg string) error {
 	f := templates.ConnectorForm{ID: con.ID, Revision: con.Revision, Info: con.Info, FlowCount: con.FlowCount,
-		Errors: templates.FormErrors{field: msg}}
+		Tab: templates.TabFlows, Errors: templates.FormErrors{field: msg}}
 	return s.renderConnector(c, http.StatusUnprocessableEntity, f)
 }
 
@@ -89,7 +89,7 @@ func (s *Server) connectorFlowCreate(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Flow "+name+" created.")
-	return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", con.ID))
+	return c.Redirect(http.StatusSeeOther, s.connectorTab(con.ID, templates.TabFlows))
 }
 
 func (s *Server) connectorFlowRename(c echo.Context) error {
@@ -109,7 +109,7 @@ func (s *Server) connectorFlowRename(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Flow renamed to "+name+".")
-	return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", con.ID))
+	return c.Redirect(http.StatusSeeOther, s.connectorTab(con.ID, templates.TabFlows))
 }
 
 func (s *Server) connectorFlowDuplicate(c echo.Context) error {
@@ -136,7 +136,7 @@ func (s *Server) connectorFlowDuplicate(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Flow duplicated as "+name+".")
-	return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", con.ID))
+	return c.Redirect(http.StatusSeeOther, s.connectorTab(con.ID, templates.TabFlows))
 }
 
 func (s *Server) connectorFlowDelete(c echo.Context) error {
@@ -161,7 +161,7 @@ func (s *Server) connectorFlowDelete(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Flow "+f.Definition.Name+" deleted.")
-	return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", con.ID))
+	return c.Redirect(http.StatusSeeOther, s.connectorTab(con.ID, templates.TabFlows))
 }
 
 func plural(n int, one, many string) string {

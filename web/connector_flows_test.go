@@ -76,7 +76,7 @@ func TestConnectorFlowsTab(t *testing.T) {
 	if res, _ := postForm(t, c, fmt.Sprintf("%s/flows/%d/duplicate", base, reg.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("duplicate: %d", res.StatusCode)
 	}
-	_, page := c.Get(t, base)
+	_, page := c.Get(t, base+"?tab=flows")
 	names := parse(t, page).Find(`[data-testid="flow-name"]`).Map(func(_ int, s *goquery.Selection) string { return s.Text() })
 	if !contains(names, "Subscribe") || !contains(names, "Subscribe copy") {
 		t.Fatalf("flows listed: %v", names)
@@ -124,6 +124,7 @@ func TestBrowserNewRegistrationFlow(t *testing.T) {
 	b.SignIn()
 	b.Open(fmt.Sprintf("/connectors/%d", con.ID))
 	b.Run(
+		chromedp.Click(webtest.TestID("tab-flows")),
 		chromedp.WaitVisible(webtest.TestID("connector-flows-empty")),
 		chromedp.SetValue(webtest.TestID("new-flow-kind"), string(flows.KindWebhookRegistration)),
 		chromedp.SendKeys(webtest.TestID("new-flow-name"), "Subscribe"),

@@ -43,14 +43,16 @@ func (s *Server) deploy(c echo.Context) (flows.Connector, flows.ConnectorVersion
 func (s *Server) connectorDeploy(c echo.Context) error {
 	con, v, err := s.deploy(c)
 	if problems := problemsOf(err); problems != nil {
-		f := templates.ConnectorForm{ID: con.ID, Revision: con.Revision, Info: con.Info, FlowCount: con.FlowCount, DeployProblems: problems}
+		f := templates.ConnectorForm{ID: con.ID, Revision: con.Revision, Info: con.Info, FlowCount: con.FlowCount,
+			Tab: templates.TabDeployment, DeployProblems: problems}
 		return s.renderConnector(c, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", fmt.Sprintf("Deployed version %d.", v.Version))
-	return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", con.ID))
+	// The result shows beside the Deploy button.
+	s.flashAt(c, "deploy", "success", fmt.Sprintf("Deployed version %d.", v.Version))
+	return c.Redirect(http.StatusSeeOther, s.connectorTab(con.ID, templates.TabDeployment))
 }
 
 // sendExport answers with a connector export as a file.
@@ -120,15 +122,19 @@ func (s *Server) connectorImportPage(c echo.Context, into int64) error {
 		for _, p := range problemsOf(err) {
 			msg += " — " + p.Message
 		}
-		s.flash(c, "error", "Import refused: "+msg)
-		back := s.URL("connectors.list")
-		if into != 0 {
-			back = s.URL("connectors.show", into)
+		if into == 0 {
+			s.flash(c, "error", "Import refused: "+msg)
+			return c.Redirect(http.StatusSeeOther, s.URL("connectors.list"))
 		}
-		return c.Redirect(http.StatusSeeOther, back)
+		s.flashAt(c, "import", "error", "Import refused: "+msg)
+		return c.Redirect(http.StatusSeeOther, s.connectorTab(into, templates.TabDeployment))
 	}
-	s.flash(c, "success", "Imported "+con.Info.Name+".")
-	return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", con.ID))
+	if into == 0 {
+		s.flash(c, "success", "Imported "+con.Info.Name+".")
+		return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", con.ID))
+	}
+	s.flashAt(c, "import", "success", "Imported "+con.Info.Name+" as the new draft.")
+	return c.Redirect(http.StatusSeeOther, s.connectorTab(con.ID, templates.TabDeployment))
 }
 
 func (s *Server) connectorImportNew(c echo.Context) error { return s.connectorImportPage(c, 0) }

@@ -76,14 +76,27 @@ func formErrors(err error) templates.FormErrors {
 	return errs
 }
 
+// ofKind is the connector as it is checked and stored: its authentication
+// keeps only what the chosen kind uses. The form is refilled with
+// everything typed.
+func ofKind(info flows.ConnectorInfo) flows.ConnectorInfo {
+	info.Auth = info.Auth.OfKind()
+	return info
+}
+
+// connectorTab is the path of a tab of a connector's page.
+func (s *Server) connectorTab(id int64, tab string) string {
+	return templates.ConnectorTabURL(s.URL, id, tab)
+}
+
 func (s *Server) connectorCreate(c echo.Context) error {
 	info, _ := connectorFromForm(c)
 	f := templates.ConnectorForm{Info: info}
-	if err := info.Validate(); err != nil {
+	if err := ofKind(info).Validate(); err != nil {
 		f.Errors = formErrors(err)
 		return render(c, http.StatusUnprocessableEntity, templates.ConnectorFormPage(s.page(c, "New connector", "connectors"), f))
 	}
-	created, err := s.store.CreateConnector(c.Request().Context(), info)
+	created, err := s.store.CreateConnector(c.Request().Context(), ofKind(info))
 	if errors.Is(err, flows.ErrConflict) {
 		f.Errors = templates.FormErrors{"name": "Another connector has this name."}
 		return render(c, http.StatusUnprocessableEntity, templates.ConnectorFormPage(s.page(c, "New connector", "connectors"), f))
@@ -91,8 +104,8 @@ func (s *Server) connectorCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", "Connector "+created.Info.Name+" created.")
-	return c.Redirect(http.StatusSeeOther, s.URL("connectors.show", created.ID))
+	s.flash(c, "success", "Connector "+created.Info.Name+" created. Add its flows here.")
+	return c.Redirect(http.StatusSeeOther, s.connectorTab(created.ID, templates.TabFlows))
 }
 
 // connectorParam loads the connector named by the route's :id.
@@ -104,24 +117,35 @@ func (s *Server) connectorParam(c echo.Context) (flows.Connector, error) {
 	return s.store.Connector(c.Request().Context(), id)
 }
 
+// renderConnector shows a connector's page on the tab f.Tab names, with
+// what that tab lists.
 func (s *Server) renderConnector(c echo.Context, status int, f templates.ConnectorForm) error {
-	fl, err := s.store.Flows(c.Request().Context(), f.ID)
-	if err != nil {
+	ctx := c.Request().Context()
+	var err error
+	f.Tab = templates.ConnectorTab(f.Tab)
+	if f.Versions, err = s.store.Versions(ctx, f.ID); err != nil {
 		return err
 	}
-	f.Flows = fl
-	if f.Versions, err = s.store.Versions(c.Request().Context(), f.ID); err != nil {
+	switch f.Tab {
+	case templates.TabFlows:
+		f.Flows, err = s.store.Flows(ctx, f.ID)
+	case templates.TabConnections:
+		f.Connections, err = s.store.Connections(ctx, f.ID)
+	}
+	if err != nil {
 		return err
 	}
 	return render(c, status, templates.ConnectorFormPage(s.page(c, f.Info.Name, "connectors"), f))
 }
 
+// connectorShow shows a connector's page on the tab ?tab= names.
 func (s *Server) connectorShow(c echo.Context) error {
 	con, err := s.connectorParam(c)
 	if err != nil {
 		return err
 	}
-	return s.renderConnector(c, http.StatusOK, templates.ConnectorForm{ID: con.ID, Revision: con.Revision, Info: con.Info, FlowCount: con.FlowCount})
+	return s.renderConnector(c, http.StatusOK, templates.ConnectorForm{ID: con.ID, Revision: con.Revision, Info: con.Info,
+		FlowCount: con.FlowCount, Tab: c.QueryParam("tab")})
 }
 
 func (s *Server) connectorUpdate(c echo.Context) error {
@@ -131,11 +155,11 @@ func (s *Server) connectorUpdate(c echo.Context) error {
 	}
 	info, rev := connectorFromForm(c)
 	f := templates.ConnectorForm{ID: con.ID, Revision: rev, Info: info, FlowCount: con.FlowCount}
-	if err := info.Validate(); err != nil {
+	if err := ofKind(info).Validate(); err != nil {
 		f.Errors = formErrors(err)
 		return s.renderConnector(c, http.StatusUnprocessableEntity, f)
 	}
-	con.Info, con.Revision = info, rev
+	con.Info, con.Revision = ofKind(info), rev
 	updated, err := s.store.UpdateConnector(c.Request().Context(), con)
 	switch {
 	case errors.Is(err, flows.ErrConflict) && strings.Contains(err.Error(), "changed elsewhere"):

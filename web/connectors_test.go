@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,8 +51,13 @@ func TestConnectorCreateEditDelete(t *testing.T) {
 	if con.Info.BaseURL != "https://api.acme.test/v1" || len(con.Info.Auth.Fields) != 2 || con.Info.Auth.Fields[0].Choices[1] != "us" || !con.Info.Auth.Fields[0].Required {
 		t.Fatalf("stored %+v, want auth %+v", con.Info, want)
 	}
-	show := res.Header.Get("Location")
-	_, body := c.Get(t, show)
+	// A new connector opens on its Flows tab.
+	loc := res.Header.Get("Location")
+	show, ok := strings.CutSuffix(loc, "?tab=flows")
+	if !ok {
+		t.Fatalf("create leads to %q", loc)
+	}
+	_, body := c.Get(t, loc)
 	if strings.Contains(body, "<script>alert(1)</script>") || !strings.Contains(body, "&lt;script&gt;") {
 		t.Fatal("the name is not escaped")
 	}
@@ -179,5 +186,19 @@ func TestBrowserConnectorLifecycle(t *testing.T) {
 	)
 	if n, _ := srv.Store.CountConnectors(context.Background()); n != 0 {
 		t.Fatal("still stored")
+	}
+}
+
+// connectorShot saves a full-page screenshot as name.png into
+// $HOOKFLOW_SHOTS_DIR when it is set, to look at the pages by eye.
+func connectorShot(t *testing.T, b *webtest.Browser, name string) {
+	t.Helper()
+	dir := os.Getenv("HOOKFLOW_SHOTS_DIR")
+	if dir == "" {
+		return
+	}
+	png := webtest.Value(b, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

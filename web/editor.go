@@ -54,7 +54,7 @@ func (s *Server) editorData(con flows.Connector, f flows.Flow) templates.EditorD
 	d := templates.EditorData{ConnectorID: con.ID, Connector: con.Info.Name, Flow: f, Spec: s.spec, Palette: s.palette(),
 		Problems: map[string][]flows.Problem{}}
 	if con.ID != 0 {
-		d.BackURL, d.BackTitle = s.URL("connectors.show", con.ID), con.Info.Name
+		d.BackURL, d.BackTitle = s.connectorTab(con.ID, templates.TabFlows), con.Info.Name
 		d.EditURL, d.PageURL = s.URL("connectors.flows.edit", con.ID, f.ID), s.URL("connectors.flows.editor", con.ID, f.ID)
 	} else {
 		d.BackURL, d.BackTitle = s.URL("flows.list"), "Flows"

@@ -69,6 +69,7 @@ func TestConnectorFormCredentialHosts(t *testing.T) {
 	srv := webtest.Start(t)
 	c := srv.SignedIn(t)
 	form := acmeForm()
+	form.Set("auth.kind", "bearer") // a kind whose connections send credentials
 	form.Set("auth.hosts", "https://uploads.acme.test\r\nhttps://files.acme.test:8443")
 	res, _ := postForm(t, c, "/connectors", form)
 	if res.StatusCode != http.StatusSeeOther {
@@ -79,7 +80,7 @@ func TestConnectorFormCredentialHosts(t *testing.T) {
 	if len(list) != 1 || !slices.Equal(list[0].Info.Auth.Hosts, want) {
 		t.Fatalf("stored %+v", list)
 	}
-	_, body := c.Get(t, res.Header.Get("Location"))
+	_, body := c.Get(t, strings.TrimSuffix(res.Header.Get("Location"), "?tab=flows")) // the Overview tab
 	if got := parse(t, body).Find(`[data-testid="auth-hosts"]`).Text(); got != strings.Join(want, "\n") {
 		t.Fatalf("the form shows %q", got)
 	}

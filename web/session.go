@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -102,8 +104,33 @@ func (s *Server) page(c echo.Context, title, nav string) templates.Page {
 			taken = true
 		}
 	}
+	// Placed flashes: "flash_<kind>@<place>", in a stable order.
+	var placed []string
+	for k := range sess.Values {
+		if key, ok := k.(string); ok && strings.HasPrefix(key, "flash_") && strings.Contains(key, "@") {
+			placed = append(placed, key)
+		}
+	}
+	slices.Sort(placed)
+	for _, key := range placed {
+		kind, place, _ := strings.Cut(strings.TrimPrefix(key, "flash_"), "@")
+		for _, f := range sess.Flashes(key) {
+			if text, ok := f.(string); ok {
+				p.Placed = append(p.Placed, templates.Flash{Kind: kind, Text: text, Place: place})
+			}
+		}
+		taken = true
+	}
 	if taken {
 		_ = sess.Save(c.Request(), c.Response())
 	}
 	return p
+}
+
+// flashAt queues a message for the next page that shows beside what it
+// reports on (templates.Page.FlashesAt(place)) rather than at the top.
+func (s *Server) flashAt(c echo.Context, place, kind, text string) {
+	sess := s.session(c)
+	sess.AddFlash(text, "flash_"+kind+"@"+place)
+	_ = sess.Save(c.Request(), c.Response())
 }

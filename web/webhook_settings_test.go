@@ -154,3 +154,83 @@ func TestWebhookSettingsCreateLinkedFlows(t *testing.T) {
 		t.Fatalf("the panel selects %q", sel)
 	}
 }
+
+// panelOverlapsJS lists, for the element the page's selector names, the
+// pairs of boxes (fieldsets, legends, tables, headings, labels, inputs,
+// buttons, paragraphs) that overlap without one holding the other, the
+// boxes whose content runs out of them, and a page wider than the window.
+const panelOverlapsJS = `((sel) => {
+  const root = document.querySelector(sel);
+  if (!root) return ["no " + sel];
+  const boxes = 'section, fieldset, legend, table, h1, h2, h3, h4, label, input:not([type=hidden]), select, textarea, button, p, nav, a';
+  const els = [...root.querySelectorAll(boxes)].filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; });
+  const name = e => e.tagName.toLowerCase() + (e.dataset.testid ? "[" + e.dataset.testid + "]" : "") +
+    (e.name ? "(" + e.name + ")" : "") + ' "' + (e.textContent || "").trim().slice(0, 30) + '"';
+  const out = [];
+  for (let i = 0; i < els.length; i++) {
+    for (let j = i + 1; j < els.length; j++) {
+      const a = els[i], b = els[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
+      const w = Math.min(r.right, s.right) - Math.max(r.left, s.left);
+      const h = Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top);
+      if (w > 1 && h > 1) out.push(name(a) + " overlaps " + name(b));
+    }
+  }
+  for (const e of [root, ...root.querySelectorAll("section, fieldset, table, form, div")]) {
+    if (getComputedStyle(e).overflowX === "visible" && e.scrollWidth > e.clientWidth + 1) {
+      out.push(name(e) + " overflows: " + e.scrollWidth + " > " + e.clientWidth);
+    }
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth) {
+    out.push("the page is " + document.documentElement.scrollWidth + " px wide in a " + window.innerWidth + " px window");
+  }
+  return out;
+})`
+
+// hitsItselfJS reports whether a click at the centre of the element with
+// the given data-testid lands on that element (after scrolling it into view).
+const hitsItselfJS = `((id) => {
+  const el = document.querySelector('[data-testid="' + id + '"]');
+  el.scrollIntoView({block: "center"});
+  const r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return hit === el ? "" : (hit ? hit.tagName.toLowerCase() + " " + (hit.dataset.testid || hit.name || hit.className) : "nothing");
+})`
+
+// TestBrowserWebhookPanelLayout loads a configured Webhook Event flow at
+// 1440 and 1024 px: none of the settings panel's boxes overlap or overflow,
+// and a click on an option's Label or Type lands on it and focuses it.
+func TestBrowserWebhookPanelLayout(t *testing.T) {
+	srv := webtest.Start(t)
+	con, reg, dereg, ev := webhookFlows(t, srv)
+	ev.Definition.Webhook = &flows.WebhookSettings{RunMode: flows.RunEach, RecordsPath: "data.events",
+		Options:        []flows.Field{{Key: "eventType", Label: "Event type", Type: flows.TypeText, Required: true}},
+		Registration:   &flows.FlowLink{Flow: reg.ID, Inputs: map[string]flows.Binding{"events": {Ref: &flows.Ref{Card: flows.OptionsCard, Field: "eventType"}}}},
+		Deregistration: &flows.FlowLink{Flow: dereg.ID}}
+	if _, err := srv.Store.UpdateFlow(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	b := webtest.NewBrowser(t, srv)
+	b.SignIn()
+	for _, width := range []int64{1440, 1024} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			b.Run(chromedp.EmulateViewport(width, 900))
+			b.Open(fmt.Sprintf("/connectors/%d/flows/%d", con.ID, ev.ID))
+			b.Run(chromedp.WaitVisible(webtest.TestID("webhook-reg-events-option")))
+			connectorShot(t, b, fmt.Sprintf("webhook-panel-%d", width))
+			if bad := webtest.Value(b, chromedp.Evaluate[[]string](panelOverlapsJS+`('[data-testid="webhook-panel"]')`)); len(bad) > 0 {
+				t.Fatalf("the settings panel at %d px:\n%s", width, strings.Join(bad, "\n"))
+			}
+			for _, field := range []string{"options.0.label", "options.0.type", "options.1.label"} {
+				if hit := webtest.Value(b, chromedp.Evaluate[string](hitsItselfJS+`('`+field+`')`)); hit != "" {
+					t.Fatalf("a click on %s lands on %s", field, hit)
+				}
+			}
+			b.Run(chromedp.Click(webtest.TestID("options.1.label")))
+			if got := webtest.Value(b, chromedp.Evaluate[string](`document.activeElement.dataset.testid || ""`)); got != "options.1.label" {
+				t.Fatalf("the click focused %q", got)
+			}
+		})
+	}
+}
