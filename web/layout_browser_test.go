@@ -73,17 +73,6 @@ func (e layoutException) matches(page string, f layoutFinding) bool {
 // layoutExceptions are the findings the layout test lets pass, each with
 // its reason. Those of pages being reworked go once the rework lands.
 var layoutExceptions = []layoutException{
-	// Fixed by the Webhook Event settings panel work: its fieldsets sit in
-	// grid columns narrower than the Options table, so they run under
-	// each other.
-	{"editor-webhook_event", "overlap", `form[data-testid="webhook-form"]`, `form[data-testid="webhook-form"]`,
-		"the Webhook Event settings panel is being laid out again"},
-	// Fixed by the connector tabs work: the authentication fieldset (its
-	// custom fields table) is wider than the 640 px connector form.
-	{"connector", "overflow", `fieldset[data-testid="auth-section"]`, `form[data-testid="connector-form"]`,
-		"the connector page is being split into tabs"},
-	{"connector-new", "overflow", `fieldset[data-testid="auth-section"]`, `form[data-testid="connector-form"]`,
-		"the connector form is being split into tabs"},
 	// Fixed by the editor work: at 1024 px the top lane is as wide as the
 	// canvas, not as its cards (the canvas scrolls, the lane does not
 	// grow), and a card in an If/Else lane is wider than the lane.
