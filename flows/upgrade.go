@@ -126,8 +126,74 @@ func PlanMove(f Flow, olds map[int]ConnectorVersion, to ConnectorVersion, reg Re
 	}
 	p.moveActions(def.Cards)
 	p.Definition = def
-	p.Problems = append(p.Problems, newProblems(f.Definition, def, reg)...)
+	broken := p.removedOutputs()
+	for _, pr := range newProblems(f.Definition, def, reg) {
+		if pr.Code != "bad_ref" || !broken[[3]string{pr.Card, pr.Lane, pr.Field}] {
+			p.Problems = append(p.Problems, pr)
+		}
+	}
 	return p
+}
+
+// removedOutputs lists the bindings that read an output of a moved card
+// that its new version no longer has, and returns where they are (card,
+// lane, field) so that validation's report of them is not repeated.
+func (p *UpgradePlan) removedOutputs() map[[3]string]bool {
+	outputs := map[string][]Field{}
+	for _, m := range p.Moved {
+		if n, ok := p.Definition.Card(m.Card); ok {
+			outputs[m.Card] = n.Outputs
+		}
+	}
+	at := map[[3]string]bool{}
+	check := func(card, lane, key string, b Binding) {
+		refs := []*Ref{b.Ref}
+		for _, part := range b.Parts {
+			refs = append(refs, part.Ref)
+		}
+		for _, r := range refs {
+			if r == nil {
+				continue
+			}
+			have, moved := outputs[r.Card]
+			if !moved || slices.ContainsFunc(have, func(f Field) bool { return f.Key == r.Field }) || at[[3]string{card, lane, key}] {
+				continue
+			}
+			at[[3]string{card, lane, key}] = true
+			label, field := r.Card, r.Field
+			if n, ok := p.Flow.Definition.Card(r.Card); ok {
+				if n.Label != "" {
+					label = n.Label
+				}
+				if i := slices.IndexFunc(n.Outputs, func(f Field) bool { return f.Key == r.Field }); i >= 0 {
+					field = fieldName(n.Outputs[i])
+				}
+			}
+			p.Problems = append(p.Problems, Problem{Card: card, Lane: lane, Field: key, Code: "output_removed",
+				Message: fmt.Sprintf("it reads %q of %s, which version %d no longer has", field, label, p.To)})
+		}
+	}
+	var walk func(cards []Node, lane string)
+	walk = func(cards []Node, lane string) {
+		for i := range cards {
+			n := &cards[i]
+			for _, k := range sortedKeys(n.Bindings) {
+				check(n.ID, lane, k, n.Bindings[k])
+			}
+			for l := range n.Lanes {
+				ln := &n.Lanes[l]
+				name := n.ID + "/" + ln.Name
+				for _, bs := range []map[string]Binding{ln.Bindings, ln.Outputs} {
+					for _, k := range sortedKeys(bs) {
+						check(n.ID, name, k, bs[k])
+					}
+				}
+				walk(ln.Cards, name)
+			}
+		}
+	}
+	walk(p.Definition.Cards, "")
+	return at
 }
 
 // moveEvent moves the event card to p.to, keeping its option values.

@@ -95,7 +95,14 @@ func (l *Lifecycle) planSubscription(ctx context.Context, p *UpgradePlan) error 
 	if err != nil {
 		return err
 	}
-	p.Reregister = registrationChanged(before, sub.Options, next, optionValues(&p.Definition))
+	opts := optionValues(&p.Definition)
+	for _, o := range next.event.Webhook.Options {
+		if _, ok := opts[o.Key]; !ok && o.Required {
+			p.Blocked = append(p.Blocked, Problem{Card: p.Definition.Event.ID, Field: o.Key, Code: "subscription", Message: fmt.Sprintf(
+				"the flow is ON and the new version needs its option %q, which it has no value for: turn the flow OFF, make the change, set the option and turn it ON again", fieldName(o))})
+		}
+	}
+	p.Reregister = registrationChanged(before, sub.Options, next, opts)
 	return nil
 }
 

@@ -60,7 +60,7 @@ func TestPlanMove(t *testing.T) {
 		{"same fields: nothing breaks", acmeVersion(2, both, v1.Export.Flows[1].Definition.Event.Outputs, "3"), []string{"event", "act"}, nil, false},
 		{"an output dropped: the mapping that read it breaks",
 			acmeVersion(2, []flows.Field{F("name", flows.TypeText)}, v1.Export.Flows[1].Definition.Event.Outputs, "3"),
-			[]string{"event", "act"}, []problem{{"up", "text", "bad_ref"}}, false},
+			[]string{"event", "act"}, []problem{{"up", "text", "output_removed"}}, false},
 		{"an action input renamed: its mapping is dropped and the new one is required",
 			acmeVersion(2, both, []flows.Field{{Key: "userId", Type: flows.TypeText, Required: true}}, "3"),
 			[]string{"event", "act"}, []problem{{"act", "id", "input_removed"}, {"act", "userId", "missing_input"}}, false},

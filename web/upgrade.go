@@ -77,7 +77,7 @@ func (s *Server) flowUpgradePreview(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
 	}
-	return render(c, http.StatusOK, templates.UpgradePage(s.page(c, templates.UpgradeTitle(plan), "flows"), templates.UpgradeView{Plan: plan}))
+	return render(c, http.StatusOK, templates.UpgradePage(s.page(c, templates.UpgradeTitle(plan), "flows"), templates.UpgradeView{Plan: plan, Spec: s.spec}))
 }
 
 // flowUpgrade saves a previewed change of versions as the flow's next
@@ -135,8 +135,11 @@ func upgradeDone(p flows.UpgradePlan, saved flows.Flow) string {
 	case p.On:
 		msg += " Its subscription moved with it; nothing was registered again."
 	}
-	if n := len(p.Problems); n > 0 {
-		msg += fmt.Sprintf(" %d cards or mappings no longer resolve: fix them on the canvas.", n)
+	switch n := len(p.Problems); {
+	case n == 1:
+		msg += " 1 card or mapping no longer resolves: fix it on the canvas, where it is marked."
+	case n > 1:
+		msg += fmt.Sprintf(" %d cards or mappings no longer resolve: fix them on the canvas, where they are marked.", n)
 	}
 	return msg
 }

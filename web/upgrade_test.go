@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/web/webtest"
@@ -161,7 +163,7 @@ func TestUpgradePreviewFindsBrokenMapping(t *testing.T) {
 		t.Fatalf("%d cards move, want the event card", n)
 	}
 	problem := doc.Find(`[data-testid="upgrade-problem"][data-card="who"][data-field="text"]`)
-	if problem.Length() != 1 || !strings.Contains(problem.Text(), `card "event" has no output "events"`) {
+	if problem.Length() != 1 || !strings.Contains(problem.Text(), `it reads "Events" of Acme: User event, which version 2 no longer has`) {
 		t.Fatalf("the preview lists %q", doc.Find(`[data-testid="upgrade-problems"]`).Text())
 	}
 	if doc.Find(`[data-testid="upgrade-confirm"]`).Length() != 1 || doc.Find(`[data-testid="upgrade-cancel"]`).Length() != 1 {
@@ -213,7 +215,7 @@ func upgradeOffFlowAndRollBack(t *testing.T, dbURL string) {
 		t.Fatalf("the revision before: %+v, %v", old.Source, err)
 	}
 	doc := parse(t, flowPage(t, c, flowID))
-	if got := doc.Find(`[data-testid="flash-success"]`).Text(); !strings.Contains(got, "Upgraded to Acme version 2") || !strings.Contains(got, "1 cards or mappings no longer resolve") {
+	if got := doc.Find(`[data-testid="flash-success"]`).Text(); !strings.Contains(got, "Upgraded to Acme version 2") || !strings.Contains(got, "1 card or mapping no longer resolves") {
 		t.Fatalf("flash %q", got)
 	}
 	if doc.Find(`[data-testid="upgrade-banner"]`).Length() != 0 || doc.Find(`[data-testid="problem-who-text"]`).Length() != 1 {
@@ -337,6 +339,38 @@ func TestUpgradeOnFlow(t *testing.T) {
 		}
 	})
 
+	t.Run("a new required option blocks it", func(t *testing.T) {
+		prov := newAcme(t)
+		srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+		token := srv.Token(t)
+		c := srv.SignedIn(t)
+		flowID := acmeSetup(t, srv, prov, token)
+		apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+		ctx := context.Background()
+		f, _ := srv.Store.Flow(ctx, flowID)
+		conID := f.Definition.Source.Connector
+		deployNext(t, srv, token, conID, func(d *flows.Definition) {
+			if d.Kind == flows.KindWebhookEvent {
+				d.Webhook.Options = append(d.Webhook.Options, flows.Field{Key: "scope", Label: "Scope", Type: flows.TypeText, Required: true})
+			}
+		})
+		_, body := c.Get(t, fmt.Sprintf("/flows/%d/upgrade?connector=%d&version=2", flowID, conID))
+		doc := parse(t, body)
+		if got := doc.Find(`[data-testid="upgrade-blocked"]`).Text(); !strings.Contains(got, `needs its option "Scope"`) {
+			t.Fatalf("the preview says %q", got)
+		}
+		if _, disabled := doc.Find(`[data-testid="upgrade-confirm"]`).Attr("disabled"); !disabled {
+			t.Fatal("Confirm is not disabled")
+		}
+		postForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), upgradeForm(conID, 2, f.Revision))
+		if got := parse(t, flowPage(t, c, flowID)).Find(`[data-testid="flash-error"]`).Text(); !strings.Contains(got, "Nothing was changed") {
+			t.Fatalf("flash %q", got)
+		}
+		if got, _ := srv.Store.Flow(ctx, flowID); got.Revision != f.Revision || prov.registrations() != 1 {
+			t.Fatalf("a blocked upgrade saved revision %d or called the provider (%d registrations)", got.Revision, prov.registrations())
+		}
+	})
+
 	t.Run("deregistration fails", func(t *testing.T) {
 		prov := newAcme(t)
 		srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
@@ -364,4 +398,54 @@ func TestUpgradeOnFlow(t *testing.T) {
 			t.Fatalf("after a failed deregistration: revision %d, subscription %+v %v", got.Revision, sub, err)
 		}
 	})
+}
+
+// TestBrowserUpgradeFlow: at 1440 and 1024 px wide, the flow page's banner
+// offers "Upgrade to version 2"; its preview lists the broken mapping with
+// Confirm and Cancel; Cancel changes nothing, Confirm saves and offers the
+// roll back.
+func TestBrowserUpgradeFlow(t *testing.T) {
+	prov := newAcme(t)
+	srv := webtest.Start(t)
+	token := srv.Token(t)
+	flowID := acmeSetup(t, srv, prov, token)
+	ctx := context.Background()
+	f, _ := srv.Store.Flow(ctx, flowID)
+	deployNext(t, srv, token, f.Definition.Source.Connector, renameRecords)
+	b := webtest.NewBrowser(t, srv)
+	b.SignIn()
+	id := webtest.TestID
+	page := fmt.Sprintf("/flows/%d", flowID)
+	for _, width := range []int64{1440, 1024} {
+		b.Run(chromedp.EmulateViewport(width, 900))
+		b.Open(page)
+		if got := b.Text("upgrade-link"); got != "Upgrade to version 2" {
+			t.Fatalf("at %d px the banner offers %q", width, got)
+		}
+		b.Screenshot(fmt.Sprintf("upgrade-banner-%d", width))
+		b.Run(chromedp.Click(id("upgrade-link")), chromedp.WaitVisible(id("upgrade-preview")))
+		if got := b.Text("upgrade-problems"); !strings.Contains(got, `it reads "Events" of Acme: User event, which version 2 no longer has`) {
+			t.Fatalf("at %d px the preview lists %q", width, got)
+		}
+		b.Screenshot(fmt.Sprintf("upgrade-preview-%d", width))
+		b.Run(chromedp.Click(id("upgrade-cancel")), chromedp.WaitVisible(id("upgrade-banner")))
+	}
+	if got, _ := srv.Store.Flow(ctx, flowID); got.Revision != f.Revision {
+		t.Fatal("Cancel saved the flow")
+	}
+	b.Run(
+		chromedp.Click(id("upgrade-link")),
+		chromedp.WaitVisible(id("upgrade-confirm")),
+		chromedp.Click(id("upgrade-confirm")),
+		chromedp.WaitVisible(id("rollback-offer")),
+		chromedp.WaitVisible(id("problem-who-text")),
+	)
+	if got := b.Text("flash-success"); !strings.Contains(got, "Upgraded to Acme version 2") {
+		t.Fatalf("after Confirm: %q", got)
+	}
+	b.Screenshot("upgrade-done-1024")
+	b.Run(chromedp.EmulateViewport(1440, 900))
+	b.Open(page)
+	b.Run(chromedp.WaitVisible(id("rollback-offer")))
+	b.Screenshot("upgrade-done-1440")
 }
