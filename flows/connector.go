@@ -210,6 +210,7 @@ func ValidateConnector(x ConnectorExport, reg Registry) error {
 	for _, f := range x.Flows {
 		if f.Definition.Kind == KindWebhookEvent {
 			ps = append(ps, validateLinks(&f.Definition, byKey)...)
+			ps = append(ps, eventOutputs(&f.Definition)...)
 		}
 		if f.Definition.Kind == KindWorkspace {
 			ps = append(ps, Problem{Code: "kind", Message: fmt.Sprintf("flow %q: a connector holds no workspace flows", f.Definition.Name)})
@@ -231,6 +232,22 @@ func ValidateConnector(x ConnectorExport, reg Registry) error {
 		return nil
 	}
 	return &ValidationError{Problems: ps}
+}
+
+// eventOutputs checks that a Webhook Event flow gives its event card
+// outputs: they are the fields of its Return card, without which a
+// workspace flow would have nothing of the event to use.
+func eventOutputs(def *Definition) []Problem {
+	ret := findReturn(def.Cards)
+	switch {
+	case ret == nil:
+		return []Problem{{Field: "return", Code: "event_return", Message: fmt.Sprintf(
+			"flow %q: a Webhook Event flow ends in a Return card whose fields are its event card's outputs; add a Return card and the fields that workspace flows use", def.Name)}}
+	case len(ret.Inputs) == 0:
+		return []Problem{{Card: ret.ID, Field: "return", Code: "event_return", Message: fmt.Sprintf(
+			"flow %q: its Return card has no fields, so its event card would have no outputs; add the fields that workspace flows use", def.Name)}}
+	}
+	return nil
 }
 
 // Flow returns the flow exported under the key of flow id.

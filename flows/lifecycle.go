@@ -94,6 +94,12 @@ type LifecycleStore interface {
 	// each delivery in one transaction with its executions; one that was
 	// done already is skipped.
 	FinishDeliveries(ctx context.Context, ds []FinishedDelivery) error
+	// SaveUpgrade saves a flow's next revision (ErrConflict when it was
+	// saved since f.Revision) and, unless sub is nil, the subscription's
+	// source, options, state and Registration Data, in one transaction.
+	SaveUpgrade(ctx context.Context, f Flow, sub *Subscription) (Flow, error)
+	// FlowRevision is a flow's definition as it was at a revision.
+	FlowRevision(ctx context.Context, id int64, revision int) (Definition, error)
 }
 
 // Lifecycle turns flows ON and OFF and runs what arrives at Event URLs.
@@ -148,11 +154,17 @@ type webhookTarget struct {
 }
 
 func (l *Lifecycle) target(ctx context.Context, flowID int64) (webhookTarget, error) {
-	var t webhookTarget
-	var err error
-	if t.flow, err = l.Store.Flow(ctx, flowID); err != nil {
-		return t, err
+	f, err := l.Store.Flow(ctx, flowID)
+	if err != nil {
+		return webhookTarget{}, err
 	}
+	return l.targetOf(ctx, f)
+}
+
+// targetOf is what the event card of flow f points at.
+func (l *Lifecycle) targetOf(ctx context.Context, f Flow) (webhookTarget, error) {
+	t := webhookTarget{flow: f}
+	var err error
 	src := t.flow.Definition.Source
 	if src == nil {
 		return t, fmt.Errorf("%w: flow %q has no webhook event card to turn on", ErrInvalid, t.flow.Definition.Name)
@@ -222,17 +234,38 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 	if err != nil {
 		return Subscription{}, err
 	}
-	link := t.event.Webhook.Registration
-	if link == nil {
+	if t.event.Webhook.Registration == nil {
 		sub.State = SubscriptionActive
 		return sub, l.Store.SaveSubscription(ctx, sub)
 	}
-	fail := func(msg, exec string) (Subscription, error) {
-		sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionOff, msg, exec
+	exec, data, err := l.register(ctx, t, sub.Token, opts)
+	var re *RegistrationError
+	if errors.As(err, &re) {
+		sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionOff, re.Message, re.Execution
 		if err := l.Store.SaveSubscription(context.WithoutCancel(ctx), sub); err != nil {
 			return sub, err
 		}
-		return sub, &RegistrationError{Execution: exec, Message: msg}
+		return sub, re
+	}
+	sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionActive, "", exec
+	sub.Registration = data
+	if err := l.Store.SaveSubscription(context.WithoutCancel(ctx), sub); err != nil {
+		return sub, err
+	}
+	return sub, nil
+}
+
+// register runs the registration flow of t's event with the Event URL of
+// token, the options and the connection. It returns the run's execution
+// and the Registration Data, or a *RegistrationError; an event without a
+// registration flow registers nothing.
+func (l *Lifecycle) register(ctx context.Context, t webhookTarget, token string, opts map[string]any) (string, any, error) {
+	link := t.event.Webhook.Registration
+	if link == nil {
+		return "", nil, nil
+	}
+	fail := func(msg, exec string) (string, any, error) {
+		return exec, nil, &RegistrationError{Execution: exec, Message: msg}
 	}
 	cc, err := l.connectorContext(ctx, t)
 	if err != nil {
@@ -243,11 +276,11 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 		return fail("the registration flow is missing from the deployed version", "")
 	}
 	in := linkInput(link, opts)
-	in[FieldEventURL] = l.EventURL(sub.Token)
+	in[FieldEventURL] = l.EventURL(token)
 	// The Event URL's token is its secret: the run's record masks it. The
 	// Registration Data the run returns is masked there too (mask.go).
 	exec, err := l.Engine.Run(ctx, RunRequest{FlowID: link.Flow, Definition: def, Input: in, Trigger: TriggerRegistration,
-		Connector: cc, Flows: t.version.Export, Secrets: []string{sub.Token}})
+		Connector: cc, Flows: t.version.Export, Secrets: []string{token}})
 	if err != nil {
 		return fail(err.Error(), "")
 	}
@@ -258,12 +291,7 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 		}
 		return fail(msg, exec.ID)
 	}
-	sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionActive, "", exec.ID
-	sub.Registration = exec.Output[FieldRegistrationData]
-	if err := l.Store.SaveSubscription(context.WithoutCancel(ctx), sub); err != nil {
-		return sub, err
-	}
-	return sub, nil
+	return exec.ID, exec.Output[FieldRegistrationData], nil
 }
 
 // Off turns a flow OFF: its Event URL refuses at once and the

@@ -17,6 +17,8 @@ func webhookConnector() flows.ConnectorExport {
 	reg.Event.Outputs = []flows.Field{{Key: "events", Type: flows.TypeText, Required: true}}
 	dereg, _ := flows.NewDefinition(flows.KindWebhookDeregistration, "Unsubscribe")
 	ev, _ := flows.NewDefinition(flows.KindWebhookEvent, "User created")
+	ev.Cards = []flows.Node{{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "data", Type: flows.TypeObject}},
+		Bindings: map[string]flows.Binding{"data": Ref("event", "body")}}}
 	ev.Webhook = &flows.WebhookSettings{
 		Options:        []flows.Field{{Key: "eventType", Label: "Event type", Type: flows.TypeText, Required: true}},
 		Registration:   &flows.FlowLink{Flow: 1, Inputs: map[string]flows.Binding{"events": Ref(flows.OptionsCard, "eventType")}},
@@ -85,6 +87,39 @@ func TestWebhookSettings(t *testing.T) {
 	x.Flows[0].Definition.Webhook = &flows.WebhookSettings{RunMode: flows.RunSingle}
 	if err := flows.ValidateConnector(x, Registry()); err == nil {
 		t.Fatal("webhook settings on a registration flow accepted")
+	}
+}
+
+// TestEventFlowNeedsOutputs: a Webhook Event flow whose event card would
+// have no outputs (no Return card, or one without fields) is refused, with
+// the reason in words naming the flow.
+func TestEventFlowNeedsOutputs(t *testing.T) {
+	tests := []struct {
+		name  string
+		cards []flows.Node
+		want  string
+	}{
+		{"no Return card", nil, `flow "User created": a Webhook Event flow ends in a Return card`},
+		{"Return only inside a lane", []flows.Node{{ID: "if", Type: flows.ControlIfElse, Lanes: []flows.Lane{{Name: "then", Cards: []flows.Node{{ID: "r", Type: flows.ControlReturn,
+			Inputs: []flows.Field{{Key: "data", Type: flows.TypeObject}}}}}}, Bindings: map[string]flows.Binding{"a": Static("x"), "operator": Static("equals"), "b": Static("x")}}},
+			`flow "User created": a Webhook Event flow ends in a Return card`},
+		{"Return without fields", []flows.Node{{ID: "return", Type: flows.ControlReturn}}, `flow "User created": its Return card has no fields`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := webhookConnector()
+			x.Flows[2].Definition.Cards = tt.cards
+			var ve *flows.ValidationError
+			if err := flows.ValidateConnector(x, Registry()); !errors.As(err, &ve) {
+				t.Fatalf("err = %v", err)
+			}
+			for _, p := range ve.Problems {
+				if p.Code == "event_return" && strings.Contains(p.Message, tt.want) {
+					return
+				}
+			}
+			t.Fatalf("problems %+v, want %q", ve.Problems, tt.want)
+		})
 	}
 }
 

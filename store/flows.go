@@ -92,13 +92,26 @@ func (s *Store) UpdateFlow(ctx context.Context, f flows.Flow) (flows.Flow, error
 	}
 	var n int64
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&flowRecord{}).Where("id = ? AND revision = ?", f.ID, f.Revision).
-			Updates(map[string]any{"kind": r.Kind, "name": r.Name, "definition": r.Definition, "revision": f.Revision + 1, "updated_at": time.Now().UTC()})
-		if n = res.RowsAffected; res.Error != nil || n == 0 {
-			return res.Error
-		}
-		return tx.Create(&flowRevisionRecord{FlowID: f.ID, Revision: f.Revision + 1, Definition: r.Definition}).Error
+		n, err = updateFlow(tx, f, r)
+		return err
 	})
+	return s.updatedFlow(ctx, f, n, err)
+}
+
+// updateFlow writes the next revision of a flow in tx, if f.Revision is
+// still its revision; it reports how many flows it updated (0 or 1).
+func updateFlow(tx *gorm.DB, f flows.Flow, r flowRecord) (int64, error) {
+	res := tx.Model(&flowRecord{}).Where("id = ? AND revision = ?", f.ID, f.Revision).
+		Updates(map[string]any{"kind": r.Kind, "name": r.Name, "definition": r.Definition, "revision": f.Revision + 1, "updated_at": time.Now().UTC()})
+	if res.Error != nil || res.RowsAffected == 0 {
+		return 0, res.Error
+	}
+	return 1, tx.Create(&flowRevisionRecord{FlowID: f.ID, Revision: f.Revision + 1, Definition: r.Definition}).Error
+}
+
+// updatedFlow is the flow after updateFlow updated n flows: ErrConflict
+// when it had been saved since f.Revision.
+func (s *Store) updatedFlow(ctx context.Context, f flows.Flow, n int64, err error) (flows.Flow, error) {
 	if err != nil {
 		return flows.Flow{}, fmt.Errorf("store: update flow %d: %w", f.ID, err)
 	}
@@ -165,6 +178,23 @@ type flowRevisionRecord struct {
 }
 
 func (flowRevisionRecord) TableName() string { return "flow_revisions" }
+
+// FlowRevisions lists a flow's last saved revisions, newest first, at most limit.
+func (s *Store) FlowRevisions(ctx context.Context, id int64, limit int) ([]flows.FlowRevision, error) {
+	var rs []flowRevisionRecord
+	if err := s.db.WithContext(ctx).Where("flow_id = ?", id).Order("revision DESC").Limit(limit).Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: revisions of flow %d: %w", id, err)
+	}
+	out := make([]flows.FlowRevision, 0, len(rs))
+	for _, r := range rs {
+		v := flows.FlowRevision{Revision: r.Revision, CreatedAt: r.CreatedAt}
+		if err := json.Unmarshal([]byte(r.Definition), &v.Definition); err != nil {
+			return nil, fmt.Errorf("store: flow %d revision %d: damaged definition: %w", id, r.Revision, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
 
 // FlowRevision loads a flow's definition as it was at a revision.
 func (s *Store) FlowRevision(ctx context.Context, id int64, revision int) (flows.Definition, error) {

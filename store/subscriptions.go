@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
 
 	"github.com/hookflow/hookflow/flows"
 )
@@ -108,6 +109,34 @@ func (s *Store) SaveSubscription(ctx context.Context, sub flows.Subscription) er
 		return fmt.Errorf("store: save subscription %d: %w", sub.ID, err)
 	}
 	return nil
+}
+
+// SaveUpgrade saves a flow's new definition over revision f.Revision (a
+// new revision; flows.ErrConflict when it was saved since) and, when sub
+// is not nil, the subscription's source, options, state, Registration Data
+// and runs, in one transaction: the flow and its subscription move to
+// another connector version together.
+func (s *Store) SaveUpgrade(ctx context.Context, f flows.Flow, sub *flows.Subscription) (flows.Flow, error) {
+	r, err := flowRecordOf(f)
+	if err != nil {
+		return flows.Flow{}, err
+	}
+	var sr subscriptionRecord
+	if sub != nil {
+		if sr, err = s.subscriptionRecordOf(*sub); err != nil {
+			return flows.Flow{}, err
+		}
+		sr.UpdatedAt = time.Now().UTC()
+	}
+	var n int64
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if n, err = updateFlow(tx, f, r); err != nil || n == 0 || sub == nil {
+			return err
+		}
+		return tx.Model(&subscriptionRecord{ID: sub.ID}).Select("source", "options", "state", "registration", "last_error",
+			"registration_execution", "deregistration_execution", "updated_at").Updates(&sr).Error
+	})
+	return s.updatedFlow(ctx, f, n, err)
 }
 
 func (s *Store) subscriptionWhere(ctx context.Context, what string, query string, args ...any) (flows.Subscription, error) {

@@ -71,6 +71,23 @@ func (s *Store) Versions(ctx context.Context, connectorID int64) ([]flows.Connec
 	return out, nil
 }
 
+// NewestVersions maps each connector that has a deployed version to the
+// number of its newest.
+func (s *Store) NewestVersions(ctx context.Context) (map[int64]int, error) {
+	var rows []struct {
+		ConnectorID int64
+		Version     int
+	}
+	if err := s.db.WithContext(ctx).Model(&versionRecord{}).Select("connector_id, MAX(version) AS version").Group("connector_id").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: newest versions: %w", err)
+	}
+	out := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		out[r.ConnectorID] = r.Version
+	}
+	return out, nil
+}
+
 // ImportConnector saves an export as a new connector (into 0) or as the new
 // draft of connector into, replacing its overview and flows, in one
 // transaction. Calls between the imported flows are rewritten to their new

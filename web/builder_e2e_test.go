@@ -127,6 +127,14 @@ func TestBrowserBuildConnectorFromNothing(t *testing.T) {
 		chromedp.Click(id("webhook-save")),
 		chromedp.WaitVisible(id("flash-success")),
 	)
+	// Its Return card's fields are the event card's outputs in workspace flows.
+	place("return", "control.return", "slot--0", "return1")
+	b.Run(
+		chromedp.Click(chromedp.CSS(`[data-testid="fields-in-return1"] summary`)),
+		chromedp.SendKeys(id("field-new-in-return1"), "events"),
+		chromedp.Click(id("field-add-in-return1")),
+		chromedp.WaitVisible(id("in-return1-events")),
+	)
 	back()
 
 	// Deploy from the Deployment tab: version 1, said beside the button.

@@ -62,6 +62,8 @@ func (s *Server) routes() {
 	name(a.POST("/flows/:id/delete", s.flowDelete), "flows.delete")
 	name(a.POST("/flows/:id/settings", s.flowSettings), "flows.settings")
 	name(a.POST("/flows/:id/clear", s.flowClear), "flows.clear")
+	name(a.GET("/flows/:id/upgrade", s.flowUpgradePreview), "flows.upgrade.preview")
+	name(a.POST("/flows/:id/upgrade", s.flowUpgrade), "flows.upgrade")
 	name(a.GET("/connections", s.connectionsList), "connections.list")
 	name(a.GET("/connections/new", s.connectionNew), "connections.new")
 	name(a.POST("/connections", s.connectionCreate), "connections.create")

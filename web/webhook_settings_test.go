@@ -35,7 +35,10 @@ func webhookFlows(t *testing.T, srv *webtest.Server) (flows.Connector, flows.Flo
 		d.Event.Outputs = []flows.Field{{Key: "events", Label: "Events", Type: flows.TypeText, Required: true}}
 	})
 	dereg := mk(flows.KindWebhookDeregistration, "Unsubscribe", nil)
-	ev := mk(flows.KindWebhookEvent, "User created", nil)
+	ev := mk(flows.KindWebhookEvent, "User created", func(d *flows.Definition) {
+		d.Cards = []flows.Node{{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "data", Label: "Data", Type: flows.TypeObject}},
+			Bindings: map[string]flows.Binding{"data": ref("event", "body", "")}}}
+	})
 	return con, reg, dereg, ev
 }
 

@@ -163,7 +163,7 @@ func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus
 	case !errors.Is(err, flows.ErrNotFound):
 		return nil, err
 	}
-	return st, nil
+	return st, s.upgradeOffers(c, f, st)
 }
 
 func (s *Server) flowShow(c echo.Context) error {
