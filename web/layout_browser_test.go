@@ -357,6 +357,7 @@ func layoutContent(t *testing.T) (*webtest.Server, []layoutPage) {
 		{"flows", route("flows.list"), "flows.list"},
 		{"flow-on", route("flows.show", flowID), "flows.show"},
 		{"flow-manual", route("flows.show", manualID), "flows.show"},
+		{"flow-upgrade", route("flows.upgrade.preview", flowID) + fmt.Sprintf("?connector=%d&version=2", conID), "flows.upgrade.preview"},
 		{"connections", route("connections.list"), "connections.list"},
 		{"connection-new", route("connections.new") + fmt.Sprintf("?connector=%d", conID), "connections.new"},
 		{"executions", route("executions.list"), "executions.list"},
