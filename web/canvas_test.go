@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
 )
@@ -121,6 +123,62 @@ func TestEditorUndoAndTypedText(t *testing.T) {
 	}
 	if got, _ := srv.Store.Flow(ctx, f.ID); got.Revision != cur.Revision+1 {
 		t.Fatalf("undo saved revision %d, want a new revision %d", got.Revision, cur.Revision+1)
+	}
+}
+
+// TestCanvasFormsWorkAsPlainForms posts the canvas's forms as a browser
+// does before the builder script runs (Enter in a field): the change is
+// saved and the flow's page shows it.
+func TestCanvasFormsWorkAsPlainForms(t *testing.T) {
+	srv := webtest.Start(t)
+	c := srv.SignedIn(t)
+	con, f := registrationFlow(t, srv)
+	def := f.Definition
+	def.AddCard(flows.Place{}, flows.Node{ID: "post1", Type: "http.post"}, flows.CardSpec{})
+	def.Bind("return", flows.FieldRegistrationData, flows.Binding{Ref: &flows.Ref{Card: "post1", Field: "body"}})
+	f.Definition = def
+	f, _ = srv.Store.UpdateFlow(context.Background(), f)
+	page := fmt.Sprintf("/connectors/%d/flows/%d", con.ID, f.ID)
+	submit := func(box, value string) {
+		t.Helper()
+		_, body := c.Get(t, page)
+		form := parse(t, body).Find(fmt.Sprintf(`[data-testid="%s"]`, box)).Closest("form")
+		action, _ := form.Attr("action")
+		values := url.Values{}
+		form.Find(`input[type="hidden"]`).Each(func(_ int, s *goquery.Selection) {
+			name, _ := s.Attr("name")
+			v, _ := s.Attr("value")
+			values.Set(name, v)
+		})
+		form.Find("select").Each(func(_ int, s *goquery.Selection) {
+			name, _ := s.Attr("name")
+			opt := s.Find("option[selected]")
+			if opt.Length() == 0 {
+				opt = s.Find("option").First()
+			}
+			v, _ := opt.Attr("value")
+			values.Set(name, v)
+		})
+		name, _ := form.Find(fmt.Sprintf(`[data-testid="%s"]`, box)).Attr("name")
+		values.Set(name, value)
+		res, _ := c.Do(t, http.MethodPost, action, strings.NewReader(values.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != page {
+			t.Fatalf("%s: %d to %q", box, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+	submit("value-post1-url", "/subscriptions")
+	submit("path-return-registrationData", "id")
+	submit("field-new-out-event", "topic")
+	_, body := c.Get(t, page)
+	doc := parse(t, body)
+	if v, _ := doc.Find(`[data-testid="value-post1-url"]`).Attr("value"); v != "/subscriptions" {
+		t.Fatalf("the URL shows %q", v)
+	}
+	if v, _ := doc.Find(`[data-testid="path-return-registrationData"]`).Attr("value"); v != "id" {
+		t.Fatalf("the path shows %q", v)
+	}
+	if doc.Find(`[data-testid="out-event-topic"]`).Length() != 1 {
+		t.Fatal("the added field is not shown")
 	}
 }
 

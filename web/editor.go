@@ -52,6 +52,7 @@ func (s *Server) palette() []templates.PaletteGroup {
 func (s *Server) editorData(c echo.Context, con flows.Connector, f flows.Flow) (templates.EditorData, error) {
 	d := templates.EditorData{ConnectorID: con.ID, Connector: con.Info.Name, Flow: f, Spec: s.spec, Palette: s.palette(),
 		Problems: map[string][]flows.Problem{}}
+	d.CSRF, _ = c.Get("csrf").(string)
 	if con.ID != 0 {
 		d.BackURL, d.BackTitle = s.URL("connectors.show", con.ID), con.Info.Name
 		d.EditURL, d.PageURL = s.URL("connectors.flows.edit", con.ID, f.ID), s.URL("connectors.flows.editor", con.ID, f.ID)
@@ -233,7 +234,9 @@ func (s *Server) editFlow(c echo.Context, con flows.Connector, f flows.Flow) err
 	}
 	d.Notice, d.Conflict, d.NoticeError, d.UndoTo = notice, conflict, status != http.StatusOK, undo
 	if c.Request().Header.Get("HX-Request") == "" {
-		if notice != "" {
+		if notice != "" && status == http.StatusOK {
+			s.flash(c, "info", notice)
+		} else if notice != "" {
 			s.flash(c, "error", notice)
 		}
 		return c.Redirect(http.StatusSeeOther, d.PageURL)

@@ -213,7 +213,7 @@
   }
   // A path into a mapped output (e.g. body.id) keeps the mapping and narrows it.
   function savePath(pf) {
-    var path = pf.querySelector("input[name=path]").value.trim();
+    var path = pf.querySelector("input[name=refPath]").value.trim();
     if (!unsaved(pf, path)) return;
     edit({ op: "bind", card: pf.getAttribute("data-card"), field: pf.getAttribute("data-field"),
       refCard: pf.getAttribute("data-ref-card"), refField: pf.getAttribute("data-ref-field"), refPath: path });
