@@ -85,11 +85,12 @@ func (s *Server) connectorFlowCreate(c echo.Context) error {
 			}
 		}
 	}
-	if _, err := s.store.CreateFlow(c.Request().Context(), flows.Flow{ConnectorID: con.ID, Definition: def}); err != nil {
+	f, err := s.store.CreateFlow(c.Request().Context(), flows.Flow{ConnectorID: con.ID, Definition: def})
+	if err != nil {
 		return err
 	}
-	s.flash(c, "success", "Flow "+name+" created.")
-	return c.Redirect(http.StatusSeeOther, s.connectorTab(con.ID, templates.TabFlows))
+	s.flash(c, "success", "Flow "+name+" created. Add cards from the palette on the left.")
+	return c.Redirect(http.StatusSeeOther, s.URL("connectors.flows.editor", con.ID, f.ID))
 }
 
 func (s *Server) connectorFlowRename(c echo.Context) error {

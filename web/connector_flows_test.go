@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -129,8 +130,17 @@ func TestBrowserNewRegistrationFlow(t *testing.T) {
 		chromedp.SetValue(webtest.TestID("new-flow-kind"), string(flows.KindWebhookRegistration)),
 		chromedp.SendKeys(webtest.TestID("new-flow-name"), "Subscribe"),
 		chromedp.Click(webtest.TestID("new-flow-submit")),
-		chromedp.WaitVisible(webtest.TestID("flow-row")),
+		// The new flow opens in the editor.
+		chromedp.WaitVisible(webtest.TestID("canvas")),
 	)
+	if got := b.Text("editor-title"); got != "Subscribe" {
+		t.Fatalf("the new flow opened %q", got)
+	}
+	loc := webtest.Value(b, chromedp.Location())
+	if !regexp.MustCompile(fmt.Sprintf(`/connectors/%d/flows/\d+$`, con.ID)).MatchString(loc) {
+		t.Fatalf("after creating, the browser is at %s, not the flow's editor", loc)
+	}
+	b.Run(chromedp.Click(webtest.TestID("back")), chromedp.WaitVisible(webtest.TestID("flow-row")))
 	if got := b.Text("flow-name"); got != "Subscribe" {
 		t.Fatalf("flow listed as %q", got)
 	}

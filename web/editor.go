@@ -2,7 +2,6 @@ package web
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,9 +49,10 @@ func (s *Server) palette() []templates.PaletteGroup {
 
 // editorData fills the canvas of a flow: a connector's flow (con set) or a
 // workspace flow (con zero).
-func (s *Server) editorData(con flows.Connector, f flows.Flow) templates.EditorData {
+func (s *Server) editorData(c echo.Context, con flows.Connector, f flows.Flow) (templates.EditorData, error) {
 	d := templates.EditorData{ConnectorID: con.ID, Connector: con.Info.Name, Flow: f, Spec: s.spec, Palette: s.palette(),
 		Problems: map[string][]flows.Problem{}}
+	d.CSRF, _ = c.Get("csrf").(string)
 	if con.ID != 0 {
 		d.BackURL, d.BackTitle = s.connectorTab(con.ID, templates.TabFlows), con.Info.Name
 		d.EditURL, d.PageURL = s.URL("connectors.flows.edit", con.ID, f.ID), s.URL("connectors.flows.editor", con.ID, f.ID)
@@ -63,7 +63,13 @@ func (s *Server) editorData(con flows.Connector, f flows.Flow) templates.EditorD
 	for _, p := range problemsOf(flows.Validate(f.Definition, s.registry)) {
 		d.Problems[p.Card] = append(d.Problems[p.Card], p)
 	}
-	return d
+	if con.ID != 0 && authenticates(con.Info.Auth.Kind) {
+		var err error
+		if d.TestConnections, err = s.store.Connections(c.Request().Context(), con.ID); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
 }
 
 func (s *Server) flowEditor(c echo.Context) error {
@@ -71,7 +77,10 @@ func (s *Server) flowEditor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := s.editorData(con, f)
+	d, err := s.editorData(c, con, f)
+	if err != nil {
+		return err
+	}
 	if err := s.editorPanels(c, con, f, &d); err != nil {
 		return err
 	}
@@ -178,14 +187,17 @@ func (s *Server) flowEdit(c echo.Context) error {
 }
 
 // editFlow applies a canvas change to a connector's flow (con set) or a
-// workspace flow.
+// workspace flow. A change that loses work (a deleted card or field) is
+// offered for undoing: the canvas shows an Undo that restores the revision
+// before it.
 func (s *Server) editFlow(c echo.Context, con flows.Connector, f flows.Flow) error {
 	var err error
 	nav := navOf(con)
-	if c.FormValue("op") == "test" {
+	op := c.FormValue("op")
+	if op == "test" {
 		return s.flowTest(c, con, f)
 	}
-	status, notice, conflict := http.StatusOK, "", false
+	status, notice, conflict, undo := http.StatusOK, "", false, 0
 	rev, _ := strconv.Atoi(c.FormValue("revision"))
 	switch {
 	case rev != f.Revision:
@@ -193,7 +205,7 @@ func (s *Server) editFlow(c echo.Context, con flows.Connector, f flows.Flow) err
 		notice = "This flow was changed in another tab or by someone else since this page loaded; your change was not saved. Reload to see the latest version."
 	default:
 		def := f.Definition
-		notice, err = s.applyEdit(c, &def)
+		notice, err = s.applyEdit(c, f, &def)
 		if err == nil {
 			f.Definition = def
 			saved, uerr := s.store.UpdateFlow(c.Request().Context(), f)
@@ -205,6 +217,9 @@ func (s *Server) editFlow(c echo.Context, con flows.Connector, f flows.Flow) err
 				return uerr
 			} else {
 				f = saved
+				if op == "delete" || op == "remove_field" {
+					undo = saved.Revision - 1
+				}
 			}
 		} else if code, msg := statusOf(err); code < 500 {
 			status, notice = http.StatusUnprocessableEntity, msg
@@ -213,10 +228,15 @@ func (s *Server) editFlow(c echo.Context, con flows.Connector, f flows.Flow) err
 			return err
 		}
 	}
-	d := s.editorData(con, f)
-	d.Notice, d.Conflict, d.NoticeError = notice, conflict, status != http.StatusOK
+	d, err := s.editorData(c, con, f)
+	if err != nil {
+		return err
+	}
+	d.Notice, d.Conflict, d.NoticeError, d.UndoTo = notice, conflict, status != http.StatusOK, undo
 	if c.Request().Header.Get("HX-Request") == "" {
-		if notice != "" {
+		if notice != "" && status == http.StatusOK {
+			s.flash(c, "info", notice)
+		} else if notice != "" {
 			s.flash(c, "error", notice)
 		}
 		return c.Redirect(http.StatusSeeOther, d.PageURL)
@@ -226,36 +246,23 @@ func (s *Server) editFlow(c echo.Context, con flows.Connector, f flows.Flow) err
 
 // applyEdit makes the change a canvas form asks for. It returns a notice to
 // show (what a deletion disconnected), or an error the user can fix.
-func (s *Server) applyEdit(c echo.Context, def *flows.Definition) (string, error) {
+func (s *Server) applyEdit(c echo.Context, f flows.Flow, def *flows.Definition) (string, error) {
 	card, field := c.FormValue("card"), c.FormValue("field")
 	switch c.FormValue("op") {
 	case "add":
-		typ := c.FormValue("type")
-		sp := s.spec(typ)
-		if _, known := s.registry.Lookup(typ); !known && !slices.ContainsFunc(flows.ControlSpecs(), func(x flows.CardSpec) bool { return x.Type == typ }) && (typ != flows.ControlAction || def.Kind != flows.KindWorkspace) {
-			return "", fmt.Errorf("%w: there is no card %q", flows.ErrInvalid, typ)
-		}
-		index, _ := strconv.Atoi(c.FormValue("index"))
-		n := flows.Node{Type: typ}
-		if typ == flows.ControlAction {
-			var err error
-			if n, err = s.actionNode(c, def, c.FormValue("action")); err != nil {
-				return "", err
-			}
-		}
-		if typ == flows.ControlReturn && def.Kind == flows.KindWebhookRegistration {
-			return "", fmt.Errorf("%w: a Registration flow has exactly one Return card", flows.ErrInvalid)
-		}
-		if (typ == flows.ControlReturn || typ == flows.ControlReturnRaw) && def.Kind == flows.KindWebhookDeregistration {
-			return "", fmt.Errorf("%w: a Deregistration flow returns nothing", flows.ErrInvalid)
-		}
-		return "", def.AddCard(flows.Place{Lane: c.FormValue("lane"), Index: index}, n, sp)
+		return "", s.addEdit(c, def)
 	case "delete":
+		name := cardName(def, card, s.spec)
 		lost, err := def.RemoveCard(card)
-		if err != nil || len(lost) == 0 {
+		if err != nil {
 			return "", err
 		}
-		return "Deleted " + card + "; these inputs lost their mapping: " + strings.Join(lost, ", ") + ".", nil
+		if len(lost) == 0 {
+			return "Deleted " + name + ".", nil
+		}
+		return "Deleted " + name + "; these inputs lost their mapping: " + strings.Join(lost, ", ") + ".", nil
+	case "undo":
+		return s.undoEdit(c, f, def)
 	case "move":
 		lane, index := placeIn(def, card)
 		delta, _ := strconv.Atoi(c.FormValue("delta"))
@@ -276,63 +283,128 @@ func (s *Server) applyEdit(c echo.Context, def *flows.Definition) (string, error
 	case "add_field", "field", "remove_field":
 		return s.editField(c, def, card, field)
 	case "bind":
-		n, ok := def.Card(card)
-		if !ok {
-			return "", fmt.Errorf("%w: there is no card %q", flows.ErrNotFound, card)
-		}
-		sp := s.spec(n.Type)
-		lane, laneOutput := c.FormValue("lane"), c.FormValue("laneOutput") == "true"
-		fields := sp.InputFields(n)
-		switch {
-		case lane != "" && laneOutput:
-			fields = n.Outputs
-		case lane != "":
-			fields = []flows.Field{{Key: "a", Type: flows.TypeAny}, {Key: "operator", Type: flows.TypeText, Choices: flows.Operators}, {Key: "b", Type: flows.TypeAny}}
-		}
-		i := slices.IndexFunc(fields, func(f flows.Field) bool { return f.Key == field })
-		if i < 0 {
-			return "", fmt.Errorf("%w: %s has no input %q", flows.ErrInvalid, card, field)
-		}
-		in := fields[i]
-		b := flows.Binding{}
-		if rc := c.FormValue("refCard"); rc != "" {
-			b.Ref = &flows.Ref{Card: rc, Field: c.FormValue("refField"), Path: c.FormValue("refPath")}
-		} else {
-			v, err := flows.Convert(c.FormValue("value"), in.Type)
-			if err != nil {
-				return "", fmt.Errorf("%w: the value of %s: %v", flows.ErrInvalid, fieldTitle(in), err)
-			}
-			b.Value = v
-		}
-		if s, isText := b.Value.(string); isText && len(in.Choices) > 0 && !slices.Contains(in.Choices, s) {
-			return "", fmt.Errorf("%w: %s is one of %s", flows.ErrInvalid, fieldTitle(in), strings.Join(in.Choices, ", "))
-		}
-		if lane != "" {
-			if err := def.BindLane(card, lane, field, laneOutput, b); err != nil {
-				return "", err
-			}
-		} else {
-			if composes(n, field) {
-				b = compose(n.Bindings[field], b)
-			}
-			if err := def.Bind(card, field, b); err != nil {
-				return "", err
-			}
-		}
-		// A mapping that cannot work (a later card, another branch, a type
-		// that does not convert) is refused with the reason.
-		wantLane := ""
-		if lane != "" {
-			wantLane = card + "/" + lane
-		}
-		for _, p := range problemsOf(flows.Validate(*def, s.registry)) {
-			if p.Card == card && p.Field == field && p.Lane == wantLane && (p.Code == "bad_ref" || p.Code == "type_mismatch" || p.Code == "choice") {
-				return "", fmt.Errorf("%w: %s cannot take that: %s", flows.ErrInvalid, fieldTitle(in), p.Message)
-			}
-		}
-		return "", nil
+		return "", s.bindEdit(c, def, card, field)
 	}
 	return "", fmt.Errorf("%w: unknown change %q", flows.ErrInvalid, c.FormValue("op"))
+}
+
+// addEdit places a new card from the palette.
+func (s *Server) addEdit(c echo.Context, def *flows.Definition) error {
+	typ := c.FormValue("type")
+	sp := s.spec(typ)
+	if _, known := s.registry.Lookup(typ); !known && !slices.ContainsFunc(flows.ControlSpecs(), func(x flows.CardSpec) bool { return x.Type == typ }) && (typ != flows.ControlAction || def.Kind != flows.KindWorkspace) {
+		return fmt.Errorf("%w: there is no card %q", flows.ErrInvalid, typ)
+	}
+	index, _ := strconv.Atoi(c.FormValue("index"))
+	n := flows.Node{Type: typ}
+	if typ == flows.ControlAction {
+		var err error
+		if n, err = s.actionNode(c, def, c.FormValue("action")); err != nil {
+			return err
+		}
+	}
+	if typ == flows.ControlReturn && def.Kind == flows.KindWebhookRegistration {
+		return fmt.Errorf("%w: a Registration flow has exactly one Return card", flows.ErrInvalid)
+	}
+	if (typ == flows.ControlReturn || typ == flows.ControlReturnRaw) && def.Kind == flows.KindWebhookDeregistration {
+		return fmt.Errorf("%w: a Deregistration flow returns nothing", flows.ErrInvalid)
+	}
+	return def.AddCard(flows.Place{Lane: c.FormValue("lane"), Index: index}, n, sp)
+}
+
+// undoEdit restores the flow as it was at an earlier revision (the one
+// before a deletion), saved as a new revision.
+func (s *Server) undoEdit(c echo.Context, f flows.Flow, def *flows.Definition) (string, error) {
+	to, _ := strconv.Atoi(c.FormValue("to"))
+	if to < 1 || to >= f.Revision {
+		return "", fmt.Errorf("%w: there is no earlier version of the flow to go back to", flows.ErrInvalid)
+	}
+	old, err := s.store.FlowRevision(c.Request().Context(), f.ID, to)
+	if errors.Is(err, flows.ErrNotFound) {
+		return "", fmt.Errorf("%w: that version of the flow is no longer kept", flows.ErrInvalid)
+	} else if err != nil {
+		return "", err
+	}
+	if old.Kind != def.Kind {
+		return "", fmt.Errorf("%w: that version of the flow is of another kind", flows.ErrInvalid)
+	}
+	*def = old
+	return "Undone: the flow is as it was before.", nil
+}
+
+// bindEdit maps an output onto an input, or gives it a typed value. Text
+// typed into a text input is kept when a field is mapped onto it: the
+// mapping joins the text, as in Compose.
+func (s *Server) bindEdit(c echo.Context, def *flows.Definition, card, field string) error {
+	n, ok := def.Card(card)
+	if !ok {
+		return fmt.Errorf("%w: there is no card %q", flows.ErrNotFound, card)
+	}
+	sp := s.spec(n.Type)
+	lane, laneOutput := c.FormValue("lane"), c.FormValue("laneOutput") == "true"
+	fields := sp.InputFields(n)
+	switch {
+	case lane != "" && laneOutput:
+		fields = n.Outputs
+	case lane != "":
+		fields = []flows.Field{{Key: "a", Type: flows.TypeAny}, {Key: "operator", Type: flows.TypeText, Choices: flows.Operators}, {Key: "b", Type: flows.TypeAny}}
+	}
+	i := slices.IndexFunc(fields, func(f flows.Field) bool { return f.Key == field })
+	if i < 0 {
+		return fmt.Errorf("%w: %s has no input %q", flows.ErrInvalid, card, field)
+	}
+	in := fields[i]
+	b := flows.Binding{}
+	if rc := c.FormValue("refCard"); rc != "" {
+		b.Ref = &flows.Ref{Card: rc, Field: c.FormValue("refField"), Path: c.FormValue("refPath")}
+	} else {
+		v, err := flows.Convert(c.FormValue("value"), in.Type)
+		if err != nil {
+			return fmt.Errorf("%w: the value of %s: %v", flows.ErrInvalid, fieldTitle(in), err)
+		}
+		b.Value = v
+	}
+	if s, isText := b.Value.(string); isText && len(in.Choices) > 0 && !slices.Contains(in.Choices, s) {
+		return fmt.Errorf("%w: %s is one of %s", flows.ErrInvalid, fieldTitle(in), strings.Join(in.Choices, ", "))
+	}
+	if lane != "" {
+		if err := def.BindLane(card, lane, field, laneOutput, b); err != nil {
+			return err
+		}
+	} else {
+		if composes(n, in, b) {
+			b = compose(n.Bindings[field], b)
+		}
+		if err := def.Bind(card, field, b); err != nil {
+			return err
+		}
+	}
+	// A mapping that cannot work (a later card, another branch, a type
+	// that does not convert) is refused with the reason.
+	wantLane := ""
+	if lane != "" {
+		wantLane = card + "/" + lane
+	}
+	for _, p := range problemsOf(flows.Validate(*def, s.registry)) {
+		if p.Card == card && p.Field == field && p.Lane == wantLane && (p.Code == "bad_ref" || p.Code == "type_mismatch" || p.Code == "choice") {
+			return fmt.Errorf("%w: %s cannot take that: %s", flows.ErrInvalid, fieldTitle(in), p.Message)
+		}
+	}
+	return nil
+}
+
+// cardName names a card for messages: its label or its type's title, with
+// its id.
+func cardName(def *flows.Definition, id string, spec func(string) flows.CardSpec) string {
+	n, ok := def.Card(id)
+	if !ok {
+		return id
+	}
+	title := n.Label
+	if title == "" {
+		title = spec(n.Type).Title
+	}
+	return title + " (" + id + ")"
 }
 
 func fieldTitle(f flows.Field) string {
@@ -393,54 +465,24 @@ func (s *Server) editField(c echo.Context, def *flows.Definition, card, key stri
 	return "", def.UpdateField(card, output, key, f)
 }
 
-// flowTest runs the saved flow with the sample inputs of the test form, as
-// a test execution, and shows each card's outputs or error on the canvas.
-// It runs inside the connector (its base URL and authentication kind) but
-// without a connection's credentials.
-func (s *Server) flowTest(c echo.Context, con flows.Connector, f flows.Flow) error {
-	ev := &f.Definition.Event
-	sp := s.spec(ev.Type)
-	input, shown := map[string]any{}, map[string]string{}
-	for _, fld := range sp.OutputFields(ev) {
-		raw := c.FormValue("in." + fld.Key)
-		if raw == "" {
-			continue
-		}
-		shown[fld.Key] = raw
-		var v any = raw
-		if _, isList := fld.Type.Elem(); isList || fld.Type == flows.TypeObject || fld.Type == flows.TypeAny {
-			var parsed any
-			if json.Unmarshal([]byte(raw), &parsed) == nil {
-				v = parsed
-			}
-		}
-		input[fld.Key] = v
+// composes reports whether a new binding joins an input's current one
+// instead of replacing it. Compose's text collects typed text and mapped
+// fields (chips); so does any other free text input once it holds typed
+// text and a field is mapped onto it, and then text typed into it joins the
+// mix. A choice (If/Else's comparison) is replaced.
+func composes(n *flows.Node, in flows.Field, add flows.Binding) bool {
+	if n.Type == "text.compose" && in.Key == "text" {
+		return true
 	}
-	req := flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: input, Trigger: flows.TriggerTest, Revision: f.Revision}
-	if con.ID != 0 {
-		req.Connector = &flows.ConnectorContext{BaseURL: con.Info.BaseURL, Auth: con.Info.Auth.Kind, Header: con.Info.Auth.Header}
-	} else if ev.Type == flows.EventManual {
-		req.Trigger = flows.TriggerManual
+	if in.Type != flows.TypeText || len(in.Choices) > 0 {
+		return false
 	}
-	exec, err := s.engine.Run(c.Request().Context(), req)
-	if err != nil {
-		return err
+	cur := n.Bindings[in.Key]
+	if typed, _ := cur.Value.(string); add.Ref != nil && typed != "" {
+		return true
 	}
-	d := s.editorData(con, f)
-	d.Run, d.TestInput = exec, shown
-	nav := navOf(con)
-	if c.Request().Header.Get("HX-Request") == "" {
-		if err := s.editorPanels(c, con, f, &d); err != nil {
-			return err
-		}
-		return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, nav), d))
-	}
-	return render(c, http.StatusOK, templates.Canvas(s.page(c, f.Definition.Name, nav), d))
+	return len(cur.Parts) > 0
 }
-
-// composes reports whether an input collects text and mapped fields (chips)
-// instead of taking one source: Compose's text.
-func composes(n *flows.Node, field string) bool { return n.Type == "text.compose" && field == "text" }
 
 // compose appends a mapped field (as a chip) or typed text to a Compose text.
 func compose(cur, add flows.Binding) flows.Binding {

@@ -179,8 +179,11 @@ func TestBrowserBuildRegistrationFlow(t *testing.T) {
 		chromedp.DragAndDrop(webtest.TestID("out-event-eventUrl"), webtest.TestID("in-post1-body")),
 		chromedp.WaitVisible(webtest.TestID("binding-post1-body")),
 	)
-	if got := b.Text("binding-post1-body"); !strings.Contains(got, "event.eventUrl") {
+	if got := b.Text("binding-post1-body"); !strings.Contains(got, "Event URL") {
 		t.Fatalf("body mapped to %q", got)
+	}
+	if got := webtest.Value(b, chromedp.AttributeValue(chromedp.CSS(`[data-testid="binding-post1-body"] .chip`), "title")); got.Value != "event.eventUrl" {
+		t.Fatalf("the chip's id on hover = %+v", got)
 	}
 
 	// Type the URL; the error on the card goes away.

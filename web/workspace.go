@@ -171,7 +171,10 @@ func (s *Server) flowShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := s.editorData(flows.Connector{}, f)
+	d, err := s.editorData(c, flows.Connector{}, f)
+	if err != nil {
+		return err
+	}
 	if err := s.editorPanels(c, flows.Connector{}, f, &d); err != nil {
 		return err
 	}
