@@ -130,18 +130,18 @@ func (s *Store) executions(db *gorm.DB, f ExecutionFilter) ([]*flows.Execution, 
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	words := searchQuery(f.Search)
+	words := searchWords(f.Search)
 	q := filterExecutions(db.Table("executions").Select("executions.*"), f)
 	var rs []executionRecord
 	switch {
-	case words != "" && s.dialect != Postgres:
+	case len(words) > 0 && s.dialect != Postgres:
 		var err error
-		if rs, err = searchSQLite(db, q, words, f); err != nil {
+		if rs, err = searchSQLite(db, q, ftsQuery(words), f); err != nil {
 			return nil, fmt.Errorf("store: executions: %w", err)
 		}
 	default:
-		if words != "" {
-			q = q.Where("executions.search @@ plainto_tsquery('simple', ?)", f.Search)
+		if len(words) > 0 {
+			q = q.Where("executions.search @@ to_tsquery('simple', ?)", tsQuery(words))
 		}
 		if f.Before != "" {
 			q = q.Where("executions.id < ?", f.Before)
@@ -246,16 +246,40 @@ func searchSQLite(db, filtered *gorm.DB, words string, f ExecutionFilter) ([]exe
 // idPrefix is the start of the ids of executions started at t.
 func idPrefix(t time.Time) string { return fmt.Sprintf("%012x", t.UnixMilli()) }
 
-// searchQuery turns what a user typed into an FTS5 query: each word quoted,
-// all of them required, so that no input is FTS syntax.
-func searchQuery(text string) string {
+// searchWords splits what a user typed into the words a search looks
+// for: runs of letters and digits, with the _ - @ . that names, emails and
+// hosts hold. No other character survives, so that no input is query
+// syntax of SQLite's or Postgres's full-text search.
+func searchWords(text string) []string {
 	var words []string
 	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-' && r != '@' && r != '.'
 	}) {
-		words = append(words, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+		if strings.IndexFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+			words = append(words, w)
+		}
 	}
-	return strings.Join(words, " ")
+	return words
+}
+
+// ftsQuery is the FTS5 query of search words: each quoted and a prefix
+// ("grac"* finds Grace), all of them required.
+func ftsQuery(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = `"` + w + `"*`
+	}
+	return strings.Join(q, " ")
+}
+
+// tsQuery is the Postgres tsquery of search words: each quoted and a
+// prefix ('grac':* finds Grace), all of them required.
+func tsQuery(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = "'" + w + "':*"
+	}
+	return strings.Join(q, " & ")
 }
 
 // toFlows restores the execution of a row; packs are the unpacked packs
