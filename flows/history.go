@@ -6,6 +6,16 @@ import (
 	"time"
 )
 
+// FlowName names a flow the history shows runs of: a workspace flow, or
+// a flow of a connector (ConnectorID and Connector set), whose runs are
+// the connector's part of the workspace flows' events.
+type FlowName struct {
+	ID          int64
+	Name        string
+	ConnectorID int64
+	Connector   string
+}
+
 // RevisionStore gives flows as they were at a revision.
 type RevisionStore interface {
 	Flow(ctx context.Context, id int64) (Flow, error)

@@ -98,6 +98,9 @@ func loadPacks(db *gorm.DB, rs []executionRecord) (map[int64][]byte, error) {
 type ExecutionFilter struct {
 	FlowID      int64
 	ConnectorID int64 // the executions of the connector's flows
+	// Kind selects the runs of workspace flows (KindWorkspaceRuns) or of
+	// connectors' flows (KindConnectorRuns).
+	Kind        string
 	Status      flows.Status
 	Trigger     flows.Trigger
 	From, To    time.Time // started in [From, To)
@@ -111,6 +114,12 @@ type ExecutionFilter struct {
 	After string
 	Limit int // 50 when 0
 }
+
+// The kinds of runs an ExecutionFilter can select.
+const (
+	KindWorkspaceRuns = "workspace"
+	KindConnectorRuns = "connector"
+)
 
 // Executions lists executions newest first (by id, which orders by start
 // time), a page at a time: pass the last id of a page as Before to get the
@@ -173,6 +182,12 @@ func filterExecutions(q *gorm.DB, f ExecutionFilter) *gorm.DB {
 	}
 	if f.ConnectorID != 0 {
 		q = q.Where("executions.flow_id IN (SELECT id FROM flows WHERE connector_id = ?)", f.ConnectorID)
+	}
+	switch f.Kind {
+	case KindConnectorRuns:
+		q = q.Where("executions.flow_id IN (SELECT id FROM flows WHERE connector_id IS NOT NULL)")
+	case KindWorkspaceRuns:
+		q = q.Where("executions.flow_id NOT IN (SELECT id FROM flows WHERE connector_id IS NOT NULL)")
 	}
 	// The status and trigger indexes leave out the common values, which
 	// the id order finds at once; a filter on another value names the
@@ -312,6 +327,33 @@ func (r executionRecord) toFlows(packs map[int64][]byte) (*flows.Execution, erro
 		e.FinishedAt = *r.FinishedAt
 	}
 	return e, nil
+}
+
+// HistoryFlows names every flow whose runs the history can hold: the
+// workspace flows by name, then each connector's flows, by connector and
+// name.
+func (s *Store) HistoryFlows(ctx context.Context) ([]flows.FlowName, error) {
+	var rs []struct {
+		ID          int64
+		Name        string
+		ConnectorID *int64
+		Connector   *string
+	}
+	err := s.reads.WithContext(ctx).Table("flows").
+		Select("flows.id, flows.name, flows.connector_id, connectors.name AS connector").
+		Joins("LEFT JOIN connectors ON connectors.id = flows.connector_id").
+		Order("flows.connector_id IS NOT NULL, connectors.name, connectors.id, flows.name, flows.id").Scan(&rs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: history flows: %w", err)
+	}
+	out := make([]flows.FlowName, len(rs))
+	for i, r := range rs {
+		out[i] = flows.FlowName{ID: r.ID, Name: r.Name}
+		if r.ConnectorID != nil && r.Connector != nil {
+			out[i].ConnectorID, out[i].Connector = *r.ConnectorID, *r.Connector
+		}
+	}
+	return out, nil
 }
 
 // CountExecutions counts the executions a filter selects (its Search,

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,13 +16,16 @@ import (
 	"github.com/hookflow/hookflow/templates"
 )
 
+// filterKeys are the query parameters of the history's filters.
+var filterKeys = []string{"status", "kind", "trigger", "flow", "connector", "from", "to", "q"}
+
 // historyFilter reads the execution filters of a query string; an error
 // names the filter at fault.
 func historyFilter(q url.Values) (store.ExecutionFilter, map[string]string, error) {
 	f := store.ExecutionFilter{Status: flows.Status(q.Get("status")), Trigger: flows.Trigger(q.Get("trigger")), Search: q.Get("q"),
-		Before: q.Get("before"), After: q.Get("after")}
+		Kind: q.Get("kind"), Before: q.Get("before"), After: q.Get("after")}
 	shown := map[string]string{}
-	for _, k := range []string{"status", "trigger", "flow", "connector", "from", "to", "q"} {
+	for _, k := range filterKeys {
 		if v := q.Get(k); v != "" {
 			shown[k] = v
 		}
@@ -52,6 +56,9 @@ func historyFilter(q url.Values) (store.ExecutionFilter, map[string]string, erro
 		return time.Time{}
 	}
 	f.From, f.To = when("from"), when("to")
+	if f.Kind != "" && f.Kind != store.KindWorkspaceRuns && f.Kind != store.KindConnectorRuns {
+		err = fmt.Errorf("%w: kind is workspace or connector", flows.ErrInvalid)
+	}
 	if f.Status != "" && !validStatus(f.Status) {
 		err = fmt.Errorf("%w: unknown status %q", flows.ErrInvalid, f.Status)
 	}
@@ -116,11 +123,11 @@ func (s *Server) executions(c echo.Context) error {
 			l.LiveURL = s.URL("executions.list") + "?" + lq.Encode()
 		}
 	}
+	if l.Flows, err = s.store.HistoryFlows(c.Request().Context()); err != nil {
+		return err
+	}
 	if c.QueryParam("fragment") == "table" {
 		return render(c, http.StatusOK, templates.ExecutionsTable(s.page(c, "Executions", "executions"), l))
-	}
-	if l.Flows, err = s.store.Flows(c.Request().Context(), 0); err != nil {
-		return err
 	}
 	status := http.StatusOK
 	if ferr != nil {
@@ -146,6 +153,9 @@ func (s *Server) executionView(c echo.Context, id string) (templates.ExecutionVi
 	}
 	v := templates.ExecutionView{E: e, Full: c.QueryParam("full") == "1",
 		Registration: templates.RegistrationData{Execution: e.ID, Missing: e.Status != flows.StatusSucceeded}}
+	if v.Flow, v.FlowKnown, err = s.flowName(ctx, e.FlowID); err != nil {
+		return v, err
+	}
 	if v.Reruns, err = s.store.Executions(ctx, store.ExecutionFilter{RerunOf: e.ID, Limit: 20}); err != nil {
 		return v, err
 	}
@@ -154,6 +164,21 @@ func (s *Server) executionView(c echo.Context, id string) (templates.ExecutionVi
 		v.CanRerunOriginal = rerr == nil
 	}
 	return v, nil
+}
+
+// flowName names a flow the history shows runs of; known is false once
+// the flow is deleted.
+func (s *Server) flowName(ctx context.Context, id int64) (flows.FlowName, bool, error) {
+	all, err := s.store.HistoryFlows(ctx)
+	if err != nil {
+		return flows.FlowName{}, false, err
+	}
+	for _, f := range all {
+		if f.ID == id {
+			return f, true, nil
+		}
+	}
+	return flows.FlowName{ID: id}, false, nil
 }
 
 // executionReveal shows a registration run's Registration Data to the
@@ -220,9 +245,10 @@ func (s *Server) executionRerun(c echo.Context) error {
 func (s *Server) executionsRerunBulk(c echo.Context) error {
 	form, _ := c.FormParams()
 	ids := form["id"]
+	back := s.listURL(form.Get("filters"))
 	if len(ids) == 0 || len(ids) > 100 {
 		s.flash(c, "error", "Select 1 to 100 failed executions to re-run.")
-		return c.Redirect(http.StatusSeeOther, s.URL("executions.list"))
+		return c.Redirect(http.StatusSeeOther, back)
 	}
 	done, failed := 0, []string{}
 	for _, id := range ids {
@@ -238,7 +264,23 @@ func (s *Server) executionsRerunBulk(c echo.Context) error {
 	} else {
 		s.flash(c, "success", fmt.Sprintf("%d executions re-run.", done))
 	}
-	return c.Redirect(http.StatusSeeOther, s.URL("executions.list"))
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// listURL is the list of executions with the filters of a query string
+// (a bulk action's "filters"), and no other parameter.
+func (s *Server) listURL(filters string) string {
+	given, _ := url.ParseQuery(filters)
+	q := url.Values{}
+	for _, k := range filterKeys {
+		if v := given.Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return s.URL("executions.list")
+	}
+	return s.URL("executions.list") + "?" + q.Encode()
 }
 
 func (s *Server) executionCancel(c echo.Context) error {
