@@ -100,11 +100,11 @@ type ExecutionFilter struct {
 	ConnectorID int64 // the executions of the connector's flows
 	// Kind selects the runs of workspace flows (KindWorkspaceRuns) or of
 	// connectors' flows (KindConnectorRuns).
-	Kind        string
-	Status      flows.Status
-	Trigger     flows.Trigger
-	From, To    time.Time // started in [From, To)
-	RerunOf     string
+	Kind     string
+	Status   flows.Status
+	Trigger  flows.Trigger
+	From, To time.Time // started in [From, To)
+	RerunOf  string
 	// Search finds executions by the words of their cards' inputs,
 	// outputs and errors (all words must match).
 	Search string
