@@ -340,12 +340,12 @@ func (r *run) fail(idx int, n *Node, started time.Time, err error) error {
 	if errors.As(err, &ce) {
 		// A card inside a container failed; the container shows it too.
 		if st.Error == "" {
-			st.Error = err.Error()
+			st.Error, st.ErrorDetail = ErrorText(err)
 		}
 		return err
 	}
 	if st.Error == "" {
-		st.Error = err.Error()
+		st.Error, st.ErrorDetail = ErrorText(err)
 	}
 	return &cardError{card: n.ID, err: err}
 }

@@ -53,13 +53,16 @@ type Step struct {
 	Type   string `json:"type"`
 	Label  string `json:"label,omitempty"`
 	// Lane is the container lane the card ran in ("c3/then"), empty at the top.
-	Lane       string         `json:"lane,omitempty"`
-	Inputs     map[string]any `json:"inputs,omitempty"`
-	Outputs    map[string]any `json:"outputs,omitempty"`
-	Error      string         `json:"error,omitempty"`
-	StartedAt  time.Time      `json:"startedAt"`
-	DurationUS int64          `json:"durationUs"`
-	Attempts   int            `json:"attempts,omitempty"`
+	Lane    string         `json:"lane,omitempty"`
+	Inputs  map[string]any `json:"inputs,omitempty"`
+	Outputs map[string]any `json:"outputs,omitempty"`
+	Error   string         `json:"error,omitempty"`
+	// ErrorDetail is the raw text behind Error, when Error is put in
+	// words of its own (ErrorText).
+	ErrorDetail string    `json:"errorDetail,omitempty"`
+	StartedAt   time.Time `json:"startedAt"`
+	DurationUS  int64     `json:"durationUs"`
+	Attempts    int       `json:"attempts,omitempty"`
 	// Children are the executions this card started (Call Flow, For Each …).
 	Children []string `json:"children,omitempty"`
 }
@@ -100,6 +103,17 @@ func (e *Execution) Transient() bool {
 	}
 	var ne net.Error
 	return errors.As(e.cause, &ne)
+}
+
+// ErrorDetail is the raw text behind the error of the card that failed
+// the run, if it keeps one.
+func (e *Execution) ErrorDetail() string {
+	for i := len(e.Steps) - 1; i >= 0; i-- {
+		if st := e.Steps[i]; st.CardID == e.ErrorCard && st.ErrorDetail != "" {
+			return st.ErrorDetail
+		}
+	}
+	return ""
 }
 
 // Interrupted reports whether the run stopped because the server shut

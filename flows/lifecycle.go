@@ -121,13 +121,17 @@ type cachedHook struct {
 // hookTTL is how long an Event URL's lookup is trusted without the database.
 const hookTTL = 2 * time.Second
 
-// RegistrationError is a failed registration: the flow stays OFF.
+// RegistrationError is a failed registration: the flow stays OFF. It
+// reads as the flow's page shows it: "Registration failed: the service at
+// 127.0.0.1:18911 refused the connection (POST /subscriptions)".
 type RegistrationError struct {
+	// Execution is the registration flow's failed run, if it ran; its
+	// failing card keeps the raw details.
 	Execution string
 	Message   string
 }
 
-func (e *RegistrationError) Error() string { return "registration failed: " + e.Message }
+func (e *RegistrationError) Error() string { return "Registration failed: " + e.Message }
 
 // EventURL is the Event URL of a token.
 func (l *Lifecycle) EventURL(token string) string { return l.BaseURL + "/hooks/" + token }
@@ -228,15 +232,17 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 		return sub, l.Store.SaveSubscription(ctx, sub)
 	}
 	fail := func(msg, exec string) (Subscription, error) {
-		sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionOff, msg, exec
+		re := &RegistrationError{Execution: exec, Message: msg}
+		sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionOff, re.Error(), exec
 		if err := l.Store.SaveSubscription(context.WithoutCancel(ctx), sub); err != nil {
 			return sub, err
 		}
-		return sub, &RegistrationError{Execution: exec, Message: msg}
+		return sub, re
 	}
 	cc, err := l.connectorContext(ctx, t)
 	if err != nil {
-		return fail(err.Error(), "")
+		msg, _ := ErrorText(err)
+		return fail(msg, "")
 	}
 	def, ok := t.version.Export.Flow(link.Flow)
 	if !ok {
@@ -333,7 +339,8 @@ func (l *Lifecycle) Deregister(ctx context.Context, subID int64, final bool) err
 		sub.State, sub.LastError, sub.DeregistrationExecution = SubscriptionOff, "", exec.ID
 		return l.Store.SaveSubscription(ctx, sub)
 	}
-	sub.LastError = "deregistration failed: " + err.Error()
+	msg, _ := ErrorText(err)
+	sub.LastError = "Deregistration failed: " + msg
 	if exec != nil {
 		sub.DeregistrationExecution = exec.ID
 	}

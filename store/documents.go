@@ -303,6 +303,10 @@ func appendStep(b []byte, s *storedStep) ([]byte, error) {
 		b = append(b, `,"error":`...)
 		b = appendString(b, s.Error)
 	}
+	if s.ErrorDetail != "" {
+		b = append(b, `,"errorDetail":`...)
+		b = appendString(b, s.ErrorDetail)
+	}
 	b = append(b, `,"startedAt":`...)
 	if b, err = appendTime(b, s.StartedAt); err != nil {
 		return nil, err
