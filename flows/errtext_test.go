@@ -1,17 +1,20 @@
 package flows_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/flows/flowstest"
 )
 
 func TestCallErrorReadsInWords(t *testing.T) {
@@ -81,5 +84,29 @@ func TestCallURLLeavesOutQueryAndUser(t *testing.T) {
 	u, _ := url.Parse("https://user:pass@api.acme.test/a%2Fb/c?token=s3cret#frag")
 	if got := flows.CallURL(u); got != "https://api.acme.test/a%2Fb/c" {
 		t.Fatalf("CallURL = %q", got)
+	}
+}
+
+// TestStepsKeepErrorDetailsMasked: a card's error in words is the step's
+// error, its raw text the step's details, the run's ErrorDetail; the
+// record masks secrets in both.
+func TestStepsKeepErrorDetailsMasked(t *testing.T) {
+	const token = "tok_abcdefghijklmnopqrstuvwxyz"
+	rec := flowstest.NewRecorder()
+	def := flowstest.Flow(flowstest.Manual(flowstest.F("url", flows.TypeText)),
+		flowstest.Card("call", "fake.call", flowstest.In("url", flowstest.Ref("event", "url"))))
+	x, err := flowstest.Engine(rec, nil, flows.Limits{}).Run(context.Background(), flows.RunRequest{Definition: def, Trigger: flows.TriggerTest,
+		Input: map[string]any{"url": "http://127.0.0.1:9/hooks/" + token}, Secrets: []string{token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := flowstest.Step(t, x, "call")
+	if x.Error != "the call to the service at 127.0.0.1:9 failed (GET /hooks/"+token+")" || st.Error != x.Error ||
+		st.ErrorDetail != `Get "http://127.0.0.1:9/hooks/`+token+`": connection refused` || x.ErrorDetail() != st.ErrorDetail {
+		t.Fatalf("the run: error %q, step %q, details %q", x.Error, st.Error, st.ErrorDetail)
+	}
+	stored := flowstest.Step(t, rec.Get(x.ID), "call")
+	if strings.Contains(stored.Error+stored.ErrorDetail, token) || !strings.Contains(stored.ErrorDetail, flows.Masked) {
+		t.Fatalf("the record: error %q, details %q", stored.Error, stored.ErrorDetail)
 	}
 }

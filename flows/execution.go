@@ -86,7 +86,11 @@ type Execution struct {
 	// connector version's flow); RerunOf the execution it re-runs.
 	Revision int    `json:"revision,omitempty"`
 	RerunOf  string `json:"rerunOf,omitempty"`
-	Steps    []Step `json:"steps"`
+	// WorkspaceFlow is, for a run of a connector's flow made for a
+	// workspace flow (its Webhook Event flow on a payload, its
+	// registration or deregistration), that workspace flow.
+	WorkspaceFlow int64  `json:"workspaceFlow,omitempty"`
+	Steps         []Step `json:"steps"`
 
 	cause error // why it failed, for Transient; not stored
 }

@@ -94,6 +94,8 @@ type LifecycleStore interface {
 	// each delivery in one transaction with its executions; one that was
 	// done already is skipped.
 	FinishDeliveries(ctx context.Context, ds []FinishedDelivery) error
+	// Recorder stores the executions of a connector's run re-run.
+	Recorder
 }
 
 // Lifecycle turns flows ON and OFF and runs what arrives at Event URLs.
@@ -253,7 +255,7 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 	// The Event URL's token is its secret: the run's record masks it. The
 	// Registration Data the run returns is masked there too (mask.go).
 	exec, err := l.Engine.Run(ctx, RunRequest{FlowID: link.Flow, Definition: def, Input: in, Trigger: TriggerRegistration,
-		Connector: cc, Flows: t.version.Export, Secrets: []string{sub.Token}})
+		Connector: cc, Flows: t.version.Export, Secrets: []string{sub.Token}, WorkspaceFlow: flowID})
 	if err != nil {
 		return fail(err.Error(), "")
 	}
@@ -366,7 +368,7 @@ func (l *Lifecycle) deregister(ctx context.Context, t webhookTarget, sub Subscri
 	in := linkInput(link, sub.Options)
 	in[FieldRegistrationData] = sub.Registration
 	exec, err := l.Engine.Run(ctx, RunRequest{FlowID: link.Flow, Definition: def, Input: in, Trigger: TriggerDeregistration,
-		Connector: cc, Flows: t.version.Export, Secrets: []string{sub.Token}})
+		Connector: cc, Flows: t.version.Export, Secrets: []string{sub.Token}, WorkspaceFlow: sub.FlowID})
 	if err != nil {
 		return nil, err
 	}

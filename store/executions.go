@@ -316,7 +316,7 @@ func (r executionRecord) toFlows(packs map[int64][]byte) (*flows.Execution, erro
 		return nil, fmt.Errorf("store: execution %s: damaged data: %w", r.ID, err)
 	}
 	e := &flows.Execution{ID: r.ID, FlowID: r.FlowID, FlowName: d.FlowName, Revision: r.Revision, Trigger: flows.Trigger(r.Trigger), Status: flows.Status(r.Status),
-		StartedAt: r.StartedAt, Input: d.Input, Output: d.Output, Error: r.Error, ErrorCard: d.ErrorCard, Steps: d.steps()}
+		StartedAt: r.StartedAt, Input: d.Input, Output: d.Output, Error: r.Error, ErrorCard: d.ErrorCard, WorkspaceFlow: d.WorkspaceFlow, Steps: d.steps()}
 	if r.ParentID != nil {
 		e.ParentID = *r.ParentID
 	}

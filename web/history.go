@@ -156,8 +156,25 @@ func (s *Server) executionView(c echo.Context, id string) (templates.ExecutionVi
 	if v.Flow, v.FlowKnown, err = s.flowName(ctx, e.FlowID); err != nil {
 		return v, err
 	}
+	if e.WorkspaceFlow != 0 {
+		wf, _, err := s.flowName(ctx, e.WorkspaceFlow)
+		if err != nil {
+			return v, err
+		}
+		v.WorkspaceFlowName = wf.Name
+	}
 	if v.Reruns, err = s.store.Executions(ctx, store.ExecutionFilter{RerunOf: e.ID, Limit: 20}); err != nil {
 		return v, err
+	}
+	switch f, err := s.store.Flow(ctx, e.FlowID); {
+	case errors.Is(err, flows.ErrNotFound):
+		v.RerunBlocked = "Its flow is deleted."
+	case err != nil:
+		return v, err
+	default:
+		if rerr := flows.Rerunnable(e, f); rerr != nil && e.Status.IsFinal() {
+			_, v.RerunBlocked = statusOf(rerr)
+		}
 	}
 	if e.Revision > 0 {
 		_, rerr := s.store.FlowRevision(ctx, e.FlowID, e.Revision)
@@ -178,7 +195,7 @@ func (s *Server) flowName(ctx context.Context, id int64) (flows.FlowName, bool, 
 			return f, true, nil
 		}
 	}
-	return flows.FlowName{ID: id}, false, nil
+	return flows.FlowName{ID: id, Name: "a deleted flow"}, false, nil
 }
 
 // executionReveal shows a registration run's Registration Data to the
@@ -224,7 +241,7 @@ func (s *Server) rerun(c echo.Context, id string) (*flows.Execution, error) {
 	if err != nil {
 		return nil, err
 	}
-	return flows.Rerun(ctx, s.engine, s.store, e, c.FormValue("version") == "original")
+	return s.lifecycle.Rerun(ctx, s.store, e, c.FormValue("version") == "original")
 }
 
 func (s *Server) executionRerun(c echo.Context) error {
