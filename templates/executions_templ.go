@@ -1296,14 +1296,14 @@ func ExecutionPage(p Page, v ExecutionView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if e.Status.IsFinal() && v.RerunBlocked != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 108, "<p class=\"muted rerun-note\" data-testid=\"rerun-unavailable\">Not re-runnable: ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 108, "<p class=\"muted rerun-note\" data-testid=\"rerun-unavailable\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var61 string
 				templ_7745c5c3_Var61, templ_7745c5c3_Err = templ.JoinStringErrs(v.RerunBlocked)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/executions.templ`, Line: 291, Col: 97}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/executions.templ`, Line: 291, Col: 80}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var61))
 				if templ_7745c5c3_Err != nil {
@@ -1532,7 +1532,7 @@ func ExecutionPage(p Page, v ExecutionView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if req, ok := rawRequest(e); ok {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 134, "<details class=\"panel\" open data-testid=\"raw-request\"><summary>Inbound request: ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 134, "<details class=\"panel raw-request\" open data-testid=\"raw-request\"><summary>Inbound request: ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1558,14 +1558,14 @@ func ExecutionPage(p Page, v ExecutionView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 136, "</pre><pre>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 136, "</pre><pre data-testid=\"raw-request-body\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var74 string
-				templ_7745c5c3_Var74, templ_7745c5c3_Err = templ.JoinStringErrs(jsonText(req.Body))
+				templ_7745c5c3_Var74, templ_7745c5c3_Err = templ.JoinStringErrs(bodyText(req.Body))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/executions.templ`, Line: 338, Col: 29}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/executions.templ`, Line: 338, Col: 60}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var74))
 				if templ_7745c5c3_Err != nil {
@@ -1992,6 +1992,15 @@ type inbound struct {
 	Method  string
 	Headers any
 	Body    any
+}
+
+// bodyText shows a request's body: text as it came (so that a place in it
+// reads as its error names it), anything else as JSON.
+func bodyText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return jsonText(v)
 }
 
 func rawRequest(e *flows.Execution) (inbound, bool) {

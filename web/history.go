@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -168,12 +169,13 @@ func (s *Server) executionView(c echo.Context, id string) (templates.ExecutionVi
 	}
 	switch f, err := s.store.Flow(ctx, e.FlowID); {
 	case errors.Is(err, flows.ErrNotFound):
-		v.RerunBlocked = "Its flow is deleted."
+		v.RerunBlocked = "Re-run is not offered: its flow is deleted."
 	case err != nil:
 		return v, err
 	default:
 		if rerr := flows.Rerunnable(e, f); rerr != nil && e.Status.IsFinal() {
-			_, v.RerunBlocked = statusOf(rerr)
+			_, why := statusOf(rerr)
+			v.RerunBlocked = "Re-run is not offered: " + strings.ToLower(why[:1]) + strings.TrimSuffix(why[1:], ".") + "."
 		}
 	}
 	if e.Revision > 0 {

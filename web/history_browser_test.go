@@ -121,6 +121,11 @@ func TestBrowserHistoryTimesAndLayout(t *testing.T) {
 			}
 			noOverflow(t, b)
 			b.Screenshot(fmt.Sprintf("executions-list-%d", width))
+			b.Open("/executions?q=Babb&status=failed")
+			if got := b.Text("executions-no-match"); !strings.HasPrefix(got, "No executions match") {
+				t.Fatalf("a search without hits says %q", got)
+			}
+			b.Screenshot(fmt.Sprintf("executions-no-match-%d", width))
 
 			b.Open("/executions/" + e.ID)
 			b.Run(chromedp.WaitVisible(`[data-testid="execution-started"] time[data-localized]`))
@@ -138,5 +143,103 @@ func noOverflow(t *testing.T, b *webtest.Browser) {
 	t.Helper()
 	if over := webtest.Value(b, chromedp.Evaluate[float64](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); over > 0 {
 		t.Fatalf("the page is %v px wider than the window", over)
+	}
+}
+
+// TestBrowserErrorsAndRerunsOfConnectorRuns walks the history of a flow
+// on a connector's Webhook Event, at 1440 and 1024 px: the list tells the
+// connector's runs from the flow's; a card's error reads in words with its
+// raw text a click away; a body that is not JSON says so and offers no
+// re-run; a connector's run that failed on the way is re-run from its
+// page; a failed registration reads once on the flow's page and is gone
+// after a successful try.
+func TestBrowserErrorsAndRerunsOfConnectorRuns(t *testing.T) {
+	for _, width := range []int64{1440, 1024} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			prov := newAcme(t)
+			srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+			token := srv.Token(t)
+			flowID, eventFlow := flakyAcmeSetup(t, srv, prov, token)
+			path := fmt.Sprintf("/api/v1/flows/%d", flowID)
+			apiJSON(t, srv.NewClient(), token, "POST", path+"/on", nil, http.StatusOK)
+			prov.pushRaw(t, "d1", `{"data": {"events": [{"uuid": "u1", "actor": {"displayName": "Ada"}}]}}`)
+			prov.pushRaw(t, "d2", `{"data": {"events": [`)
+			waitFor(t, "the first two deliveries", func() bool { return len(connectorRuns(t, srv.Store, eventFlow, "")) == 2 })
+			prov.fail.Store(true)
+			prov.pushRaw(t, "d3", `{"data": {"events": [{"uuid": "u2", "actor": {"displayName": "Grace"}}]}}`)
+			waitFor(t, "the failed run", func() bool { return len(connectorRuns(t, srv.Store, eventFlow, flows.StatusFailed)) == 2 })
+			waitFor(t, "every delivery to be done", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
+			failed := connectorRuns(t, srv.Store, eventFlow, flows.StatusFailed)[0]
+			bad := connectorRuns(t, srv.Store, eventFlow, flows.StatusFailed)[1]
+
+			b := webtest.NewBrowser(t, srv)
+			b.Run(chromedp.EmulateViewport(width, 900))
+			b.SignIn()
+			b.Open("/executions")
+			b.Run(chromedp.WaitVisible(webtest.TestID("execution-for")))
+			kinds := webtest.Value(b, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-testid="execution-kind"]')].map(e => e.dataset.kind).sort().join(",")`))
+			if kinds != "connector,connector,connector,connector,workspace" { // the registration, three payloads; Ada's run
+				t.Fatalf("the list's kinds: %s", kinds)
+			}
+			noOverflow(t, b)
+			b.Screenshot(fmt.Sprintf("executions-connector-runs-%d", width))
+
+			// The failed card: its words, and the raw text a click away.
+			b.Open("/executions/" + failed.ID)
+			want := "HTTP 503 Service Unavailable from GET " + prov.URL + "/flaky"
+			if got := b.Text("step-error"); got != want {
+				t.Fatalf("the failed card says %q, want %q", got, want)
+			}
+			b.Run(chromedp.Click(`[data-testid="step-error-detail"] summary`), chromedp.WaitVisible(`[data-testid="step-error-detail"] pre`))
+			if raw := b.Text("step-error-detail"); !strings.Contains(raw, "try later") {
+				t.Fatalf("the details read %q", raw)
+			}
+			noOverflow(t, b)
+			b.Screenshot(fmt.Sprintf("execution-connector-failed-%d", width))
+
+			// A body that is not JSON: said so, no re-run.
+			b.Open("/executions/" + bad.ID)
+			if got := b.Text("execution-error"); !strings.HasPrefix(got, "the body is not JSON: ") {
+				t.Fatalf("the bad body's run says %q", got)
+			}
+			if n := webtest.Value(b, chromedp.Evaluate[float64](`document.querySelectorAll('[data-testid="rerun"]').length`)); n != 0 || !strings.Contains(b.Text("rerun-unavailable"), "fail the same way") {
+				t.Fatal("a re-run is offered for the bad body")
+			}
+			noOverflow(t, b)
+			b.Screenshot(fmt.Sprintf("execution-bad-body-%d", width))
+
+			// The service is back: the failed run is re-run from its page.
+			prov.fail.Store(false)
+			b.Open("/executions/" + failed.ID)
+			b.Run(chromedp.Click(webtest.TestID("rerun")), chromedp.WaitVisible(webtest.TestID("execution-rerun-of")))
+			if got := b.Text("execution-status"); got != "succeeded" || b.Text("execution-rerun-of") != failed.ID {
+				t.Fatalf("the re-run %s", got)
+			}
+			waitFor(t, "Grace's run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 2 })
+
+			// A failed registration on the flow's page: once, then gone.
+			apiJSON(t, srv.NewClient(), token, "POST", path+"/off", nil, http.StatusOK)
+			waitFor(t, "the flow to be off", func() bool {
+				return apiJSON(t, srv.NewClient(), token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)["subscription"] == "off"
+			})
+			prov.fail.Store(true)
+			b.Open(fmt.Sprintf("/flows/%d", flowID))
+			b.Run(chromedp.Click(webtest.TestID("turn-on")), chromedp.WaitVisible(webtest.TestID("last-error")))
+			want = "Registration failed: HTTP 503 Service Unavailable from POST " + prov.URL + "/subscriptions"
+			if got := b.Text("last-error"); got != want {
+				t.Fatalf("the flow's page says %q, want %q", got, want)
+			}
+			if n := webtest.Value(b, chromedp.Evaluate[float64](`document.querySelector("main").innerText.split("Registration failed").length - 1`)); n != 1 {
+				t.Fatalf("the page says Registration failed %v times", n)
+			}
+			b.Run(chromedp.Click(`[data-testid="last-error-detail"] summary`), chromedp.WaitVisible(`[data-testid="last-error-detail"] pre`))
+			noOverflow(t, b)
+			b.Screenshot(fmt.Sprintf("flow-registration-failed-%d", width))
+			prov.fail.Store(false)
+			b.Run(chromedp.Click(webtest.TestID("turn-off")+", "+webtest.TestID("turn-on")), chromedp.WaitVisible(webtest.TestID("event-url")))
+			if n := webtest.Value(b, chromedp.Evaluate[float64](`document.querySelectorAll('[data-testid="last-error"]').length`)); n != 0 {
+				t.Fatal("the registration's error stays after a successful try")
+			}
+		})
 	}
 }
