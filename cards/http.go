@@ -170,7 +170,7 @@ func doRequest(ctx context.Context, client *http.Client, in flows.Input, method 
 		}
 	}
 	if strict && (res.StatusCode < 200 || res.StatusCode > 299) {
-		he := &flows.HTTPError{Status: res.StatusCode, Body: string(raw)}
+		he := &flows.HTTPError{Status: res.StatusCode, Body: string(raw), Method: req.Method, URL: flows.CallURL(req.URL)}
 		if ra := res.Header.Get("Retry-After"); ra != "" {
 			if secs, err := strconv.Atoi(ra); err == nil {
 				he.RetryAfter = time.Duration(secs) * time.Second
@@ -186,16 +186,18 @@ func doRequest(ctx context.Context, client *http.Client, in flows.Input, method 
 	return flows.Output{"status": float64(res.StatusCode), "headers": headers, "body": respBody}, nil
 }
 
-// callError says why a request got no response: the outbound policy
-// refused it (its own words, without the transport's), the card's
-// deadline passed, or the transport failed.
+// callError says why a request got no response, in words that name the
+// service and the call (*flows.CallError): the outbound policy refused
+// it, the card's deadline passed, or the transport failed. Only a
+// transport failure stays a network error, which a delivery retries.
 func callError(ctx context.Context, req *http.Request, timeout time.Duration, err error) error {
+	ce := &flows.CallError{Method: req.Method, URL: req.URL, Err: err}
 	var refused *flows.OutboundError
 	switch {
 	case errors.As(err, &refused):
-		return fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), refused)
+		ce.Err = refused
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
-		return fmt.Errorf("%s %s: no answer within %s", req.Method, req.URL.Redacted(), timeout)
+		ce.Timeout, ce.Err = timeout, errors.New(err.Error())
 	}
-	return fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
+	return ce
 }

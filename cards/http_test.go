@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -136,7 +137,7 @@ func TestHTTPCards(t *testing.T) {
 		{name: "429 with Retry-After", card: "http.get", in: map[string]any{"url": srv.URL + "/busy"}, status: 429},
 		{name: "502", card: "http.get", in: map[string]any{"url": srv.URL + "/broken"}, status: 502},
 		{name: "404 is not retryable", card: "http.get", in: map[string]any{"url": srv.URL + "/missing"}, status: 404},
-		{name: "timeout", card: "http.get", in: map[string]any{"url": srv.URL + "/slow", "timeout": 0.1}, wantErr: "no answer within 100ms"},
+		{name: "timeout", card: "http.get", in: map[string]any{"url": srv.URL + "/slow", "timeout": 0.1}, wantErr: "the service at " + strings.TrimPrefix(srv.URL, "http://") + " did not answer within 100ms (GET /slow)"},
 		{name: "response cap", card: "http.get", in: map[string]any{"url": srv.URL + "/huge"}, wantErr: "larger than 10 MiB"},
 		{name: "relative URL without connector", card: "http.get", in: map[string]any{"url": "/echo"}, wantErr: "no connector base URL"},
 		{name: "other schemes refused", card: "http.get", in: map[string]any{"url": "file:///etc/passwd"}, wantErr: "only http and https"},
@@ -237,5 +238,38 @@ func TestOAuth2ClientCredentialsTokens(t *testing.T) {
 	// Without a connection: the base URL, no credentials.
 	if cc, err := tokens.ConnectorContext(context.Background(), info, nil); err != nil || cc.Auth != flows.AuthNone {
 		t.Fatalf("no connection: %+v, %v", cc, err)
+	}
+}
+
+// TestHTTPCardErrorsReadWell: a failed call reads in words that name the
+// service and the call, with the raw text kept as its details; the URL's
+// query, which may hold credentials, is left out of the words.
+func TestHTTPCardErrorsReadWell(t *testing.T) {
+	srv := service(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	for _, tt := range []struct {
+		name, card, url     string
+		message, detailPart string
+	}{
+		{"a status outside 2xx", "http.get", srv.URL + "/missing?api_key=s3cret",
+			"HTTP 404 Not Found from GET " + srv.URL + "/missing", "no such thing"},
+		{"a refused connection", "http.post", "http://" + closed + "/subscriptions?api_key=s3cret",
+			"the service at " + closed + " refused the connection (POST /subscriptions)", "connection refused"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runHTTP(t, tt.card, map[string]any{"url": tt.url}, nil)
+			message, detail := flows.ErrorText(err)
+			if message != tt.message {
+				t.Fatalf("message %q, want %q", message, tt.message)
+			}
+			if !strings.Contains(detail, tt.detailPart) {
+				t.Fatalf("details %q, want them to hold %q", detail, tt.detailPart)
+			}
+		})
 	}
 }

@@ -146,7 +146,7 @@ func TestOutboundLoopbackRefusedByDefault(t *testing.T) {
 		want                   string // a part of the error; empty for success
 	}{
 		{name: "by address", url: srv.URL + "/metrics",
-			want: "GET " + srv.URL + "/metrics: outbound call to " + addr + " refused: loopback addresses are closed; allow them with HOOKFLOW_OUTBOUND_ALLOW"},
+			want: "outbound call to " + addr + " refused: loopback addresses are closed; allow them with HOOKFLOW_OUTBOUND_ALLOW (GET /metrics)"},
 		{name: "by a name that resolves to loopback", url: "http://localhost:" + port + "/",
 			want: "outbound call to localhost ("},
 		{name: "allowed by CIDR", allow: loopbackAllow, url: srv.URL + "/metrics"},

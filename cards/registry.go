@@ -6,6 +6,7 @@ package cards
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -66,7 +67,11 @@ var inMemory = map[flows.Category]bool{
 
 func (f fn) Run(ctx context.Context, in flows.Input) (flows.Output, error) {
 	out, err := f.run(ctx, in)
-	if err != nil {
+	var words flows.Detailed
+	switch {
+	case errors.As(err, &words):
+		return nil, err // it reads on its own, naming the call it made
+	case err != nil:
 		return nil, fmt.Errorf("%s: %w", f.spec.Title, err)
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -180,15 +181,35 @@ func (c *ConnectorContext) Apply(req *http.Request) error {
 }
 
 // HTTPError is returned by HTTP cards for a response outside 2xx. The
-// interpreter's error policy retries 429 and 5xx.
+// interpreter's error policy retries 429 and 5xx. It reads "HTTP 404 Not
+// Found from POST https://api.acme.test/users"; the response's body is its
+// Detail.
 type HTTPError struct {
 	Status     int
 	RetryAfter time.Duration
 	Body       string
+	// Method and URL are the request's (the URL without its query, which
+	// may hold credentials).
+	Method, URL string
 }
 
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("http status %d: %s", e.Status, truncate(e.Body, 200))
+	s := "HTTP " + strconv.Itoa(e.Status)
+	if text := http.StatusText(e.Status); text != "" {
+		s += " " + text
+	}
+	if e.Method != "" {
+		s += " from " + e.Method + " " + e.URL
+	}
+	return s
+}
+
+// Detail is the response's body, cut at 4 KiB.
+func (e *HTTPError) Detail() string {
+	if e.Body == "" {
+		return ""
+	}
+	return "The response's body:\n" + truncate(e.Body, 4096)
 }
 
 // Retryable reports whether the status is worth retrying (429 and 5xx).

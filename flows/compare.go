@@ -68,7 +68,7 @@ func Compare(a any, op Operator, b any) (bool, error) {
 				eq := reflect.DeepEqual(a, b)
 				return eq == (op == OpEqual), nil
 			}
-			return false, fmt.Errorf("flows: cannot order %s and %s", TypeOf(a), TypeOf(b))
+			return false, fmt.Errorf("%s and %s cannot be compared", TypeOf(a), TypeOf(b))
 		}
 		switch op {
 		case OpEqual:
@@ -85,7 +85,7 @@ func Compare(a any, op Operator, b any) (bool, error) {
 			return c <= 0, nil
 		}
 	}
-	return false, fmt.Errorf("flows: unknown operator %q", op)
+	return false, fmt.Errorf("unknown operator %q", op)
 }
 
 // order compares a and b when both are of an ordered kind.

@@ -67,7 +67,7 @@ func Convert(v any, to Type) (any, error) {
 		}
 	}
 	if !to.Valid() {
-		return nil, fmt.Errorf("flows: unknown type %q", to)
+		return nil, fmt.Errorf("unknown type %q", to)
 	}
 	return nil, convErr(v, to, "")
 }

@@ -117,14 +117,28 @@ func (l *Lifecycle) deliveryTarget(ctx context.Context, subID int64) (*deliveryT
 // deliver runs one delivery and returns its executions, and whether it
 // met a failure worth another try.
 func (l *Lifecycle) deliver(ctx context.Context, dt *deliveryTarget, d Delivery) ([]*Execution, bool, error) {
-	sub, t := dt.sub, dt.t
-	col := &collector{}
 	// The request's credentials and the Event URL's token are masked in
 	// the records of both runs, wherever they show.
-	sec := t.event.Webhook.Security
-	secrets := append(requestSecrets(d, sec.SecretHeader, sec.SignatureHeader), sub.Token)
-	ev, err := l.Engine.Run(ctx, RunRequest{FlowID: sub.Source.Flow, Definition: t.event, Input: RawRequest(d), Trigger: TriggerPayload,
-		Connector: dt.cc, Flows: t.version.Export, Recorder: col, Secrets: secrets})
+	sec := dt.t.event.Webhook.Security
+	secrets := append(requestSecrets(d, sec.SecretHeader, sec.SignatureHeader), dt.sub.Token)
+	return l.runEvent(ctx, dt, RawRequest(d), "", secrets)
+}
+
+// runEvent runs the connector's Webhook Event flow on a request (its
+// input, RawRequest), then the workspace flow once per record or once
+// with the list, as the run mode says. It returns the executions, the
+// connector's run first, as they are to be recorded, and whether they met
+// a failure worth another try. rerunOf is the connector's run a re-run
+// repeats. A body the event flow cannot read fails its run at once.
+func (l *Lifecycle) runEvent(ctx context.Context, dt *deliveryTarget, in map[string]any, rerunOf string, secrets []string) ([]*Execution, bool, error) {
+	t := dt.t
+	col := &collector{}
+	trigger := TriggerPayload
+	if rerunOf != "" {
+		trigger = TriggerRerun
+	}
+	ev, err := l.Engine.Run(ctx, RunRequest{FlowID: t.flow.Definition.Source.Flow, Definition: t.event, Input: in, Trigger: trigger, RerunOf: rerunOf,
+		Connector: dt.cc, Flows: t.version.Export, Recorder: col, Secrets: secrets, WorkspaceFlow: t.flow.ID, InputError: readBody(&t.event, in)})
 	if err != nil {
 		return nil, false, err
 	}
@@ -137,7 +151,7 @@ func (l *Lifecycle) deliver(ctx context.Context, dt *deliveryTarget, d Delivery)
 		for _, rec := range records {
 			// The workspace flow runs without the connection: its HTTP
 			// cards reach whatever they name, with no connector's credentials.
-			x, err := l.Engine.Run(ctx, RunRequest{FlowID: sub.FlowID, Definition: t.flow.Definition, Input: rec, Trigger: TriggerPayload,
+			x, err := l.Engine.Run(ctx, RunRequest{FlowID: t.flow.ID, Definition: t.flow.Definition, Input: rec, Trigger: TriggerPayload,
 				ParentID: ev.ID, Recorder: col, Revision: t.flow.Revision, Secrets: secrets})
 			if err != nil {
 				return nil, false, err

@@ -110,6 +110,12 @@ type RunRequest struct {
 	// execution this run repeats.
 	Revision int
 	RerunOf  string
+	// WorkspaceFlow is the workspace flow a connector's flow runs for.
+	WorkspaceFlow int64
+	// InputError, when set, fails the run at its event card before any
+	// card runs: the input cannot be read the way the flow expects (a
+	// request's body that is not JSON, for a flow that reads into it).
+	InputError error
 	// Secrets are values the run's record must never hold in clear (the
 	// Event URL's token, a request's credentials): they are masked
 	// wherever they show in it, and in the records of the flows it calls.
@@ -194,7 +200,8 @@ func (e *cardError) Unwrap() error { return e.err }
 func (e *Engine) run(ctx context.Context, req RunRequest) *Execution {
 	now := e.opts.Now()
 	exec := &Execution{ID: req.ExecutionID, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID,
-		Trigger: req.Trigger, Status: StatusRunning, StartedAt: now, Input: req.Input, Revision: req.Revision, RerunOf: req.RerunOf}
+		Trigger: req.Trigger, Status: StatusRunning, StartedAt: now, Input: req.Input, Revision: req.Revision, RerunOf: req.RerunOf,
+		WorkspaceFlow: req.WorkspaceFlow}
 	if exec.ID == "" {
 		exec.ID = NewExecutionID(now)
 	}
@@ -255,6 +262,11 @@ func (r *run) start(ctx context.Context) error {
 		out[f.Key] = v
 	}
 	step.Outputs = out
+	if err := r.req.InputError; err != nil {
+		step.Error, step.ErrorDetail = ErrorText(err)
+		r.exec.Steps = append(r.exec.Steps, step)
+		return &cardError{card: def.Event.ID, err: err}
+	}
 	r.exec.Steps = append(r.exec.Steps, step)
 	r.values[def.Event.ID] = out
 	return r.runCards(ctx, def.Cards, "")
@@ -340,12 +352,12 @@ func (r *run) fail(idx int, n *Node, started time.Time, err error) error {
 	if errors.As(err, &ce) {
 		// A card inside a container failed; the container shows it too.
 		if st.Error == "" {
-			st.Error = err.Error()
+			st.Error, st.ErrorDetail = ErrorText(err)
 		}
 		return err
 	}
 	if st.Error == "" {
-		st.Error = err.Error()
+		st.Error, st.ErrorDetail = ErrorText(err)
 	}
 	return &cardError{card: n.ID, err: err}
 }

@@ -53,13 +53,16 @@ type Step struct {
 	Type   string `json:"type"`
 	Label  string `json:"label,omitempty"`
 	// Lane is the container lane the card ran in ("c3/then"), empty at the top.
-	Lane       string         `json:"lane,omitempty"`
-	Inputs     map[string]any `json:"inputs,omitempty"`
-	Outputs    map[string]any `json:"outputs,omitempty"`
-	Error      string         `json:"error,omitempty"`
-	StartedAt  time.Time      `json:"startedAt"`
-	DurationUS int64          `json:"durationUs"`
-	Attempts   int            `json:"attempts,omitempty"`
+	Lane    string         `json:"lane,omitempty"`
+	Inputs  map[string]any `json:"inputs,omitempty"`
+	Outputs map[string]any `json:"outputs,omitempty"`
+	Error   string         `json:"error,omitempty"`
+	// ErrorDetail is the raw text behind Error, when Error is put in
+	// words of its own (ErrorText).
+	ErrorDetail string    `json:"errorDetail,omitempty"`
+	StartedAt   time.Time `json:"startedAt"`
+	DurationUS  int64     `json:"durationUs"`
+	Attempts    int       `json:"attempts,omitempty"`
 	// Children are the executions this card started (Call Flow, For Each …).
 	Children []string `json:"children,omitempty"`
 }
@@ -83,7 +86,11 @@ type Execution struct {
 	// connector version's flow); RerunOf the execution it re-runs.
 	Revision int    `json:"revision,omitempty"`
 	RerunOf  string `json:"rerunOf,omitempty"`
-	Steps    []Step `json:"steps"`
+	// WorkspaceFlow is, for a run of a connector's flow made for a
+	// workspace flow (its Webhook Event flow on a payload, its
+	// registration or deregistration), that workspace flow.
+	WorkspaceFlow int64  `json:"workspaceFlow,omitempty"`
+	Steps         []Step `json:"steps"`
 
 	cause error // why it failed, for Transient; not stored
 }
@@ -100,6 +107,17 @@ func (e *Execution) Transient() bool {
 	}
 	var ne net.Error
 	return errors.As(e.cause, &ne)
+}
+
+// ErrorDetail is the raw text behind the error of the card that failed
+// the run, if it keeps one.
+func (e *Execution) ErrorDetail() string {
+	for i := len(e.Steps) - 1; i >= 0; i-- {
+		if st := e.Steps[i]; st.CardID == e.ErrorCard && st.ErrorDetail != "" {
+			return st.ErrorDetail
+		}
+	}
+	return ""
 }
 
 // Interrupted reports whether the run stopped because the server shut

@@ -6,29 +6,36 @@ import (
 	"time"
 )
 
+// FlowName names a flow the history shows runs of: a workspace flow, or
+// a flow of a connector (ConnectorID and Connector set), whose runs are
+// the connector's part of the workspace flows' events.
+type FlowName struct {
+	ID          int64
+	Name        string
+	ConnectorID int64
+	Connector   string
+}
+
 // RevisionStore gives flows as they were at a revision.
 type RevisionStore interface {
 	Flow(ctx context.Context, id int64) (Flow, error)
 	FlowRevision(ctx context.Context, id int64, revision int) (Definition, error)
 }
 
-// Rerun runs an execution's flow again with the same input, as a new
-// execution linked to it: on the flow as it is now, or (original) on the
-// revision the execution ran with. Runs of a deployed connector's flows
-// are re-run through the flows they started.
+// Rerun runs a workspace flow's execution again with the same input, as a
+// new execution linked to it: on the flow as it is now, or (original) on
+// the revision the execution ran with. Runs of a connector's flows are
+// re-run by Lifecycle.Rerun.
 func Rerun(ctx context.Context, e *Engine, src RevisionStore, x *Execution, original bool) (*Execution, error) {
-	if !x.Status.IsFinal() {
-		return nil, fmt.Errorf("%w: the execution is still running", ErrConflict)
-	}
 	f, err := src.Flow(ctx, x.FlowID)
 	if err != nil {
 		return nil, err
 	}
-	if x.Revision == 0 && f.ConnectorID != 0 {
-		return nil, fmt.Errorf("%w: this is a run of a connector's deployed flow: re-run the flow runs it started", ErrInvalid)
+	if err := Rerunnable(x, f); err != nil {
+		return nil, err
 	}
-	if x.Input == nil && len(f.Definition.Event.Outputs) > 0 {
-		return nil, fmt.Errorf("%w: the run's input was not saved (the flow keeps metadata only)", ErrInvalid)
+	if connectorRun(x, f) {
+		return nil, fmt.Errorf("%w: a run of a connector's flow is re-run through the workspace flow it ran for", ErrInvalid)
 	}
 	def, rev := f.Definition, f.Revision
 	if original {

@@ -100,6 +100,8 @@ type LifecycleStore interface {
 	SaveUpgrade(ctx context.Context, f Flow, sub *Subscription) (Flow, error)
 	// FlowRevision is a flow's definition as it was at a revision.
 	FlowRevision(ctx context.Context, id int64, revision int) (Definition, error)
+	// Recorder stores the executions of a connector's run re-run.
+	Recorder
 }
 
 // Lifecycle turns flows ON and OFF and runs what arrives at Event URLs.
@@ -127,13 +129,17 @@ type cachedHook struct {
 // hookTTL is how long an Event URL's lookup is trusted without the database.
 const hookTTL = 2 * time.Second
 
-// RegistrationError is a failed registration: the flow stays OFF.
+// RegistrationError is a failed registration: the flow stays OFF. It
+// reads as the flow's page shows it: "Registration failed: the service at
+// 127.0.0.1:18911 refused the connection (POST /subscriptions)".
 type RegistrationError struct {
+	// Execution is the registration flow's failed run, if it ran; its
+	// failing card keeps the raw details.
 	Execution string
 	Message   string
 }
 
-func (e *RegistrationError) Error() string { return "registration failed: " + e.Message }
+func (e *RegistrationError) Error() string { return "Registration failed: " + e.Message }
 
 // EventURL is the Event URL of a token.
 func (l *Lifecycle) EventURL(token string) string { return l.BaseURL + "/hooks/" + token }
@@ -241,7 +247,7 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 	exec, data, err := l.register(ctx, t, sub.Token, opts)
 	var re *RegistrationError
 	if errors.As(err, &re) {
-		sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionOff, re.Message, re.Execution
+		sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionOff, re.Error(), re.Execution
 		if err := l.Store.SaveSubscription(context.WithoutCancel(ctx), sub); err != nil {
 			return sub, err
 		}
@@ -269,7 +275,8 @@ func (l *Lifecycle) register(ctx context.Context, t webhookTarget, token string,
 	}
 	cc, err := l.connectorContext(ctx, t)
 	if err != nil {
-		return fail(err.Error(), "")
+		msg, _ := ErrorText(err)
+		return fail(msg, "")
 	}
 	def, ok := t.version.Export.Flow(link.Flow)
 	if !ok {
@@ -280,7 +287,7 @@ func (l *Lifecycle) register(ctx context.Context, t webhookTarget, token string,
 	// The Event URL's token is its secret: the run's record masks it. The
 	// Registration Data the run returns is masked there too (mask.go).
 	exec, err := l.Engine.Run(ctx, RunRequest{FlowID: link.Flow, Definition: def, Input: in, Trigger: TriggerRegistration,
-		Connector: cc, Flows: t.version.Export, Secrets: []string{token}})
+		Connector: cc, Flows: t.version.Export, Secrets: []string{token}, WorkspaceFlow: t.flow.ID})
 	if err != nil {
 		return fail(err.Error(), "")
 	}
@@ -361,7 +368,8 @@ func (l *Lifecycle) Deregister(ctx context.Context, subID int64, final bool) err
 		sub.State, sub.LastError, sub.DeregistrationExecution = SubscriptionOff, "", exec.ID
 		return l.Store.SaveSubscription(ctx, sub)
 	}
-	sub.LastError = "deregistration failed: " + err.Error()
+	msg, _ := ErrorText(err)
+	sub.LastError = "Deregistration failed: " + msg
 	if exec != nil {
 		sub.DeregistrationExecution = exec.ID
 	}
@@ -387,7 +395,7 @@ func (l *Lifecycle) deregister(ctx context.Context, t webhookTarget, sub Subscri
 	in := linkInput(link, sub.Options)
 	in[FieldRegistrationData] = sub.Registration
 	exec, err := l.Engine.Run(ctx, RunRequest{FlowID: link.Flow, Definition: def, Input: in, Trigger: TriggerDeregistration,
-		Connector: cc, Flows: t.version.Export, Secrets: []string{sub.Token}})
+		Connector: cc, Flows: t.version.Export, Secrets: []string{sub.Token}, WorkspaceFlow: sub.FlowID})
 	if err != nil {
 		return nil, err
 	}

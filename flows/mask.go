@@ -216,9 +216,10 @@ func (e *Engine) stored(req *RunRequest, x *Execution) *Execution {
 		in, inChanged := m.object(st.Inputs, k.in)
 		out, outChanged := m.object(st.Outputs, k.out)
 		msg, msgChanged := m.text(st.Error)
-		if inChanged || outChanged || msgChanged {
+		detail, detailChanged := m.text(st.ErrorDetail)
+		if inChanged || outChanged || msgChanged || detailChanged {
 			change()
-			c.Steps[i].Inputs, c.Steps[i].Outputs, c.Steps[i].Error = in, out, msg
+			c.Steps[i].Inputs, c.Steps[i].Outputs, c.Steps[i].Error, c.Steps[i].ErrorDetail = in, out, msg, detail
 		}
 	}
 	return c

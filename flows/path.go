@@ -21,7 +21,7 @@ func Lookup(v any, path string) (any, error) {
 		case []any:
 			i, err := strconv.Atoi(part)
 			if err != nil {
-				return nil, fmt.Errorf("flows: path %q: %q is not a list index", path, part)
+				return nil, fmt.Errorf("the path %q: %q is not a list index", path, part)
 			}
 			if i < 0 {
 				i += len(x)
@@ -33,7 +33,7 @@ func Lookup(v any, path string) (any, error) {
 		case nil:
 			return nil, nil
 		default:
-			return nil, fmt.Errorf("flows: path %q: cannot look into %s at %q", path, TypeOf(cur), part)
+			return nil, fmt.Errorf("the path %q cannot look into %s at %q", path, TypeOf(cur), part)
 		}
 	}
 	return cur, nil

@@ -187,7 +187,7 @@ func (l *Lifecycle) ApplyUpgrade(ctx context.Context, p UpgradePlan) (Flow, erro
 	sub.Source, sub.Options, sub.Registration = *f.Definition.Source, opts, nil
 	exec, data, regErr := l.register(ctx, next, sub.Token, opts)
 	if re := (*RegistrationError)(nil); errors.As(regErr, &re) {
-		sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionOff, re.Message, re.Execution
+		sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionOff, re.Error(), re.Execution
 	} else {
 		sub.LastError, sub.RegistrationExecution, sub.Registration = "", exec, data
 	}

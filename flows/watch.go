@@ -89,7 +89,7 @@ func (e *Engine) watch(ctx context.Context, req *RunRequest) (context.Context, f
 			return
 		}
 		snap := &Execution{ID: id, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID, Trigger: req.Trigger,
-			Status: StatusRunning, StartedAt: started, Input: req.Input, Revision: req.Revision, RerunOf: req.RerunOf, Steps: []Step{}}
+			Status: StatusRunning, StartedAt: started, Input: req.Input, Revision: req.Revision, RerunOf: req.RerunOf, WorkspaceFlow: req.WorkspaceFlow, Steps: []Step{}}
 		_ = e.opts.Recorder.RecordExecution(context.WithoutCancel(ctx), e.stored(req, snap))
 	})
 	return ctx, func() {

@@ -31,7 +31,7 @@ func TestDocumentJSON(t *testing.T) {
 	}{
 		{"empty", executionData{}},
 		{"no steps", executionData{FlowName: "f", Steps: []storedStep{}}},
-		{"every step field", executionData{FlowName: "f", ErrorCard: "c", Steps: []storedStep{full}}},
+		{"every step field", executionData{FlowName: "f", ErrorCard: "c", WorkspaceFlow: 7, Steps: []storedStep{full}}},
 		{"reference", executionData{FlowName: "New users", Input: map[string]any{"event": map[string]any{"uuid": "2315", "actor": map[string]any{
 			"alternateId": "ada@example.com", "displayName": "Ada Lovelace"}, "target": []any{map[string]any{"id": "00u2"}}}},
 			Steps: []storedStep{{Step: flows.Step{CardID: "upper1", Type: "text.upper", Inputs: map[string]any{"text": "Ada"},

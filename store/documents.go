@@ -30,7 +30,9 @@ type executionData struct {
 	Input     map[string]any `json:"input,omitempty"`
 	Output    map[string]any `json:"output,omitempty"`
 	ErrorCard string         `json:"errorCard,omitempty"`
-	Steps     []storedStep   `json:"steps"`
+	// WorkspaceFlow is the workspace flow a connector's run ran for.
+	WorkspaceFlow int64        `json:"workspaceFlow,omitempty"`
+	Steps         []storedStep `json:"steps"`
 }
 
 // storedStep is a step as stored: outputs equal to the step's inputs (the
@@ -200,7 +202,7 @@ func (x *searchIndexer) word(w string) {
 // encodeExecution returns an execution's row without its document, and
 // the document, appended to buf.
 func encodeExecution(buf []byte, e *flows.Execution) (executionRecord, []byte, error) {
-	d := executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, Steps: storedSteps(e)}
+	d := executionData{FlowName: e.FlowName, Input: e.Input, Output: e.Output, ErrorCard: e.ErrorCard, WorkspaceFlow: e.WorkspaceFlow, Steps: storedSteps(e)}
 	doc, err := appendDocument(buf, &d)
 	if err != nil {
 		return executionRecord{}, nil, fmt.Errorf("store: encode execution %s: %w", e.ID, err)
@@ -255,6 +257,11 @@ func appendDocument(b []byte, d *executionData) ([]byte, error) {
 		b = appendString(b, d.ErrorCard)
 		b = append(b, ',')
 	}
+	if d.WorkspaceFlow != 0 {
+		b = append(b, `"workspaceFlow":`...)
+		b = strconv.AppendInt(b, d.WorkspaceFlow, 10)
+		b = append(b, ',')
+	}
 	b = append(b, `"steps":`...)
 	if d.Steps == nil {
 		return append(b, "null}"...), nil
@@ -302,6 +309,10 @@ func appendStep(b []byte, s *storedStep) ([]byte, error) {
 	if s.Error != "" {
 		b = append(b, `,"error":`...)
 		b = appendString(b, s.Error)
+	}
+	if s.ErrorDetail != "" {
+		b = append(b, `,"errorDetail":`...)
+		b = appendString(b, s.ErrorDetail)
 	}
 	b = append(b, `,"startedAt":`...)
 	if b, err = appendTime(b, s.StartedAt); err != nil {

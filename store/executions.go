@@ -98,10 +98,13 @@ func loadPacks(db *gorm.DB, rs []executionRecord) (map[int64][]byte, error) {
 type ExecutionFilter struct {
 	FlowID      int64
 	ConnectorID int64 // the executions of the connector's flows
-	Status      flows.Status
-	Trigger     flows.Trigger
-	From, To    time.Time // started in [From, To)
-	RerunOf     string
+	// Kind selects the runs of workspace flows (KindWorkspaceRuns) or of
+	// connectors' flows (KindConnectorRuns).
+	Kind     string
+	Status   flows.Status
+	Trigger  flows.Trigger
+	From, To time.Time // started in [From, To)
+	RerunOf  string
 	// Search finds executions by the words of their cards' inputs,
 	// outputs and errors (all words must match).
 	Search string
@@ -111,6 +114,12 @@ type ExecutionFilter struct {
 	After string
 	Limit int // 50 when 0
 }
+
+// The kinds of runs an ExecutionFilter can select.
+const (
+	KindWorkspaceRuns = "workspace"
+	KindConnectorRuns = "connector"
+)
 
 // Executions lists executions newest first (by id, which orders by start
 // time), a page at a time: pass the last id of a page as Before to get the
@@ -130,18 +139,18 @@ func (s *Store) executions(db *gorm.DB, f ExecutionFilter) ([]*flows.Execution, 
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	words := searchQuery(f.Search)
+	words := searchWords(f.Search)
 	q := filterExecutions(db.Table("executions").Select("executions.*"), f)
 	var rs []executionRecord
 	switch {
-	case words != "" && s.dialect != Postgres:
+	case len(words) > 0 && s.dialect != Postgres:
 		var err error
-		if rs, err = searchSQLite(db, q, words, f); err != nil {
+		if rs, err = searchSQLite(db, q, ftsQuery(words), f); err != nil {
 			return nil, fmt.Errorf("store: executions: %w", err)
 		}
 	default:
-		if words != "" {
-			q = q.Where("executions.search @@ plainto_tsquery('simple', ?)", f.Search)
+		if len(words) > 0 {
+			q = q.Where("executions.search @@ to_tsquery('simple', ?)", tsQuery(words))
 		}
 		if f.Before != "" {
 			q = q.Where("executions.id < ?", f.Before)
@@ -173,6 +182,12 @@ func filterExecutions(q *gorm.DB, f ExecutionFilter) *gorm.DB {
 	}
 	if f.ConnectorID != 0 {
 		q = q.Where("executions.flow_id IN (SELECT id FROM flows WHERE connector_id = ?)", f.ConnectorID)
+	}
+	switch f.Kind {
+	case KindConnectorRuns:
+		q = q.Where("executions.flow_id IN (SELECT id FROM flows WHERE connector_id IS NOT NULL)")
+	case KindWorkspaceRuns:
+		q = q.Where("executions.flow_id NOT IN (SELECT id FROM flows WHERE connector_id IS NOT NULL)")
 	}
 	// The status and trigger indexes leave out the common values, which
 	// the id order finds at once; a filter on another value names the
@@ -246,16 +261,40 @@ func searchSQLite(db, filtered *gorm.DB, words string, f ExecutionFilter) ([]exe
 // idPrefix is the start of the ids of executions started at t.
 func idPrefix(t time.Time) string { return fmt.Sprintf("%012x", t.UnixMilli()) }
 
-// searchQuery turns what a user typed into an FTS5 query: each word quoted,
-// all of them required, so that no input is FTS syntax.
-func searchQuery(text string) string {
+// searchWords splits what a user typed into the words a search looks
+// for: runs of letters and digits, with the _ - @ . that names, emails and
+// hosts hold. No other character survives, so that no input is query
+// syntax of SQLite's or Postgres's full-text search.
+func searchWords(text string) []string {
 	var words []string
 	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-' && r != '@' && r != '.'
 	}) {
-		words = append(words, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+		if strings.IndexFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+			words = append(words, w)
+		}
 	}
-	return strings.Join(words, " ")
+	return words
+}
+
+// ftsQuery is the FTS5 query of search words: each quoted and a prefix
+// ("grac"* finds Grace), all of them required.
+func ftsQuery(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = `"` + w + `"*`
+	}
+	return strings.Join(q, " ")
+}
+
+// tsQuery is the Postgres tsquery of search words: each quoted and a
+// prefix ('grac':* finds Grace), all of them required.
+func tsQuery(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = "'" + w + "':*"
+	}
+	return strings.Join(q, " & ")
 }
 
 // toFlows restores the execution of a row; packs are the unpacked packs
@@ -277,7 +316,7 @@ func (r executionRecord) toFlows(packs map[int64][]byte) (*flows.Execution, erro
 		return nil, fmt.Errorf("store: execution %s: damaged data: %w", r.ID, err)
 	}
 	e := &flows.Execution{ID: r.ID, FlowID: r.FlowID, FlowName: d.FlowName, Revision: r.Revision, Trigger: flows.Trigger(r.Trigger), Status: flows.Status(r.Status),
-		StartedAt: r.StartedAt, Input: d.Input, Output: d.Output, Error: r.Error, ErrorCard: d.ErrorCard, Steps: d.steps()}
+		StartedAt: r.StartedAt, Input: d.Input, Output: d.Output, Error: r.Error, ErrorCard: d.ErrorCard, WorkspaceFlow: d.WorkspaceFlow, Steps: d.steps()}
 	if r.ParentID != nil {
 		e.ParentID = *r.ParentID
 	}
@@ -288,6 +327,33 @@ func (r executionRecord) toFlows(packs map[int64][]byte) (*flows.Execution, erro
 		e.FinishedAt = *r.FinishedAt
 	}
 	return e, nil
+}
+
+// HistoryFlows names every flow whose runs the history can hold: the
+// workspace flows by name, then each connector's flows, by connector and
+// name.
+func (s *Store) HistoryFlows(ctx context.Context) ([]flows.FlowName, error) {
+	var rs []struct {
+		ID          int64
+		Name        string
+		ConnectorID *int64
+		Connector   *string
+	}
+	err := s.reads.WithContext(ctx).Table("flows").
+		Select("flows.id, flows.name, flows.connector_id, connectors.name AS connector").
+		Joins("LEFT JOIN connectors ON connectors.id = flows.connector_id").
+		Order("flows.connector_id IS NOT NULL, connectors.name, connectors.id, flows.name, flows.id").Scan(&rs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: history flows: %w", err)
+	}
+	out := make([]flows.FlowName, len(rs))
+	for i, r := range rs {
+		out[i] = flows.FlowName{ID: r.ID, Name: r.Name}
+		if r.ConnectorID != nil && r.Connector != nil {
+			out[i].ConnectorID, out[i].Connector = *r.ConnectorID, *r.Connector
+		}
+	}
+	return out, nil
 }
 
 // CountExecutions counts the executions a filter selects (its Search,

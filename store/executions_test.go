@@ -102,3 +102,48 @@ func TestReadsSeeARecordReplacedWhole(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchFindsWordPrefixes: a search finds executions by the starts of
+// their words, on SQLite and on Postgres, with every word required and no
+// input read as query syntax.
+func TestSearchFindsWordPrefixes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+		for i, who := range []string{"Grace Hopper", "Ada Lovelace", "grace.brewster@example.com"} {
+			at := start.Add(time.Duration(i) * time.Second)
+			e := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 1, FlowName: "People", Trigger: flows.TriggerManual,
+				Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at.Add(time.Millisecond), Input: map[string]any{"who": who}}
+			if err := s.RecordExecution(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tt := range []struct {
+			name, search string
+			want         []string
+		}{
+			{"a prefix", "Grac", []string{"grace.brewster@example.com", "Grace Hopper"}},
+			{"a whole word", "Hopper", []string{"Grace Hopper"}},
+			{"two prefixes, both required", "grac hop", []string{"Grace Hopper"}},
+			{"lower case finds upper", "love", []string{"Ada Lovelace"}},
+			{"an email's start", "grace.brew", []string{"grace.brewster@example.com"}},
+			{"no such word", "Babbage", nil},
+			{"query syntax is text", `Gr* OR "Ada`, nil},
+			{"only punctuation", `"*'():`, []string{"grace.brewster@example.com", "Ada Lovelace", "Grace Hopper"}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := s.Executions(ctx, store.ExecutionFilter{Search: tt.search})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var who []string
+				for _, e := range got {
+					who = append(who, e.Input["who"].(string))
+				}
+				if !reflect.DeepEqual(who, tt.want) {
+					t.Fatalf("search %q found %q, want %q", tt.search, who, tt.want)
+				}
+			})
+		}
+	})
+}

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -15,13 +17,16 @@ import (
 	"github.com/hookflow/hookflow/templates"
 )
 
+// filterKeys are the query parameters of the history's filters.
+var filterKeys = []string{"status", "kind", "trigger", "flow", "connector", "from", "to", "q"}
+
 // historyFilter reads the execution filters of a query string; an error
 // names the filter at fault.
 func historyFilter(q url.Values) (store.ExecutionFilter, map[string]string, error) {
 	f := store.ExecutionFilter{Status: flows.Status(q.Get("status")), Trigger: flows.Trigger(q.Get("trigger")), Search: q.Get("q"),
-		Before: q.Get("before"), After: q.Get("after")}
+		Kind: q.Get("kind"), Before: q.Get("before"), After: q.Get("after")}
 	shown := map[string]string{}
-	for _, k := range []string{"status", "trigger", "flow", "connector", "from", "to", "q"} {
+	for _, k := range filterKeys {
 		if v := q.Get(k); v != "" {
 			shown[k] = v
 		}
@@ -52,6 +57,9 @@ func historyFilter(q url.Values) (store.ExecutionFilter, map[string]string, erro
 		return time.Time{}
 	}
 	f.From, f.To = when("from"), when("to")
+	if f.Kind != "" && f.Kind != store.KindWorkspaceRuns && f.Kind != store.KindConnectorRuns {
+		err = fmt.Errorf("%w: kind is workspace or connector", flows.ErrInvalid)
+	}
 	if f.Status != "" && !validStatus(f.Status) {
 		err = fmt.Errorf("%w: unknown status %q", flows.ErrInvalid, f.Status)
 	}
@@ -116,11 +124,11 @@ func (s *Server) executions(c echo.Context) error {
 			l.LiveURL = s.URL("executions.list") + "?" + lq.Encode()
 		}
 	}
+	if l.Flows, err = s.store.HistoryFlows(c.Request().Context()); err != nil {
+		return err
+	}
 	if c.QueryParam("fragment") == "table" {
 		return render(c, http.StatusOK, templates.ExecutionsTable(s.page(c, "Executions", "executions"), l))
-	}
-	if l.Flows, err = s.store.Flows(c.Request().Context(), 0); err != nil {
-		return err
 	}
 	status := http.StatusOK
 	if ferr != nil {
@@ -146,14 +154,50 @@ func (s *Server) executionView(c echo.Context, id string) (templates.ExecutionVi
 	}
 	v := templates.ExecutionView{E: e, Full: c.QueryParam("full") == "1",
 		Registration: templates.RegistrationData{Execution: e.ID, Missing: e.Status != flows.StatusSucceeded}}
+	if v.Flow, v.FlowKnown, err = s.flowName(ctx, e.FlowID); err != nil {
+		return v, err
+	}
+	if e.WorkspaceFlow != 0 {
+		wf, _, err := s.flowName(ctx, e.WorkspaceFlow)
+		if err != nil {
+			return v, err
+		}
+		v.WorkspaceFlowName = wf.Name
+	}
 	if v.Reruns, err = s.store.Executions(ctx, store.ExecutionFilter{RerunOf: e.ID, Limit: 20}); err != nil {
 		return v, err
+	}
+	switch f, err := s.store.Flow(ctx, e.FlowID); {
+	case errors.Is(err, flows.ErrNotFound):
+		v.RerunBlocked = "Re-run is not offered: its flow is deleted."
+	case err != nil:
+		return v, err
+	default:
+		if rerr := flows.Rerunnable(e, f); rerr != nil && e.Status.IsFinal() {
+			_, why := statusOf(rerr)
+			v.RerunBlocked = "Re-run is not offered: " + strings.ToLower(why[:1]) + strings.TrimSuffix(why[1:], ".") + "."
+		}
 	}
 	if e.Revision > 0 {
 		_, rerr := s.store.FlowRevision(ctx, e.FlowID, e.Revision)
 		v.CanRerunOriginal = rerr == nil
 	}
 	return v, nil
+}
+
+// flowName names a flow the history shows runs of; known is false once
+// the flow is deleted.
+func (s *Server) flowName(ctx context.Context, id int64) (flows.FlowName, bool, error) {
+	all, err := s.store.HistoryFlows(ctx)
+	if err != nil {
+		return flows.FlowName{}, false, err
+	}
+	for _, f := range all {
+		if f.ID == id {
+			return f, true, nil
+		}
+	}
+	return flows.FlowName{ID: id, Name: "a deleted flow"}, false, nil
 }
 
 // executionReveal shows a registration run's Registration Data to the
@@ -199,7 +243,7 @@ func (s *Server) rerun(c echo.Context, id string) (*flows.Execution, error) {
 	if err != nil {
 		return nil, err
 	}
-	return flows.Rerun(ctx, s.engine, s.store, e, c.FormValue("version") == "original")
+	return s.lifecycle.Rerun(ctx, s.store, e, c.FormValue("version") == "original")
 }
 
 func (s *Server) executionRerun(c echo.Context) error {
@@ -220,9 +264,10 @@ func (s *Server) executionRerun(c echo.Context) error {
 func (s *Server) executionsRerunBulk(c echo.Context) error {
 	form, _ := c.FormParams()
 	ids := form["id"]
+	back := s.listURL(form.Get("filters"))
 	if len(ids) == 0 || len(ids) > 100 {
 		s.flash(c, "error", "Select 1 to 100 failed executions to re-run.")
-		return c.Redirect(http.StatusSeeOther, s.URL("executions.list"))
+		return c.Redirect(http.StatusSeeOther, back)
 	}
 	done, failed := 0, []string{}
 	for _, id := range ids {
@@ -238,7 +283,23 @@ func (s *Server) executionsRerunBulk(c echo.Context) error {
 	} else {
 		s.flash(c, "success", fmt.Sprintf("%d executions re-run.", done))
 	}
-	return c.Redirect(http.StatusSeeOther, s.URL("executions.list"))
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// listURL is the list of executions with the filters of a query string
+// (a bulk action's "filters"), and no other parameter.
+func (s *Server) listURL(filters string) string {
+	given, _ := url.ParseQuery(filters)
+	q := url.Values{}
+	for _, k := range filterKeys {
+		if v := given.Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return s.URL("executions.list")
+	}
+	return s.URL("executions.list") + "?" + q.Encode()
 }
 
 func (s *Server) executionCancel(c echo.Context) error {

@@ -11,9 +11,17 @@ import (
 
 func (s *Server) dashboard(c echo.Context) error {
 	ctx := c.Request().Context()
-	flowCount, err := s.store.CountFlows(ctx)
+	// The tiles count what their pages list: the Flows page lists the
+	// workspace flows, not the connectors' flows.
+	names, err := s.store.HistoryFlows(ctx)
 	if err != nil {
 		return err
+	}
+	var flowCount int64
+	for _, f := range names {
+		if f.ConnectorID == 0 {
+			flowCount++
+		}
 	}
 	execCount, err := s.store.CountExecutions(ctx, store.ExecutionFilter{})
 	if err != nil {

@@ -455,7 +455,7 @@ func TestStaticAssetsLoad(t *testing.T) {
 	var urls []string
 	doc.Find(`link[rel="stylesheet"]`).Each(func(_ int, s *goquery.Selection) { urls = append(urls, s.AttrOr("href", "")) })
 	doc.Find(`script[src]`).Each(func(_ int, s *goquery.Selection) { urls = append(urls, s.AttrOr("src", "")) })
-	if len(urls) != 3 {
+	if len(urls) != 4 {
 		t.Fatalf("assets on the page: %v", urls)
 	}
 	for _, u := range append(urls, "/static/js/builder.js?v=x", "/static/vendor/htmx/LICENSE") {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -163,7 +164,33 @@ func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus
 	case !errors.Is(err, flows.ErrNotFound):
 		return nil, err
 	}
+	if st.ErrorDetail, err = s.lastErrorDetail(ctx, st.Subscription); err != nil {
+		return nil, err
+	}
 	return st, s.upgradeOffers(c, f, st)
+}
+
+// lastErrorDetail is the raw text behind a subscription's last error,
+// kept by the failing card of the registration or deregistration run.
+func (s *Server) lastErrorDetail(ctx context.Context, sub *flows.Subscription) (string, error) {
+	if sub == nil || sub.LastError == "" {
+		return "", nil
+	}
+	id := sub.RegistrationExecution
+	if sub.State != flows.SubscriptionOff || sub.DeregistrationExecution != "" {
+		id = sub.DeregistrationExecution
+	}
+	if id == "" {
+		return "", nil
+	}
+	e, err := s.store.Execution(ctx, id)
+	if errors.Is(err, flows.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return e.ErrorDetail(), nil
 }
 
 func (s *Server) flowShow(c echo.Context) error {
@@ -198,7 +225,8 @@ func (s *Server) flowOn(c echo.Context) error {
 	var re *flows.RegistrationError
 	switch {
 	case errors.As(err, &re):
-		s.flash(c, "error", "The flow stays OFF: "+re.Error()+".")
+		// The flow's page says why, once, with the details.
+		s.flash(c, "error", "The flow stays OFF.")
 	case err != nil:
 		if err := s.flashProblem(c, "The flow stays OFF: ", err); err != nil {
 			return err

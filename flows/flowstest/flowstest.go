@@ -12,6 +12,7 @@ package flowstest
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -273,6 +274,14 @@ func Registry() flows.Registry {
 				return nil, &flows.HTTPError{Status: int(in.Values["status"].(float64)), Body: "try later"}
 			}
 			return flows.Output{"attempts": float64(n)}, nil
+		})
+	add(flows.CardSpec{Type: "fake.call", Inputs: []flows.Field{text("url")}},
+		func(_ context.Context, in flows.Input) (flows.Output, error) {
+			u, err := url.Parse(in.Values["url"].(string))
+			if err != nil {
+				return nil, err
+			}
+			return nil, &flows.CallError{Method: "GET", URL: u, Err: errors.New(`Get "` + u.String() + `": connection refused`)}
 		})
 	add(flows.CardSpec{Type: "fake.slow", Inputs: []flows.Field{num("ms")}},
 		func(ctx context.Context, in flows.Input) (flows.Output, error) {
