@@ -112,7 +112,7 @@ func (s *Server) flowUpgrade(c echo.Context) error {
 	case errors.As(err, &de):
 		s.flash(c, "error", "Nothing was changed and the flow stays ON: the "+de.Error()+".")
 	case errors.As(err, &re):
-		s.flash(c, "error", fmt.Sprintf("The flow was saved as revision %d, but it is OFF now: %s. Turn it ON again once the service accepts the registration, or roll back.", saved.Revision, re.Error()))
+		s.flash(c, "error", fmt.Sprintf("The flow was saved as revision %d, but it is OFF now. %s. Turn it ON again once the service accepts the registration, or roll back.", saved.Revision, re.Error()))
 	case err != nil:
 		if err := s.flashProblem(c, "Nothing was changed: ", err); err != nil {
 			return err

@@ -326,7 +326,7 @@ func TestUpgradeOnFlow(t *testing.T) {
 			t.Fatalf("confirm: %d", res.StatusCode)
 		}
 		doc := parse(t, flowPage(t, c, flowID))
-		if got := doc.Find(`[data-testid="flash-error"]`).Text(); !strings.Contains(got, fmt.Sprintf("The flow was saved as revision %d, but it is OFF now: registration failed", f.Revision+1)) {
+		if got := doc.Find(`[data-testid="flash-error"]`).Text(); !strings.Contains(got, fmt.Sprintf("The flow was saved as revision %d, but it is OFF now. Registration failed", f.Revision+1)) {
 			t.Fatalf("flash %q", got)
 		}
 		got, _ := srv.Store.Flow(ctx, flowID)
