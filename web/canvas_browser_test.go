@@ -317,10 +317,12 @@ func TestBrowserCardFieldsAndChoices(t *testing.T) {
 			s.value = "greater"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`),
 		chromedp.WaitVisible(chromedp.CSS(`form[data-saved="greater"] [data-testid="value-ifelse1-operator"]`)),
 	)
-	got, _ := srv.Store.Flow(ctx, f.ID)
-	if n, _ := got.Definition.Card("ifelse1"); n.Bindings["operator"].Value != "greater" {
-		t.Fatalf("the comparison is saved as %+v", n.Bindings["operator"])
-	}
+	// The form marks the value as it sends it; the save lands a moment later.
+	waitFor(t, "the comparison saved", func() bool {
+		got, _ := srv.Store.Flow(ctx, f.ID)
+		n, _ := got.Definition.Card("ifelse1")
+		return n.Bindings["operator"].Value == "greater"
+	})
 	shoot(b, "editor-fields")
 }
 
