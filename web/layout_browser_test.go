@@ -73,14 +73,6 @@ func (e layoutException) matches(page string, f layoutFinding) bool {
 // layoutExceptions are the findings the layout test lets pass, each with
 // its reason. Those of pages being reworked go once the rework lands.
 var layoutExceptions = []layoutException{
-	// Fixed by the editor work: at 1024 px the top lane is as wide as the
-	// canvas, not as its cards (the canvas scrolls, the lane does not
-	// grow), and a card in an If/Else lane is wider than the lane.
-	{"", "overflow", `[data-testid="card-`, "lane", "the canvas is being reworked"},
-	// Fixed by the executions pages work: the inbound request panel sits
-	// on the step cards with no room between.
-	{"execution-event", "touch", `details[data-testid="raw-request"]`, `[data-testid="execution-step"]`,
-		"the execution page is being reworked"},
 }
 
 // layoutLooks are how shared parts of the pages must look, each a script
