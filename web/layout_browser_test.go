@@ -72,8 +72,7 @@ func (e layoutException) matches(page string, f layoutFinding) bool {
 
 // layoutExceptions are the findings the layout test lets pass, each with
 // its reason. Those of pages being reworked go once the rework lands.
-var layoutExceptions = []layoutException{
-}
+var layoutExceptions = []layoutException{}
 
 // layoutLooks are how shared parts of the pages must look, each a script
 // that is true when the page (as the layout test names it) does.
