@@ -31,19 +31,8 @@ func acmeSetupWith(t *testing.T, srv *webtest.Server, prov *acme, token string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := acmeConnection(t, srv, token, conID)
-	node, src, err := flows.ConnectorEvent(v, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	node.Bindings["events"] = flows.Binding{Value: "user.created"}
-	src.Connection = int64(conn["id"].(float64))
-	def, _ := flows.NewDefinition(flows.KindWorkspace, "New users")
-	def.Event, def.Source = node, src
-	def.Cards = []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "events", "actor.displayName")}}}
-	doc, _ := flows.MarshalDefinition(def)
-	f := apiJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)
-	return int64(f["id"].(float64))
+	flowID, _ := newUsersFlow(t, srv, token, conID, v)
+	return flowID
 }
 
 // searchIDs lists the ids of the executions a history search finds,

@@ -33,20 +33,7 @@ func flakyAcmeSetup(t *testing.T, srv *webtest.Server, prov *acme, token string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := acmeConnection(t, srv, token, conID)
-	fmt.Sscan(v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &eventFlow)
-	node, src, err := flows.ConnectorEvent(v, eventFlow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	node.Bindings["events"] = flows.Binding{Value: "user.created"}
-	src.Connection = int64(conn["id"].(float64))
-	def, _ := flows.NewDefinition(flows.KindWorkspace, "New users")
-	def.Event, def.Source = node, src
-	def.Cards = []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "events", "actor.displayName")}}}
-	doc, _ := flows.MarshalDefinition(def)
-	f := apiJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)
-	return int64(f["id"].(float64)), eventFlow
+	return newUsersFlow(t, srv, token, conID, v)
 }
 
 // pushRaw sends a body to the flow's Event URL as the provider does,

@@ -268,13 +268,19 @@ func acmeConnection(t *testing.T, srv *webtest.Server, token string, conID int64
 // returns the flow's id.
 func acmeSetup(t *testing.T, srv *webtest.Server, prov *acme, token string) int64 {
 	t.Helper()
-	c := srv.NewClient()
 	conID, v := deployAcme(t, srv, prov, token)
+	flowID, _ := newUsersFlow(t, srv, token, conID, v)
+	return flowID
+}
+
+// newUsersFlow makes a connection to the deployed Acme connector conID and
+// a workspace flow on version v's Webhook Event (upper-casing each event's
+// actor) through the API; it returns the flow's id and the event flow's.
+func newUsersFlow(t *testing.T, srv *webtest.Server, token string, conID int64, v flows.ConnectorVersion) (flowID, eventFlow int64) {
+	t.Helper()
 	conn := acmeConnection(t, srv, token, conID)
-	key := v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key
-	var evKey int64
-	fmt.Sscan(key, &evKey)
-	node, src, err := flows.ConnectorEvent(v, evKey)
+	fmt.Sscan(v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &eventFlow)
+	node, src, err := flows.ConnectorEvent(v, eventFlow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,8 +290,8 @@ func acmeSetup(t *testing.T, srv *webtest.Server, prov *acme, token string) int6
 	def.Event, def.Source = node, src
 	def.Cards = []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "events", "actor.displayName")}}}
 	doc, _ := flows.MarshalDefinition(def)
-	f := apiJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)
-	return int64(f["id"].(float64))
+	f := apiJSON(t, srv.NewClient(), token, "POST", "/api/v1/flows", doc, http.StatusCreated)
+	return int64(f["id"].(float64)), eventFlow
 }
 
 // waitFor polls until cond holds, failing after a generous guard.
