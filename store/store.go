@@ -189,11 +189,6 @@ func (s *Store) openSQLite(ctx context.Context, path string, gcfg *gorm.Config) 
 			return fmt.Errorf("store: create data dir: %w", err)
 		}
 	}
-	if s.cfg.DataDir != "" {
-		if err := SecureDataDir(s.cfg.DataDir, s.log); err != nil {
-			return err
-		}
-	}
 	history := s.historyPath()
 	// The files exist, mode 0600, before SQLite opens them: it would
 	// create them as the umask says, and their logs take their mode.

@@ -89,6 +89,8 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
+	// The data dir holds the keys, and the SQLite files when there is no
+	// Postgres: narrowed here, once, before any of them is opened.
 	if err := store.SecureDataDir(cfg.DataDir, log); err != nil {
 		return err
 	}
