@@ -24,6 +24,7 @@ const (
 	ControlIfError       = "control.if_error"
 	ControlReturn        = "control.return"
 	ControlReturnRaw     = "control.return_raw"
+	ControlHTTPClose     = "control.http_close"
 	ControlReturnError   = "control.return_error"
 	ControlReturnErrorIf = "control.return_error_if"
 	ControlCallFlow      = "control.call_flow"
@@ -70,7 +71,7 @@ func ControlSpecs() []CardSpec {
 }
 
 var controlOrder = []string{ControlAssign, ControlAssignIf, ControlContinueIf, ControlIfElse, ControlIfElseIf, ControlLookup,
-	ControlIfError, ControlReturn, ControlReturnRaw, ControlReturnError, ControlReturnErrorIf, ControlCallFlow,
+	ControlIfError, ControlReturn, ControlReturnRaw, ControlHTTPClose, ControlReturnError, ControlReturnErrorIf, ControlCallFlow,
 	ControlCallFlowAsync, ControlForEach, ControlMap, ControlFilter, ControlReduce, ControlRepeat, ControlWaitFor, ControlComment}
 
 func spec(typ, title, help string, inputs, outputs []Field) CardSpec {
@@ -188,10 +189,16 @@ func controls() map[string]control {
 	})
 
 	add(spec(ControlReturnRaw, "Return Raw", "End the flow and answer the request with this status, headers and body.",
-		[]Field{{Key: "status", Label: "Status code", Type: TypeNumber, Default: 200.0}, {Key: "headers", Label: "Headers", Type: TypeObject}, {Key: "body", Label: "Body", Type: TypeAny}}, nil),
+		answerFields(returnRawStatuses), nil),
 		func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
-			return nil, returnSignal{output: in}
+			if err := returnRawStatuses.check(in["status"]); err != nil {
+				return nil, err
+			}
+			return nil, returnSignal{output: in, raw: true}
 		})
+
+	add(spec(ControlHTTPClose, "HTTP Close", "Answer the caller of an API Endpoint flow now with this status, headers and body, and go on with the flow.",
+		answerFields(closeStatuses), nil), runHTTPClose)
 
 	statusField := Field{Key: "status", Label: "Status code", Type: TypeNumber, Default: 500.0, Help: "The HTTP status of the failure (400 to 599)."}
 	add(spec(ControlReturnError, "Return Error", "End the flow as failed, with this status code and message; an If Error around it catches it.",

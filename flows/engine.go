@@ -120,6 +120,10 @@ type RunRequest struct {
 	// Event URL's token, a request's credentials): they are masked
 	// wherever they show in it, and in the records of the flows it calls.
 	Secrets []string
+	// Respond, when set, takes the run's answer to its caller, once: what
+	// an HTTP Close card sends, else how the run ended (answer.go). It is
+	// called before the run is recorded. Only a top-level run answers.
+	Respond func(Answer)
 
 	depth int
 	async bool // a Call Flow Async child: watched like a top-level run
@@ -165,12 +169,19 @@ type run struct {
 	values map[string]map[string]any // card id → its outputs
 	steps  int
 	mu     sync.Mutex // guards exec.Steps[i].Children from loop goroutines
+	// answered is set once the run's caller has its answer (Respond).
+	answered bool
 }
 
 // Signals that end a flow early; they travel up as errors.
 type (
-	returnSignal struct{ output map[string]any }
-	stopSignal   struct{}
+	// returnSignal carries a Return's outputs; raw marks a Return Raw,
+	// whose outputs are the answer's status, headers and body.
+	returnSignal struct {
+		output map[string]any
+		raw    bool
+	}
+	stopSignal struct{}
 	// FlowError is a Return Error card's failure: a status code (500
 	// unless the card says otherwise) and a message.
 	FlowError struct {
@@ -208,6 +219,7 @@ func (e *Engine) run(ctx context.Context, req RunRequest) *Execution {
 	r := &run{e: e, req: &req, exec: exec, values: make(map[string]map[string]any, len(req.Definition.Cards)+1)}
 	err := r.start(ctx)
 	exec.FinishedAt = e.opts.Now()
+	defer r.answerEnd(err)
 	var ret returnSignal
 	switch {
 	case err == nil:

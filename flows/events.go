@@ -13,6 +13,9 @@ const (
 	// workspace flow: its inputs are the event's options, its outputs what
 	// the connector's Webhook Event flow returns.
 	EventConnector = "event.connector"
+	// EventAPIEndpoint starts a workspace flow for each request at its
+	// invoke URL; the caller waits for the flow's answer (endpoint.go).
+	EventAPIEndpoint = "event.api_endpoint"
 )
 
 // Field keys the webhook flows rely on.
@@ -46,6 +49,15 @@ var eventSpecs = map[string]CardSpec{
 		Outputs: []Field{{Key: FieldRegistrationData, Label: "Registration Data", Type: TypeAny, Required: true}}},
 	EventConnector: {Type: EventConnector, Title: "Connector event", Category: CategoryEvent, ExtensibleInputs: true, ExtensibleOutputs: true,
 		Help: "Starts the flow for each event the connector's service sends to the flow's Event URL while the flow is ON."},
+	EventAPIEndpoint: {Type: EventAPIEndpoint, Title: "API Endpoint", Category: CategoryEvent,
+		Help: "Runs the flow for each request at its invoke URL while the flow is ON; the caller gets the flow's Return, Return Raw, Return Error or HTTP Close as the answer.",
+		Outputs: []Field{
+			{Key: "method", Label: "Method", Type: TypeText},
+			{Key: "headers", Label: "Headers", Type: TypeObject, Help: "Header names in lower case; credentials are masked."},
+			{Key: "query", Label: "Query", Type: TypeObject},
+			{Key: "body", Label: "Body", Type: TypeAny, Help: "Parsed JSON when the request is JSON, otherwise text."},
+			{Key: FieldExecutionID, Label: "Execution ID", Type: TypeText},
+		}},
 	EventAuthPing: {Type: EventAuthPing, Title: "Auth Ping", Category: CategoryEvent,
 		Help: "Checks a connection: fails when the credentials do not work."},
 }
@@ -64,5 +76,5 @@ var kindEvents = map[Kind][]string{
 	KindWebhookRegistration:   {EventRegistration},
 	KindWebhookDeregistration: {EventDeregistration},
 	KindAuthPing:              {EventAuthPing},
-	KindWorkspace:             {EventManual, EventHelper, EventConnector},
+	KindWorkspace:             {EventManual, EventHelper, EventConnector, EventAPIEndpoint},
 }

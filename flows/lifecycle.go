@@ -102,6 +102,8 @@ type LifecycleStore interface {
 	FlowRevision(ctx context.Context, id int64, revision int) (Definition, error)
 	// Recorder stores the executions of a connector's run re-run.
 	Recorder
+	// EndpointStore keeps API Endpoint flows' settings.
+	EndpointStore
 }
 
 // Lifecycle turns flows ON and OFF and runs what arrives at Event URLs.
@@ -119,6 +121,10 @@ type Lifecycle struct {
 	hookGen atomic.Int64
 	// targets caches what deliveries run, by subscription, for targetTTL.
 	targets sync.Map
+	// endpoints caches invoke URL lookups (endpoint.go), by alias;
+	// endpointGen changes whenever one is dropped.
+	endpoints   sync.Map
+	endpointGen atomic.Int64
 }
 
 type cachedHook struct {
@@ -225,7 +231,14 @@ func (l *Lifecycle) connectorContext(ctx context.Context, t webhookTarget) (*Con
 // only then is the subscription active. When registration fails the flow
 // stays OFF and the error is a *RegistrationError naming the execution.
 func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) {
-	t, err := l.target(ctx, flowID)
+	f, err := l.Store.Flow(ctx, flowID)
+	if err != nil {
+		return Subscription{}, err
+	}
+	if f.ConnectorID == 0 && f.Definition.Event.Type == EventAPIEndpoint {
+		return l.endpointOn(ctx, f)
+	}
+	t, err := l.targetOf(ctx, f)
 	if err != nil {
 		return Subscription{}, err
 	}
@@ -308,6 +321,9 @@ func (l *Lifecycle) Off(ctx context.Context, flowID int64) (Subscription, error)
 	sub, err := l.Store.LiveSubscription(ctx, flowID)
 	if err != nil {
 		return Subscription{}, err
+	}
+	if sub.Source == (EventSource{}) && sub.State == SubscriptionActive {
+		return l.endpointOff(ctx, sub) // nothing registered, nothing to deregister
 	}
 	switch sub.State {
 	case SubscriptionRegistering:

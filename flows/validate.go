@@ -203,6 +203,7 @@ func (v *validator) cards(cards []Node, sc scope, lane string) scope {
 		inputs := spec.InputFields(n)
 		v.fieldKeys(n.ID, inputs)
 		v.bindings(n.ID, lane, n.Bindings, inputs, sc, true)
+		v.answerStatus(n, lane)
 
 		for li := range n.Lanes {
 			l := &n.Lanes[li]

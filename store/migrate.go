@@ -38,6 +38,7 @@ var migrations = []migration{
 	{14, "every execution document in a pack", migrateDocumentsInPacks},
 	{15, "instances sharing the database", migrateInstances},
 	{16, "sessions kept on the server; sign-in attempts counted per key", migrateSessions},
+	{18, "API Endpoint flows: invoke URL aliases, security and rate limits", migrateEndpoints},
 }
 
 // schemaMigration records an applied step.
@@ -467,4 +468,24 @@ func migrateSessions(tx *gorm.DB) error {
 		return err
 	}
 	return tx.Migrator().DropTable("login_failures")
+}
+
+func migrateEndpoints(tx *gorm.DB) error {
+	type flow struct {
+		ID int64 `gorm:"primaryKey"`
+	}
+	// One row per API Endpoint flow, gone with its flow; the client token
+	// is kept as its SHA-256 only.
+	type endpoint struct {
+		FlowID          int64  `gorm:"primaryKey;autoIncrement:false"`
+		Flow            *flow  `gorm:"foreignKey:FlowID;constraint:OnDelete:CASCADE"`
+		Alias           string `gorm:"size:64;not null;uniqueIndex"`
+		Security        string `gorm:"size:20;not null"`
+		ClientTokenHash string `gorm:"size:64;not null;default:''"`
+		ClientTokenAt   *time.Time
+		RateLimit       int `gorm:"not null;default:0"`
+		CreatedAt       time.Time
+		UpdatedAt       time.Time
+	}
+	return tx.Migrator().CreateTable(&endpoint{})
 }
