@@ -95,8 +95,9 @@ func (r *run) respond(a Answer) {
 // answerEnd answers the caller with how the run ended, unless an HTTP
 // Close answered already: a Return's outputs as JSON (200), a Return
 // Raw's status, headers and body, a Return Error's status and message, a
-// failure's message (500; 503 when the server shut down), and an empty
-// object when the flow ends without a Return.
+// body the flow cannot read (400), a failure's message (500; 503 when the
+// server shut down), and an empty object when the flow ends without a
+// Return.
 func (r *run) answerEnd(err error) {
 	if r.req.Respond == nil || r.answered {
 		return
@@ -115,6 +116,8 @@ func (r *run) answerEnd(err error) {
 		r.respond(JSONAnswer(http.StatusOK, out))
 	case errors.As(x.cause, &fe):
 		r.respond(ErrorAnswer(fe.Status, fe.Message))
+	case errors.As(x.cause, new(*BodyError)):
+		r.respond(ErrorAnswer(http.StatusBadRequest, x.cause.Error()))
 	case x.Interrupted():
 		r.respond(ErrorAnswer(http.StatusServiceUnavailable, x.Error))
 	default:

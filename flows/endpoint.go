@@ -289,8 +289,10 @@ func (l *Lifecycle) Invoke(ctx context.Context, t *EndpointTarget, d Delivery, w
 	in := RawRequest(d)
 	in[FieldExecutionID] = id
 	answers := make(chan Answer, 1)
+	// A body that the flow reads into is JSON, whatever its content type
+	// said; one that is not fails the run at once (a 400).
 	req := RunRequest{FlowID: t.Flow.ID, Definition: t.Flow.Definition, Input: in, Trigger: TriggerAPI, Revision: t.Flow.Revision,
-		ExecutionID: id, Respond: func(a Answer) { answers <- a }}
+		ExecutionID: id, InputError: readBody(&t.Flow.Definition, in), Respond: func(a Answer) { answers <- a }}
 	// Like a Call Flow Async child, the run outlives its request: the
 	// engine's Shutdown waits for it, then cancels it.
 	e.async.Add(1)

@@ -217,6 +217,7 @@ func (s *Server) editFlow(c echo.Context, con flows.Connector, f flows.Flow) err
 				return uerr
 			} else {
 				f = saved
+				s.lifecycle.ForgetEndpoint(f.ID) // an invoke URL runs it as saved now
 				if op == "delete" || op == "remove_field" {
 					undo = saved.Revision - 1
 				}

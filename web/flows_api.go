@@ -24,6 +24,12 @@ type flowJSON struct {
 	Definition  flows.Definition `json:"definition"`
 	// State is a workspace flow's ON/OFF state and subscription.
 	State *flowStateJSON `json:"state,omitempty"`
+	// InvokeURL, Security and RateLimit are an API Endpoint flow's;
+	// ClientToken is its client token, in the answer that made it only.
+	InvokeURL   string `json:"invokeUrl,omitempty"`
+	Security    string `json:"security,omitempty"`
+	RateLimit   *int   `json:"rateLimit,omitempty"`
+	ClientToken string `json:"clientToken,omitempty"`
 }
 
 func toFlowJSON(f flows.Flow) flowJSON {
@@ -58,11 +64,22 @@ func (s *Server) apiCreateFlow(c echo.Context) error {
 	if err := s.checkSource(c, def); err != nil {
 		return err
 	}
-	f, err := s.store.CreateFlow(c.Request().Context(), flows.Flow{Definition: def})
+	ctx := c.Request().Context()
+	f, err := s.store.CreateFlow(ctx, flows.Flow{Definition: def})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toFlowJSON(f))
+	out := toFlowJSON(f)
+	if isEndpointFlow(f) {
+		// Its client token is in this answer, and never again.
+		if out.ClientToken, _, err = s.lifecycle.RotateClientToken(ctx, f.ID); err != nil {
+			return err
+		}
+		if err := s.endpointJSON(ctx, f, &out); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 // flowParam loads the flow named by the route's :id.
@@ -81,6 +98,9 @@ func (s *Server) apiFlow(c echo.Context) error {
 	}
 	out := toFlowJSON(f)
 	if out.State, err = s.flowState(c, f); err != nil {
+		return err
+	}
+	if err := s.endpointJSON(c.Request().Context(), f, &out); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)

@@ -35,30 +35,18 @@ func (s *Server) hook(c echo.Context) error {
 	if !h.Allows(r.Method) {
 		return s.refuse(c, http.StatusMethodNotAllowed, "method", "this Event URL does not accept "+r.Method)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.hookBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return s.refuse(c, http.StatusRequestEntityTooLarge, "too_large", "the body is over the limit")
-		}
-		return s.refuse(c, http.StatusBadRequest, "unreadable", "the body could not be read")
+	d := requestOf(r)
+	if bad := s.readOpenBody(c, &d); bad != nil {
+		return s.refuse(c, bad.status, bad.reason, bad.message)
 	}
-	headers := make(map[string]string, len(r.Header))
-	for k, v := range r.Header {
-		headers[strings.ToLower(k)] = strings.Join(v, ", ")
-	}
-	if err := h.Check(headers, body); err != nil {
+	if err := h.Check(d.Headers, d.Body); err != nil {
 		var rej *flows.Rejection
 		if errors.As(err, &rej) {
 			return s.refuse(c, rej.Status, rej.Reason, "the request failed the Event URL's security check")
 		}
 		return err
 	}
-	query := map[string]string{}
-	for k, v := range r.URL.Query() {
-		query[k] = strings.Join(v, ",")
-	}
-	dup, err := s.lifecycle.Accept(ctx, h, flows.Delivery{Method: r.Method, Headers: headers, Query: query, Body: body, ReceivedAt: time.Now()})
+	dup, err := s.lifecycle.Accept(ctx, h, d)
 	if err != nil {
 		return err
 	}
@@ -76,4 +64,40 @@ func (s *Server) refuse(c echo.Context, status int, reason, msg string) error {
 	s.log.Warn("event request refused", "reason", reason, "status", status,
 		"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "remote_ip", c.RealIP())
 	return c.JSON(status, map[string]string{"error": msg})
+}
+
+// requestOf is what an open URL (an Event URL, an invoke URL) received,
+// without its body: the method, the headers with lower-case names, the
+// query.
+func requestOf(r *http.Request) flows.Delivery {
+	headers := make(map[string]string, len(r.Header))
+	for k, v := range r.Header {
+		headers[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	query := map[string]string{}
+	for k, v := range r.URL.Query() {
+		query[k] = strings.Join(v, ",")
+	}
+	return flows.Delivery{Method: r.Method, Headers: headers, Query: query, ReceivedAt: time.Now()}
+}
+
+// badRequest is why an open URL refuses a request.
+type badRequest struct {
+	status          int
+	reason, message string
+}
+
+// readOpenBody reads the body of a request at an open URL into d, within
+// the open URLs' body limit.
+func (s *Server) readOpenBody(c echo.Context, d *flows.Delivery) *badRequest {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, s.hookBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &badRequest{http.StatusRequestEntityTooLarge, "too_large", "the body is over the limit"}
+		}
+		return &badRequest{http.StatusBadRequest, "unreadable", "the body could not be read"}
+	}
+	d.Body = body
+	return nil
 }

@@ -34,6 +34,8 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 			if isHook(c) {
 				// An Event URL's token is its secret: the log keeps it out.
 				path = "/hooks/" + flows.Masked
+			} else if isInvoke(c) {
+				path = "/api/flo/" + flows.Masked + "/invoke" // so is an invoke URL's alias
 			}
 			attrs := []slog.Attr{
 				slog.String("request_id", v.RequestID),

@@ -26,6 +26,10 @@ func (s *Server) routes() {
 		name(r, "hooks")
 	}
 
+	// Invoke URLs of API Endpoint flows: the flow's security decides.
+	name(e.GET("/api/flo/:alias/invoke", s.invoke), "endpoints.invoke")
+	name(e.POST("/api/flo/:alias/invoke", s.invoke), "endpoints.invoke.post")
+
 	// Sign-in.
 	name(e.GET("/login", s.loginForm), "auth.login.form")
 	name(e.POST("/login", s.login), "auth.login")
@@ -61,6 +65,9 @@ func (s *Server) routes() {
 	name(a.POST("/flows/:id/off-anyway", s.flowOffAnyway), "flows.off.anyway")
 	name(a.POST("/flows/:id/delete", s.flowDelete), "flows.delete")
 	name(a.POST("/flows/:id/settings", s.flowSettings), "flows.settings")
+	name(a.POST("/flows/:id/endpoint", s.flowEndpointSettings), "flows.endpoint.settings")
+	name(a.POST("/flows/:id/endpoint/token", s.flowEndpointToken), "flows.endpoint.token")
+	name(a.POST("/flows/:id/endpoint/alias", s.flowEndpointAlias), "flows.endpoint.alias")
 	name(a.POST("/flows/:id/clear", s.flowClear), "flows.clear")
 	name(a.GET("/flows/:id/upgrade", s.flowUpgradePreview), "flows.upgrade.preview")
 	name(a.POST("/flows/:id/upgrade", s.flowUpgrade), "flows.upgrade")
@@ -95,6 +102,9 @@ func (s *Server) routes() {
 	name(api.POST("/flows/:id/on", s.apiFlowOn), "api.flows.on")
 	name(api.POST("/flows/:id/off", s.apiFlowOff), "api.flows.off")
 	name(api.GET("/flows/:id/export", s.apiExportFlow), "api.flows.export")
+	name(api.POST("/flows/:id/endpoint", s.apiFlowEndpoint), "api.flows.endpoint")
+	name(api.POST("/flows/:id/client-token", s.apiFlowClientToken), "api.flows.client_token")
+	name(api.POST("/flows/:id/alias", s.apiFlowAlias), "api.flows.alias")
 	name(api.POST("/flows/:id/runs", s.apiRunFlow), "api.flows.run")
 	name(api.GET("/executions", s.apiExecutions), "api.executions.list")
 	name(api.GET("/executions/:id", s.apiExecution), "api.executions.show")

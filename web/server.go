@@ -32,8 +32,16 @@ type Config struct {
 	TrustProxy bool
 	// MaxFormBytes bounds request bodies of admin pages and the API.
 	MaxFormBytes int64
-	// MaxHookBytes bounds the bodies arriving at Event URLs (default 1 MiB).
+	// MaxHookBytes bounds the bodies arriving at Event URLs and invoke
+	// URLs (default 1 MiB).
 	MaxHookBytes int64
+	// EndpointTimeout is how long the caller of an API Endpoint flow waits
+	// for its answer before a 504 (default 60 s); the run goes on.
+	EndpointTimeout time.Duration
+	// EndpointRateLimit is the invocations per second an API Endpoint flow
+	// takes unless its own setting says otherwise: 0 means 10, less than
+	// 0 no limit.
+	EndpointRateLimit int
 }
 
 // Deps are what the server runs on, built in main.
@@ -62,6 +70,12 @@ type Server struct {
 
 	lifecycle     *flows.Lifecycle
 	hookBodyBytes int64
+
+	// API Endpoint flows: how long callers wait, the default rate limit,
+	// and each flow's token bucket.
+	endpointTimeout time.Duration
+	endpointRate    int
+	limiters        limiters
 }
 
 // New builds the server: middleware in order, the route table, the error handler.
@@ -88,6 +102,12 @@ func New(d Deps) (*Server, error) {
 	if d.Config.MaxFormBytes <= 0 {
 		d.Config.MaxFormBytes = 1 << 20
 	}
+	if d.Config.EndpointTimeout <= 0 {
+		d.Config.EndpointTimeout = defaultEndpointTimeout
+	}
+	if d.Config.EndpointRateLimit == 0 {
+		d.Config.EndpointRateLimit = 10
+	}
 	s := &Server{
 		echo:     echo.New(),
 		store:    d.Store,
@@ -99,6 +119,9 @@ func New(d Deps) (*Server, error) {
 
 		lifecycle:     d.Lifecycle,
 		hookBodyBytes: d.Config.MaxHookBytes,
+
+		endpointTimeout: d.Config.EndpointTimeout,
+		endpointRate:    d.Config.EndpointRateLimit,
 	}
 	d.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -124,9 +147,10 @@ func New(d Deps) (*Server, error) {
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 		HSTSMaxAge:            hstsMaxAge(s.secure),
 	}))
-	// Event URLs have their own body limit (in the handler) and no CSRF:
-	// the outside service posts to them.
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: fmt.Sprint(d.Config.MaxFormBytes), Skipper: isHook}))
+	// Event URLs and invoke URLs have their own body limit (in the
+	// handler) and no CSRF: the outside service posts to them.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: fmt.Sprint(d.Config.MaxFormBytes),
+		Skipper: func(c echo.Context) bool { return isHook(c) || isInvoke(c) }}))
 	e.Use(requireCSRFToken)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/api/") || isHook(c) },

@@ -23,6 +23,8 @@ var publicRoutes = map[string]bool{
 	"ops.healthz": true, "ops.readyz": true, "ops.metrics": true,
 	"auth.login.form": true, "auth.login": true,
 	"hooks": true, // Event URLs: the flow's own rules apply (hooks_test.go)
+	// Invoke URLs: the flow's security applies (endpoints_test.go).
+	"endpoints.invoke": true, "endpoints.invoke.post": true,
 }
 
 var routeParam = regexp.MustCompile(`:[a-z_]+`)

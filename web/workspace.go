@@ -21,7 +21,8 @@ func (s *Server) eventChoices(c echo.Context) ([]templates.EventChoice, error) {
 		return templates.EventChoice{Value: fmt.Sprintf("connector:%d:%d:%s", con.ID, v.Version, f.Key),
 			Title: fmt.Sprintf("%s (version %d): %s", con.Info.Name, v.Version, f.Definition.Name)}
 	})
-	return append([]templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"}}, events...), err
+	return append([]templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"},
+		{Value: "api_endpoint", Title: "API Endpoint (an invoke URL that answers with the flow's result)"}}, events...), err
 }
 
 // eventTitle says what starts a workspace flow.
@@ -33,6 +34,8 @@ func eventTitle(d *flows.Definition) string {
 		return "Helper flow"
 	case flows.EventConnector:
 		return d.Event.Label
+	case flows.EventAPIEndpoint:
+		return "API Endpoint"
 	}
 	return d.Event.Type
 }
@@ -80,7 +83,11 @@ func (s *Server) newWorkspaceFlow(c echo.Context, name, event string, connection
 		return flows.Definition{}, bad("name", fmt.Sprintf("Give the flow a name of 1 to %d characters.", flows.MaxNameLength))
 	}
 	def, _ := flows.NewDefinition(flows.KindWorkspace, name)
-	if event == "manual" {
+	switch event {
+	case "manual":
+		return def, nil
+	case "api_endpoint":
+		def.Event.Type = flows.EventAPIEndpoint
 		return def, nil
 	}
 	var conID, key int64
@@ -160,9 +167,16 @@ func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus
 	switch {
 	case err == nil:
 		st.Subscription = &sub
-		st.EventURL = s.lifecycle.EventURL(sub.Token)
+		if st.Webhook {
+			st.EventURL = s.lifecycle.EventURL(sub.Token)
+		}
 	case !errors.Is(err, flows.ErrNotFound):
 		return nil, err
+	}
+	if isEndpointFlow(f) {
+		if st.Endpoint, err = s.endpointPanel(ctx, f); err != nil {
+			return nil, err
+		}
 	}
 	if st.ErrorDetail, err = s.lastErrorDetail(ctx, st.Subscription); err != nil {
 		return nil, err
@@ -198,12 +212,21 @@ func (s *Server) flowShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.renderFlowPage(c, f, "")
+}
+
+// renderFlowPage renders a workspace flow's page; clientToken, when set,
+// is an API Endpoint flow's new client token, shown this once.
+func (s *Server) renderFlowPage(c echo.Context, f flows.Flow, clientToken string) error {
 	d, err := s.editorData(c, flows.Connector{}, f)
 	if err != nil {
 		return err
 	}
 	if err := s.editorPanels(c, flows.Connector{}, f, &d); err != nil {
 		return err
+	}
+	if d.Status.Endpoint != nil {
+		d.Status.Endpoint.NewClientToken = clientToken
 	}
 	return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "flows"), d))
 }
@@ -231,6 +254,8 @@ func (s *Server) flowOn(c echo.Context) error {
 		if err := s.flashProblem(c, "The flow stays OFF: ", err); err != nil {
 			return err
 		}
+	case isEndpointFlow(f):
+		s.flash(c, "success", "The flow is ON: its invoke URL answers.")
 	default:
 		s.flash(c, "success", "The flow is ON: its Event URL is registered.")
 	}
@@ -246,6 +271,8 @@ func (s *Server) flowOff(c echo.Context) error {
 		if err := s.flashProblem(c, "", err); err != nil {
 			return err
 		}
+	} else if isEndpointFlow(f) {
+		s.flash(c, "success", "The flow is OFF: its invoke URL answers 404.")
 	} else {
 		s.flash(c, "success", "The flow is OFF: its Event URL refuses requests; the deregistration runs now.")
 	}
@@ -356,7 +383,7 @@ func (s *Server) flowSettings(c echo.Context) error {
 		s.flash(c, "error", "This flow was changed elsewhere at the same moment; the setting was not saved.")
 	} else if err != nil {
 		return err
-	} else if save {
+	} else if s.lifecycle.ForgetEndpoint(f.ID); save {
 		s.flash(c, "success", "Executions of this flow save all the data that passes through it.")
 	} else {
 		s.flash(c, "success", "Executions of this flow now keep metadata only: no inputs or outputs.")

@@ -46,6 +46,11 @@ type config struct {
 	SQLiteSync      store.Sync
 	PprofAddr       string
 	Outbound        cards.Policy
+	// EndpointTimeout and EndpointRateLimit: how long API Endpoint flows'
+	// callers wait, and the invocations per second a flow takes by
+	// default (0: no limit).
+	EndpointTimeout   time.Duration
+	EndpointRateLimit int
 }
 
 // setting is one configuration entry: its env var, flag and default.
@@ -74,6 +79,8 @@ var settings = []setting{
 	{"HOOKFLOW_SQLITE_SYNC", "sqlite-sync", "full", "full: every commit is on disk before a payload is acknowledged (survives power loss); normal: faster, the last commits before a power loss may be lost"},
 	{"HOOKFLOW_MAX_ATTEMPTS", "max-attempts", "10", "tries of a payload's run or a deregistration before it fails for good (exponential backoff between)"},
 	{"HOOKFLOW_OUTBOUND_ALLOW", "outbound-allow", "", "CIDRs, addresses and host names (comma-separated) that flows may call although they are loopback, private or link-local, e.g. 10.1.0.0/16,api.internal"},
+	{"HOOKFLOW_ENDPOINT_TIMEOUT", "endpoint-timeout", "60s", "how long the caller of an API Endpoint flow waits for its answer before a 504 (the run goes on)"},
+	{"HOOKFLOW_ENDPOINT_RATE_LIMIT", "endpoint-rate-limit", "10", "invocations per second an API Endpoint flow takes unless its own setting says otherwise (then 429); 0: no limit. Counted by each server"},
 	{"HOOKFLOW_OUTBOUND_DENY", "outbound-deny", "", "CIDRs, addresses and host names (comma-separated) that flows may never call; wins over the allow list"},
 }
 
@@ -164,6 +171,12 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	case store.SyncFull, store.SyncNormal:
 	default:
 		return c, fmt.Errorf("HOOKFLOW_SQLITE_SYNC %q: use full or normal", c.SQLiteSync)
+	}
+	if c.EndpointTimeout, err = time.ParseDuration(get("HOOKFLOW_ENDPOINT_TIMEOUT")); err != nil || c.EndpointTimeout < time.Second || c.EndpointTimeout > time.Hour {
+		return c, fmt.Errorf("HOOKFLOW_ENDPOINT_TIMEOUT %q is not a duration from 1s to 1h (e.g. 60s)", get("HOOKFLOW_ENDPOINT_TIMEOUT"))
+	}
+	if c.EndpointRateLimit, err = strconv.Atoi(get("HOOKFLOW_ENDPOINT_RATE_LIMIT")); err != nil || c.EndpointRateLimit < 0 || c.EndpointRateLimit > 100_000 {
+		return c, fmt.Errorf("HOOKFLOW_ENDPOINT_RATE_LIMIT %q is not a number from 0 (no limit) to 100000", get("HOOKFLOW_ENDPOINT_RATE_LIMIT"))
 	}
 	if c.Outbound, err = cards.ParsePolicy(get("HOOKFLOW_OUTBOUND_ALLOW"), get("HOOKFLOW_OUTBOUND_DENY")); err != nil {
 		return c, err

@@ -117,7 +117,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	st.HandleCancels(engine.Cancel) // cancel requests of every instance
 	srv, err := web.New(web.Deps{
 		Config: web.Config{BaseURL: cfg.BaseURL, SessionKeys: keys, TrustProxy: cfg.TrustProxy, MaxFormBytes: cfg.MaxBodyBytes,
-			MaxHookBytes: cfg.MaxHookBytes},
+			MaxHookBytes: cfg.MaxHookBytes, EndpointTimeout: cfg.EndpointTimeout, EndpointRateLimit: endpointRate(cfg.EndpointRateLimit)},
 		Store: st, Logger: log, Metrics: prometheus.NewRegistry(), Engine: engine, Registry: registry, Lifecycle: lifecycle,
 	})
 	if err != nil {
@@ -146,7 +146,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      max(60*time.Second, cfg.EndpointTimeout+10*time.Second), // an invoke URL's caller waits that long
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -206,4 +206,13 @@ func shutdown(hs *http.Server, queue *store.Queue, engine *flows.Engine, timeout
 	})
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// endpointRate is the web layer's default rate limit of API Endpoint
+// flows: the setting's 0 (no limit) is less than 0 there.
+func endpointRate(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -59,6 +59,10 @@ type Options struct {
 	BaseURL string
 	// MaxHookBytes bounds Event URL bodies (0: the default, 1 MiB).
 	MaxHookBytes int64
+	// EndpointTimeout and EndpointRateLimit are the server's settings for
+	// API Endpoint flows (0: the defaults, 60 s and 10 per second).
+	EndpointTimeout   time.Duration
+	EndpointRateLimit int
 	// DataDir and Addr restart a server on the data and address of an
 	// earlier one (Server.Restart); empty means fresh ones.
 	DataDir string
@@ -130,7 +134,8 @@ func StartWith(t testing.TB, o Options) *Server {
 	st.HandleCancels(engine.Cancel)
 	srv, err := web.New(web.Deps{
 		Engine: engine, Registry: registry, Lifecycle: lc,
-		Config: web.Config{BaseURL: base, SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("b", 32))}, MaxHookBytes: o.MaxHookBytes},
+		Config: web.Config{BaseURL: base, SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("b", 32))}, MaxHookBytes: o.MaxHookBytes,
+			EndpointTimeout: o.EndpointTimeout, EndpointRateLimit: o.EndpointRateLimit},
 		Store:  st,
 		Logger: log,
 	})
