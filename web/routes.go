@@ -27,8 +27,8 @@ func (s *Server) routes() {
 	}
 
 	// Invoke URLs of API Endpoint flows: the flow's security decides.
-	name(e.GET("/api/flo/:alias/invoke", s.invoke), "endpoints.invoke")
-	name(e.POST("/api/flo/:alias/invoke", s.invoke), "endpoints.invoke.post")
+	name(e.GET("/api/flo/:alias/invoke", s.invoke), "api.invoke")
+	name(e.POST("/api/flo/:alias/invoke", s.invoke), "api.invoke.post")
 
 	// Sign-in.
 	name(e.GET("/login", s.loginForm), "auth.login.form")

@@ -24,7 +24,7 @@ var publicRoutes = map[string]bool{
 	"auth.login.form": true, "auth.login": true,
 	"hooks": true, // Event URLs: the flow's own rules apply (hooks_test.go)
 	// Invoke URLs: the flow's security applies (endpoints_test.go).
-	"endpoints.invoke": true, "endpoints.invoke.post": true,
+	"api.invoke": true, "api.invoke.post": true,
 }
 
 var routeParam = regexp.MustCompile(`:[a-z_]+`)

@@ -3,7 +3,9 @@
 // and flow from testdata/, turns the flow ON, posts Okta user events to its
 // Event URL at each concurrency, and prints a table. The mixed workload
 // sends every fifth event to a second flow that waits 2 s (Wait For) and
-// then calls a local HTTP server that answers in 100 ms.
+// then calls a local HTTP server that answers in 100 ms. The endpoint
+// workload posts the same events to an API Endpoint flow's invoke URL,
+// which answers with {id, who, email} as the reference flow makes them.
 //
 //	make bench              # SQLite
 //	make bench DB=postgres  # a Postgres server it starts itself
@@ -59,7 +61,7 @@ func run() error {
 	flag.StringVar(&o.testdata, "testdata", "cmd/hookflow-bench/testdata", "the reference connector.json and flow.json")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long each concurrency posts")
 	flag.StringVar(&levels, "concurrency", "1,16,64", "the concurrencies to run, in order")
-	workloads := flag.String("workload", "reference,mixed", "the workloads to run, in order: reference, mixed")
+	workloads := flag.String("workload", "reference,mixed,endpoint", "the workloads to run, in order: reference, mixed, endpoint")
 	flag.BoolVar(&o.keep, "keep", false, "keep the server's data directory (SQLite) for inspection")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	flag.Parse()
@@ -84,8 +86,8 @@ func run() error {
 		return fmt.Errorf("-db is sqlite or postgres")
 	}
 	for _, w := range strings.Split(*workloads, ",") {
-		if w = strings.TrimSpace(w); w != "reference" && w != "mixed" {
-			return fmt.Errorf("bad -workload %q: reference or mixed", w)
+		if w = strings.TrimSpace(w); w != "reference" && w != "mixed" && w != "endpoint" {
+			return fmt.Errorf("bad -workload %q: reference, mixed or endpoint", w)
 		}
 		o.workloads = append(o.workloads, strings.TrimSpace(w))
 	}
@@ -118,10 +120,16 @@ func run() error {
 			fmt.Println("every fifth payload goes to a flow that waits 2 s, then calls a server that answers in 100 ms;")
 			fmt.Println("completed/s counts every payload accepted until the reference flow's last run is stored")
 		}
+		answered := "accepted/s"
+		if w == "endpoint" {
+			fmt.Println("each request waits for the flow's answer, {id, who, email}; every card's data is saved;")
+			fmt.Println("completed/s counts every request answered until the last run is stored")
+			answered = "answered/s"
+		}
 		fmt.Printf("\n%-5s %10s %8s %8s %8s %8s %12s %7s %5s %7s %9s %10s %11s\n",
-			"conc", "accepted/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "completed/s", "errors", "lost", "doubled", "peak RSS", "DB B/exec", "CPU µs/exec")
+			"conc", answered, "p50 ms", "p95 ms", "p99 ms", "max ms", "completed/s", "errors", "lost", "doubled", "peak RSS", "DB B/exec", "CPU µs/exec")
 		for _, c := range o.levels {
-			r, err := b.level(c, o.duration, w == "mixed")
+			r, err := b.level(c, o.duration, w)
 			if err != nil {
 				return err
 			}
@@ -149,8 +157,12 @@ type bench struct {
 	hook     string // its Event URL
 	waitID   int64  // the waiting flow (mixed workload)
 	waitHook string
-	slow     *http.Server // the outside service the waiting flow calls
-	sequence atomic.Int64
+	// The API Endpoint flow (endpoint workload), its invoke URL and
+	// client token.
+	endpointID          int64
+	invokeURL, clientID string
+	slow                *http.Server // the outside service the waiting flow calls
+	sequence            atomic.Int64
 }
 
 func start(o options, dir, dbURL string) (*bench, error) {
@@ -282,8 +294,37 @@ func start(o options, dir, dbURL string) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := b.endpointOn(o, api); err != nil {
+		return nil, err
+	}
 	b.st, err = store.Open(ctx, store.Config{DataDir: data, DatabaseURL: dbURL, ReadOnly: true})
 	return b, err
+}
+
+// endpointOn creates the endpoint workload's flow, lifts its rate limit
+// as far as it goes and turns it ON.
+func (b *bench) endpointOn(o options, api func(method, path string, body []byte, out any) error) error {
+	doc, err := os.ReadFile(filepath.Join(o.testdata, "endpoint_flow.json"))
+	if err != nil {
+		return err
+	}
+	var f struct {
+		ID          int64
+		InvokeURL   string
+		ClientToken string
+	}
+	if err := api("POST", "/api/v1/flows", doc, &f); err != nil {
+		return err
+	}
+	var ignored any
+	if err := api("POST", fmt.Sprintf("/api/v1/flows/%d/endpoint", f.ID), []byte(fmt.Sprintf(`{"rateLimit":%d}`, flows.MaxEndpointRate)), &ignored); err != nil {
+		return err
+	}
+	if err := api("POST", fmt.Sprintf("/api/v1/flows/%d/on", f.ID), nil, &ignored); err != nil {
+		return err
+	}
+	b.endpointID, b.invokeURL, b.clientID = f.ID, f.InvokeURL, f.ClientToken
+	return nil
 }
 
 // slowService is the outside service of the waiting flow: it answers each
@@ -341,11 +382,18 @@ type result struct {
 }
 
 // level posts at concurrency conc for d: every payload to the reference
-// flow, or (mixed) every fifth to the waiting flow.
-func (b *bench) level(conc int, d time.Duration, mixed bool) (result, error) {
+// flow, or (mixed) every fifth to the waiting flow, or (endpoint) every
+// payload to the API Endpoint flow.
+func (b *bench) level(conc int, d time.Duration, workload string) (result, error) {
 	var r result
 	ctx := context.Background()
+	mixed := workload == "mixed"
 	ref := store.ExecutionFilter{FlowID: b.flowID, Trigger: flows.TriggerPayload}
+	url, header, uuid := b.hook, []string(nil), eventUUID
+	if workload == "endpoint" {
+		ref = store.ExecutionFilter{FlowID: b.endpointID, Trigger: flows.TriggerAPI}
+		url, header, uuid = b.invokeURL, []string{"X-Api-Client-Token: " + b.clientID}, bodyUUID
+	}
 	wait := store.ExecutionFilter{FlowID: b.waitID, Trigger: flows.TriggerPayload}
 	before, err := b.st.CountExecutions(ctx, ref)
 	if err != nil {
@@ -365,7 +413,7 @@ func (b *bench) level(conc int, d time.Duration, mixed bool) (result, error) {
 	end := began.Add(d)
 	var wg sync.WaitGroup
 	for w := range conc {
-		p, err := newPoster(b.hook)
+		p, err := newPoster(url, header...)
 		if err != nil {
 			return r, err
 		}
@@ -434,7 +482,7 @@ func (b *bench) level(conc int, d time.Duration, mixed bool) (result, error) {
 	if n := accepted.Load(); n > 0 {
 		r.cpuPerExec = float64(cpuTime(b.cmd.Process.Pid)-cpuBefore) / float64(time.Microsecond) / float64(n)
 	}
-	if r.lost, r.doubled, err = b.check(ref, first, acked); err != nil {
+	if r.lost, r.doubled, err = b.check(ref, first, acked, uuid); err != nil {
 		return r, err
 	}
 	if mixed {
@@ -443,7 +491,7 @@ func (b *bench) level(conc int, d time.Duration, mixed bool) (result, error) {
 			return r, err
 		}
 		r.waitingDone = time.Since(began) - posted
-		if r.waitingLost, r.waitingDoubled, err = b.check(wait, first, ackedWait); err != nil {
+		if r.waitingLost, r.waitingDoubled, err = b.check(wait, first, ackedWait, eventUUID); err != nil {
 			return r, err
 		}
 	}
@@ -471,14 +519,28 @@ func (b *bench) waitUntil(f store.ExecutionFilter, want int64) error {
 	}
 }
 
+// eventUUID is the payload's uuid in a run of a workspace flow on the
+// connector's event.
+func eventUUID(e *flows.Execution) string {
+	ev, _ := e.Input["event"].(map[string]any)
+	s, _ := ev["uuid"].(string)
+	return s
+}
+
+// bodyUUID is the payload's uuid in a run of the API Endpoint flow.
+func bodyUUID(e *flows.Execution) string {
+	s, _ := flows.Lookup(e.Input["body"], "data.events.0.uuid")
+	t, _ := s.(string)
+	return t
+}
+
 // check counts the acknowledged payloads (from first on) without a run of
-// the flow a filter selects, and those with more than one.
-func (b *bench) check(f store.ExecutionFilter, first int64, acked [][]int64) (lost, doubled int64, err error) {
+// the flow a filter selects, and those with more than one; uuid finds a
+// run's payload.
+func (b *bench) check(f store.ExecutionFilter, first int64, acked [][]int64, uuid func(*flows.Execution) string) (lost, doubled int64, err error) {
 	seen := map[int64]int{}
 	err = b.st.EachExecution(context.Background(), f, func(e *flows.Execution) error {
-		ev, _ := e.Input["event"].(map[string]any)
-		s, _ := ev["uuid"].(string)
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= first {
+		if n, err := strconv.ParseInt(uuid(e), 10, 64); err == nil && n >= first {
 			seen[n]++
 		}
 		return nil

@@ -25,7 +25,8 @@ type poster struct {
 }
 
 // newPoster returns a poster for an http:// URL; it connects on first use.
-func newPoster(rawURL string) (*poster, error) {
+// header lines ("Name: value"), if any, go with every request.
+func newPoster(rawURL string, header ...string) (*poster, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
@@ -34,7 +35,11 @@ func newPoster(rawURL string) (*poster, error) {
 		return nil, fmt.Errorf("poster: %q is not an http:// URL", rawURL)
 	}
 	head := "POST " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUser-Agent: hookflow-bench\r\nContent-Type: application/json\r\nContent-Length: "
+		"\r\nUser-Agent: hookflow-bench\r\nContent-Type: application/json\r\n"
+	for _, h := range header {
+		head += h + "\r\n"
+	}
+	head += "Content-Length: "
 	return &poster{addr: u.Host, head: []byte(head)}, nil
 }
 

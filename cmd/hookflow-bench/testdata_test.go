@@ -83,6 +83,30 @@ func TestReferenceWorkload(t *testing.T) {
 	}
 }
 
+// TestEndpointWorkload checks the endpoint workload's flow: it validates,
+// and answers the reference payload with {id, who, email}.
+func TestEndpointWorkload(t *testing.T) {
+	reg := cards.Builtin(cards.Options{})
+	raw, err := os.ReadFile("testdata/endpoint_flow.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := flows.ParseDefinition(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := flows.Validate(def, reg); err != nil {
+		t.Fatal(err)
+	}
+	d := flows.Delivery{Method: "POST", Headers: map[string]string{"content-type": "application/json"}, Body: payload(42)}
+	var answer flows.Answer
+	x, _ := flows.NewEngine(reg, flows.Options{}).Run(context.Background(), flows.RunRequest{Definition: def, Input: flows.RawRequest(d),
+		Trigger: flows.TriggerAPI, Respond: func(a flows.Answer) { answer = a }})
+	if x.Status != flows.StatusSucceeded || answer.Status != 200 || string(answer.Body) != `{"email":"ada@example.com","id":"42","who":"ADA LOVELACE"}` {
+		t.Fatalf("run %s %s: answer %d %s", x.Status, x.Error, answer.Status, answer.Body)
+	}
+}
+
 // TestCPUTime reads a process's CPU time: it grows while the process works.
 func TestCPUTime(t *testing.T) {
 	before := cpuTime(os.Getpid())
