@@ -281,7 +281,9 @@ func (l *Lifecycle) ForgetEndpoint(flowID int64) { l.forgetEndpoint(flowID) }
 // The run goes on by itself, whatever happens to ctx (its values are
 // kept): the caller who gives up, or who has not had an answer within
 // wait (a 504 answer), leaves it running, bounded by the run time limit.
-// The request's credentials are masked in the flow's input.
+// The credentials that invoke it (and Authorization, cookies) are masked
+// in the flow's input; other credentials in the request, as at an Event
+// URL, in the run's record.
 func (l *Lifecycle) Invoke(ctx context.Context, t *EndpointTarget, d Delivery, wait time.Duration) Answer {
 	maskCredentials(&d)
 	e := l.Engine
@@ -292,7 +294,8 @@ func (l *Lifecycle) Invoke(ctx context.Context, t *EndpointTarget, d Delivery, w
 	// A body that the flow reads into is JSON, whatever its content type
 	// said; one that is not fails the run at once (a 400).
 	req := RunRequest{FlowID: t.Flow.ID, Definition: t.Flow.Definition, Input: in, Trigger: TriggerAPI, Revision: t.Flow.Revision,
-		ExecutionID: id, InputError: readBody(&t.Flow.Definition, in), Respond: func(a Answer) { answers <- a }}
+		ExecutionID: id, InputError: readBody(&t.Flow.Definition, in), Respond: func(a Answer) { answers <- a },
+		Secrets: requestSecrets(d)} // other credentials the request carries, as at an Event URL
 	// Like a Call Flow Async child, the run outlives its request: the
 	// engine's Shutdown waits for it, then cancels it.
 	e.async.Add(1)

@@ -199,7 +199,7 @@ func TestEndpointAnswers(t *testing.T) {
 			ep := createEndpoint(t, srv, c, apiToken, endpointFlow(tc.name, tc.cards))
 			body := cmp.Or(tc.body, `{"id":"7","name":"grace"}`)
 			res, got := invoke(t, tc.method, ep.InvokeURL+"?q=v&clientToken="+ep.ClientToken, body,
-				http.Header{"Content-Type": {"application/json"}, "X-Trace": {"abc"}, "Authorization": {"Basic c2VjcmV0"}})
+				http.Header{"Content-Type": {"application/json"}, "X-Trace": {"abc"}, "Authorization": {"Basic c2VjcmV0"}, "X-Api-Key": {"k-123456"}})
 			if res.StatusCode != tc.wantStatus || got != tc.wantBody {
 				t.Fatalf("answer %d %s, want %d %s", res.StatusCode, got, tc.wantStatus, tc.wantBody)
 			}
@@ -226,8 +226,8 @@ func TestEndpointAnswers(t *testing.T) {
 			if tc.method == http.MethodPost && tc.body == "" && evBody["id"] != "7" {
 				t.Errorf("event body %v", ev["body"])
 			}
-			if headers["authorization"] != flows.Masked || query["clientToken"] != flows.Masked {
-				t.Errorf("credentials reached the history: %v %v", headers["authorization"], query["clientToken"])
+			if headers["authorization"] != flows.Masked || query["clientToken"] != flows.Masked || headers["x-api-key"] != flows.Masked {
+				t.Errorf("credentials reached the history: %v %v %v", headers["authorization"], query["clientToken"], headers["x-api-key"])
 			}
 		})
 	}
