@@ -285,6 +285,18 @@ func (l *Lifecycle) ForgetEndpoint(flowID int64) { l.forgetEndpoint(flowID) }
 // in the flow's input; other credentials in the request, as at an Event
 // URL, in the run's record.
 func (l *Lifecycle) Invoke(ctx context.Context, t *EndpointTarget, d Delivery, wait time.Duration) Answer {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	// The caller has its answer before its run is recorded; when
+	// recording falls behind, new invocations wait for it here.
+	l.invokingOnce.Do(func() { l.invoking = make(chan struct{}, maxInvoking) })
+	select {
+	case l.invoking <- struct{}{}:
+	case <-timer.C:
+		return ErrorAnswer(http.StatusServiceUnavailable, "the server is busy: try again in a moment")
+	case <-ctx.Done():
+		return ErrorAnswer(http.StatusServiceUnavailable, "the request ended before its flow could start")
+	}
 	maskCredentials(&d)
 	e := l.Engine
 	id := NewExecutionID(e.opts.Now())
@@ -301,10 +313,9 @@ func (l *Lifecycle) Invoke(ctx context.Context, t *EndpointTarget, d Delivery, w
 	e.async.Add(1)
 	go func() {
 		defer e.async.Done()
+		defer func() { <-l.invoking }()
 		e.Run(context.WithoutCancel(ctx), req)
 	}()
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
 	select {
 	case a := <-answers:
 		return a
@@ -315,6 +326,9 @@ func (l *Lifecycle) Invoke(ctx context.Context, t *EndpointTarget, d Delivery, w
 	a.ExecutionID = id
 	return a
 }
+
+// maxInvoking bounds the invoked runs going on or waiting to be recorded.
+const maxInvoking = 2048
 
 // maskCredentials masks what proves the caller may invoke: they never
 // reach the flow or its history.

@@ -125,6 +125,9 @@ type Lifecycle struct {
 	// endpointGen changes whenever one is dropped.
 	endpoints   sync.Map
 	endpointGen atomic.Int64
+	// invoking bounds the invoked runs not yet recorded (endpoint.go).
+	invoking     chan struct{}
+	invokingOnce sync.Once
 }
 
 type cachedHook struct {
