@@ -383,11 +383,12 @@ func (s *Server) flowSettings(c echo.Context) error {
 		s.flash(c, "error", "This flow was changed elsewhere at the same moment; the setting was not saved.")
 	} else if err != nil {
 		return err
-	} else if s.lifecycle.ForgetEndpoint(f.ID); save {
+	} else if save {
 		s.flash(c, "success", "Executions of this flow save all the data that passes through it.")
 	} else {
 		s.flash(c, "success", "Executions of this flow now keep metadata only: no inputs or outputs.")
 	}
+	s.lifecycle.ForgetEndpoint(f.ID) // an invoke URL's next run keeps what is set now
 	return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
 }
 
