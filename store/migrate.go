@@ -38,6 +38,7 @@ var migrations = []migration{
 	{14, "every execution document in a pack", migrateDocumentsInPacks},
 	{15, "instances sharing the database", migrateInstances},
 	{16, "sessions kept on the server; sign-in attempts counted per key", migrateSessions},
+	{19, "waiting runs", migrateWaits},
 }
 
 // schemaMigration records an applied step.

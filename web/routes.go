@@ -26,6 +26,9 @@ func (s *Server) routes() {
 		name(r, "hooks")
 	}
 
+	// Resume URLs of paused runs: open to whoever was sent one.
+	name(e.POST("/resume/:token", s.resume), "resume")
+
 	// Sign-in.
 	name(e.GET("/login", s.loginForm), "auth.login.form")
 	name(e.POST("/login", s.login), "auth.login")

@@ -46,6 +46,7 @@ type config struct {
 	SQLiteSync      store.Sync
 	PprofAddr       string
 	Outbound        cards.Policy
+	DurableWait     time.Duration
 }
 
 // setting is one configuration entry: its env var, flag and default.
@@ -75,6 +76,7 @@ var settings = []setting{
 	{"HOOKFLOW_MAX_ATTEMPTS", "max-attempts", "10", "tries of a payload's run or a deregistration before it fails for good (exponential backoff between)"},
 	{"HOOKFLOW_OUTBOUND_ALLOW", "outbound-allow", "", "CIDRs, addresses and host names (comma-separated) that flows may call although they are loopback, private or link-local, e.g. 10.1.0.0/16,api.internal"},
 	{"HOOKFLOW_OUTBOUND_DENY", "outbound-deny", "", "CIDRs, addresses and host names (comma-separated) that flows may never call; wins over the allow list"},
+	{"HOOKFLOW_DURABLE_WAIT", "durable-wait", "5s", "shortest Wait For or Wait Until that stores the run to resume later (holding nothing, surviving restarts); shorter waits hold the run in memory"},
 }
 
 // parseConfig reads flags over environment over defaults and validates the
@@ -164,6 +166,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	case store.SyncFull, store.SyncNormal:
 	default:
 		return c, fmt.Errorf("HOOKFLOW_SQLITE_SYNC %q: use full or normal", c.SQLiteSync)
+	}
+	if c.DurableWait, err = time.ParseDuration(get("HOOKFLOW_DURABLE_WAIT")); err != nil || c.DurableWait <= 0 {
+		return c, fmt.Errorf("HOOKFLOW_DURABLE_WAIT %q is not a positive duration (e.g. 5s)", get("HOOKFLOW_DURABLE_WAIT"))
 	}
 	if c.Outbound, err = cards.ParsePolicy(get("HOOKFLOW_OUTBOUND_ALLOW"), get("HOOKFLOW_OUTBOUND_DENY")); err != nil {
 		return c, err
