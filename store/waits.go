@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,7 +64,9 @@ const (
 
 // waitRecordGrace is how long a resume job waits for the run's record
 // before it takes the run for one the server never recorded.
-const waitRecordGrace = time.Minute
+var waitRecordGrace atomic.Int64 // nanoseconds
+
+func init() { waitRecordGrace.Store(int64(time.Minute)) }
 
 // migrateWaits creates the table of waiting runs.
 func migrateWaits(tx *gorm.DB) error {
@@ -306,7 +309,7 @@ func (w *resumeWorker) Work(ctx context.Context, job *river.Job[resumeArgs]) err
 	}
 	x, err := s.Execution(ctx, id)
 	switch {
-	case errors.Is(err, flows.ErrNotFound) && time.Since(row.CreatedAt) < waitRecordGrace:
+	case errors.Is(err, flows.ErrNotFound) && time.Since(row.CreatedAt) < time.Duration(waitRecordGrace.Load()):
 		return river.JobSnooze(5 * time.Second) // its record is on its way
 	case errors.Is(err, flows.ErrNotFound) || (err == nil && x.Status.IsFinal()):
 		return s.dropWait(ctx, id, row.Phase)
