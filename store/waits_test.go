@@ -115,6 +115,3 @@ func TestWaitWithoutItsRecordIsDropped(t *testing.T) {
 		}
 	})
 }
-
-
-
