@@ -243,17 +243,21 @@ func legacyWaitFor(n *Node) *Node {
 	return &c
 }
 
-// UnmarshalJSON reads a placed card, as saved by this build or before:
-// a Wait For saved with seconds takes an amount and a unit now.
-func (n *Node) UnmarshalJSON(b []byte) error {
-	type plain Node
-	if err := json.Unmarshal(b, (*plain)(n)); err != nil {
-		return err
+// UpgradeCards rewrites the cards of a definition saved by an earlier
+// build as this build reads them: a Wait For saved with seconds takes an
+// amount and a unit. The store calls it on every definition it loads; the
+// engine and validation read such cards as well.
+func (d *Definition) UpgradeCards() { upgradeCards(d.Cards) }
+
+func upgradeCards(ns []Node) {
+	for i := range ns {
+		if ns[i].Type == ControlWaitFor {
+			ns[i] = *legacyWaitFor(&ns[i])
+		}
+		for j := range ns[i].Lanes {
+			upgradeCards(ns[i].Lanes[j].Cards)
+		}
 	}
-	if n.Type == ControlWaitFor {
-		*n = *legacyWaitFor(n)
-	}
-	return nil
 }
 
 // restart continues a stored run where it stopped (see waits.go's top).

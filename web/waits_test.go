@@ -311,7 +311,8 @@ func TestPayloadRunThatWaits(t *testing.T) {
 
 // TestResumeExactlyOnceOnTwoInstances: two servers on one Postgres, both
 // running resume jobs: each waiting run resumes once, and of many POSTs
-// racing to one paused run's resume URL through both, one resumes it.
+// racing to one paused run's resume URL through both, one resumes it (the
+// others get 409, or 404 once the run has ended).
 func TestResumeExactlyOnceOnTwoInstances(t *testing.T) {
 	url := storetest.PostgresURL(t)
 	a := waitsServer(t, webtest.Options{DatabaseURL: url})
@@ -352,7 +353,7 @@ func TestResumeExactlyOnceOnTwoInstances(t *testing.T) {
 			switch res.StatusCode {
 			case http.StatusAccepted:
 				accepted.Add(1)
-			case http.StatusConflict:
+			case http.StatusConflict, http.StatusNotFound: // resumed, or ended already
 				refused.Add(1)
 			}
 		}()
@@ -367,5 +368,32 @@ func TestResumeExactlyOnceOnTwoInstances(t *testing.T) {
 	es, _ := a.Store.Executions(context.Background(), store.ExecutionFilter{FlowID: waiting})
 	if len(es) != len(ids) {
 		t.Fatalf("%d executions of the waiting flow, want %d", len(es), len(ids))
+	}
+}
+
+// TestLegacyWaitForStillRuns: a Wait For saved before it took a unit (its
+// one input was seconds) loads as amount and unit, and still waits.
+func TestLegacyWaitForStillRuns(t *testing.T) {
+	srv := waitsServer(t, webtest.Options{})
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Old wait")
+	def.Cards = []flows.Node{{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 0.5}}}}
+	f, err := srv.Store.CreateFlow(context.Background(), flows.Flow{Definition: def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := srv.Store.Flow(context.Background(), f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := loaded.Definition.Cards[0].Bindings
+	if _, old := b["seconds"]; old || b["amount"].Value != 0.5 || b["unit"].Value != "seconds" {
+		t.Fatalf("the old card loads as %v", b)
+	}
+	got := startRun(t, srv, srv.Token(t), f.ID)
+	if got["status"] != string(flows.StatusWaiting) {
+		t.Fatalf("the run answered %v", got)
+	}
+	if x := endedRun(t, srv, got["id"].(string)); x.Status != flows.StatusSucceeded {
+		t.Fatalf("ended %s (%s)", x.Status, x.Error)
 	}
 }

@@ -22,7 +22,8 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 var publicRoutes = map[string]bool{
 	"ops.healthz": true, "ops.readyz": true, "ops.metrics": true,
 	"auth.login.form": true, "auth.login": true,
-	"hooks": true, // Event URLs: the flow's own rules apply (hooks_test.go)
+	"hooks":  true, // Event URLs: the flow's own rules apply (hooks_test.go)
+	"resume": true, // resume URLs of paused runs: unguessable tokens (waits_test.go)
 }
 
 var routeParam = regexp.MustCompile(`:[a-z_]+`)
