@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // control is one of the interpreter's own cards.
@@ -35,6 +34,9 @@ const (
 	ControlReduce        = "control.reduce"
 	ControlRepeat        = "control.repeat"
 	ControlWaitFor       = "control.wait_for"
+	ControlWaitUntil     = "control.wait_until"
+	ControlPause         = "control.pause"
+	ControlResumeURL     = "control.resume_url"
 	ControlComment       = "control.comment"
 	// ControlAction is a deployed connector's action card in a workspace
 	// flow; Node.Action says which. It is not in the palette's Control group.
@@ -72,7 +74,7 @@ func ControlSpecs() []CardSpec {
 
 var controlOrder = []string{ControlAssign, ControlAssignIf, ControlContinueIf, ControlIfElse, ControlIfElseIf, ControlLookup,
 	ControlIfError, ControlReturn, ControlReturnRaw, ControlHTTPClose, ControlReturnError, ControlReturnErrorIf, ControlCallFlow,
-	ControlCallFlowAsync, ControlForEach, ControlMap, ControlFilter, ControlReduce, ControlRepeat, ControlWaitFor, ControlComment}
+	ControlCallFlowAsync, ControlForEach, ControlMap, ControlFilter, ControlReduce, ControlRepeat, ControlWaitFor, ControlWaitUntil, ControlPause, ControlResumeURL, ControlComment}
 
 func spec(typ, title, help string, inputs, outputs []Field) CardSpec {
 	return CardSpec{Type: typ, Title: title, Category: CategoryControl, Help: help, Inputs: inputs, Outputs: outputs}
@@ -169,13 +171,16 @@ func controls() map[string]control {
 		[]Field{{Key: "error", Label: "Error", Type: TypeObject, Help: "In the Catch lane: message, card, status, flow, flowId and execution of the failure."}})
 	s.ExtensibleOutputs, s.Lanes = true, []string{"try", "catch"}
 	add(s, func(r *run, ctx context.Context, n *Node, _ map[string]any, _ int) (Output, error) {
-		out, err := r.runLane(ctx, n, laneByName(n, "try"))
-		if err == nil || errors.Is(err, ErrLimit) || ctx.Err() != nil {
-			return out, err
+		info, caught := r.values[n.ID]["error"] // a resumed run that stopped in the Catch lane
+		if !caught {
+			out, err := r.runLane(ctx, n, laneByName(n, "try"))
+			if err == nil || errors.Is(err, ErrLimit) || ctx.Err() != nil || isSuspend(err) {
+				return out, err
+			}
+			info = r.errorObject(err)
+			r.values[n.ID] = map[string]any{"error": info}
 		}
-		info := r.errorObject(err)
-		r.values[n.ID] = map[string]any{"error": info}
-		out, err = r.runLane(ctx, n, laneByName(n, "catch"))
+		out, err := r.runLane(ctx, n, laneByName(n, "catch"))
 		if out != nil {
 			out["error"] = info
 		}
@@ -366,22 +371,7 @@ func controls() map[string]control {
 		return Output{"output": list}, nil
 	})
 
-	add(spec(ControlWaitFor, "Wait For", "Pause the flow for a number of seconds.",
-		[]Field{{Key: "seconds", Label: "Seconds", Type: TypeNumber, Required: true}}, nil),
-		func(r *run, ctx context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
-			d := time.Duration(in["seconds"].(float64) * float64(time.Second))
-			if d < 0 {
-				return nil, errors.New("seconds must not be negative")
-			}
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return nil, context.Cause(ctx)
-			case <-t.C:
-				return Output{}, nil
-			}
-		})
+	addWaits(add)
 
 	add(spec(ControlComment, "Comment", "A note in the flow; does nothing.", []Field{{Key: "text", Label: "Text", Type: TypeText}}, nil),
 		func(*run, context.Context, *Node, map[string]any, int) (Output, error) { return Output{}, nil })

@@ -39,6 +39,15 @@ type Options struct {
 	Recorder Recorder     // nil: executions are not stored
 	Flows    FlowSource   // for Call Flow and the loops; nil: they fail
 	Actions  ActionSource // for connector action cards; nil: they fail
+	// Waits stores runs stopped at a Wait For, Wait Until or Pause
+	// (waits.go); nil: waits hold the run in memory and Pause fails.
+	Waits Waits
+	// DurableAfter is the shortest Wait For or Wait Until that stores the
+	// run instead of holding it in memory (0: DefaultDurableAfter).
+	DurableAfter time.Duration
+	// ResumeURL makes a paused run's resume URL from its token (nil:
+	// the path /resume/<token> alone).
+	ResumeURL func(token string) string
 }
 
 // ActionSource resolves a connector action card: the action flow as
@@ -86,6 +95,12 @@ func NewEngine(reg Registry, opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.DurableAfter <= 0 {
+		opts.DurableAfter = DefaultDurableAfter
+	}
+	if opts.ResumeURL == nil {
+		opts.ResumeURL = func(token string) string { return "/resume/" + token }
+	}
 	base, stop := context.WithCancelCause(context.Background())
 	return &Engine{reg: reg, opts: opts, controls: controls(), base: base, stop: stop, running: map[string]*watched{}}
 }
@@ -127,6 +142,8 @@ type RunRequest struct {
 
 	depth int
 	async bool // a Call Flow Async child: watched like a top-level run
+	// resume, when set, continues a stored run where it stopped (waits.go).
+	resume *resumption
 }
 
 // Run runs a flow to its end and records the execution. A flow that fails
@@ -147,8 +164,15 @@ func (e *Engine) Run(ctx context.Context, req RunRequest) (*Execution, error) {
 	if (req.depth == 0 || req.async) && e.opts.Recorder != nil {
 		ctx, done = e.watch(ctx, &req)
 	}
-	exec := e.run(ctx, req)
+	exec, r := e.run(ctx, req)
 	done() // before the final record, which the running one must not follow
+	if r.suspend != nil {
+		e.suspend(ctx, r)
+	}
+	if req.resume != nil && exec.Interrupted() {
+		// Not recorded: its wait stays claimed, and it resumes again.
+		return exec, fmt.Errorf("flows: resumed run %s: %w", exec.ID, ErrShutdown)
+	}
 	rec := req.Recorder
 	if rec == nil {
 		rec = e.opts.Recorder
@@ -171,6 +195,15 @@ type run struct {
 	mu     sync.Mutex // guards exec.Steps[i].Children from loop goroutines
 	// answered is set once the run's caller has its answer (Respond).
 	answered bool
+
+	// Stopping at a wait and resuming (waits.go): done holds the cards
+	// that have run (a resumed run does not run them again), token the
+	// run's resume token once made, suspend why the run stops here.
+	done    map[string]bool
+	pending map[string]int // a resumed run's cards started, not done: their steps
+	wake    *resumption
+	token   string
+	suspend *suspendSignal
 }
 
 // Signals that end a flow early; they travel up as errors.
@@ -196,7 +229,7 @@ func (e *FlowError) Error() string { return e.Message }
 func isSignal(err error) bool {
 	var r returnSignal
 	var s stopSignal
-	return errors.As(err, &r) || errors.As(err, &s)
+	return errors.As(err, &r) || errors.As(err, &s) || isSuspend(err)
 }
 
 // cardError marks which card failed.
@@ -208,7 +241,7 @@ type cardError struct {
 func (e *cardError) Error() string { return e.err.Error() }
 func (e *cardError) Unwrap() error { return e.err }
 
-func (e *Engine) run(ctx context.Context, req RunRequest) *Execution {
+func (e *Engine) run(ctx context.Context, req RunRequest) (*Execution, *run) {
 	now := e.opts.Now()
 	exec := &Execution{ID: req.ExecutionID, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID,
 		Trigger: req.Trigger, Status: StatusRunning, StartedAt: now, Input: req.Input, Revision: req.Revision, RerunOf: req.RerunOf,
@@ -216,12 +249,26 @@ func (e *Engine) run(ctx context.Context, req RunRequest) *Execution {
 	if exec.ID == "" {
 		exec.ID = NewExecutionID(now)
 	}
-	r := &run{e: e, req: &req, exec: exec, values: make(map[string]map[string]any, len(req.Definition.Cards)+1)}
-	err := r.start(ctx)
+	r := &run{e: e, req: &req, exec: exec, values: make(map[string]map[string]any, len(req.Definition.Cards)+1), done: map[string]bool{}}
+	var err error
+	if req.resume != nil {
+		err = r.restart(ctx)
+	} else {
+		err = r.start(ctx)
+	}
 	exec.FinishedAt = e.opts.Now()
 	defer r.answerEnd(err)
 	var ret returnSignal
+	var sus *suspendSignal
 	switch {
+	case errors.As(err, &sus):
+		r.suspend = sus
+		exec.Status = StatusWaiting
+		if sus.kind == WaitPause {
+			exec.Status = StatusPaused
+		}
+		until := sus.until
+		exec.ResumesAt = &until
 	case err == nil:
 		exec.Status = StatusSucceeded
 	case errors.As(err, &ret):
@@ -244,7 +291,7 @@ func (e *Engine) run(ctx context.Context, req RunRequest) *Execution {
 			exec.ErrorCard = ce.card
 		}
 	}
-	return exec
+	return exec, r
 }
 
 // start checks the event input and runs the cards.
@@ -297,13 +344,24 @@ func (r *run) runCard(ctx context.Context, n *Node, lane string) error {
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	r.steps++
-	if r.steps > r.e.opts.Limits.MaxSteps {
-		return &cardError{card: n.ID, err: &LimitError{Name: "max_steps", Value: fmt.Sprint(r.e.opts.Limits.MaxSteps)}}
+	if r.done[n.ID] {
+		return nil // it ran before the run stopped at a wait
+	}
+	if n.Type == ControlWaitFor {
+		n = legacyWaitFor(n)
 	}
 	started := r.e.opts.Now()
-	idx := len(r.exec.Steps)
-	r.exec.Steps = append(r.exec.Steps, Step{CardID: n.ID, Type: n.Type, Label: n.Label, Lane: lane, StartedAt: started})
+	idx, again := r.reenter(n.ID)
+	if !again {
+		r.steps++
+		if r.steps > r.e.opts.Limits.MaxSteps {
+			return &cardError{card: n.ID, err: &LimitError{Name: "max_steps", Value: fmt.Sprint(r.e.opts.Limits.MaxSteps)}}
+		}
+		idx = len(r.exec.Steps)
+		r.exec.Steps = append(r.exec.Steps, Step{CardID: n.ID, Type: n.Type, Label: n.Label, Lane: lane, StartedAt: started})
+	} else {
+		started = r.exec.Steps[idx].StartedAt
+	}
 
 	ctl, isControl := r.e.controls[n.Type]
 	var spec *CardSpec
@@ -326,7 +384,10 @@ func (r *run) runCard(ctx context.Context, n *Node, lane string) error {
 	}
 	var out Output
 	attempts := 1
-	if isControl {
+	if w := r.wake; w != nil && w.card == n.ID {
+		out, err = w.outputs, w.err // the wait the run stopped at ends
+		r.wake = nil
+	} else if isControl {
 		out, err = ctl.run(r, ctx, n, in, idx)
 	} else {
 		out, attempts, err = r.callCard(ctx, card, n, in)
@@ -354,6 +415,7 @@ func (r *run) runCard(ctx context.Context, n *Node, lane string) error {
 	st.Outputs = out
 	st.DurationUS = r.e.opts.Now().Sub(started).Microseconds()
 	r.values[n.ID] = out
+	r.done[n.ID] = true
 	return nil
 }
 

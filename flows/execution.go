@@ -31,7 +31,9 @@ const (
 // Status is an execution's state. Persisted; the tokens never change.
 type Status string
 
-// The statuses. Stopped means a Continue If ended the flow early, without error.
+// The statuses. Stopped means a Continue If ended the flow early, without
+// error. Waiting and Paused are runs stopped at a Wait For or Wait Until,
+// or at a Pause: stored, not final, resumed later (waits.go).
 const (
 	StatusQueued    Status = "queued"
 	StatusRunning   Status = "running"
@@ -39,6 +41,8 @@ const (
 	StatusFailed    Status = "failed"
 	StatusCanceled  Status = "canceled"
 	StatusStopped   Status = "stopped"
+	StatusWaiting   Status = "waiting"
+	StatusPaused    Status = "paused"
 )
 
 // FinalStatuses are the statuses of executions that have ended.
@@ -46,6 +50,10 @@ var FinalStatuses = []Status{StatusSucceeded, StatusFailed, StatusCanceled, Stat
 
 // IsFinal reports whether the execution has ended.
 func (s Status) IsFinal() bool { return slices.Contains(FinalStatuses, s) }
+
+// Suspended reports whether the execution is stored waiting to resume:
+// it has not ended, yet nothing runs it.
+func (s Status) Suspended() bool { return s == StatusWaiting || s == StatusPaused }
 
 // Step is one card's run within an execution.
 type Step struct {
@@ -91,6 +99,13 @@ type Execution struct {
 	// registration or deregistration), that workspace flow.
 	WorkspaceFlow int64  `json:"workspaceFlow,omitempty"`
 	Steps         []Step `json:"steps"`
+	// ResumesAt is, for a waiting run, when it resumes, and for a paused
+	// one, when its Pause times out; ResumeToken a paused run's token
+	// (its resume URL, /resume/<token>), and ResumeURL that URL. The
+	// store fills them from the run's wait, never from its record.
+	ResumesAt   *time.Time `json:"resumesAt,omitempty"`
+	ResumeToken string     `json:"-"`
+	ResumeURL   string     `json:"resumeUrl,omitempty"`
 
 	cause error // why it failed, for Transient; not stored
 }

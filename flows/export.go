@@ -29,6 +29,7 @@ func ParseDefinition(b []byte) (Definition, error) {
 	if def.Cards == nil {
 		def.Cards = []Node{}
 	}
+	def.UpgradeCards()
 	return def, nil
 }
 

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -74,6 +75,26 @@ func Cancel(ctx context.Context, e *Engine, everywhere CancelRequester, src Exec
 	}
 	if x.Status.IsFinal() {
 		return x, fmt.Errorf("%w: the execution has already ended (%s)", ErrConflict, x.Status)
+	}
+	if x.Status.Suspended() && !e.Cancel(id) {
+		switch c, err := e.CancelWaiting(ctx, id); {
+		case err == nil:
+			return c, nil
+		case errors.Is(err, ErrNotFound):
+			// Recorded waiting, but no wait is stored (the server stopped
+			// before it was): nothing will resume it.
+			c := *x
+			c.Status, c.Error, c.FinishedAt, c.ResumesAt = StatusCanceled, ErrCanceledByUser.Error(), e.opts.Now(), nil
+			if e.opts.Recorder != nil {
+				if err := e.opts.Recorder.RecordExecution(ctx, &c); err != nil {
+					return nil, err
+				}
+			}
+			return &c, nil
+		case !errors.Is(err, ErrConflict):
+			return nil, err
+		}
+		// Resuming: it runs somewhere, and is canceled as a running run.
 	}
 	if !e.Cancel(id) {
 		if err := everywhere.RequestCancel(ctx, id); err != nil {

@@ -185,6 +185,9 @@ func (v *validator) spec(typ string) (CardSpec, bool) {
 func (v *validator) cards(cards []Node, sc scope, lane string) scope {
 	for i := range cards {
 		n := &cards[i]
+		if n.Type == ControlWaitFor {
+			n = legacyWaitFor(n)
+		}
 		if lane == "" && (n.Type == ControlReturn || n.Type == ControlReturnRaw) {
 			// The flow's own return: one in a lane ends only the lane.
 			v.returns = append(v.returns, n)

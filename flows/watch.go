@@ -85,8 +85,8 @@ func (e *Engine) watch(ctx context.Context, req *RunRequest) (context.Context, f
 	t := time.AfterFunc(time.Second, func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if finished {
-			return
+		if finished || req.resume != nil {
+			return // a resumed run keeps its record as waiting until it ends
 		}
 		snap := &Execution{ID: id, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID, Trigger: req.Trigger,
 			Status: StatusRunning, StartedAt: started, Input: req.Input, Revision: req.Revision, RerunOf: req.RerunOf, WorkspaceFlow: req.WorkspaceFlow, Steps: []Step{}}

@@ -51,7 +51,10 @@ func (s *Store) Execution(ctx context.Context, id string) (*flows.Execution, err
 		e, err = r.toFlows(packs)
 		return err
 	})
-	return e, err
+	if err != nil {
+		return nil, err
+	}
+	return e, s.fillWaits(ctx, []*flows.Execution{e}, true)
 }
 
 // snapshot runs fn with reads that see the database as it was at one
@@ -131,7 +134,10 @@ func (s *Store) Executions(ctx context.Context, f ExecutionFilter) ([]*flows.Exe
 		out, err = s.executions(db, f)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.fillWaits(ctx, out, false)
 }
 
 // executions is Executions, reading from db.

@@ -238,3 +238,9 @@ func CountRows(ctx context.Context, s *Store, table string) (int64, error) {
 	err := s.db.WithContext(ctx).Table(table).Count(&n).Error
 	return n, err
 }
+
+// SetWaitRecordGrace sets how long a resume job waits for its run's
+// record, and returns the setting before.
+func SetWaitRecordGrace(d time.Duration) time.Duration {
+	return time.Duration(waitRecordGrace.Swap(int64(d)))
+}

@@ -33,6 +33,7 @@ func (r flowRecord) toFlows() (flows.Flow, error) {
 	if err := json.Unmarshal([]byte(r.Definition), &f.Definition); err != nil {
 		return flows.Flow{}, fmt.Errorf("store: flow %d: damaged definition: %w", r.ID, err)
 	}
+	f.Definition.UpgradeCards()
 	return f, nil
 }
 
@@ -191,6 +192,7 @@ func (s *Store) FlowRevisions(ctx context.Context, id int64, limit int) ([]flows
 		if err := json.Unmarshal([]byte(r.Definition), &v.Definition); err != nil {
 			return nil, fmt.Errorf("store: flow %d revision %d: damaged definition: %w", id, r.Revision, err)
 		}
+		v.Definition.UpgradeCards()
 		out = append(out, v)
 	}
 	return out, nil
@@ -206,5 +208,6 @@ func (s *Store) FlowRevision(ctx context.Context, id int64, revision int) (flows
 	if err := json.Unmarshal([]byte(r.Definition), &d); err != nil {
 		return d, fmt.Errorf("store: flow %d revision %d: damaged definition: %w", id, revision, err)
 	}
+	d.UpgradeCards()
 	return d, nil
 }

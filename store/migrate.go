@@ -39,6 +39,7 @@ var migrations = []migration{
 	{15, "instances sharing the database", migrateInstances},
 	{16, "sessions kept on the server; sign-in attempts counted per key", migrateSessions},
 	{18, "API Endpoint flows: invoke URL aliases, security and rate limits", migrateEndpoints},
+	{19, "waiting runs", migrateWaits},
 }
 
 // schemaMigration records an applied step.

@@ -472,8 +472,9 @@ func (s *Store) FinishDeliveries(ctx context.Context, ds []flows.FinishedDeliver
 func (s *Store) RecordExecution(ctx context.Context, e *flows.Execution) error {
 	done := make(chan error, 1)
 	// A record of a run still going is its first (or replaces the one
-	// before, which markProvisional knows); a final one may replace any.
-	s.pipe.finish(&finished{runs: []flows.FinishedDelivery{{Executions: []*flows.Execution{e}}}, replace: e.Status.IsFinal(),
+	// before, which markProvisional knows); a final one may replace any,
+	// and so may a waiting one (a resumed run that waits again).
+	s.pipe.finish(&finished{runs: []flows.FinishedDelivery{{Executions: []*flows.Execution{e}}}, replace: e.Status.IsFinal() || e.Status.Suspended(),
 		done: func(err error) { done <- err }})
 	if err := <-done; err != nil {
 		return fmt.Errorf("store: record execution %s: %w", e.ID, err)

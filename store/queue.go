@@ -28,6 +28,7 @@ type Queue struct {
 	stop          func(context.Context) error
 	stopAndCancel func(context.Context) error
 	jobs          atomic.Pointer[jobsBox]
+	resumes       atomic.Pointer[resumesBox]
 	// requeue makes jobs that a crash left running available (SQLite).
 	requeue func(context.Context) error
 	// started and stopped keep this instance alive among those sharing
@@ -232,11 +233,13 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	river.AddWorker(workers, &deliveryWorker{store: s})
 	river.AddWorker(workers, &pruneExecutionsWorker{store: s})
 	river.AddWorker(workers, &deregistrationWorker{store: s})
+	river.AddWorker(workers, &resumeWorker{store: s})
 	cfg := &river.Config{
 		ID:     s.instance,
 		Logger: slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8},
-			deliveryQueue: {MaxWorkers: deliveryQueueWorkers}},
+			deliveryQueue: {MaxWorkers: deliveryQueueWorkers},
+			resumeQueue:   {MaxWorkers: resumeQueueWorkers}},
 		Workers:     workers,
 		MaxAttempts: s.cfg.MaxAttempts,
 		RetryPolicy: backoff{base: s.cfg.RetryBase},

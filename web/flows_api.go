@@ -155,6 +155,7 @@ func (s *Server) apiExecution(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.withResumeURL(e)
 	return c.JSON(http.StatusOK, e)
 }
 

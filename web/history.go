@@ -73,7 +73,7 @@ func historyFilter(q url.Values) (store.ExecutionFilter, map[string]string, erro
 }
 
 func validStatus(s flows.Status) bool {
-	return s == flows.StatusQueued || s == flows.StatusRunning || s.IsFinal()
+	return s == flows.StatusQueued || s == flows.StatusRunning || s.Suspended() || s.IsFinal()
 }
 
 // historyPage lists a page of executions and the cursor of the next one.
@@ -152,6 +152,7 @@ func (s *Server) executionView(c echo.Context, id string) (templates.ExecutionVi
 	if err != nil {
 		return templates.ExecutionView{}, err
 	}
+	s.withResumeURL(e)
 	v := templates.ExecutionView{E: e, Full: c.QueryParam("full") == "1",
 		Registration: templates.RegistrationData{Execution: e.ID, Missing: e.Status != flows.StatusSucceeded}}
 	if v.Flow, v.FlowKnown, err = s.flowName(ctx, e.FlowID); err != nil {

@@ -29,6 +29,8 @@ func (s *Server) routes() {
 	// Invoke URLs of API Endpoint flows: the flow's security decides.
 	name(e.GET("/api/flo/:alias/invoke", s.invoke), "api.invoke")
 	name(e.POST("/api/flo/:alias/invoke", s.invoke), "api.invoke.post")
+	// Resume URLs of paused runs: open to whoever was sent one.
+	name(e.POST("/resume/:token", s.resume), "resume")
 
 	// Sign-in.
 	name(e.GET("/login", s.loginForm), "auth.login.form")

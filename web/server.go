@@ -147,13 +147,13 @@ func New(d Deps) (*Server, error) {
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 		HSTSMaxAge:            hstsMaxAge(s.secure),
 	}))
-	// Event URLs and invoke URLs have their own body limit (in the
+	// Event URLs, invoke URLs and resume URLs have their own body limit (in the
 	// handler) and no CSRF: the outside service posts to them.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: fmt.Sprint(d.Config.MaxFormBytes),
-		Skipper: func(c echo.Context) bool { return isHook(c) || isInvoke(c) }}))
+		Skipper: func(c echo.Context) bool { return isHook(c) || isInvoke(c) || isResume(c) }}))
 	e.Use(requireCSRFToken)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/api/") || isHook(c) },
+		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/api/") || isHook(c) || isResume(c) },
 		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
 		CookieName:     "hookflow_csrf",
 		CookiePath:     "/",

@@ -25,6 +25,7 @@ var publicRoutes = map[string]bool{
 	"hooks": true, // Event URLs: the flow's own rules apply (hooks_test.go)
 	// Invoke URLs: the flow's security applies (endpoints_test.go).
 	"api.invoke": true, "api.invoke.post": true,
+	"resume": true, // resume URLs of paused runs: unguessable tokens (waits_test.go)
 }
 
 var routeParam = regexp.MustCompile(`:[a-z_]+`)

@@ -61,7 +61,7 @@ func run() error {
 	flag.StringVar(&o.testdata, "testdata", "cmd/hookflow-bench/testdata", "the reference connector.json and flow.json")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long each concurrency posts")
 	flag.StringVar(&levels, "concurrency", "1,16,64", "the concurrencies to run, in order")
-	workloads := flag.String("workload", "reference,mixed,endpoint", "the workloads to run, in order: reference, mixed, endpoint")
+	workloads := flag.String("workload", "reference,mixed,endpoint", "the workloads to run, in order: reference, mixed, endpoint, parked (the reference workload beside 1,000 paused runs and 100 waiting a minute)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the server's data directory (SQLite) for inspection")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	flag.Parse()
@@ -86,8 +86,8 @@ func run() error {
 		return fmt.Errorf("-db is sqlite or postgres")
 	}
 	for _, w := range strings.Split(*workloads, ",") {
-		if w = strings.TrimSpace(w); w != "reference" && w != "mixed" && w != "endpoint" {
-			return fmt.Errorf("bad -workload %q: reference, mixed or endpoint", w)
+		if w = strings.TrimSpace(w); w != "reference" && w != "mixed" && w != "endpoint" && w != "parked" {
+			return fmt.Errorf("bad -workload %q: reference, mixed, endpoint or parked", w)
 		}
 		o.workloads = append(o.workloads, strings.TrimSpace(w))
 	}
@@ -126,6 +126,13 @@ func run() error {
 			fmt.Println("completed/s counts every request answered until the last run is stored")
 			answered = "answered/s"
 		}
+		if w == "parked" {
+			took, err := b.park(1000, 100)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("the reference workload beside 1,000 paused runs and 100 runs waiting 1 minute (stored in %.1f s)\n", took.Seconds())
+		}
 		fmt.Printf("\n%-5s %10s %8s %8s %8s %8s %12s %7s %5s %7s %9s %10s %11s\n",
 			"conc", answered, "p50 ms", "p95 ms", "p99 ms", "max ms", "completed/s", "errors", "lost", "doubled", "peak RSS", "DB B/exec", "CPU µs/exec")
 		for _, c := range o.levels {
@@ -163,6 +170,8 @@ type bench struct {
 	invokeURL, clientID string
 	slow                *http.Server // the outside service the waiting flow calls
 	sequence            atomic.Int64
+	// api calls the server's API with the bench's token (parked workload).
+	api func(method, path string, body []byte, out any) error
 }
 
 func start(o options, dir, dbURL string) (*bench, error) {
@@ -276,6 +285,7 @@ func start(o options, dir, dbURL string) (*bench, error) {
 		}
 		return f.ID, on.State.EventURL, nil
 	}
+	b.api = api
 	if b.flowID, b.hook, err = flowOn("flow.json", nil); err != nil {
 		return nil, err
 	}

@@ -51,6 +51,7 @@ type config struct {
 	// default (0: no limit).
 	EndpointTimeout   time.Duration
 	EndpointRateLimit int
+	DurableWait       time.Duration
 }
 
 // setting is one configuration entry: its env var, flag and default.
@@ -82,6 +83,7 @@ var settings = []setting{
 	{"HOOKFLOW_ENDPOINT_TIMEOUT", "endpoint-timeout", "60s", "how long the caller of an API Endpoint flow waits for its answer before a 504 (the run goes on)"},
 	{"HOOKFLOW_ENDPOINT_RATE_LIMIT", "endpoint-rate-limit", "10", "invocations per second an API Endpoint flow takes unless its own setting says otherwise (then 429); 0: no limit. Counted by each server"},
 	{"HOOKFLOW_OUTBOUND_DENY", "outbound-deny", "", "CIDRs, addresses and host names (comma-separated) that flows may never call; wins over the allow list"},
+	{"HOOKFLOW_DURABLE_WAIT", "durable-wait", "5s", "shortest Wait For or Wait Until that stores the run to resume later (holding nothing, surviving restarts); shorter waits hold the run in memory"},
 }
 
 // parseConfig reads flags over environment over defaults and validates the
@@ -177,6 +179,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.EndpointRateLimit, err = strconv.Atoi(get("HOOKFLOW_ENDPOINT_RATE_LIMIT")); err != nil || c.EndpointRateLimit < 0 || c.EndpointRateLimit > 100_000 {
 		return c, fmt.Errorf("HOOKFLOW_ENDPOINT_RATE_LIMIT %q is not a number from 0 (no limit) to 100000", get("HOOKFLOW_ENDPOINT_RATE_LIMIT"))
+	}
+	if c.DurableWait, err = time.ParseDuration(get("HOOKFLOW_DURABLE_WAIT")); err != nil || c.DurableWait <= 0 {
+		return c, fmt.Errorf("HOOKFLOW_DURABLE_WAIT %q is not a positive duration (e.g. 5s)", get("HOOKFLOW_DURABLE_WAIT"))
 	}
 	if c.Outbound, err = cards.ParsePolicy(get("HOOKFLOW_OUTBOUND_ALLOW"), get("HOOKFLOW_OUTBOUND_DENY")); err != nil {
 		return c, err

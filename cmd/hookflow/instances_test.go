@@ -174,9 +174,10 @@ func TestShutdownCancelsRunsInTime(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	token := apiToken(t, store.Config{DataDir: dir})
-	s := startServer(t, "HOOKFLOW_DATA_DIR="+dir, "HOOKFLOW_SHUTDOWN_TIMEOUT=2s")
+	// Its wait holds the child in memory (it is not stored to resume).
+	s := startServer(t, "HOOKFLOW_DATA_DIR="+dir, "HOOKFLOW_SHUTDOWN_TIMEOUT=2s", "HOOKFLOW_DURABLE_WAIT=1h")
 	helper, _ := flows.NewDefinition(flows.KindWorkspace, "Waits a minute")
-	helper.Cards = []flows.Node{{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 60.0}}}}
+	helper.Cards = []flows.Node{{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"amount": {Value: 60.0}}}}
 	doc, _ := flows.MarshalDefinition(helper)
 	helperID := api(t, s.url, token, "POST", "/api/v1/flows", doc, 201)["id"].(float64)
 	starter, _ := flows.NewDefinition(flows.KindWorkspace, "Starts it")

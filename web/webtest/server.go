@@ -4,6 +4,7 @@
 package webtest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -55,6 +56,9 @@ type Options struct {
 	DatabaseURL string
 	// StartQueue starts the River queue (stopped when the test ends).
 	StartQueue bool
+	// DurableWait is the shortest Wait For or Wait Until that stores the
+	// run (0: an hour, so that the tests' waits hold their runs running).
+	DurableWait time.Duration
 	// BaseURL is the server's public URL; empty means its loopback URL.
 	BaseURL string
 	// MaxHookBytes bounds Event URL bodies (0: the default, 1 MiB).
@@ -126,11 +130,13 @@ func StartWith(t testing.TB, o Options) *Server {
 	client := cards.NewClient(policy)
 	registry := cards.Builtin(cards.Options{HTTPClient: client})
 	tokens := &cards.Tokens{Client: client}
-	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}})
 	base := cmpOr(o.BaseURL, "http://"+ts.Listener.Addr().String())
+	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens},
+		Waits: st, DurableAfter: cmp.Or(o.DurableWait, time.Hour), ResumeURL: func(token string) string { return base + "/resume/" + token }})
 	log := slog.New(slog.NewTextHandler(logOut, nil))
 	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: base}
 	st.Queue().Handle(lc)
+	st.Queue().HandleResumes(engine)
 	st.HandleCancels(engine.Cancel)
 	srv, err := web.New(web.Deps{
 		Engine: engine, Registry: registry, Lifecycle: lc,
