@@ -102,6 +102,8 @@ type LifecycleStore interface {
 	FlowRevision(ctx context.Context, id int64, revision int) (Definition, error)
 	// Recorder stores the executions of a connector's run re-run.
 	Recorder
+	// ScheduleStore queues and claims the ticks of scheduled flows.
+	ScheduleStore
 }
 
 // Lifecycle turns flows ON and OFF and runs what arrives at Event URLs.
@@ -220,12 +222,20 @@ func (l *Lifecycle) connectorContext(ctx context.Context, t webhookTarget) (*Con
 	return l.Tokens.ConnectorContext(ctx, t.version.Export.Connector, t.conn)
 }
 
-// On turns a flow ON: a fresh Event URL, the registration flow run with it,
+// On turns a flow ON. A scheduled flow's first tick is queued
+// (schedule_run.go). Otherwise: a fresh Event URL, the registration flow run with it,
 // the mapped options and the connection, and its Registration Data kept;
 // only then is the subscription active. When registration fails the flow
 // stays OFF and the error is a *RegistrationError naming the execution.
 func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) {
-	t, err := l.target(ctx, flowID)
+	f, err := l.Store.Flow(ctx, flowID)
+	if err != nil {
+		return Subscription{}, err
+	}
+	if f.Definition.Event.Type == EventSchedule {
+		return l.onSchedule(ctx, f)
+	}
+	t, err := l.targetOf(ctx, f)
 	if err != nil {
 		return Subscription{}, err
 	}
@@ -308,6 +318,11 @@ func (l *Lifecycle) Off(ctx context.Context, flowID int64) (Subscription, error)
 	sub, err := l.Store.LiveSubscription(ctx, flowID)
 	if err != nil {
 		return Subscription{}, err
+	}
+	if f, err := l.Store.Flow(ctx, flowID); err != nil {
+		return sub, err
+	} else if f.Definition.Event.Type == EventSchedule {
+		return l.offSchedule(ctx, sub)
 	}
 	switch sub.State {
 	case SubscriptionRegistering:

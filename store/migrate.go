@@ -38,6 +38,7 @@ var migrations = []migration{
 	{14, "every execution document in a pack", migrateDocumentsInPacks},
 	{15, "instances sharing the database", migrateInstances},
 	{16, "sessions kept on the server; sign-in attempts counted per key", migrateSessions},
+	{17, "the latest tick each schedule ran", migrateScheduleTicks},
 }
 
 // schemaMigration records an applied step.
@@ -467,4 +468,18 @@ func migrateSessions(tx *gorm.DB) error {
 		return err
 	}
 	return tx.Migrator().DropTable("login_failures")
+}
+
+// migrateScheduleTicks adds the latest tick each scheduled flow's
+// subscription ran (times in Unix milliseconds): a tick at or before it
+// never runs again (schedules.go).
+func migrateScheduleTicks(tx *gorm.DB) error {
+	type scheduleTick struct {
+		SubscriptionID int64  `gorm:"primaryKey;autoIncrement:false"`
+		TickAt         int64  `gorm:"not null"`
+		DueAt          int64  `gorm:"not null"`
+		ExecutionID    string `gorm:"size:32;not null"`
+		UpdatedAt      int64  `gorm:"not null"`
+	}
+	return tx.Migrator().CreateTable(&scheduleTick{})
 }

@@ -24,6 +24,9 @@ type flowJSON struct {
 	Definition  flows.Definition `json:"definition"`
 	// State is a workspace flow's ON/OFF state and subscription.
 	State *flowStateJSON `json:"state,omitempty"`
+	// Schedule is a scheduled flow's schedule: its settings, in words,
+	// and its next runs (absent while it is not valid).
+	Schedule *flows.ScheduledFlow `json:"schedule,omitempty"`
 }
 
 func toFlowJSON(f flows.Flow) flowJSON {
@@ -82,6 +85,9 @@ func (s *Server) apiFlow(c echo.Context) error {
 	out := toFlowJSON(f)
 	if out.State, err = s.flowState(c, f); err != nil {
 		return err
+	}
+	if f.Definition.Event.Type == flows.EventSchedule {
+		out.Schedule, _ = flows.ScheduleView(&f.Definition, s.registry, time.Now())
 	}
 	return c.JSON(http.StatusOK, out)
 }

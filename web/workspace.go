@@ -21,7 +21,8 @@ func (s *Server) eventChoices(c echo.Context) ([]templates.EventChoice, error) {
 		return templates.EventChoice{Value: fmt.Sprintf("connector:%d:%d:%s", con.ID, v.Version, f.Key),
 			Title: fmt.Sprintf("%s (version %d): %s", con.Info.Name, v.Version, f.Definition.Name)}
 	})
-	return append([]templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"}}, events...), err
+	return append([]templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"},
+		{Value: "schedule", Title: "Schedule (on a cron expression, or every so often)"}}, events...), err
 }
 
 // eventTitle says what starts a workspace flow.
@@ -33,6 +34,8 @@ func eventTitle(d *flows.Definition) string {
 		return "Helper flow"
 	case flows.EventConnector:
 		return d.Event.Label
+	case flows.EventSchedule:
+		return "Schedule"
 	}
 	return d.Event.Type
 }
@@ -80,7 +83,11 @@ func (s *Server) newWorkspaceFlow(c echo.Context, name, event string, connection
 		return flows.Definition{}, bad("name", fmt.Sprintf("Give the flow a name of 1 to %d characters.", flows.MaxNameLength))
 	}
 	def, _ := flows.NewDefinition(flows.KindWorkspace, name)
-	if event == "manual" {
+	switch event {
+	case "manual":
+		return def, nil
+	case "schedule":
+		def.Event = flows.NewScheduleEvent()
 		return def, nil
 	}
 	var conID, key int64
@@ -148,7 +155,8 @@ func (s *Server) workspaceFlowParam(c echo.Context) (flows.Flow, error) {
 // flowStatus fills a workspace flow's ON/OFF panel.
 func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus, error) {
 	ctx := c.Request().Context()
-	st := &templates.FlowStatus{FlowID: f.ID, Revision: f.Revision, SaveData: f.Definition.SavesData(), Event: eventTitle(&f.Definition), Webhook: f.Definition.Source != nil}
+	st := &templates.FlowStatus{FlowID: f.ID, Revision: f.Revision, SaveData: f.Definition.SavesData(), Event: eventTitle(&f.Definition),
+		Webhook: f.Definition.Source != nil, Scheduled: f.Definition.Event.Type == flows.EventSchedule}
 	if src := f.Definition.Source; src != nil && src.Connection != 0 {
 		if conn, err := s.store.Connection(ctx, src.Connection); err == nil {
 			st.Connection = conn.Name
@@ -160,7 +168,9 @@ func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus
 	switch {
 	case err == nil:
 		st.Subscription = &sub
-		st.EventURL = s.lifecycle.EventURL(sub.Token)
+		if st.Webhook {
+			st.EventURL = s.lifecycle.EventURL(sub.Token)
+		}
 	case !errors.Is(err, flows.ErrNotFound):
 		return nil, err
 	}
@@ -231,6 +241,8 @@ func (s *Server) flowOn(c echo.Context) error {
 		if err := s.flashProblem(c, "The flow stays OFF: ", err); err != nil {
 			return err
 		}
+	case f.Definition.Event.Type == flows.EventSchedule:
+		s.flash(c, "success", "The flow is ON: it runs on its schedule.")
 	default:
 		s.flash(c, "success", "The flow is ON: its Event URL is registered.")
 	}
@@ -246,6 +258,8 @@ func (s *Server) flowOff(c echo.Context) error {
 		if err := s.flashProblem(c, "", err); err != nil {
 			return err
 		}
+	} else if f.Definition.Event.Type == flows.EventSchedule {
+		s.flash(c, "success", "The flow is OFF: it runs on its schedule no more.")
 	} else {
 		s.flash(c, "success", "The flow is OFF: its Event URL refuses requests; the deregistration runs now.")
 	}
@@ -306,7 +320,7 @@ func (s *Server) flowState(c echo.Context, f flows.Flow) (*flowStateJSON, error)
 	if sub := st.Subscription; sub != nil {
 		out.Subscription, out.LastError = string(sub.State), sub.LastError
 		out.RegistrationExecution, out.DeregistrationExecution = sub.RegistrationExecution, sub.DeregistrationExecution
-		if sub.State.Live() {
+		if sub.State.Live() && st.Webhook {
 			out.EventURL = st.EventURL
 		}
 	}

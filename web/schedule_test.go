@@ -1,0 +1,183 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
+	"github.com/hookflow/hookflow/web/webtest"
+)
+
+// scheduledFlow saves a workspace flow that starts with a Schedule card
+// of the given settings and composes a text from its tick.
+func scheduledFlow(t *testing.T, c *webtest.Client, token string, settings map[string]string) int64 {
+	t.Helper()
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Every so often")
+	def.Event = flows.Node{ID: "event", Type: flows.EventSchedule, Bindings: map[string]flows.Binding{}}
+	for k, v := range settings {
+		def.Event.Bindings[k] = flows.Binding{Value: v}
+	}
+	def.Cards = []flows.Node{{ID: "say", Type: "text.compose", Bindings: map[string]flows.Binding{
+		"text": {Parts: []flows.Part{{Text: "tick "}, {Ref: &flows.Ref{Card: "event", Field: flows.FieldScheduledAt}}}}}}}
+	doc, _ := flows.MarshalDefinition(def)
+	return int64(apiJSON(t, c, token, "POST", "/api/v1/flows", string(doc), http.StatusCreated)["id"].(float64))
+}
+
+// scheduleRuns lists a flow's schedule runs, oldest first.
+func scheduleRuns(t *testing.T, st *store.Store, flowID int64) []*flows.Execution {
+	t.Helper()
+	var out []*flows.Execution
+	err := st.EachExecution(context.Background(), store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerSchedule}, func(e *flows.Execution) error {
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(out, func(a, b *flows.Execution) int { return a.StartedAt.Compare(b.StartedAt) })
+	return out
+}
+
+// tickOf reads a schedule run's tick and missed ticks from its input.
+func tickOf(t *testing.T, e *flows.Execution) (time.Time, float64) {
+	t.Helper()
+	s, _ := e.Input[flows.FieldScheduledAt].(string)
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatalf("run %s: scheduledAt %v: %v", e.ID, e.Input[flows.FieldScheduledAt], err)
+	}
+	missed, _ := e.Input[flows.FieldMissed].(float64)
+	return at, missed
+}
+
+// checkTicks fails unless the runs are one per tick, each a second after
+// the one before (none run twice, none skipped), run on time.
+func checkTicks(t *testing.T, runs []*flows.Execution) {
+	t.Helper()
+	var prev time.Time
+	for i, e := range runs {
+		at, missed := tickOf(t, e)
+		if e.Status != flows.StatusSucceeded || e.Trigger != flows.TriggerSchedule || missed != 0 {
+			t.Fatalf("run %d: %s %s %q, missed %v", i, e.Trigger, e.Status, e.Error, missed)
+		}
+		if late := e.StartedAt.Sub(at); late < 0 || late > 900*time.Millisecond {
+			t.Fatalf("run %d for %s started %s after its tick", i, at, late)
+		}
+		if i > 0 && !at.Equal(prev.Add(time.Second)) {
+			t.Fatalf("run %d is for %s, the one before for %s: a tick was doubled or skipped", i, at, prev)
+		}
+		prev = at
+	}
+}
+
+// TestScheduleRunsEverySecondUntilOff turns ON a flow scheduled every
+// second, on SQLite and on Postgres: it runs once per tick, on time, with
+// the tick in its outputs, until it is turned OFF; after OFF it runs no more.
+func TestScheduleRunsEverySecondUntilOff(t *testing.T) {
+	for _, db := range storetest.DBs {
+		t.Run(db.Name, func(t *testing.T) {
+			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
+			token, c := srv.Token(t), srv.NewClient()
+			id := scheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1s"})
+			path := fmt.Sprintf("/api/v1/flows/%d", id)
+
+			on := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+			if st := on["state"].(map[string]any); st["on"] != true || st["eventUrl"] != nil {
+				t.Fatalf("after ON: state %v", st)
+			}
+			began := time.Now()
+			time.Sleep(4500 * time.Millisecond)
+			apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
+			secs := time.Since(began).Seconds()
+			runs := scheduleRuns(t, srv.Store, id)
+			if n := float64(len(runs)); n < secs-1.5 || n > secs+0.5 {
+				t.Fatalf("%d runs in %.1f s of a schedule of every second", len(runs), secs)
+			}
+			checkTicks(t, runs)
+			if out := runs[0].Steps[1].Outputs["output"]; !strings.HasPrefix(fmt.Sprint(out), "tick 20") {
+				t.Fatalf("the card saw the tick as %v", out)
+			}
+
+			time.Sleep(2 * time.Second)
+			if after := scheduleRuns(t, srv.Store, id); len(after) != len(runs) {
+				t.Fatalf("%d runs after OFF", len(after)-len(runs))
+			}
+		})
+	}
+}
+
+// TestMissedTicksRunOnceAfterRestart stops a server while its flow is ON
+// every second and starts it again four seconds later, on SQLite and on
+// Postgres: the ticks missed meanwhile run once, as the latest of them
+// with the count of those before, and the schedule goes on each second.
+func TestMissedTicksRunOnceAfterRestart(t *testing.T) {
+	for _, db := range storetest.DBs {
+		t.Run(db.Name, func(t *testing.T) {
+			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
+			token := srv.Token(t)
+			id := scheduledFlow(t, srv.NewClient(), token, map[string]string{"every": "1s"})
+			apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), nil, http.StatusOK)
+			waitFor(t, "two runs", func() bool { return len(scheduleRuns(t, srv.Store, id)) >= 2 })
+			srv.Stop()
+			stopped := time.Now()
+			time.Sleep(4 * time.Second)
+			srv = srv.Restart(t)
+			restarted := time.Now()
+			time.Sleep(2500 * time.Millisecond)
+
+			runs := scheduleRuns(t, srv.Store, id)
+			var before, after []*flows.Execution
+			for _, e := range runs {
+				if e.StartedAt.Before(stopped) {
+					before = append(before, e)
+				} else {
+					after = append(after, e)
+				}
+			}
+			checkTicks(t, before)
+			if len(after) < 2 || len(after) > 4 {
+				t.Fatalf("%d runs in the 2.5 s after the restart", len(after))
+			}
+			first, missed := tickOf(t, after[0])
+			last, _ := tickOf(t, before[len(before)-1])
+			if missed < 2 || !first.Equal(last.Add(time.Duration(missed+1)*time.Second)) || first.After(restarted) {
+				t.Fatalf("the first run after the restart is for %s with %v missed; the last before was for %s, the restart at %s",
+					first, missed, last, restarted)
+			}
+			if burst := after[1].StartedAt.Sub(after[0].StartedAt); burst < 300*time.Millisecond {
+				t.Fatalf("the second run after the restart came %s after the first: a burst", burst)
+			}
+			checkTicks(t, after[1:])
+		})
+	}
+}
+
+// TestSavingTheScheduleReschedules changes the schedule of a flow that is
+// ON from every hour to every second on the canvas: it runs each second at
+// once, without waiting for the hour's tick queued before.
+func TestSavingTheScheduleReschedules(t *testing.T) {
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+	token, c := srv.Token(t), srv.SignedIn(t)
+	id := scheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1h"})
+	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), nil, http.StatusOK)
+	f, err := srv.Store.Flow(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/flows/%d", id)
+	res := c.PostForm(t, path+"/edit", url.Values{"_csrf": {c.CSRF(t, path)}, "revision": {fmt.Sprint(f.Revision)},
+		"op": {"bind"}, "card": {"event"}, "field": {"every"}, "value": {"1s"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save the schedule: status %d", res.StatusCode)
+	}
+	waitFor(t, "two runs", func() bool { return len(scheduleRuns(t, srv.Store, id)) >= 2 })
+	checkTicks(t, scheduleRuns(t, srv.Store, id))
+}
