@@ -48,7 +48,7 @@ func TestScheduleTicks(t *testing.T) {
 			"2026-03-01 10:00:00", []string{"2026-03-02 00:00:00", "2026-03-03 00:00:00"}},
 		{"weekdays in Paris", map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Europe/Paris"},
 			"2026-03-06 10:00:00", []string{"2026-03-09 09:00:00", "2026-03-10 09:00:00"}},
-		{"weekday names in New York", map[string]string{"expression": "0 9 * * MON,FRI", "timezone": "America/New_York"},
+		{"weekday names in New York", map[string]string{"mode": "cron", "expression": "0 9 * * MON,FRI", "timezone": "America/New_York"},
 			"2026-03-03 00:00:00", []string{"2026-03-06 09:00:00", "2026-03-09 09:00:00"}},
 		// 29 March 2026: Paris goes from 02:00 to 03:00; 02:30 does not occur that day.
 		{"Paris springs forward", map[string]string{"mode": "cron", "expression": "30 2 * * *", "timezone": "Europe/Paris"},
@@ -148,17 +148,17 @@ func TestScheduleInWords(t *testing.T) {
 		{map[string]string{"every": "1s"}, "Every second"},
 		{map[string]string{"every": "1h30m"}, "Every 1 hour and 30 minutes"},
 		{map[string]string{"every": "2d"}, "Every 2 days"},
-		{map[string]string{"expression": "0 9 * * 1-5", "timezone": "Europe/Paris"}, "At 09:00 on Monday through Friday (Europe/Paris)"},
-		{map[string]string{"expression": "30 17 * * *"}, "At 17:30 every day (UTC)"},
-		{map[string]string{"expression": "0 9,17 1,15 * *"}, "At 09:00 and 17:00 on days 1 and 15 of the month (UTC)"},
-		{map[string]string{"expression": "0 8 * 1-3 SAT"}, "At 08:00 on Saturday in January through March (UTC)"},
-		{map[string]string{"expression": "*/5 * * * *"}, "Every 5 minutes (UTC)"},
-		{map[string]string{"expression": "*/10 * * * * *"}, "Every 10 seconds (UTC)"},
-		{map[string]string{"expression": "15 */2 * * *"}, "At minute 15 of every 2 hours (UTC)"},
-		{map[string]string{"expression": "45 * * * *"}, "At minute 45 of every hour (UTC)"},
-		{map[string]string{"expression": "@hourly"}, "Every hour, on the hour (UTC)"},
-		{map[string]string{"expression": "5 4 1-7 * 0"}, "Cron 5 4 1-7 * 0 (UTC)"},
-		{map[string]string{"expression": "0 9-17 * * *"}, "Cron 0 9-17 * * * (UTC)"},
+		{map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Europe/Paris"}, "At 09:00 on Monday through Friday (Europe/Paris)"},
+		{map[string]string{"mode": "cron", "expression": "30 17 * * *"}, "At 17:30 every day (UTC)"},
+		{map[string]string{"mode": "cron", "expression": "0 9,17 1,15 * *"}, "At 09:00 and 17:00 on days 1 and 15 of the month (UTC)"},
+		{map[string]string{"mode": "cron", "expression": "0 8 * 1-3 SAT"}, "At 08:00 on Saturday in January through March (UTC)"},
+		{map[string]string{"mode": "cron", "expression": "*/5 * * * *"}, "Every 5 minutes (UTC)"},
+		{map[string]string{"mode": "cron", "expression": "*/10 * * * * *"}, "Every 10 seconds (UTC)"},
+		{map[string]string{"mode": "cron", "expression": "15 */2 * * *"}, "At minute 15 of every 2 hours (UTC)"},
+		{map[string]string{"mode": "cron", "expression": "45 * * * *"}, "At minute 45 of every hour (UTC)"},
+		{map[string]string{"mode": "cron", "expression": "@hourly"}, "Every hour, on the hour (UTC)"},
+		{map[string]string{"mode": "cron", "expression": "5 4 1-7 * 0"}, "Cron 5 4 1-7 * 0 (UTC)"},
+		{map[string]string{"mode": "cron", "expression": "0 9-17 * * *"}, "Cron 0 9-17 * * * (UTC)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -176,7 +176,7 @@ func TestScheduleInWords(t *testing.T) {
 // TestMissedTicksFoldIntoOne: a tick run late stands for the latest tick
 // due, with the count of those before it; the next tick comes after now.
 func TestMissedTicksFoldIntoOne(t *testing.T) {
-	for _, settings := range []map[string]string{{"every": "1m"}, {"expression": "* * * * *"}} {
+	for _, settings := range []map[string]string{{"every": "1m"}, {"mode": "cron", "expression": "* * * * *"}} {
 		s, err := schedule(settings)
 		if err != nil {
 			t.Fatal(err)

@@ -141,9 +141,6 @@ func parseSchedule(ev *Node, cron CronParser) (*Schedule, []Problem) {
 	sp := &s.Spec
 	if sp.Mode == "" {
 		sp.Mode = ScheduleInterval
-		if sp.Expression != "" {
-			sp.Mode = ScheduleCron
-		}
 	}
 	if sp.Timezone == "" {
 		sp.Timezone = "UTC"
@@ -364,4 +361,21 @@ func (s *Schedule) Due(tick, now time.Time) (time.Time, int) {
 func NewScheduleEvent() Node {
 	return Node{ID: "event", Type: EventSchedule, Bindings: map[string]Binding{
 		FieldScheduleMode: {Value: string(ScheduleInterval)}, FieldScheduleEvery: {Value: "1h"}, FieldScheduleTimezone: {Value: "UTC"}}}
+}
+
+// ScheduleFieldUsed reports whether a card's input is one its settings
+// use: a Schedule card in cron mode has no use for Every, in interval
+// mode none for the cron expression. Any other card uses every input.
+func ScheduleFieldUsed(n *Node, key string) bool {
+	if n.Type != EventSchedule {
+		return true
+	}
+	mode, _ := n.Bindings[FieldScheduleMode].Value.(string)
+	switch key {
+	case FieldScheduleEvery:
+		return mode != string(ScheduleCron)
+	case FieldScheduleExpression:
+		return mode == string(ScheduleCron)
+	}
+	return true
 }
