@@ -181,3 +181,72 @@ func TestSavingTheScheduleReschedules(t *testing.T) {
 	waitFor(t, "two runs", func() bool { return len(scheduleRuns(t, srv.Store, id)) >= 2 })
 	checkTicks(t, scheduleRuns(t, srv.Store, id))
 }
+
+// TestScheduledFlowAPI: the API refuses a schedule that is not valid with
+// the field that is wrong, shows a valid one in words with its next runs,
+// turns it ON once (with no Event URL) and refuses to turn ON one that
+// has ended; the flow's page shows the fields of its mode and the schedule.
+func TestScheduledFlowAPI(t *testing.T) {
+	srv := webtest.Start(t)
+	token, c := srv.Token(t), srv.NewClient()
+	doc := func(settings map[string]string) string {
+		def, _ := flows.NewDefinition(flows.KindWorkspace, "Scheduled")
+		def.Event = flows.Node{ID: "event", Type: flows.EventSchedule, Bindings: map[string]flows.Binding{}}
+		for k, v := range settings {
+			def.Event.Bindings[k] = flows.Binding{Value: v}
+		}
+		b, _ := flows.MarshalDefinition(def)
+		return string(b)
+	}
+	bad := apiJSON(t, c, token, "POST", "/api/v1/flows", doc(map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Mars/Olympus"}), http.StatusUnprocessableEntity)
+	problems := bad["error"].(map[string]any)["problems"].([]any)
+	if p := problems[0].(map[string]any); len(problems) != 1 || p["card"] != "event" || p["field"] != "timezone" || !strings.Contains(p["message"].(string), "Mars/Olympus") {
+		t.Fatalf("problems %v", problems)
+	}
+
+	id := scheduledFlow(t, c, token, map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Europe/Paris"})
+	path := fmt.Sprintf("/api/v1/flows/%d", id)
+	got := apiJSON(t, c, token, "GET", path, nil, http.StatusOK)
+	sched := got["schedule"].(map[string]any)
+	runs := sched["nextRuns"].([]any)
+	if sched["description"] != "At 09:00 on Monday through Friday (Europe/Paris)" || len(runs) != 5 ||
+		sched["spec"].(map[string]any)["timezone"] != "Europe/Paris" || got["state"].(map[string]any)["on"] != false {
+		t.Fatalf("GET %s: %v", path, got)
+	}
+	for _, r := range runs {
+		at, err := time.Parse(time.RFC3339, r.(string))
+		if err != nil || at.Format("15:04") != "09:00" || at.Weekday() == time.Saturday || at.Weekday() == time.Sunday {
+			t.Fatalf("next run %v is not 09:00 on a weekday in Paris", r)
+		}
+	}
+	on := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+	if st := on["state"].(map[string]any); st["on"] != true || st["subscription"] != "active" || st["eventUrl"] != nil {
+		t.Fatalf("after ON: %v", st)
+	}
+	apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusConflict)
+
+	ended := scheduledFlow(t, c, token, map[string]string{"every": "1h", "end": "2020-01-01"})
+	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ended), nil, http.StatusUnprocessableEntity)
+
+	// The page: cron mode shows the expression, not Every; the schedule in words.
+	page := parse(t, pageBody(t, srv, fmt.Sprintf("/flows/%d", id)))
+	if page.Find(`[data-testid="in-event-expression"]`).Length() != 1 || page.Find(`[data-testid="in-event-every"]`).Length() != 0 ||
+		page.Find(`[data-testid="schedule-words"]`).Text() != "At 09:00 on Monday through Friday (Europe/Paris)" ||
+		page.Find(`[data-testid="schedule-next-run"]`).Length() != 5 || page.Find(`[data-testid="turn-off"]`).Length() != 1 ||
+		page.Find(`[data-testid="event-url"]`).Length() != 0 {
+		t.Fatal("the scheduled flow's page lacks its fields, schedule or controls")
+	}
+	endedPage := parse(t, pageBody(t, srv, fmt.Sprintf("/flows/%d", ended)))
+	if endedPage.Find(`[data-testid="schedule-ended"]`).Length() != 1 || endedPage.Find(`[data-testid="in-event-expression"]`).Length() != 0 {
+		t.Fatal("the ended flow's page does not say it ended")
+	}
+}
+
+func pageBody(t *testing.T, srv *webtest.Server, path string) string {
+	t.Helper()
+	res, body := srv.SignedIn(t).Get(t, path)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, res.StatusCode)
+	}
+	return body
+}
