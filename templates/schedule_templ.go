@@ -195,4 +195,14 @@ func runTime(t time.Time, all []time.Time) string {
 	return t.Format(layout + " MST")
 }
 
+// scheduledTick is the tick a schedule run is for, when its input was saved.
+func scheduledTick(e *flows.Execution) (time.Time, bool) {
+	if e.Trigger != flows.TriggerSchedule {
+		return time.Time{}, false
+	}
+	v, err := flows.Convert(e.Input[flows.FieldScheduledAt], flows.TypeDate)
+	t, ok := v.(time.Time)
+	return t, ok && err == nil
+}
+
 var _ = templruntime.GeneratedTemplate

@@ -105,6 +105,13 @@ func TestScheduleRunsEverySecondUntilOff(t *testing.T) {
 			if out := runs[0].Steps[1].Outputs["output"]; !strings.HasPrefix(fmt.Sprint(out), "tick 20") {
 				t.Fatalf("the card saw the tick as %v", out)
 			}
+			// The history shows it as a schedule run for its tick.
+			tick, _ := tickOf(t, runs[0])
+			page := parse(t, pageBody(t, srv, "/executions/"+runs[0].ID))
+			if got, _ := page.Find(`[data-testid="execution-tick"] time`).Attr("datetime"); got != tick.UTC().Format(time.RFC3339Nano) ||
+				!strings.Contains(page.Find("p.muted").First().Text(), "schedule") {
+				t.Fatalf("the execution's page shows the tick %q (want %s)", got, tick)
+			}
 
 			time.Sleep(2 * time.Second)
 			if after := scheduleRuns(t, srv.Store, id); len(after) != len(runs) {
