@@ -311,9 +311,9 @@ func (l *Lifecycle) register(ctx context.Context, t webhookTarget, token string,
 	return exec.ID, exec.Output[FieldRegistrationData], nil
 }
 
-// Off turns a flow OFF: its Event URL refuses at once and the
-// deregistration is queued (retried with backoff until it succeeds or
-// gives up).
+// Off turns a flow OFF: a scheduled flow's ticks stop at once; a webhook
+// flow's Event URL refuses at once and the deregistration is queued
+// (retried with backoff until it succeeds or gives up).
 func (l *Lifecycle) Off(ctx context.Context, flowID int64) (Subscription, error) {
 	sub, err := l.Store.LiveSubscription(ctx, flowID)
 	if err != nil {

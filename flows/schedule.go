@@ -91,7 +91,7 @@ type Schedule struct {
 // Location is the time zone the schedule is read in.
 func (s *Schedule) Location() *time.Location { return s.loc }
 
-// Start and End are the schedule's bounds; zero when it has none.
+// Start is the first time a tick may fall on; zero when there is none.
 func (s *Schedule) Start() time.Time { return s.start }
 
 // End is the last time a tick may fall on; zero when there is none.

@@ -90,7 +90,8 @@ func (l *Lifecycle) onSchedule(ctx context.Context, f Flow) (Subscription, error
 }
 
 // offSchedule turns a scheduled flow OFF: its subscription ends at once,
-// and a tick queued for it does nothing. A run going on ends as it would.
+// and a tick queued for it does nothing (ClaimTick claims ticks of active
+// subscriptions only). A run whose tick came before ends as it would.
 func (l *Lifecycle) offSchedule(ctx context.Context, sub Subscription) (Subscription, error) {
 	sub.State, sub.LastError = SubscriptionOff, ""
 	if err := l.Store.SaveSubscription(ctx, sub); err != nil {
