@@ -16,6 +16,8 @@ const (
 	// EventAPIEndpoint starts a workspace flow for each request at its
 	// invoke URL; the caller waits for the flow's answer (endpoint.go).
 	EventAPIEndpoint = "event.api_endpoint"
+	// EventSchedule starts a workspace flow on time while it is ON (schedule.go).
+	EventSchedule = "event.schedule"
 )
 
 // Field keys the webhook flows rely on.
@@ -58,6 +60,21 @@ var eventSpecs = map[string]CardSpec{
 			{Key: "body", Label: "Body", Type: TypeAny, Help: "Parsed JSON when the request is JSON, otherwise text."},
 			{Key: FieldExecutionID, Label: "Execution ID", Type: TypeText},
 		}},
+	EventSchedule: {Type: EventSchedule, Title: "Schedule", Category: CategoryEvent,
+		Help: "Starts the flow on time while it is ON: on a cron expression in a time zone, or every so often.",
+		Inputs: []Field{
+			{Key: FieldScheduleMode, Label: "Mode", Type: TypeText, Required: true, Choices: []string{string(ScheduleInterval), string(ScheduleCron)}, Default: string(ScheduleInterval)},
+			{Key: FieldScheduleEvery, Label: "Every", Type: TypeText, Help: "15m, 1h30m, 1d (interval)"},
+			{Key: FieldScheduleExpression, Label: "Cron expression", Type: TypeText, Help: "0 9 * * 1-5 (cron)"},
+			{Key: FieldScheduleTimezone, Label: "Time zone", Type: TypeText, Help: "Europe/Paris (UTC if empty)"},
+			{Key: FieldScheduleStart, Label: "Start", Type: TypeText, Help: "2026-03-01 09:00 (optional)"},
+			{Key: FieldScheduleEnd, Label: "End", Type: TypeText, Help: "2026-12-31 (optional)"},
+		},
+		Outputs: []Field{
+			{Key: FieldScheduledAt, Label: "Scheduled at", Type: TypeDate, Help: "The tick this run is for."},
+			{Key: FieldFiredAt, Label: "Fired at", Type: TypeDate, Help: "When the run started."},
+			{Key: FieldMissed, Label: "Missed ticks", Type: TypeNumber, Help: "Earlier ticks missed while Hookflow was down, run as this one."},
+		}},
 	EventAuthPing: {Type: EventAuthPing, Title: "Auth Ping", Category: CategoryEvent,
 		Help: "Checks a connection: fails when the credentials do not work."},
 }
@@ -76,5 +93,5 @@ var kindEvents = map[Kind][]string{
 	KindWebhookRegistration:   {EventRegistration},
 	KindWebhookDeregistration: {EventDeregistration},
 	KindAuthPing:              {EventAuthPing},
-	KindWorkspace:             {EventManual, EventHelper, EventConnector, EventAPIEndpoint},
+	KindWorkspace:             {EventManual, EventHelper, EventConnector, EventAPIEndpoint, EventSchedule},
 }

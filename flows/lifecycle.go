@@ -104,6 +104,8 @@ type LifecycleStore interface {
 	Recorder
 	// EndpointStore keeps API Endpoint flows' settings.
 	EndpointStore
+	// ScheduleStore queues and claims the ticks of scheduled flows.
+	ScheduleStore
 }
 
 // Lifecycle turns flows ON and OFF and runs what arrives at Event URLs.
@@ -229,7 +231,8 @@ func (l *Lifecycle) connectorContext(ctx context.Context, t webhookTarget) (*Con
 	return l.Tokens.ConnectorContext(ctx, t.version.Export.Connector, t.conn)
 }
 
-// On turns a flow ON: a fresh Event URL, the registration flow run with it,
+// On turns a flow ON. A scheduled flow's first tick is queued
+// (schedule_run.go). Otherwise: a fresh Event URL, the registration flow run with it,
 // the mapped options and the connection, and its Registration Data kept;
 // only then is the subscription active. When registration fails the flow
 // stays OFF and the error is a *RegistrationError naming the execution.
@@ -240,6 +243,9 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 	}
 	if f.ConnectorID == 0 && f.Definition.Event.Type == EventAPIEndpoint {
 		return l.endpointOn(ctx, f)
+	}
+	if f.Definition.Event.Type == EventSchedule {
+		return l.onSchedule(ctx, f)
 	}
 	t, err := l.targetOf(ctx, f)
 	if err != nil {
@@ -317,13 +323,18 @@ func (l *Lifecycle) register(ctx context.Context, t webhookTarget, token string,
 	return exec.ID, exec.Output[FieldRegistrationData], nil
 }
 
-// Off turns a flow OFF: its Event URL refuses at once and the
-// deregistration is queued (retried with backoff until it succeeds or
-// gives up).
+// Off turns a flow OFF: a scheduled flow's ticks stop at once; a webhook
+// flow's Event URL refuses at once and the deregistration is queued
+// (retried with backoff until it succeeds or gives up).
 func (l *Lifecycle) Off(ctx context.Context, flowID int64) (Subscription, error) {
 	sub, err := l.Store.LiveSubscription(ctx, flowID)
 	if err != nil {
 		return Subscription{}, err
+	}
+	if f, err := l.Store.Flow(ctx, flowID); err != nil {
+		return sub, err
+	} else if f.Definition.Event.Type == EventSchedule {
+		return l.offSchedule(ctx, sub)
 	}
 	if sub.Source == (EventSource{}) && sub.State == SubscriptionActive {
 		return l.endpointOff(ctx, sub) // nothing registered, nothing to deregister

@@ -115,6 +115,7 @@ func (v *validator) flow(def *Definition) {
 	sc := scope{ev.ID: spec.OutputFields(ev)}
 	v.cards(def.Cards, sc, "")
 	v.webhook(def)
+	v.schedule(def)
 
 	switch def.Kind {
 	case KindWebhookRegistration:

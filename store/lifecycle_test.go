@@ -472,6 +472,7 @@ func (r *recordingJobs) Deliver(_ context.Context, d flows.Delivery, _ bool) ([]
 }
 
 func (r *recordingJobs) Deregister(context.Context, int64, bool) error { return nil }
+func (r *recordingJobs) Tick(context.Context, int64, time.Time) error  { return nil }
 
 func (r *recordingJobs) delivered() []int64 {
 	r.mu.Lock()

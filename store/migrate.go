@@ -38,6 +38,7 @@ var migrations = []migration{
 	{14, "every execution document in a pack", migrateDocumentsInPacks},
 	{15, "instances sharing the database", migrateInstances},
 	{16, "sessions kept on the server; sign-in attempts counted per key", migrateSessions},
+	{17, "the latest tick each schedule ran", migrateScheduleTicks},
 	{18, "API Endpoint flows: invoke URL aliases, security and rate limits", migrateEndpoints},
 	{19, "waiting runs", migrateWaits},
 }
@@ -489,4 +490,18 @@ func migrateEndpoints(tx *gorm.DB) error {
 		UpdatedAt       time.Time
 	}
 	return tx.Migrator().CreateTable(&endpoint{})
+}
+
+// migrateScheduleTicks adds the latest tick each scheduled flow's
+// subscription ran (times in Unix milliseconds): a tick at or before it
+// never runs again (schedules.go).
+func migrateScheduleTicks(tx *gorm.DB) error {
+	type scheduleTick struct {
+		SubscriptionID int64  `gorm:"primaryKey;autoIncrement:false"`
+		TickAt         int64  `gorm:"not null"`
+		DueAt          int64  `gorm:"not null"`
+		ExecutionID    string `gorm:"size:32;not null"`
+		UpdatedAt      int64  `gorm:"not null"`
+	}
+	return tx.Migrator().CreateTable(&scheduleTick{})
 }

@@ -46,6 +46,8 @@ type Queue struct {
 type Jobs interface {
 	Deliver(ctx context.Context, d flows.Delivery, final bool) ([]*flows.Execution, error)
 	Deregister(ctx context.Context, subscriptionID int64, final bool) error
+	// Tick runs a scheduled flow's tick (schedules.go).
+	Tick(ctx context.Context, subscriptionID int64, tick time.Time) error
 }
 
 type jobsBox struct{ Jobs }
@@ -234,12 +236,14 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	river.AddWorker(workers, &pruneExecutionsWorker{store: s})
 	river.AddWorker(workers, &deregistrationWorker{store: s})
 	river.AddWorker(workers, &resumeWorker{store: s})
+	river.AddWorker(workers, &scheduleTickWorker{store: s})
 	cfg := &river.Config{
 		ID:     s.instance,
 		Logger: slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8},
 			deliveryQueue: {MaxWorkers: deliveryQueueWorkers},
-			resumeQueue:   {MaxWorkers: resumeQueueWorkers}},
+			resumeQueue:   {MaxWorkers: resumeQueueWorkers},
+			scheduleQueue: {MaxWorkers: scheduleQueueWorkers}},
 		Workers:     workers,
 		MaxAttempts: s.cfg.MaxAttempts,
 		RetryPolicy: backoff{base: s.cfg.RetryBase},

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -62,6 +63,9 @@ func (s *Server) editorData(c echo.Context, con flows.Connector, f flows.Flow) (
 	}
 	for _, p := range problemsOf(flows.Validate(f.Definition, s.registry)) {
 		d.Problems[p.Card] = append(d.Problems[p.Card], p)
+	}
+	if f.Definition.Event.Type == flows.EventSchedule {
+		d.Schedule, _ = flows.ScheduleView(&f.Definition, s.registry, time.Now()) // nil when not valid: the card says why
 	}
 	if con.ID != 0 && authenticates(con.Info.Auth.Kind) {
 		var err error
@@ -218,6 +222,9 @@ func (s *Server) editFlow(c echo.Context, con flows.Connector, f flows.Flow) err
 			} else {
 				f = saved
 				s.lifecycle.ForgetEndpoint(f.ID) // an invoke URL runs it as saved now
+				if err := s.lifecycle.Reschedule(c.Request().Context(), f); err != nil {
+					return err
+				}
 				if op == "delete" || op == "remove_field" {
 					undo = saved.Revision - 1
 				}

@@ -30,6 +30,9 @@ type flowJSON struct {
 	Security    string `json:"security,omitempty"`
 	RateLimit   *int   `json:"rateLimit,omitempty"`
 	ClientToken string `json:"clientToken,omitempty"`
+	// Schedule is a scheduled flow's schedule: its settings, in words,
+	// and its next runs (absent while it is not valid).
+	Schedule *flows.ScheduledFlow `json:"schedule,omitempty"`
 }
 
 func toFlowJSON(f flows.Flow) flowJSON {
@@ -102,6 +105,9 @@ func (s *Server) apiFlow(c echo.Context) error {
 	}
 	if err := s.endpointJSON(c.Request().Context(), f, &out); err != nil {
 		return err
+	}
+	if f.Definition.Event.Type == flows.EventSchedule {
+		out.Schedule, _ = flows.ScheduleView(&f.Definition, s.registry, time.Now())
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -22,7 +22,8 @@ func (s *Server) eventChoices(c echo.Context) ([]templates.EventChoice, error) {
 			Title: fmt.Sprintf("%s (version %d): %s", con.Info.Name, v.Version, f.Definition.Name)}
 	})
 	return append([]templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"},
-		{Value: "api_endpoint", Title: "API Endpoint (an invoke URL that answers with the flow's result)"}}, events...), err
+		{Value: "api_endpoint", Title: "API Endpoint (an invoke URL that answers with the flow's result)"},
+		{Value: "schedule", Title: "Schedule (on a cron expression, or every so often)"}}, events...), err
 }
 
 // eventTitle says what starts a workspace flow.
@@ -36,6 +37,8 @@ func eventTitle(d *flows.Definition) string {
 		return d.Event.Label
 	case flows.EventAPIEndpoint:
 		return "API Endpoint"
+	case flows.EventSchedule:
+		return "Schedule"
 	}
 	return d.Event.Type
 }
@@ -88,6 +91,8 @@ func (s *Server) newWorkspaceFlow(c echo.Context, name, event string, connection
 		return def, nil
 	case "api_endpoint":
 		def.Event.Type = flows.EventAPIEndpoint
+	case "schedule":
+		def.Event = flows.NewScheduleEvent()
 		return def, nil
 	}
 	var conID, key int64
@@ -155,7 +160,8 @@ func (s *Server) workspaceFlowParam(c echo.Context) (flows.Flow, error) {
 // flowStatus fills a workspace flow's ON/OFF panel.
 func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus, error) {
 	ctx := c.Request().Context()
-	st := &templates.FlowStatus{FlowID: f.ID, Revision: f.Revision, SaveData: f.Definition.SavesData(), Event: eventTitle(&f.Definition), Webhook: f.Definition.Source != nil}
+	st := &templates.FlowStatus{FlowID: f.ID, Revision: f.Revision, SaveData: f.Definition.SavesData(), Event: eventTitle(&f.Definition),
+		Webhook: f.Definition.Source != nil, Scheduled: f.Definition.Event.Type == flows.EventSchedule}
 	if src := f.Definition.Source; src != nil && src.Connection != 0 {
 		if conn, err := s.store.Connection(ctx, src.Connection); err == nil {
 			st.Connection = conn.Name
@@ -256,6 +262,8 @@ func (s *Server) flowOn(c echo.Context) error {
 		}
 	case isEndpointFlow(f):
 		s.flash(c, "success", "The flow is ON: its invoke URL answers.")
+	case f.Definition.Event.Type == flows.EventSchedule:
+		s.flash(c, "success", "The flow is ON: it runs on its schedule.")
 	default:
 		s.flash(c, "success", "The flow is ON: its Event URL is registered.")
 	}
@@ -273,6 +281,8 @@ func (s *Server) flowOff(c echo.Context) error {
 		}
 	} else if isEndpointFlow(f) {
 		s.flash(c, "success", "The flow is OFF: its invoke URL answers 404.")
+	} else if f.Definition.Event.Type == flows.EventSchedule {
+		s.flash(c, "success", "The flow is OFF: it runs on its schedule no more.")
 	} else {
 		s.flash(c, "success", "The flow is OFF: its Event URL refuses requests; the deregistration runs now.")
 	}
@@ -333,7 +343,7 @@ func (s *Server) flowState(c echo.Context, f flows.Flow) (*flowStateJSON, error)
 	if sub := st.Subscription; sub != nil {
 		out.Subscription, out.LastError = string(sub.State), sub.LastError
 		out.RegistrationExecution, out.DeregistrationExecution = sub.RegistrationExecution, sub.DeregistrationExecution
-		if sub.State.Live() {
+		if sub.State.Live() && st.Webhook {
 			out.EventURL = st.EventURL
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // time zones for schedules, on systems without a zone database
 
 	"github.com/prometheus/client_golang/prometheus"
 
