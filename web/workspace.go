@@ -91,6 +91,7 @@ func (s *Server) newWorkspaceFlow(c echo.Context, name, event string, connection
 		return def, nil
 	case "api_endpoint":
 		def.Event.Type = flows.EventAPIEndpoint
+		return def, nil
 	case "schedule":
 		def.Event = flows.NewScheduleEvent()
 		return def, nil
