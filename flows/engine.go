@@ -120,6 +120,9 @@ type RunRequest struct {
 	// Event URL's token, a request's credentials): they are masked
 	// wherever they show in it, and in the records of the flows it calls.
 	Secrets []string
+	// Cursor is a poll's cursor, which Get Cursor and Set Cursor read and
+	// write (polling.go); nil outside a poll: Get Cursor reads it empty.
+	Cursor *Cursor
 
 	depth int
 	async bool // a Call Flow Async child: watched like a top-level run

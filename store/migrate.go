@@ -39,6 +39,7 @@ var migrations = []migration{
 	{15, "instances sharing the database", migrateInstances},
 	{16, "sessions kept on the server; sign-in attempts counted per key", migrateSessions},
 	{17, "the latest tick each schedule ran", migrateScheduleTicks},
+	{20, "the cursor and the last poll of each polling subscription", migratePollStates},
 }
 
 // schemaMigration records an applied step.
@@ -482,4 +483,24 @@ func migrateScheduleTicks(tx *gorm.DB) error {
 		UpdatedAt      int64  `gorm:"not null"`
 	}
 	return tx.Migrator().CreateTable(&scheduleTick{})
+}
+
+// migratePollStates adds, per subscription of a flow on a Polling Event,
+// its cursor, the poll going on (its run and until when it holds the
+// subscription) and how the last poll ended; times in Unix milliseconds
+// (polls.go).
+func migratePollStates(tx *gorm.DB) error {
+	type pollState struct {
+		SubscriptionID   int64  `gorm:"primaryKey;autoIncrement:false"`
+		Cursor           string `gorm:"not null;default:''"`
+		RunningExecution string `gorm:"size:32;not null;default:''"`
+		LeaseUntil       int64  `gorm:"not null;default:0"`
+		LastPollAt       int64  `gorm:"not null;default:0"`
+		LastStatus       string `gorm:"size:20;not null;default:''"`
+		LastError        string `gorm:"not null;default:''"`
+		LastExecution    string `gorm:"size:32;not null;default:''"`
+		LastRecords      int    `gorm:"not null;default:0"`
+		UpdatedAt        int64  `gorm:"not null"`
+	}
+	return tx.Migrator().CreateTable(&pollState{})
 }

@@ -46,6 +46,7 @@ type config struct {
 	SQLiteSync      store.Sync
 	PprofAddr       string
 	Outbound        cards.Policy
+	MinPollInterval time.Duration
 }
 
 // setting is one configuration entry: its env var, flag and default.
@@ -75,6 +76,7 @@ var settings = []setting{
 	{"HOOKFLOW_MAX_ATTEMPTS", "max-attempts", "10", "tries of a payload's run or a deregistration before it fails for good (exponential backoff between)"},
 	{"HOOKFLOW_OUTBOUND_ALLOW", "outbound-allow", "", "CIDRs, addresses and host names (comma-separated) that flows may call although they are loopback, private or link-local, e.g. 10.1.0.0/16,api.internal"},
 	{"HOOKFLOW_OUTBOUND_DENY", "outbound-deny", "", "CIDRs, addresses and host names (comma-separated) that flows may never call; wins over the allow list"},
+	{"HOOKFLOW_MIN_POLL_INTERVAL", "min-poll-interval", "1m", "shortest interval a flow on a connector's Polling Event may poll at (at least 1s)"},
 }
 
 // parseConfig reads flags over environment over defaults and validates the
@@ -167,6 +169,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.Outbound, err = cards.ParsePolicy(get("HOOKFLOW_OUTBOUND_ALLOW"), get("HOOKFLOW_OUTBOUND_DENY")); err != nil {
 		return c, err
+	}
+	if c.MinPollInterval, err = time.ParseDuration(get("HOOKFLOW_MIN_POLL_INTERVAL")); err != nil || c.MinPollInterval < time.Second {
+		return c, fmt.Errorf("HOOKFLOW_MIN_POLL_INTERVAL %q is not a duration of at least 1s (e.g. 1m)", get("HOOKFLOW_MIN_POLL_INTERVAL"))
 	}
 	return c, nil
 }

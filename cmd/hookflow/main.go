@@ -113,7 +113,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	registry := cards.Builtin(cards.Options{HTTPClient: outbound})
 	tokens := &cards.Tokens{Client: outbound}
 	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}})
-	lifecycle := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: cfg.BaseURL}
+	lifecycle := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: cfg.BaseURL, MinPollInterval: cfg.MinPollInterval}
 	st.Queue().Handle(lifecycle)
 	st.HandleCancels(engine.Cancel) // cancel requests of every instance
 	srv, err := web.New(web.Deps{

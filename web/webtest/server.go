@@ -4,6 +4,7 @@
 package webtest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -74,6 +75,9 @@ type Options struct {
 	// deployment runs by default: loopback, private and link-local
 	// addresses are refused.
 	NoOutboundAllow bool
+	// MinPollInterval is the shortest interval flows on a Polling Event
+	// poll at (0: one second, so that tests poll quickly).
+	MinPollInterval time.Duration
 }
 
 // LoopbackAllow opens loopback to the flows of a test server.
@@ -125,7 +129,7 @@ func StartWith(t testing.TB, o Options) *Server {
 	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}})
 	base := cmpOr(o.BaseURL, "http://"+ts.Listener.Addr().String())
 	log := slog.New(slog.NewTextHandler(logOut, nil))
-	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: base}
+	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: base, MinPollInterval: cmp.Or(o.MinPollInterval, time.Second)}
 	st.Queue().Handle(lc)
 	st.HandleCancels(engine.Cancel)
 	srv, err := web.New(web.Deps{
