@@ -74,7 +74,7 @@ func flowGroups(fs []flows.FlowName) []flowGroup {
 
 var statuses = []flows.Status{flows.StatusRunning, flows.StatusSucceeded, flows.StatusFailed, flows.StatusStopped, flows.StatusCanceled}
 var triggers = []flows.Trigger{flows.TriggerPayload, flows.TriggerRegistration, flows.TriggerDeregistration, flows.TriggerManual,
-	flows.TriggerTest, flows.TriggerAPI, flows.TriggerHelper, flows.TriggerRerun}
+	flows.TriggerTest, flows.TriggerAPI, flows.TriggerHelper, flows.TriggerRerun, flows.TriggerPoll}
 
 // ExecutionsPage is the execution history: filters, search, rows, pages.
 func ExecutionsPage(p Page, l ExecutionsList) templ.Component {
