@@ -123,6 +123,26 @@ func TestPollingEventBuilder(t *testing.T) {
 	if res, body := add(editor); res.StatusCode != http.StatusOK || parse(t, body).Find(`[data-testid="card-getcursor1"]`).Length() != 1 {
 		t.Fatalf("add Get Cursor: %d", res.StatusCode)
 	}
+	// Settings saved on the page as it was before that card was placed
+	// apply on top of it; settings saved over others made since are refused.
+	before, _ := srv.Store.Flow(ctx, f.ID)
+	form := url.Values{"revision": {fmt.Sprint(before.Revision - 1)}, "runMode": {"list"}, "recordsPath": {"records"}, "options.0.key": {"project"}, "options.0.type": {"text"}}
+	if res, _ := postForm(t, c, editor+"/polling", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save on the page before the card: %d", res.StatusCode)
+	}
+	after, _ := srv.Store.Flow(ctx, f.ID)
+	if after.Revision != before.Revision+1 || after.Definition.Polling.RunMode != flows.RunList || after.Definition.Cards[0].Type != flows.PollingGetCursor {
+		t.Fatalf("saved over the card: revision %d, %+v, %+v", after.Revision, after.Definition.Polling, after.Definition.Cards)
+	}
+	form.Set("runMode", "each")
+	postForm(t, c, editor+"/polling", form)
+	if again, _ := srv.Store.Flow(ctx, f.ID); again.Revision != after.Revision {
+		t.Fatal("settings saved over settings changed since the page loaded")
+	}
+	if _, page := c.Get(t, editor); !strings.Contains(page, "settings were changed elsewhere since the page loaded") {
+		t.Fatal("the refusal is not said")
+	}
+
 	res, _ = postForm(t, c, base+"/flows", url.Values{"kind": {"action"}, "name": {"Get ticket"}})
 	action := res.Header.Get("Location")
 	if res, body := add(action); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Get Cursor works only in a Polling Event flow") {

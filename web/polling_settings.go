@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,8 +62,16 @@ func (s *Server) flowPolling(c echo.Context) error {
 	}
 	back := s.URL("connectors.flows.editor", con.ID, f.ID)
 	if rev, _ := strconv.Atoi(c.FormValue("revision")); rev != f.Revision {
-		s.flash(c, "error", "This flow was changed elsewhere since the page loaded; the settings were not saved. Here is the latest version.")
-		return c.Redirect(http.StatusSeeOther, back)
+		// Cards placed on the canvas since the page loaded leave the
+		// settings as the form showed them: those apply on top.
+		old, err := s.store.FlowRevision(c.Request().Context(), f.ID, rev)
+		if err != nil && !errors.Is(err, flows.ErrNotFound) {
+			return err
+		}
+		if err != nil || rev > f.Revision || !reflect.DeepEqual(old.Polling, f.Definition.Polling) || !reflect.DeepEqual(old.Event.Outputs, f.Definition.Event.Outputs) {
+			s.flash(c, "error", "This flow's settings were changed elsewhere since the page loaded; yours were not saved. Here is the latest version.")
+			return c.Redirect(http.StatusSeeOther, back)
+		}
 	}
 	f.Definition.Polling = &flows.PollingSettings{RunMode: flows.RunMode(c.FormValue("runMode")),
 		RecordsPath: strings.TrimSpace(c.FormValue("recordsPath")), Every: strings.TrimSpace(c.FormValue("every"))}
