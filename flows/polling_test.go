@@ -214,3 +214,61 @@ func TestPollInterval(t *testing.T) {
 		})
 	}
 }
+
+// pollingVersion is version n of a connector (id 9) whose Polling Event
+// (key 4) has the given options.
+func pollingVersion(n int, options ...flows.Field) flows.ConnectorVersion {
+	def := pollingFlow(Card("return", flows.ControlReturn, Inputs(F("records", flows.ListOf(object)))))
+	def.Event.Outputs = options
+	return flows.ConnectorVersion{ConnectorID: 9, Version: n, Export: flows.ConnectorExport{Schema: flows.SchemaVersion,
+		Connector: flows.ConnectorInfo{Name: "Tracker"}, Flows: []flows.ExportedFlow{{Key: "4", Definition: def}}}}
+}
+
+// TestPollingEventMovesToANewVersion upgrades a workspace flow on a
+// Polling Event: the event card moves with its interval and options kept,
+// and an option the new version adds as required is listed.
+func TestPollingEventMovesToANewVersion(t *testing.T) {
+	project := flows.Field{Key: "project", Label: "Project", Type: flows.TypeText}
+	v1 := pollingVersion(1, project)
+	ev, src, err := flows.ConnectorEvent(v1, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Bindings[flows.FieldPollInterval], ev.Bindings["project"] = Static("2m"), Static("HF")
+	def := Flow(ev)
+	def.Source = src
+	v2 := pollingVersion(2, project, flows.Field{Key: "status", Label: "Status", Type: flows.TypeText, Required: true})
+	p := flows.PlanMove(flows.Flow{ID: 1, Revision: 3, Definition: def}, map[int]flows.ConnectorVersion{1: v1}, v2, Registry())
+	if len(p.Blocked) > 0 || len(p.Moved) != 1 || p.Definition.Source.Version != 2 {
+		t.Fatalf("plan %+v", p)
+	}
+	b := p.Definition.Event.Bindings
+	if b[flows.FieldPollInterval].Value != "2m" || b["project"].Value != "HF" || len(p.Definition.Event.Inputs) != 3 {
+		t.Fatalf("the moved card: %+v", p.Definition.Event)
+	}
+	if len(p.Problems) != 1 || p.Problems[0].Field != "status" || p.Problems[0].Code != "missing_input" {
+		t.Fatalf("problems %+v", p.Problems)
+	}
+}
+
+// TestPollingFlowExportsAndImports writes a connector holding a Polling
+// Event flow and reads it back: the settings, options and cursor cards
+// come back as they were.
+func TestPollingFlowExportsAndImports(t *testing.T) {
+	x := pollingVersion(1, flows.Field{Key: "project", Type: flows.TypeText}).Export
+	x.Flows[0].Definition.Cards = append([]flows.Node{Card("get", flows.PollingGetCursor)}, x.Flows[0].Definition.Cards...)
+	x.Flows[0].Definition.Polling = &flows.PollingSettings{RunMode: flows.RunNoNewData, RecordsPath: "records", Every: "1h"}
+	b, err := flows.MarshalConnector(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := flows.ParseConnector(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := flows.MarshalConnector(back)
+	def := back.Flows[0].Definition
+	if string(again) != string(b) || *def.Polling != *x.Flows[0].Definition.Polling || def.Cards[0].Type != flows.PollingGetCursor || def.Event.Outputs[0].Key != "project" {
+		t.Fatalf("read back %s", again)
+	}
+}

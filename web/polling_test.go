@@ -458,3 +458,36 @@ func TestPollingOnRefusals(t *testing.T) {
 		t.Fatalf("import without a Return: %d %s", code, body)
 	}
 }
+
+// TestPollingFlowUpgradesWhileOn moves a flow that polls to the
+// connector's next version while it is ON: its subscription moves with it,
+// keeps its cursor, and polls on from it with the new version's flow.
+func TestPollingFlowUpgradesWhileOn(t *testing.T) {
+	svc := newTracker(t)
+	svc.add("one")
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+	token, c := srv.Token(t), srv.SignedIn(t)
+	pf := trackerSetup(t, srv, svc, token, flows.RunEach)[0]
+	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", pf.ID), nil, http.StatusOK)
+	waitFor(t, "the first ticket", func() bool { return len(ticketRuns(t, srv.Store, pf)) == 1 })
+	f, _ := srv.Store.Flow(context.Background(), pf.ID)
+	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", f.Definition.Source.Connector), nil, http.StatusCreated)
+	res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/upgrade", pf.ID), upgradeForm(f.Definition.Source.Connector, 2, f.Revision))
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upgrade: %d", res.StatusCode)
+	}
+	up, _ := srv.Store.Flow(context.Background(), pf.ID)
+	sub, err := srv.Store.LiveSubscription(context.Background(), pf.ID)
+	if err != nil || up.Definition.Source.Version != 2 || sub.Source.Version != 2 || sub.State != flows.SubscriptionActive {
+		t.Fatalf("after the upgrade: flow on version %d, subscription %+v, %v", up.Definition.Source.Version, sub, err)
+	}
+	from := len(svc.requests())
+	svc.add("two")
+	waitFor(t, "the ticket after the upgrade", func() bool { return len(ticketRuns(t, srv.Store, pf)) == 2 })
+	if asked := svc.requests()[from]; asked != "1" {
+		t.Fatalf("after the upgrade the tracker was asked from %q", asked)
+	}
+	if got := titles(t, ticketRuns(t, srv.Store, pf)); !slices.Equal(got, []string{"one", "two"}) {
+		t.Fatalf("the flow ran for %v", got)
+	}
+}
