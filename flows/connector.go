@@ -212,6 +212,9 @@ func ValidateConnector(x ConnectorExport, reg Registry) error {
 			ps = append(ps, validateLinks(&f.Definition, byKey)...)
 			ps = append(ps, eventOutputs(&f.Definition)...)
 		}
+		if f.Definition.Kind == KindPollingEvent {
+			ps = append(ps, validatePolling(&f.Definition)...)
+		}
 		if f.Definition.Kind == KindWorkspace {
 			ps = append(ps, Problem{Code: "kind", Message: fmt.Sprintf("flow %q: a connector holds no workspace flows", f.Definition.Name)})
 		}
@@ -306,24 +309,33 @@ func connection(ctx context.Context, store interface {
 }
 
 // ConnectorEvent returns the event card of a workspace flow started by the
-// Webhook Event flow with key id of version v: the card's inputs are the
-// event's options, its outputs the fields of the event flow's Return card
-// (in run mode "each", the records field holds one record).
+// Webhook Event or Polling Event flow with key id of version v: the card's
+// inputs are the event's options (for a Polling Event, after the interval
+// its user chooses), its outputs the fields of the event flow's Return
+// card (in run mode "each", the records field holds one record).
 func ConnectorEvent(v ConnectorVersion, id int64) (Node, *EventSource, error) {
 	def, ok := v.Export.Flow(id)
-	if !ok || def.Kind != KindWebhookEvent {
-		return Node{}, nil, fmt.Errorf("%w: version %d of %s has no webhook event %d", ErrNotFound, v.Version, v.Export.Connector.Name, id)
+	if !ok || def.Kind != KindWebhookEvent && def.Kind != KindPollingEvent {
+		return Node{}, nil, fmt.Errorf("%w: version %d of %s has no webhook or polling event %d", ErrNotFound, v.Version, v.Export.Connector.Name, id)
 	}
-	w := WebhookSettings{}
-	if def.Webhook != nil {
-		w = *def.Webhook
+	var options []Field
+	var mode RunMode
+	var path string
+	switch {
+	case def.Kind == KindPollingEvent:
+		options = append([]Field{pollEventField(def.Polling)}, def.Event.Outputs...)
+		if def.Polling != nil {
+			mode, path = def.Polling.RunMode, def.Polling.RecordsPath
+		}
+	case def.Webhook != nil:
+		options, mode, path = slices.Clone(def.Webhook.Options), def.Webhook.RunMode, def.Webhook.RecordsPath
 	}
 	n := Node{ID: "event", Type: EventConnector, Label: v.Export.Connector.Name + ": " + def.Name,
-		Inputs: slices.Clone(w.Options), Bindings: map[string]Binding{}}
-	key, _, _ := strings.Cut(w.RecordsPath, ".")
+		Inputs: options, Bindings: map[string]Binding{}}
+	key, _, _ := strings.Cut(path, ".")
 	if ret := findReturn(def.Cards); ret != nil {
 		for _, f := range ret.Inputs {
-			if w.RunMode == RunEach && f.Key == key {
+			if mode == RunEach && f.Key == key {
 				if el, ok := f.Type.Elem(); ok {
 					f.Type = el
 				} else {

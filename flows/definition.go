@@ -15,6 +15,7 @@ const (
 	KindWebhookRegistration   Kind = "webhook_registration"
 	KindWebhookDeregistration Kind = "webhook_deregistration"
 	KindAuthPing              Kind = "authping"
+	KindPollingEvent          Kind = "polling_event"
 	KindWorkspace             Kind = "workspace"
 )
 
@@ -29,6 +30,8 @@ type Definition struct {
 	Cards       []Node `json:"cards"`
 	// Webhook holds a Webhook Event flow's card settings.
 	Webhook *WebhookSettings `json:"webhook,omitempty"`
+	// Polling holds a Polling Event flow's card settings (polling.go).
+	Polling *PollingSettings `json:"polling,omitempty"`
 	// Source is where a workspace flow's connector event card comes from.
 	Source *EventSource `json:"source,omitempty"`
 	// SaveData false keeps only the metadata of the flow's executions (its

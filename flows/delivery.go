@@ -191,37 +191,47 @@ func Records(w WebhookSettings, out map[string]any) ([]map[string]any, error) {
 	if w.RunMode == RunSingle || w.RunMode == "" {
 		return []map[string]any{out}, nil
 	}
-	key, rest, _ := strings.Cut(w.RecordsPath, ".")
+	key, items, err := recordsAt(w.RecordsPath, out)
+	if err != nil {
+		return nil, err
+	}
+	if w.RunMode == RunList {
+		return []map[string]any{withRecords(out, key, items)}, nil
+	}
+	runs := make([]map[string]any, 0, len(items))
+	for _, it := range items {
+		runs = append(runs, withRecords(out, key, it))
+	}
+	return runs, nil
+}
+
+// recordsAt finds the records list at path in a Return output: the key of
+// the output's field it is in, and its items (none when it is missing).
+func recordsAt(path string, out map[string]any) (string, []any, error) {
+	key, rest, _ := strings.Cut(path, ".")
 	if key == "" {
-		return nil, errors.New("the run mode needs the records path")
+		return "", nil, errors.New("the run mode needs the records path")
 	}
 	var list any = out[key]
 	if rest != "" {
 		var err error
 		if list, err = Lookup(list, rest); err != nil {
-			return nil, fmt.Errorf("records path %q: %w", w.RecordsPath, err)
+			return "", nil, fmt.Errorf("records path %q: %w", path, err)
 		}
 	}
 	items, ok := list.([]any)
-	if !ok {
-		if list == nil {
-			items = nil
-		} else {
-			return nil, fmt.Errorf("records path %q is not a list", w.RecordsPath)
-		}
+	if !ok && list != nil {
+		return "", nil, fmt.Errorf("records path %q is not a list", path)
 	}
-	if w.RunMode == RunList {
-		in := clone(out)
-		in[key] = items
-		return []map[string]any{in}, nil
-	}
-	runs := make([]map[string]any, 0, len(items))
-	for _, it := range items {
-		in := clone(out)
-		in[key] = it
-		runs = append(runs, in)
-	}
-	return runs, nil
+	return key, items, nil
+}
+
+// withRecords is a workspace run's input: the Return output with the
+// records (a list, or one record) in place of the field they were in.
+func withRecords(out map[string]any, key string, records any) map[string]any {
+	in := clone(out)
+	in[key] = records
+	return in
 }
 
 func clone(m map[string]any) map[string]any {

@@ -139,6 +139,9 @@ type RunRequest struct {
 	// an HTTP Close card sends, else how the run ended (answer.go). It is
 	// called before the run is recorded. Only a top-level run answers.
 	Respond func(Answer)
+	// Cursor is a poll's cursor, which Get Cursor and Set Cursor read and
+	// write (polling.go); nil outside a poll: Get Cursor reads it empty.
+	Cursor *Cursor
 
 	depth int
 	async bool // a Call Flow Async child: watched like a top-level run

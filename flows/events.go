@@ -18,6 +18,8 @@ const (
 	EventAPIEndpoint = "event.api_endpoint"
 	// EventSchedule starts a workspace flow on time while it is ON (schedule.go).
 	EventSchedule = "event.schedule"
+	// EventPolling starts a connector's Polling Event flow on each poll (polling.go).
+	EventPolling = "event.polling"
 )
 
 // Field keys the webhook flows rely on.
@@ -75,6 +77,8 @@ var eventSpecs = map[string]CardSpec{
 			{Key: FieldFiredAt, Label: "Fired at", Type: TypeDate, Help: "When the run started."},
 			{Key: FieldMissed, Label: "Missed ticks", Type: TypeNumber, Help: "Earlier ticks missed while Hookflow was down, run as this one."},
 		}},
+	EventPolling: {Type: EventPolling, Title: "Polling Event", Category: CategoryEvent, ExtensibleOutputs: true,
+		Help: "Runs every so often while a flow using the event is ON, with the options its user filled (the fields you add here) and the connection: read the cursor, fetch what is new, set the cursor and Return the records."},
 	EventAuthPing: {Type: EventAuthPing, Title: "Auth Ping", Category: CategoryEvent,
 		Help: "Checks a connection: fails when the credentials do not work."},
 }
@@ -93,5 +97,6 @@ var kindEvents = map[Kind][]string{
 	KindWebhookRegistration:   {EventRegistration},
 	KindWebhookDeregistration: {EventDeregistration},
 	KindAuthPing:              {EventAuthPing},
+	KindPollingEvent:          {EventPolling},
 	KindWorkspace:             {EventManual, EventHelper, EventConnector, EventAPIEndpoint, EventSchedule},
 }

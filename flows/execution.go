@@ -26,6 +26,8 @@ const (
 	TriggerSchedule       Trigger = "schedule"
 	TriggerHelper         Trigger = "helper"
 	TriggerRerun          Trigger = "rerun"
+	// TriggerPoll: a poll of a Polling Event, and the workspace runs it started.
+	TriggerPoll Trigger = "poll"
 )
 
 // Status is an execution's state. Persisted; the tokens never change.

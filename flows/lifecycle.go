@@ -106,6 +106,8 @@ type LifecycleStore interface {
 	EndpointStore
 	// ScheduleStore queues and claims the ticks of scheduled flows.
 	ScheduleStore
+	// PollStore claims and finishes the polls of flows on a Polling Event.
+	PollStore
 }
 
 // Lifecycle turns flows ON and OFF and runs what arrives at Event URLs.
@@ -114,6 +116,9 @@ type Lifecycle struct {
 	Engine  *Engine
 	Tokens  Credentials
 	BaseURL string // Event URLs are BaseURL + "/hooks/" + token
+	// MinPollInterval is the shortest interval flows on a Polling Event
+	// poll at (0: DefaultMinPollInterval).
+	MinPollInterval time.Duration
 
 	// hooks caches Event URL lookups: dropped here when a flow turns OFF,
 	// and kept at most hookTTL, for servers that share a database.
@@ -180,21 +185,11 @@ func (l *Lifecycle) target(ctx context.Context, flowID int64) (webhookTarget, er
 
 // targetOf is what the event card of flow f points at.
 func (l *Lifecycle) targetOf(ctx context.Context, f Flow) (webhookTarget, error) {
-	t := webhookTarget{flow: f}
-	var err error
-	src := t.flow.Definition.Source
-	if src == nil {
-		return t, fmt.Errorf("%w: flow %q has no webhook event card to turn on", ErrInvalid, t.flow.Definition.Name)
-	}
-	if t.version, err = l.Store.Version(ctx, src.Connector, src.Version); err != nil {
+	t, err := l.eventOf(ctx, f)
+	if err != nil {
 		return t, err
 	}
-	def, ok := t.version.Export.Flow(src.Flow)
-	if !ok || def.Kind != KindWebhookEvent || def.Webhook == nil {
-		return t, fmt.Errorf("%w: version %d of the connector has no such webhook event", ErrInvalid, src.Version)
-	}
-	t.event = def
-	t.conn, err = connection(ctx, l.Store, t.version, src.Connection, "card")
+	t.conn, err = connection(ctx, l.Store, t.version, f.Definition.Source.Connection, "card")
 	return t, err
 }
 
@@ -232,7 +227,8 @@ func (l *Lifecycle) connectorContext(ctx context.Context, t webhookTarget) (*Con
 }
 
 // On turns a flow ON. A scheduled flow's first tick is queued
-// (schedule_run.go). Otherwise: a fresh Event URL, the registration flow run with it,
+// (schedule_run.go), as is the first poll of a flow on a Polling Event
+// (polling_run.go). Otherwise: a fresh Event URL, the registration flow run with it,
 // the mapped options and the connection, and its Registration Data kept;
 // only then is the subscription active. When registration fails the flow
 // stays OFF and the error is a *RegistrationError naming the execution.
@@ -250,6 +246,9 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 	t, err := l.targetOf(ctx, f)
 	if err != nil {
 		return Subscription{}, err
+	}
+	if t.event.Kind == KindPollingEvent {
+		return l.onPoll(ctx, t)
 	}
 	opts := optionValues(&t.flow.Definition)
 	for _, o := range t.event.Webhook.Options {
@@ -333,7 +332,7 @@ func (l *Lifecycle) Off(ctx context.Context, flowID int64) (Subscription, error)
 	}
 	if f, err := l.Store.Flow(ctx, flowID); err != nil {
 		return sub, err
-	} else if f.Definition.Event.Type == EventSchedule {
+	} else if f.Definition.Event.Type == EventSchedule || l.Polls(ctx, f) {
 		return l.offSchedule(ctx, sub)
 	}
 	if sub.Source == (EventSource{}) && sub.State == SubscriptionActive {

@@ -105,6 +105,9 @@ func (l *Lifecycle) offSchedule(ctx context.Context, sub Subscription) (Subscrip
 // one does not have does nothing when it comes. A flow that is OFF, or
 // whose schedule is not valid (its page says why), is left as it is.
 func (l *Lifecycle) Reschedule(ctx context.Context, f Flow) error {
+	if f.Definition.Event.Type == EventConnector {
+		return l.reschedulePoll(ctx, f)
+	}
 	if f.Definition.Event.Type != EventSchedule {
 		return nil
 	}
@@ -146,6 +149,9 @@ func (l *Lifecycle) Tick(ctx context.Context, subID int64, tick time.Time) error
 		return nil
 	} else if err != nil {
 		return err
+	}
+	if f.Definition.Event.Type == EventConnector {
+		return l.pollTick(ctx, sub, f, tick)
 	}
 	s, err := ScheduleOf(&f.Definition, l.Engine.reg)
 	if err != nil || !s.On(tick) {

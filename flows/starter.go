@@ -13,12 +13,14 @@ var ConnectorKinds = []struct {
 	{KindWebhookEvent, "Webhook Event"},
 	{KindWebhookRegistration, "Webhook Event: Registration"},
 	{KindWebhookDeregistration, "Webhook Event: Deregistration"},
+	{KindPollingEvent, "Polling Event"},
 	{KindAuthPing, "Auth Ping"},
 }
 
 // NewDefinition returns the starting document of a new flow of a kind: its
 // event card, and for a Registration flow the Return card with its one,
-// undeletable field, Registration Data.
+// undeletable field, Registration Data; a Polling Event flow starts with its
+// default settings and a Return card holding the records.
 func NewDefinition(kind Kind, name string) (Definition, error) {
 	events, ok := kindEvents[kind]
 	if !ok {
@@ -28,6 +30,11 @@ func NewDefinition(kind Kind, name string) (Definition, error) {
 	if kind == KindWebhookRegistration {
 		def.Cards = append(def.Cards, Node{ID: "return", Type: ControlReturn,
 			Inputs: []Field{{Key: FieldRegistrationData, Label: "Registration Data", Type: TypeAny}}})
+	}
+	if kind == KindPollingEvent {
+		def.Polling = NewPollingSettings()
+		def.Cards = append(def.Cards, Node{ID: "return", Type: ControlReturn,
+			Inputs: []Field{{Key: def.Polling.RecordsPath, Label: "Records", Type: ListOf(TypeAny)}}})
 	}
 	return def, nil
 }

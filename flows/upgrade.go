@@ -199,10 +199,14 @@ func (p *UpgradePlan) removedOutputs() map[[3]string]bool {
 // moveEvent moves the event card to p.to, keeping its option values.
 func (p *UpgradePlan) moveEvent(def *Definition) {
 	old, src := def.Event, *def.Source
-	key, ok := p.flowIn(src.Version, src.Flow, KindWebhookEvent)
+	kind := KindWebhookEvent
+	if d, found := p.olds[src.Version].Export.Flow(src.Flow); found && d.Kind == KindPollingEvent {
+		kind = KindPollingEvent
+	}
+	key, ok := p.flowIn(src.Version, src.Flow, kind)
 	n, next, err := ConnectorEvent(p.to, key)
 	if !ok || err != nil {
-		p.block(old.ID, "version %d of %s no longer has the webhook event of the card %q", p.To, p.ConnectorName, old.Label)
+		p.block(old.ID, "version %d of %s no longer has the event of the card %q", p.To, p.ConnectorName, old.Label)
 		return
 	}
 	n.ID, n.Bindings = old.ID, p.keep(old.ID, old.Bindings, n.Inputs, "option")

@@ -96,7 +96,7 @@ func (l *Lifecycle) planSubscription(ctx context.Context, p *UpgradePlan) error 
 		return err
 	}
 	opts := optionValues(&p.Definition)
-	for _, o := range next.event.Webhook.Options {
+	for _, o := range eventOptions(&next.event) {
 		if _, ok := opts[o.Key]; !ok && o.Required {
 			p.Blocked = append(p.Blocked, Problem{Card: p.Definition.Event.ID, Field: o.Key, Code: "subscription", Message: fmt.Sprintf(
 				"the flow is ON and the new version needs its option %q, which it has no value for: turn the flow OFF, make the change, set the option and turn it ON again", fieldName(o))})
@@ -114,7 +114,7 @@ func sameSource(a, b *EventSource) bool {
 // flow's event (the mapped options, as the subscription registered them)
 // differ between two versions, or only one of them registers.
 func registrationChanged(before webhookTarget, opts map[string]any, after webhookTarget, nextOpts map[string]any) bool {
-	a, b := before.event.Webhook.Registration, after.event.Webhook.Registration
+	a, b := registrationOf(&before.event), registrationOf(&after.event)
 	if a == nil || b == nil {
 		return a != b
 	}
@@ -156,7 +156,7 @@ func (l *Lifecycle) ApplyUpgrade(ctx context.Context, p UpgradePlan) (Flow, erro
 		return Flow{}, err
 	}
 	opts := optionValues(&f.Definition)
-	for _, o := range next.event.Webhook.Options {
+	for _, o := range eventOptions(&next.event) {
 		if _, ok := opts[o.Key]; !ok && o.Required {
 			return Flow{}, fmt.Errorf("%w: the event card's option %q is required", ErrInvalid, fieldName(o))
 		}

@@ -116,6 +116,7 @@ func (v *validator) flow(def *Definition) {
 	v.cards(def.Cards, sc, "")
 	v.webhook(def)
 	v.schedule(def)
+	v.polling(def)
 
 	switch def.Kind {
 	case KindWebhookRegistration:
@@ -198,6 +199,7 @@ func (v *validator) cards(cards []Node, sc scope, lane string) scope {
 			v.add(n.ID, lane, "", "unknown_card", "there is no card type %q", n.Type)
 			continue
 		}
+		v.pollingCard(n, lane, spec)
 		if len(n.Inputs) > 0 && !spec.ExtensibleInputs {
 			v.add(n.ID, lane, "", "field_key", "%s does not take added inputs", spec.Title)
 		}

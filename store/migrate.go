@@ -41,6 +41,7 @@ var migrations = []migration{
 	{17, "the latest tick each schedule ran", migrateScheduleTicks},
 	{18, "API Endpoint flows: invoke URL aliases, security and rate limits", migrateEndpoints},
 	{19, "waiting runs", migrateWaits},
+	{20, "the cursor and the last poll of each polling subscription", migratePollStates},
 }
 
 // schemaMigration records an applied step.
@@ -504,4 +505,24 @@ func migrateScheduleTicks(tx *gorm.DB) error {
 		UpdatedAt      int64  `gorm:"not null"`
 	}
 	return tx.Migrator().CreateTable(&scheduleTick{})
+}
+
+// migratePollStates adds, per subscription of a flow on a Polling Event,
+// its cursor, the poll going on (its run and until when it holds the
+// subscription) and how the last poll ended; times in Unix milliseconds
+// (polls.go).
+func migratePollStates(tx *gorm.DB) error {
+	type pollState struct {
+		SubscriptionID   int64  `gorm:"primaryKey;autoIncrement:false"`
+		Cursor           string `gorm:"not null;default:''"`
+		RunningExecution string `gorm:"size:32;not null;default:''"`
+		LeaseUntil       int64  `gorm:"not null;default:0"`
+		LastPollAt       int64  `gorm:"not null;default:0"`
+		LastStatus       string `gorm:"size:20;not null;default:''"`
+		LastError        string `gorm:"not null;default:''"`
+		LastExecution    string `gorm:"size:32;not null;default:''"`
+		LastRecords      int    `gorm:"not null;default:0"`
+		UpdatedAt        int64  `gorm:"not null"`
+	}
+	return tx.Migrator().CreateTable(&pollState{})
 }

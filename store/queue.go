@@ -284,7 +284,11 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 				}
 				// Runs shown as running when the server stopped did not finish.
 				_, err := s.histDB.ExecContext(ctx, "UPDATE executions SET status = 'failed', error = 'interrupted: the server stopped while it ran' WHERE status = 'running'")
-				return err
+				if err != nil {
+					return err
+				}
+				// Nor did the polls going on (polls.go).
+				return freePollLeases(ctx, s.sqlDB)
 			}
 		}
 		return q, err

@@ -75,7 +75,7 @@ func flowGroups(fs []flows.FlowName) []flowGroup {
 
 var statuses = []flows.Status{flows.StatusRunning, flows.StatusWaiting, flows.StatusPaused, flows.StatusSucceeded, flows.StatusFailed, flows.StatusStopped, flows.StatusCanceled}
 var triggers = []flows.Trigger{flows.TriggerPayload, flows.TriggerRegistration, flows.TriggerDeregistration, flows.TriggerManual,
-	flows.TriggerTest, flows.TriggerAPI, flows.TriggerHelper, flows.TriggerRerun, flows.TriggerSchedule}
+	flows.TriggerTest, flows.TriggerAPI, flows.TriggerHelper, flows.TriggerRerun, flows.TriggerSchedule, flows.TriggerPoll}
 
 // ExecutionsPage is the execution history: filters, search, rows, pages.
 func ExecutionsPage(p Page, l ExecutionsList) templ.Component {

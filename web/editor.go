@@ -30,11 +30,15 @@ func (s *Server) spec(typ string) flows.CardSpec {
 	return flows.CardSpec{Type: typ, Title: typ + " (unknown)"}
 }
 
-// palette groups every card the builder can place by category.
-func (s *Server) palette() []templates.PaletteGroup {
+// palette groups every card the builder can place in a flow of a kind
+// by category: the cursor cards only in a Polling Event flow.
+func (s *Server) palette(kind flows.Kind) []templates.PaletteGroup {
 	all := append(flows.ControlSpecs(), s.registry.Specs()...)
 	var groups []templates.PaletteGroup
 	for _, sp := range all {
+		if sp.Category == flows.CategoryPolling && kind != flows.KindPollingEvent {
+			continue
+		}
 		i := slices.IndexFunc(groups, func(g templates.PaletteGroup) bool { return g.Category == sp.Category })
 		if i < 0 {
 			groups = append(groups, templates.PaletteGroup{Category: sp.Category})
@@ -51,7 +55,7 @@ func (s *Server) palette() []templates.PaletteGroup {
 // editorData fills the canvas of a flow: a connector's flow (con set) or a
 // workspace flow (con zero).
 func (s *Server) editorData(c echo.Context, con flows.Connector, f flows.Flow) (templates.EditorData, error) {
-	d := templates.EditorData{ConnectorID: con.ID, Connector: con.Info.Name, Flow: f, Spec: s.spec, Palette: s.palette(),
+	d := templates.EditorData{ConnectorID: con.ID, Connector: con.Info.Name, Flow: f, Spec: s.spec, Palette: s.palette(f.Definition.Kind),
 		Problems: map[string][]flows.Problem{}}
 	d.CSRF, _ = c.Get("csrf").(string)
 	if con.ID != 0 {
@@ -99,12 +103,15 @@ func navOf(con flows.Connector) string {
 	return "flows"
 }
 
-// editorPanels fills the panels above the canvas: a Webhook Event flow's
-// settings, or a workspace flow's ON/OFF status.
+// editorPanels fills the panels above the canvas: a Webhook or Polling
+// Event flow's settings, or a workspace flow's ON/OFF status.
 func (s *Server) editorPanels(c echo.Context, con flows.Connector, f flows.Flow, d *templates.EditorData) error {
 	var err error
 	if con.ID != 0 {
-		d.Webhook, err = s.webhookPanel(c, con, f)
+		if d.Webhook, err = s.webhookPanel(c, con, f); err != nil {
+			return err
+		}
+		d.Polling, err = s.pollingPanel(c, con, f)
 		return err
 	}
 	if d.Status, err = s.flowStatus(c, f); err != nil {
@@ -310,6 +317,9 @@ func (s *Server) addEdit(c echo.Context, def *flows.Definition) error {
 		if n, err = s.actionNode(c, def, c.FormValue("action")); err != nil {
 			return err
 		}
+	}
+	if (typ == flows.PollingGetCursor || typ == flows.PollingSetCursor) && def.Kind != flows.KindPollingEvent {
+		return fmt.Errorf("%w: %s works only in a Polling Event flow", flows.ErrInvalid, sp.Title)
 	}
 	if typ == flows.ControlReturn && def.Kind == flows.KindWebhookRegistration {
 		return fmt.Errorf("%w: a Registration flow has exactly one Return card", flows.ErrInvalid)

@@ -33,6 +33,9 @@ type flowJSON struct {
 	// Schedule is a scheduled flow's schedule: its settings, in words,
 	// and its next runs (absent while it is not valid).
 	Schedule *flows.ScheduledFlow `json:"schedule,omitempty"`
+	// Polling is how a flow on a Polling Event polls: its interval, its
+	// next poll while ON and its last poll.
+	Polling *flows.PolledFlow `json:"polling,omitempty"`
 }
 
 func toFlowJSON(f flows.Flow) flowJSON {
@@ -108,6 +111,11 @@ func (s *Server) apiFlow(c echo.Context) error {
 	}
 	if f.Definition.Event.Type == flows.EventSchedule {
 		out.Schedule, _ = flows.ScheduleView(&f.Definition, s.registry, time.Now())
+	}
+	if f.ConnectorID == 0 {
+		if out.Polling, err = s.lifecycle.PollView(c.Request().Context(), f, time.Now()); err != nil {
+			return err
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -189,7 +197,7 @@ func (s *Server) checkSource(c echo.Context, def flows.Definition) error {
 		return err
 	}
 	if def.Event.Type != want.Event.Type || !sameFields(def.Event.Outputs, want.Event.Outputs) || !sameFields(def.Event.Inputs, want.Event.Inputs) {
-		return fmt.Errorf("%w: the event card does not match version %d's webhook event: make it with its outputs and options as deployed", flows.ErrInvalid, src.Version)
+		return fmt.Errorf("%w: the event card does not match version %d's event: make it with its outputs and options as deployed", flows.ErrInvalid, src.Version)
 	}
 	return nil
 }

@@ -55,6 +55,7 @@ func (s *Server) routes() {
 	name(a.GET("/connectors/:id/flows/:flow", s.flowEditor), "connectors.flows.editor")
 	name(a.POST("/connectors/:id/flows/:flow/edit", s.flowEdit), "connectors.flows.edit")
 	name(a.POST("/connectors/:id/flows/:flow/webhook", s.flowWebhook), "connectors.flows.webhook")
+	name(a.POST("/connectors/:id/flows/:flow/polling", s.flowPolling), "connectors.flows.polling")
 	name(a.POST("/connectors/:id/flows/:flow/rename", s.connectorFlowRename), "connectors.flows.rename")
 	name(a.POST("/connectors/:id/flows/:flow/duplicate", s.connectorFlowDuplicate), "connectors.flows.duplicate")
 	name(a.POST("/connectors/:id/flows/:flow/delete", s.connectorFlowDelete), "connectors.flows.delete")

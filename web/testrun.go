@@ -40,6 +40,9 @@ func (s *Server) flowTest(c echo.Context, con flows.Connector, f flows.Flow) err
 		input[fld.Key] = v
 	}
 	req := flows.RunRequest{FlowID: f.ID, Definition: f.Definition, Input: input, Trigger: flows.TriggerTest, Revision: f.Revision}
+	if f.Definition.Kind == flows.KindPollingEvent {
+		req.Cursor = flows.NewCursor(c.FormValue("cursor"))
+	}
 	connID, _ := strconv.ParseInt(c.FormValue("connection"), 10, 64)
 	if con.ID != 0 {
 		req.Connector = &flows.ConnectorContext{BaseURL: con.Info.BaseURL, Auth: con.Info.Auth.Kind, Header: con.Info.Auth.Header}
@@ -59,7 +62,7 @@ func (s *Server) flowTest(c echo.Context, con flows.Connector, f flows.Flow) err
 	if err != nil {
 		return err
 	}
-	d.Run, d.TestInput, d.TestConnection = exec, shown, connID
+	d.Run, d.TestInput, d.TestConnection, d.TestCursor = exec, shown, connID, c.FormValue("cursor")
 	if d.RunNotice, err = s.credentialsNotice(c, con, &f.Definition, connID, len(d.TestConnections) > 0); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,16 +15,24 @@ import (
 	"github.com/hookflow/hookflow/templates"
 )
 
-// eventChoices lists what a new workspace flow can start with: Manual, and
-// the Webhook Event cards of each connector's newest deployed version.
+// eventChoices lists what a new workspace flow can start with: Manual,
+// Schedule, and the Webhook and Polling Event cards of each connector's
+// newest deployed version.
 func (s *Server) eventChoices(c echo.Context) ([]templates.EventChoice, error) {
-	events, err := s.newestFlowsOfKind(c, flows.KindWebhookEvent, func(con flows.Connector, v flows.ConnectorVersion, f flows.ExportedFlow) templates.EventChoice {
-		return templates.EventChoice{Value: fmt.Sprintf("connector:%d:%d:%s", con.ID, v.Version, f.Key),
-			Title: fmt.Sprintf("%s (version %d): %s", con.Info.Name, v.Version, f.Definition.Name)}
-	})
-	return append([]templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"},
+	choice := func(suffix string) func(flows.Connector, flows.ConnectorVersion, flows.ExportedFlow) templates.EventChoice {
+		return func(con flows.Connector, v flows.ConnectorVersion, f flows.ExportedFlow) templates.EventChoice {
+			return templates.EventChoice{Value: fmt.Sprintf("connector:%d:%d:%s", con.ID, v.Version, f.Key),
+				Title: fmt.Sprintf("%s (version %d): %s%s", con.Info.Name, v.Version, f.Definition.Name, suffix)}
+		}
+	}
+	events, err := s.newestFlowsOfKind(c, flows.KindWebhookEvent, choice(""))
+	if err != nil {
+		return nil, err
+	}
+	polls, err := s.newestFlowsOfKind(c, flows.KindPollingEvent, choice(" (polling)"))
+	return append(append([]templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"},
 		{Value: "api_endpoint", Title: "API Endpoint (an invoke URL that answers with the flow's result)"},
-		{Value: "schedule", Title: "Schedule (on a cron expression, or every so often)"}}, events...), err
+		{Value: "schedule", Title: "Schedule (on a cron expression, or every so often)"}}, events...), polls...), err
 }
 
 // eventTitle says what starts a workspace flow.
@@ -110,7 +119,7 @@ func (s *Server) newWorkspaceFlow(c echo.Context, name, event string, connection
 	}
 	node, src, err := flows.ConnectorEvent(v, key)
 	if err != nil {
-		return def, bad("event", "That connector version has no such webhook event.")
+		return def, bad("event", "That connector version has no such event.")
 	}
 	if needs := v.Export.Connector.Auth.Kind; connection == 0 && needs != flows.AuthNone && needs != "" {
 		return def, bad("connection", "Choose a connection to "+v.Export.Connector.Name+".")
@@ -163,6 +172,11 @@ func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus
 	ctx := c.Request().Context()
 	st := &templates.FlowStatus{FlowID: f.ID, Revision: f.Revision, SaveData: f.Definition.SavesData(), Event: eventTitle(&f.Definition),
 		Webhook: f.Definition.Source != nil, Scheduled: f.Definition.Event.Type == flows.EventSchedule}
+	var err error
+	if st.Polling, err = s.lifecycle.PollView(ctx, f, time.Now()); err != nil {
+		return nil, err
+	}
+	st.Webhook = st.Webhook && st.Polling == nil
 	if src := f.Definition.Source; src != nil && src.Connection != 0 {
 		if conn, err := s.store.Connection(ctx, src.Connection); err == nil {
 			st.Connection = conn.Name
@@ -265,6 +279,8 @@ func (s *Server) flowOn(c echo.Context) error {
 		s.flash(c, "success", "The flow is ON: its invoke URL answers.")
 	case f.Definition.Event.Type == flows.EventSchedule:
 		s.flash(c, "success", "The flow is ON: it runs on its schedule.")
+	case s.lifecycle.Polls(c.Request().Context(), f):
+		s.flash(c, "success", "The flow is ON: it polls now, then at each interval.")
 	default:
 		s.flash(c, "success", "The flow is ON: its Event URL is registered.")
 	}
@@ -284,6 +300,8 @@ func (s *Server) flowOff(c echo.Context) error {
 		s.flash(c, "success", "The flow is OFF: its invoke URL answers 404.")
 	} else if f.Definition.Event.Type == flows.EventSchedule {
 		s.flash(c, "success", "The flow is OFF: it runs on its schedule no more.")
+	} else if s.lifecycle.Polls(c.Request().Context(), f) {
+		s.flash(c, "success", "The flow is OFF: it polls no more.")
 	} else {
 		s.flash(c, "success", "The flow is OFF: its Event URL refuses requests; the deregistration runs now.")
 	}

@@ -52,6 +52,7 @@ type config struct {
 	EndpointTimeout   time.Duration
 	EndpointRateLimit int
 	DurableWait       time.Duration
+	MinPollInterval   time.Duration
 }
 
 // setting is one configuration entry: its env var, flag and default.
@@ -84,6 +85,7 @@ var settings = []setting{
 	{"HOOKFLOW_ENDPOINT_RATE_LIMIT", "endpoint-rate-limit", "10", "invocations per second an API Endpoint flow takes unless its own setting says otherwise (then 429); 0: no limit. Counted by each server"},
 	{"HOOKFLOW_OUTBOUND_DENY", "outbound-deny", "", "CIDRs, addresses and host names (comma-separated) that flows may never call; wins over the allow list"},
 	{"HOOKFLOW_DURABLE_WAIT", "durable-wait", "5s", "shortest Wait For or Wait Until that stores the run to resume later (holding nothing, surviving restarts); shorter waits hold the run in memory"},
+	{"HOOKFLOW_MIN_POLL_INTERVAL", "min-poll-interval", "1m", "shortest interval a flow on a connector's Polling Event may poll at (at least 1s)"},
 }
 
 // parseConfig reads flags over environment over defaults and validates the
@@ -185,6 +187,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.Outbound, err = cards.ParsePolicy(get("HOOKFLOW_OUTBOUND_ALLOW"), get("HOOKFLOW_OUTBOUND_DENY")); err != nil {
 		return c, err
+	}
+	if c.MinPollInterval, err = time.ParseDuration(get("HOOKFLOW_MIN_POLL_INTERVAL")); err != nil || c.MinPollInterval < time.Second {
+		return c, fmt.Errorf("HOOKFLOW_MIN_POLL_INTERVAL %q is not a duration of at least 1s (e.g. 1m)", get("HOOKFLOW_MIN_POLL_INTERVAL"))
 	}
 	return c, nil
 }

@@ -58,6 +58,17 @@ func TestParseConfig(t *testing.T) {
 			}},
 		{name: "bad outbound allow", env: map[string]string{"HOOKFLOW_OUTBOUND_ALLOW": "10.0.0.0/33"}, wantErr: "HOOKFLOW_OUTBOUND_ALLOW"},
 		{name: "bad outbound deny", args: []string{"--outbound-deny", "not a host"}, wantErr: "HOOKFLOW_OUTBOUND_DENY"},
+		{name: "min poll interval", env: map[string]string{"HOOKFLOW_MIN_POLL_INTERVAL": "30s"}, check: func(t *testing.T, c config) {
+			if c.MinPollInterval != 30*time.Second {
+				t.Errorf("min poll interval = %s", c.MinPollInterval)
+			}
+		}},
+		{name: "min poll interval by default", check: func(t *testing.T, c config) {
+			if c.MinPollInterval != time.Minute {
+				t.Errorf("min poll interval = %s", c.MinPollInterval)
+			}
+		}},
+		{name: "bad min poll interval", env: map[string]string{"HOOKFLOW_MIN_POLL_INTERVAL": "500ms"}, wantErr: "HOOKFLOW_MIN_POLL_INTERVAL"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "nope"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "extra"},
 	}

@@ -114,7 +114,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	tokens := &cards.Tokens{Client: outbound}
 	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens},
 		Waits: st, DurableAfter: cfg.DurableWait, ResumeURL: func(token string) string { return cfg.BaseURL + "/resume/" + token }})
-	lifecycle := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: cfg.BaseURL}
+	lifecycle := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: cfg.BaseURL, MinPollInterval: cfg.MinPollInterval}
 	st.Queue().Handle(lifecycle)
 	st.Queue().HandleResumes(engine)
 	st.HandleCancels(engine.Cancel) // cancel requests of every instance

@@ -82,6 +82,9 @@ type Options struct {
 	// deployment runs by default: loopback, private and link-local
 	// addresses are refused.
 	NoOutboundAllow bool
+	// MinPollInterval is the shortest interval flows on a Polling Event
+	// poll at (0: one second, so that tests poll quickly).
+	MinPollInterval time.Duration
 }
 
 // LoopbackAllow opens loopback to the flows of a test server.
@@ -134,7 +137,7 @@ func StartWith(t testing.TB, o Options) *Server {
 	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens},
 		Waits: st, DurableAfter: cmp.Or(o.DurableWait, time.Hour), ResumeURL: func(token string) string { return base + "/resume/" + token }})
 	log := slog.New(slog.NewTextHandler(logOut, nil))
-	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: base}
+	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: base, MinPollInterval: cmp.Or(o.MinPollInterval, time.Second)}
 	st.Queue().Handle(lc)
 	st.Queue().HandleResumes(engine)
 	st.HandleCancels(engine.Cancel)
