@@ -237,3 +237,65 @@ func TestBrowserWebhookPanelLayout(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserSettingsSaveAfterCanvasEdits: cards placed on the canvas give
+// the flow new revisions; the settings forms above it (a Webhook Event's
+// settings, a workspace flow's data setting) follow them and still save,
+// instead of being refused as changed elsewhere.
+func TestBrowserSettingsSaveAfterCanvasEdits(t *testing.T) {
+	srv := webtest.Start(t)
+	con, _, _, ev := webhookFlows(t, srv)
+	b := webtest.NewBrowser(t, srv)
+	b.SignIn()
+	id := webtest.TestID
+	place := func(card string) {
+		b.Run(
+			chromedp.SendKeys(id("palette-search"), "comment"),
+			chromedp.Click(id("palette-control.comment")),
+			chromedp.Click(id("slot--0")),
+			chromedp.WaitVisible(id(card)),
+		)
+	}
+
+	b.Open(fmt.Sprintf("/connectors/%d/flows/%d", con.ID, ev.ID))
+	b.Run(chromedp.WaitVisible(id("webhook-panel")))
+	place("card-comment1")
+	b.Run(
+		chromedp.SetValue(id("webhook-run-mode"), "list"),
+		chromedp.SendKeys(id("webhook-records-path"), "data.events"),
+		chromedp.Click(id("webhook-save")),
+	)
+	waitFor(t, "the settings' answer", func() bool { return strings.Contains(flashText(b), "saved") })
+	if got := flashText(b); !strings.Contains(got, "saved") || strings.Contains(got, "not saved") {
+		t.Fatalf("the Webhook Event's settings were not saved after a card was placed: %q", got)
+	}
+	got, _ := srv.Store.Flow(context.Background(), ev.ID)
+	if w := got.Definition.Webhook; w == nil || w.RunMode != flows.RunList || len(got.Definition.Cards) != 2 {
+		t.Fatalf("saved: webhook %+v, %d cards", got.Definition.Webhook, len(got.Definition.Cards))
+	}
+
+	b.Open("/flows")
+	b.Run(
+		chromedp.SendKeys(id("flow-name-input"), "Notes"),
+		chromedp.SetValue(id("flow-event"), "manual"),
+		chromedp.Click(id("flow-create")),
+		chromedp.WaitVisible(id("flow-status")),
+	)
+	place("card-comment1")
+	b.Run(
+		chromedp.Click(chromedp.CSS(`[data-testid="flow-data"] summary`)),
+		chromedp.Click(id("save-data")),
+		chromedp.Click(id("save-data-submit")),
+	)
+	waitFor(t, "the data setting's answer", func() bool {
+		return strings.Contains(flashText(b), "metadata only") || strings.Contains(flashText(b), "not saved")
+	})
+	if got := flashText(b); !strings.Contains(got, "metadata only") {
+		t.Fatalf("the data setting was not saved after a card was placed: %q", got)
+	}
+}
+
+// flashText is the page's flash message, whatever its kind.
+func flashText(b *webtest.Browser) string {
+	return webtest.Value(b, chromedp.Evaluate[string](`document.querySelector('.flash') ? document.querySelector('.flash').innerText : ""`))
+}

@@ -29,9 +29,24 @@
     if (!values) { busy = false; return; }
     busy = true;
     var c = canvas();
-    values.revision = c.getAttribute("data-revision");
+    var before = c.getAttribute("data-revision");
+    values.revision = before;
     htmx.ajax("POST", c.getAttribute("data-edit-url"), { target: "#canvas", swap: "outerHTML", values: values })
-      .then(afterSwap, afterSwap).then(next);
+      .then(afterSwap, afterSwap).then(function () { followRevision(before); }).then(next);
+  }
+
+  // followRevision moves the page's forms marked data-follows-canvas (a
+  // Webhook Event's settings, a flow's data setting: parts of the flow the
+  // canvas never changes) from the revision the canvas was on to the one
+  // its edit saved, so that they save on top of the user's own canvas
+  // changes instead of being refused as changed elsewhere.
+  function followRevision(before) {
+    var c = canvas();
+    if (lastStatus !== 200 || !c) return;
+    var now = c.getAttribute("data-revision");
+    document.querySelectorAll('form[data-follows-canvas] input[name="revision"]').forEach(function (input) {
+      if (!c.contains(input) && input.value === before) input.value = now;
+    });
   }
 
   // What the user had open and focused in the canvas survives its swap:
