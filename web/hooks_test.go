@@ -227,6 +227,22 @@ func TestEventURLTokensStayOutOfTheLog(t *testing.T) {
 	}
 }
 
+// TestResumeTokensStayOutOfTheLog: the request log names a resume URL
+// without its token, which resumes a paused run.
+func TestResumeTokensStayOutOfTheLog(t *testing.T) {
+	var log webtest.SyncBuffer
+	srv := webtest.StartWith(t, webtest.Options{Log: &log})
+	c := srv.NewClient()
+	json := http.Header{"Content-Type": {"application/json"}}
+	if res, _ := c.Do(t, "POST", "/resume/secret-resume-token-xyz", strings.NewReader("{}"), json); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown resume token: %d", res.StatusCode)
+	}
+	text := log.String()
+	if strings.Contains(text, "secret-resume-token-xyz") || !strings.Contains(text, "path=/resume/"+flows.Masked) {
+		t.Fatalf("the log holds a resume URL's token, or not the masked path:\n%s", text)
+	}
+}
+
 // postEvent posts one Okta event to hook and checks that it is accepted.
 func postEvent(t *testing.T, srv *webtest.Server, hook string, n int) {
 	t.Helper()

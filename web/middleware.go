@@ -36,6 +36,8 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 				path = "/hooks/" + flows.Masked
 			} else if isInvoke(c) {
 				path = "/api/flo/" + flows.Masked + "/invoke" // so is an invoke URL's alias
+			} else if isResume(c) {
+				path = "/resume/" + flows.Masked // and a resume URL's token
 			}
 			attrs := []slog.Attr{
 				slog.String("request_id", v.RequestID),
