@@ -40,11 +40,12 @@ func statusOf(err error) (int, string) {
 		}
 		return he.Code, msg
 	}
+	var ve *flows.ValidationError
 	switch {
 	case errors.Is(err, flows.ErrNotFound):
 		return http.StatusNotFound, "Not found."
-	case errors.As(err, new(*flows.ValidationError)):
-		return http.StatusUnprocessableEntity, "The flow is not valid: " + strings.TrimPrefix(err.Error(), "flows: invalid flow: ")
+	case errors.As(err, &ve):
+		return http.StatusUnprocessableEntity, "The " + ve.Subject() + " is not valid: " + strings.TrimPrefix(ve.Error(), "flows: invalid "+ve.Subject()+": ")
 	case errors.Is(err, flows.ErrInvalid):
 		return http.StatusUnprocessableEntity, publicMessage(err)
 	case errors.Is(err, flows.ErrUnauthorized):
