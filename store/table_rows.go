@@ -54,11 +54,15 @@ func scanRow(sc scanner, t *flows.Table) (flows.Row, error) {
 // CreateRow adds a row; a *flows.UniqueError when a unique column's
 // value is taken.
 func (s *Store) CreateRow(ctx context.Context, t *flows.Table, values map[string]any) (flows.Row, error) {
-	r, err := s.insertRow(ctx, s.sqlDB, t, values, time.Now().UTC().Truncate(time.Millisecond))
-	if err != nil {
-		return flows.Row{}, s.rowError(ctx, s.sqlDB, t, 0, values, err, "create a row")
-	}
-	return r, nil
+	var r flows.Row
+	err := s.writeRow(ctx, func(ctx context.Context, q queryer) error {
+		var err error
+		if r, err = s.insertRow(ctx, q, t, values, time.Now().UTC().Truncate(time.Millisecond)); err != nil {
+			return s.rowError(ctx, q, t, 0, values, err, "create a row")
+		}
+		return nil
+	})
+	return r, err
 }
 
 // insertRow writes a row of the values given.
@@ -137,23 +141,29 @@ func (s *Store) UpdateRow(ctx context.Context, t *flows.Table, rowID int64, valu
 		return s.Row(ctx, t, rowID)
 	}
 	stmt := fmt.Sprintf("UPDATE %s SET %s WHERE id = ? RETURNING %s", tableName(t.ID), strings.Join(sets, ", "), selectList(t))
-	r, err := scanRow(s.sqlDB.QueryRowContext(ctx, s.rebind(stmt), append(args, rowID)...), t)
-	if err != nil {
-		return flows.Row{}, s.rowError(ctx, s.sqlDB, t, rowID, values, err, fmt.Sprintf("update row %d", rowID))
-	}
-	return r, nil
+	var r flows.Row
+	err := s.writeRow(ctx, func(ctx context.Context, q queryer) error {
+		var err error
+		if r, err = scanRow(q.QueryRowContext(ctx, s.rebind(stmt), append(args, rowID)...), t); err != nil {
+			return s.rowError(ctx, q, t, rowID, values, err, fmt.Sprintf("update row %d", rowID))
+		}
+		return nil
+	})
+	return r, err
 }
 
 // DeleteRow removes one row.
 func (s *Store) DeleteRow(ctx context.Context, t *flows.Table, rowID int64) error {
-	res, err := s.sqlDB.ExecContext(ctx, s.rebind("DELETE FROM "+tableName(t.ID)+" WHERE id = ?"), rowID)
-	if err != nil {
-		return fmt.Errorf("store: delete row %d of table %d: %w", rowID, t.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: row %d of table %d: %w", rowID, t.ID, flows.ErrNotFound)
-	}
-	return nil
+	return s.writeRow(ctx, func(ctx context.Context, q queryer) error {
+		res, err := q.ExecContext(ctx, s.rebind("DELETE FROM "+tableName(t.ID)+" WHERE id = ?"), rowID)
+		if err != nil {
+			return fmt.Errorf("store: delete row %d of table %d: %w", rowID, t.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: row %d of table %d: %w", rowID, t.ID, flows.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // ClearTable removes every row. On SQLite the text search index is made

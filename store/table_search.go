@@ -20,30 +20,50 @@ type clause struct {
 // other (empty sort values apart from the rest), each served by the
 // sort column's index.
 func (s *Store) SearchRows(ctx context.Context, t *flows.Table, q flows.RowQuery) (flows.RowPage, error) {
+	from := clause{sql: tableName(t.ID)}
+	var segments []clause
+	var order string
+	if s.ftsDriven(t, q) {
+		// Rows in id order with a text search: the search index gives its
+		// matches in that order, so the page is its first ones.
+		fts := ftsName(t.ID)
+		from = clause{fmt.Sprintf("(SELECT rowid AS fid FROM %s WHERE %s MATCH ?) m JOIN %s ON %s.id = m.fid", fts, fts, tableName(t.ID), tableName(t.ID)),
+			[]any{ftsPhrase(q.Text)}}
+		q.Text = ""
+		segments, order = s.keyset(flows.Column{}, q), "m.fid ASC"
+		if q.Desc {
+			order = "m.fid DESC"
+		}
+		for i := range segments {
+			segments[i].sql = strings.Replace(segments[i].sql, "id", "m.fid", 1)
+		}
+	}
 	filter, err := s.filter(t, q)
 	if err != nil {
 		return flows.RowPage{}, err
 	}
-	var col flows.Column
-	if q.Sort != "" {
-		col, _ = t.Column(q.Sort)
+	if order == "" {
+		var col flows.Column
+		if q.Sort != "" {
+			col, _ = t.Column(q.Sort)
+		}
+		order, segments = s.orderBy(col, q.Desc), s.keyset(col, q)
 	}
-	order := s.orderBy(col, q.Desc)
 	var page flows.RowPage
-	for _, seg := range s.keyset(col, q) {
+	for _, seg := range segments {
 		want := q.Limit + 1 - len(page.Rows)
 		if want <= 0 {
 			break
 		}
 		where := []string{}
-		args := []any{}
+		args := append([]any{}, from.args...)
 		for _, c := range []clause{filter, seg} {
 			if c.sql != "" {
 				where = append(where, c.sql)
 				args = append(args, c.args...)
 			}
 		}
-		stmt := fmt.Sprintf("SELECT %s FROM %s", selectList(t), tableName(t.ID))
+		stmt := fmt.Sprintf("SELECT %s FROM %s", selectList(t), from.sql)
 		if len(where) > 0 {
 			stmt += " WHERE " + strings.Join(where, " AND ")
 		}
@@ -57,6 +77,18 @@ func (s *Store) SearchRows(ctx context.Context, t *flows.Table, q flows.RowQuery
 		page.Next = q.NextCursor(t, page.Rows[q.Limit-1])
 	}
 	return page, nil
+}
+
+// ftsDriven reports whether SQLite's search index drives the query: rows
+// in id order with a text search of three characters or more.
+func (s *Store) ftsDriven(t *flows.Table, q flows.RowQuery) bool {
+	return s.dialect == SQLite && q.Sort == "" && utf8.RuneCountInString(q.Text) >= 3 && len(textColumns(t)) > 0
+}
+
+// ftsPhrase quotes text as one FTS5 phrase: with the trigram tokenizer,
+// the rows holding it, ignoring case.
+func ftsPhrase(text string) string {
+	return `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
 }
 
 func (s *Store) readRows(ctx context.Context, t *flows.Table, stmt string, args []any, out *[]flows.Row) error {
@@ -176,7 +208,7 @@ func (s *Store) contains(t *flows.Table, cols []string, text string) clause {
 		return clause{"(" + strings.Join(parts, " OR ") + ")", args}
 	}
 	if utf8.RuneCountInString(text) >= 3 {
-		match := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+		match := ftsPhrase(text)
 		if len(cols) == 1 {
 			match = cols[0] + " : " + match
 		}

@@ -82,6 +82,27 @@ func TestSearchRowsPages(t *testing.T) {
 				})
 			}
 		}
+		for _, desc := range []bool{false, true} {
+			q := flows.RowQuery{Text: "OSL", Desc: desc, Limit: 1}
+			var got []flows.Row
+			for pages := 0; pages < 10; pages++ {
+				page, err := s.SearchRows(ctx, &tb, mustQuery(t, &tb, q))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, page.Rows...)
+				if q.Cursor = page.Next; q.Cursor == "" {
+					break
+				}
+			}
+			want := []flows.Row{rows[0], rows[4], rows[8]}
+			if desc {
+				want = []flows.Row{rows[8], rows[4], rows[0]}
+			}
+			if rowKeys(got, "") != rowKeys(want, "") {
+				t.Errorf("pages of a text search (desc=%v) = %s, want %s", desc, rowKeys(got, ""), rowKeys(want, ""))
+			}
+		}
 		if _, err := tb.CheckQuery(flows.RowQuery{Sort: "n", Cursor: "bm9wZQ"}); !errors.Is(err, flows.ErrInvalid) {
 			t.Errorf("a cursor that is not one = %v, want ErrInvalid", err)
 		}

@@ -17,6 +17,9 @@ import (
 type tablesState struct {
 	trgmOnce sync.Once
 	trgm     bool
+	// writes feeds the row writer (table_writer.go), started once.
+	writerOnce sync.Once
+	writes     chan *rowWrite
 }
 
 // tableTx runs fn in a transaction of the writer.
