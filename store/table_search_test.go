@@ -166,7 +166,9 @@ func TestSearchRowsConditions(t *testing.T) {
 			}
 			return rowKeys(out, "")
 		}
-		c := func(col string, op flows.Operator, v any) flows.Condition { return flows.Condition{Column: col, Op: op, Value: v} }
+		c := func(col string, op flows.Operator, v any) flows.Condition {
+			return flows.Condition{Column: col, Op: op, Value: v}
+		}
 		for _, tc := range []struct {
 			name string
 			q    flows.RowQuery
