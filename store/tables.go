@@ -384,3 +384,5 @@ func errNoRows(err error) error {
 	}
 	return err
 }
+
+var _ flows.TableStore = (*Store)(nil)
