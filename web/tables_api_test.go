@@ -261,3 +261,38 @@ func TestAPITableCSV(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIFlowExportWithTables exports a flow whose card uses a table as a
+// bundle with the table (its rows with rows=true), and imports a bundle:
+// the flow and a new table, its rows in it.
+func TestAPIFlowExportWithTables(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Seen","columns":[{"name":"key","type":"text","unique":true}]}`, 201)
+	apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/tables/%v/rows", tb["id"]), `{"key":"k1"}`, 201)
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Dedupe")
+	def.Cards = append(def.Cards, flows.Node{ID: "c1", Type: "table.create_row", Bindings: map[string]flows.Binding{flows.TableInput: {Value: tb["id"]}}})
+	f, err := srv.Store.CreateFlow(context.Background(), flows.Flow{Definition: def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, plain := c.API(t, token, "GET", fmt.Sprintf("/api/v1/flows/%d/export", f.ID), "")
+	if !strings.Contains(plain, `"flow": {`) || !strings.Contains(plain, `"name": "Seen"`) || strings.Contains(plain, `"rows"`) {
+		t.Errorf("export = %s", plain)
+	}
+	_, withRows := c.API(t, token, "GET", fmt.Sprintf("/api/v1/flows/%d/export?rows=true", f.ID), "")
+	if !strings.Contains(withRows, `"key": "k1"`) {
+		t.Errorf("export with rows = %s", withRows)
+	}
+
+	bundle := `{"schema":1,"flow":` + greeter + `,"tables":[{"id":41,"name":"Seen","columns":[{"name":"key","type":"text"}],"rows":[{"key":"a"},{"key":"b"}]}]}`
+	out := apiCall(t, c, token, "POST", "/api/v1/flows", bundle, 201)
+	made := out["tables"].([]any)
+	if len(made) != 1 || made[0].(map[string]any)["name"] != "Seen (2)" {
+		t.Fatalf("import made %v", out["tables"])
+	}
+	page := apiCall(t, c, token, "GET", fmt.Sprintf("/api/v1/tables/%v/rows", made[0].(map[string]any)["id"]), "", 200)
+	if page["count"] != 2.0 {
+		t.Errorf("imported rows = %v", page)
+	}
+}
