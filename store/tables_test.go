@@ -240,8 +240,18 @@ func TestDeleteTableInUse(t *testing.T) {
 		if err := s.DeleteFlow(ctx, f.ID); err != nil {
 			t.Fatal(err)
 		}
+		if err := flows.CheckTableRefs(ctx, &def, s); err != nil {
+			t.Errorf("CheckTableRefs while the table is there = %v", err)
+		}
 		if err := s.DeleteTable(ctx, tb.ID); err != nil {
 			t.Errorf("deleting once the flow is gone = %v", err)
+		}
+		// A flow whose card refers to a deleted table is not valid.
+		err = flows.CheckTableRefs(ctx, &def, s)
+		want := fmt.Sprintf(`card "Remember it" refers to table %d, which does not exist (it may have been deleted)`, tb.ID)
+		var ve *flows.ValidationError
+		if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Card != "c2" || ve.Problems[0].Message != want {
+			t.Errorf("CheckTableRefs after the table is gone = %v", err)
 		}
 	})
 }
