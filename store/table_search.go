@@ -17,9 +17,32 @@ type clause struct {
 
 // SearchRows returns a page of the rows a checked query matches, in its
 // order, after its cursor. The page is read one keyset segment after the
-// other (empty sort values apart from the rest), each served by the
-// sort column's index.
+// other (empty sort values apart from the rest), each served by an index.
 func (s *Store) SearchRows(ctx context.Context, t *flows.Table, q flows.RowQuery) (flows.RowPage, error) {
+	stmts, err := s.searchStatements(t, q)
+	if err != nil {
+		return flows.RowPage{}, err
+	}
+	var page flows.RowPage
+	for _, st := range stmts {
+		want := q.Limit + 1 - len(page.Rows)
+		if want <= 0 {
+			break
+		}
+		if err := s.readRows(ctx, t, s.rebind(st.sql+fmt.Sprintf(" LIMIT %d", want)), st.args, &page.Rows); err != nil {
+			return flows.RowPage{}, fmt.Errorf("store: search rows of table %d: %w", t.ID, err)
+		}
+	}
+	if len(page.Rows) > q.Limit {
+		page.Rows = page.Rows[:q.Limit]
+		page.Next = q.NextCursor(t, page.Rows[q.Limit-1])
+	}
+	return page, nil
+}
+
+// searchStatements are the statements, without their LIMIT, that read a
+// page: one per keyset segment.
+func (s *Store) searchStatements(t *flows.Table, q flows.RowQuery) ([]clause, error) {
 	from := clause{sql: tableName(t.ID)}
 	var segments []clause
 	var order string
@@ -40,7 +63,7 @@ func (s *Store) SearchRows(ctx context.Context, t *flows.Table, q flows.RowQuery
 	}
 	filter, err := s.filter(t, q)
 	if err != nil {
-		return flows.RowPage{}, err
+		return nil, err
 	}
 	if order == "" {
 		var col flows.Column
@@ -49,12 +72,8 @@ func (s *Store) SearchRows(ctx context.Context, t *flows.Table, q flows.RowQuery
 		}
 		order, segments = s.orderBy(col, q.Desc), s.keyset(col, q)
 	}
-	var page flows.RowPage
+	out := make([]clause, 0, len(segments))
 	for _, seg := range segments {
-		want := q.Limit + 1 - len(page.Rows)
-		if want <= 0 {
-			break
-		}
 		where := []string{}
 		args := append([]any{}, from.args...)
 		for _, c := range []clause{filter, seg} {
@@ -67,16 +86,9 @@ func (s *Store) SearchRows(ctx context.Context, t *flows.Table, q flows.RowQuery
 		if len(where) > 0 {
 			stmt += " WHERE " + strings.Join(where, " AND ")
 		}
-		stmt += fmt.Sprintf(" ORDER BY %s LIMIT %d", order, want)
-		if err := s.readRows(ctx, t, s.rebind(stmt), args, &page.Rows); err != nil {
-			return flows.RowPage{}, fmt.Errorf("store: search rows of table %d: %w", t.ID, err)
-		}
+		out = append(out, clause{stmt + " ORDER BY " + order, args})
 	}
-	if len(page.Rows) > q.Limit {
-		page.Rows = page.Rows[:q.Limit]
-		page.Next = q.NextCursor(t, page.Rows[q.Limit-1])
-	}
-	return page, nil
+	return out, nil
 }
 
 // ftsDriven reports whether SQLite's search index drives the query: rows
