@@ -35,7 +35,9 @@ func TestSearchRowsUseIndexes(t *testing.T) {
 			c, _ := tb.Column(col)
 			return "tbl_" + itoa(tb.ID) + "_col_" + itoa(c.ID)
 		}
-		cond := func(col string, op flows.Operator, v any) []flows.Condition { return []flows.Condition{{Column: col, Op: op, Value: v}} }
+		cond := func(col string, op flows.Operator, v any) []flows.Condition {
+			return []flows.Condition{{Column: col, Op: op, Value: v}}
+		}
 		lite := s.Dialect() == store.SQLite
 		search := "tbl_" + itoa(tb.ID) + "_fts"
 		if !lite {
