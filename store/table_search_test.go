@@ -286,3 +286,22 @@ func TestTableConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestRowWritesEndWithTheStore closes the store while runs are writing
+// rows: every write returns, made or refused, and none waits forever.
+func TestRowWritesEndWithTheStore(t *testing.T) {
+	s := storetest.SQLite(t)
+	tb := newTable(t, s, "T", flows.Column{Name: "n", Type: flows.TypeNumber})
+	var wg sync.WaitGroup
+	for i := range 400 {
+		wg.Go(func() { s.CreateRow(context.Background(), &tb, map[string]any{"n": float64(i)}) })
+	}
+	s.Close()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("row writes still wait 10 s after the store closed")
+	}
+}

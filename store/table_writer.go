@@ -37,6 +37,7 @@ func (s *Store) writeRow(ctx context.Context, fn func(ctx context.Context, q que
 	}
 	s.tables.writerOnce.Do(func() {
 		s.tables.writes = make(chan *rowWrite, maxRowBatch)
+		s.tables.writerDone = make(chan struct{})
 		go s.rowLoop()
 	})
 	w := &rowWrite{ctx: ctx, fn: fn, done: make(chan struct{})}
@@ -47,13 +48,24 @@ func (s *Store) writeRow(ctx context.Context, fn func(ctx context.Context, q que
 	case <-s.closed:
 		return errStoreClosed
 	}
-	// Once handed over, the write is made or refused as a whole: wait.
-	<-w.done
+	// Once handed over, the write is made or refused as a whole: wait,
+	// unless the writer has ended without taking it.
+	select {
+	case <-w.done:
+	case <-s.tables.writerDone:
+		select {
+		case <-w.done:
+		default:
+			return errStoreClosed
+		}
+	}
 	return w.err
 }
 
-// rowLoop is the row writer.
+// rowLoop is the row writer. It ends when the store closes, answering
+// every write it took first.
 func (s *Store) rowLoop() {
+	defer close(s.tables.writerDone)
 	ctx := context.Background()
 	for {
 		var batch []*rowWrite

@@ -20,6 +20,7 @@ type tablesState struct {
 	// writes feeds the row writer (table_writer.go), started once.
 	writerOnce sync.Once
 	writes     chan *rowWrite
+	writerDone chan struct{}
 }
 
 // tableTx runs fn in a transaction of the writer.
