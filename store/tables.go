@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookflow/hookflow/flows"
@@ -21,6 +23,28 @@ type tablesState struct {
 	writerOnce sync.Once
 	writes     chan *rowWrite
 	writerDone chan struct{}
+	// schemas caches tables' schemas (table id → cachedSchema) for the row
+	// writes of runs; gen counts changes, so that a schema read while one
+	// is made is not kept.
+	schemas sync.Map
+	gen     atomic.Int64
+}
+
+// cachedSchema is a table's schema as read at a time.
+type cachedSchema struct {
+	t  flows.Table
+	at time.Time
+}
+
+// schemaTTL is how long a table's schema is trusted without the database:
+// a change made on this server takes effect at once, one made by another
+// server sharing its database within schemaTTL.
+const schemaTTL = time.Second
+
+// forgetSchema drops a table's cached schema.
+func (s *Store) forgetSchema(id int64) {
+	s.tables.gen.Add(1)
+	s.tables.schemas.Delete(id)
 }
 
 // tableTx runs fn in a transaction of the writer.
@@ -45,13 +69,24 @@ func (s *Store) Tables(ctx context.Context) ([]flows.Table, error) {
 	return ts, nil
 }
 
-// Table loads a table's schema.
+// Table loads a table's schema (at most schemaTTL old).
 func (s *Store) Table(ctx context.Context, id int64) (flows.Table, error) {
+	if c, ok := s.tables.schemas.Load(id); ok && time.Since(c.(cachedSchema).at) < schemaTTL {
+		t := c.(cachedSchema).t
+		t.Columns = slices.Clone(t.Columns)
+		return t, nil
+	}
+	gen := s.tables.gen.Load()
 	ts, err := s.loadTables(ctx, s.tableReads(), id, false)
 	if err != nil {
 		return flows.Table{}, fmt.Errorf("store: table %d: %w", id, err)
 	}
-	return ts[0], nil
+	if s.tables.gen.Load() == gen {
+		s.tables.schemas.Store(id, cachedSchema{t: ts[0], at: time.Now()})
+	}
+	t := ts[0]
+	t.Columns = slices.Clone(t.Columns)
+	return t, nil
 }
 
 // loadTables reads one table (id > 0; flows.ErrNotFound when there is
@@ -209,6 +244,8 @@ func (s *Store) createRowsTable(ctx context.Context, tx *sql.Tx, t *flows.Table)
 // their indexes), changed (renamed, a new default, a unique index made or
 // dropped) and removed with their values.
 func (s *Store) ChangeTable(ctx context.Context, id int64, plan func(flows.Table) (flows.TableChange, error)) (flows.Table, error) {
+	s.forgetSchema(id)
+	defer s.forgetSchema(id)
 	err := s.tableTx(ctx, func(tx *sql.Tx) error {
 		ts, err := s.loadTables(ctx, tx, id, true)
 		if err != nil {
@@ -310,6 +347,8 @@ func nameOf(t *flows.Table, colID int64) string {
 // DeleteTable removes a table, its schema and its rows; a
 // *flows.TableInUseError while a flow's card refers to it.
 func (s *Store) DeleteTable(ctx context.Context, id int64) error {
+	s.forgetSchema(id)
+	defer s.forgetSchema(id)
 	err := s.tableTx(ctx, func(tx *sql.Tx) error {
 		ts, err := s.loadTables(ctx, tx, id, true)
 		if err != nil {
