@@ -274,8 +274,12 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, old *flows.Table, c
 		return err
 	}
 	tn := tableName(old.ID)
+	// SQLite's search index is made anew only when the text columns it
+	// holds change: that reads every row.
+	now := flows.Table{ID: old.ID, Columns: ch.Columns}
+	research := s.dialect == SQLite && (len(ch.Add) > 0 || len(ch.Remove) > 0) && !slices.Equal(textColumns(old), textColumnsAfter(ch))
 	var stmts []string
-	if s.dialect == SQLite {
+	if research {
 		stmts = append(stmts, dropSearch(old.ID)...)
 	}
 	for _, c := range ch.Remove {
@@ -328,11 +332,27 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, old *flows.Table, c
 			return err
 		}
 	}
-	if s.dialect == SQLite {
-		now := flows.Table{ID: old.ID, Columns: ch.Columns}
+	if research {
 		return s.exec(ctx, tx, createSearch(&now)...)
 	}
 	return nil
+}
+
+// textColumnsAfter are the text columns' database names once a change is
+// made, new ones (which have no id yet) named "new".
+func textColumnsAfter(ch flows.TableChange) []string {
+	var out []string
+	for _, c := range ch.Columns {
+		if c.Type != flows.TypeText {
+			continue
+		}
+		if c.ID == 0 {
+			out = append(out, "new")
+			continue
+		}
+		out = append(out, columnName(c.ID))
+	}
+	return out
 }
 
 func nameOf(t *flows.Table, colID int64) string {

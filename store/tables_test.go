@@ -106,8 +106,18 @@ func TestTableSchema(t *testing.T) {
 		if _, err := s.CreateRow(ctx, &got, map[string]any{"mail": "a@x.test"}); !errors.As(err, new(*flows.UniqueError)) {
 			t.Errorf("a duplicate mail = %v, want a UniqueError", err)
 		}
+		// Removing a number column and renaming the table keep the text
+		// search index as it is; it still finds the rows.
+		want = got
+		want.Name, want.Columns = "Buyers", append([]flows.Column(nil), got.Columns[1:]...)
+		if got, err = s.ChangeTable(ctx, tb.ID, plan); err != nil || len(got.Columns) != 3 {
+			t.Fatalf("removing years = %+v, %v", got, err)
+		}
+		if page, err := s.SearchRows(ctx, &got, mustQuery(t, &got, flows.RowQuery{Text: "b@x.t"})); err != nil || len(page.Rows) != 1 {
+			t.Errorf("text search after removing a number column = %+v, %v", page, err)
+		}
 		all, err := s.Tables(ctx)
-		if err != nil || len(all) != 1 || all[0].Name != "Clients" || len(all[0].Columns) != 4 {
+		if err != nil || len(all) != 1 || all[0].Name != "Buyers" || len(all[0].Columns) != 3 {
 			t.Errorf("Tables = %+v, %v", all, err)
 		}
 		if err := s.DeleteTable(ctx, tb.ID); err != nil {
