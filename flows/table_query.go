@@ -70,19 +70,19 @@ func (t *Table) CheckQuery(q RowQuery) (RowQuery, error) {
 		field := fmt.Sprintf("conditions.%d", i)
 		col, ok := t.Column(c.Column)
 		if !ok {
-			add(field+".column", "The table %q has no column %q.", t.Name, c.Column)
+			add(field+".column", "the table %q has no column %q", t.Name, c.Column)
 			continue
 		}
 		if !slices.Contains(TableOperators, c.Op) {
-			add(field+".operator", "%q is not an operator of Search Rows; use one of %s.", c.Op, operatorList())
+			add(field+".operator", "%q is not an operator of Search Rows: use one of %s", c.Op, operatorList())
 			continue
 		}
 		if (c.Op == OpContains || c.Op == OpStartsWith) && col.Type != TypeText {
-			add(field+".operator", "Column %q holds %s; %s works on text columns only.", col.Name, TypeWords(col.Type), c.Op)
+			add(field+".operator", "column %q holds %s: %s works on text columns only", col.Name, TypeWords(col.Type), c.Op)
 			continue
 		}
 		if col.Type == TypeBool && c.Op != OpEqual && c.Op != OpNotEqual && c.Op != OpIsEmpty && c.Op != OpIsNotEmpty {
-			add(field+".operator", "Column %q holds true or false; compare it with equal or not_equal.", col.Name)
+			add(field+".operator", "column %q holds true or false: compare it with equal or not_equal", col.Name)
 			continue
 		}
 		c.Column = col.Name
@@ -91,11 +91,11 @@ func (t *Table) CheckQuery(q RowQuery) (RowQuery, error) {
 		} else {
 			v, err := col.Value(c.Value)
 			if err != nil {
-				add(field+".value", "%s.", upperFirst(err.Error()))
+				add(field+".value", "%s", err)
 				continue
 			}
 			if v == nil {
-				add(field+".value", "Give a value to compare column %q with (or use is_empty).", col.Name)
+				add(field+".value", "give a value to compare column %q with (or use is_empty)", col.Name)
 				continue
 			}
 			c.Value = v
@@ -108,17 +108,17 @@ func (t *Table) CheckQuery(q RowQuery) (RowQuery, error) {
 	}
 	if q.Sort != "" {
 		if _, ok := t.Column(q.Sort); !ok {
-			add("sort", "The table %q has no column %q to sort by.", t.Name, q.Sort)
+			add("sort", "the table %q has no column %q to sort by", t.Name, q.Sort)
 		}
 	}
 	switch {
 	case q.Limit == 0:
 		q.Limit = DefaultRowsLimit
 	case q.Limit < 1 || q.Limit > MaxRowsLimit:
-		add("limit", "The limit is 1 to %d rows, not %d.", MaxRowsLimit, q.Limit)
+		add("limit", "the limit is 1 to %d rows, not %d", MaxRowsLimit, q.Limit)
 	}
 	if len(q.Text) > 1000 {
-		add("text", "Search for at most 1000 characters.")
+		add("text", "search for at most 1000 characters")
 	}
 	q.After = nil
 	if q.Cursor != "" && len(ps) == 0 {
@@ -142,12 +142,6 @@ func operatorList() string {
 	return strings.Join(names, ", ")
 }
 
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
 
 // NextCursor is the cursor of the page after one that ended with row.
 func (q RowQuery) NextCursor(t *Table, row Row) string {

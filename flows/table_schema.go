@@ -18,13 +18,13 @@ func CheckTable(t *Table) error {
 	}
 	t.Name = strings.TrimSpace(t.Name)
 	if n := utf8.RuneCountInString(t.Name); n == 0 || n > MaxNameLength || hasControl(t.Name) {
-		add("name", "name", "Give the table a name of 1 to %d characters.", MaxNameLength)
+		add("name", "name", "give the table a name of 1 to %d characters", MaxNameLength)
 	}
 	if utf8.RuneCountInString(t.Description) > MaxDescription {
-		add("description", "description", "Keep the description to %d characters.", MaxDescription)
+		add("description", "description", "keep the description to %d characters", MaxDescription)
 	}
 	if len(t.Columns) > MaxColumns {
-		add("columns", "columns", "A table has at most %d columns, not %d.", MaxColumns, len(t.Columns))
+		add("columns", "columns", "a table has at most %d columns, not %d", MaxColumns, len(t.Columns))
 	}
 	seen := map[string]bool{}
 	for i := range t.Columns {
@@ -34,20 +34,20 @@ func CheckTable(t *Table) error {
 		key := strings.ToLower(c.Name)
 		switch n := utf8.RuneCountInString(c.Name); {
 		case n == 0 || n > MaxNameLength || hasControl(c.Name):
-			add(field+".name", "column_name", "Give column %d a name of 1 to %d characters.", i+1, MaxNameLength)
+			add(field+".name", "column_name", "give column %d a name of 1 to %d characters", i+1, MaxNameLength)
 		case key == strings.ToLower(RowID) || key == strings.ToLower(RowCreatedAt) || key == strings.ToLower(RowUpdatedAt):
-			add(field+".name", "column_name", "The column name %q is kept for every row's own %s; choose another.", c.Name, c.Name)
+			add(field+".name", "column_name", "the column name %q is kept for every row's own %s: choose another", c.Name, c.Name)
 		case seen[key]:
-			add(field+".name", "column_name", "Two columns are named %q.", c.Name)
+			add(field+".name", "column_name", "two columns are named %q", c.Name)
 		}
 		seen[key] = true
 		if !slices.Contains(ColumnTypes, c.Type) {
-			add(field+".type", "column_type", "Column %q has the type %q; choose text, number, boolean or datetime.", c.Name, c.Type)
+			add(field+".type", "column_type", "column %q has the type %q: choose text, number, boolean or datetime", c.Name, c.Type)
 			continue
 		}
 		d, err := c.Value(c.Default)
 		if err != nil {
-			add(field+".default", "column_default", "The default of %s.", err)
+			add(field+".default", "column_default", "the default of %s", err)
 			continue
 		}
 		c.Default = d
@@ -94,14 +94,14 @@ func PlanTableChange(old, want Table, confirmRemove bool) (TableChange, error) {
 		o, ok := old.columnByID(c.ID)
 		switch {
 		case !ok:
-			ps = append(ps, Problem{Field: fmt.Sprintf("columns.%d.id", i), Code: "column_id", Message: fmt.Sprintf("The table %q has no column with the id %d.", old.Name, c.ID)})
+			ps = append(ps, Problem{Field: fmt.Sprintf("columns.%d.id", i), Code: "column_id", Message: fmt.Sprintf("the table %q has no column with the id %d", old.Name, c.ID)})
 			continue
 		case kept[c.ID]:
-			ps = append(ps, Problem{Field: fmt.Sprintf("columns.%d.id", i), Code: "column_id", Message: fmt.Sprintf("Column %q is listed twice.", o.Name)})
+			ps = append(ps, Problem{Field: fmt.Sprintf("columns.%d.id", i), Code: "column_id", Message: fmt.Sprintf("column %q is listed twice", o.Name)})
 			continue
 		case o.Type != c.Type:
 			ps = append(ps, Problem{Field: fmt.Sprintf("columns.%d.type", i), Code: "column_type",
-				Message: fmt.Sprintf("Column %q holds %s; its type cannot change (add a new column instead).", o.Name, TypeWords(o.Type))})
+				Message: fmt.Sprintf("column %q holds %s: its type cannot change (add a new column instead)", o.Name, TypeWords(o.Type))})
 		}
 		kept[c.ID] = true
 		if o.Name != c.Name || o.Unique != c.Unique || o.Default != c.Default {
@@ -117,7 +117,7 @@ func PlanTableChange(old, want Table, confirmRemove bool) (TableChange, error) {
 	}
 	if len(gone) > 0 && !confirmRemove {
 		ps = append(ps, Problem{Field: "columns", Code: "confirm_remove",
-			Message: fmt.Sprintf("Removing %s deletes %s values in every row; confirm to go on.", wordsList(gone, "column "), theirOrIts(len(gone)))})
+			Message: fmt.Sprintf("removing %s deletes %s values in every row: confirm to go on", wordsList(gone, "column "), theirOrIts(len(gone)))})
 	}
 	if len(ps) > 0 {
 		return TableChange{}, &ValidationError{What: "table", Problems: ps}

@@ -85,11 +85,11 @@ func TestCheckTable(t *testing.T) {
 	}}
 	err := flows.CheckTable(&tb)
 	want := strings.Join([]string{
-		"name: Give the table a name of 1 to 100 characters.",
-		`columns.1.name: Two columns are named "email".`,
-		`columns.2.name: The column name "CreatedAt" is kept for every row's own CreatedAt; choose another.`,
-		`columns.3.type: Column "size" has the type "list"; choose text, number, boolean or datetime.`,
-		`columns.4.default: The default of column "n" takes a number, not "x".`,
+		"name: give the table a name of 1 to 100 characters",
+		`columns.1.name: two columns are named "email"`,
+		`columns.2.name: the column name "CreatedAt" is kept for every row's own CreatedAt: choose another`,
+		`columns.3.type: column "size" has the type "list": choose text, number, boolean or datetime`,
+		`columns.4.default: the default of column "n" takes a number, not "x"`,
 	}, "\n")
 	if got := problems(err); got != want {
 		t.Errorf("problems:\n%s\nwant:\n%s", got, want)
@@ -109,7 +109,7 @@ func TestPlanTableChange(t *testing.T) {
 		{ID: 10, Name: "a", Type: flows.TypeText}, {ID: 11, Name: "b", Type: flows.TypeNumber}, {ID: 12, Name: "c", Type: flows.TypeBool}}}
 	want := flows.Table{Name: "T2", Columns: []flows.Column{
 		{ID: 11, Name: "bee", Type: flows.TypeNumber}, {ID: 10, Name: "a", Type: flows.TypeText}, {Name: "d", Type: flows.TypeDate}}}
-	if _, err := flows.PlanTableChange(old, want, false); !strings.Contains(problems(err), `columns: Removing column "c" deletes its values in every row; confirm to go on.`) {
+	if _, err := flows.PlanTableChange(old, want, false); !strings.Contains(problems(err), `columns: removing column "c" deletes its values in every row: confirm to go on`) {
 		t.Errorf("unconfirmed removal = %v", err)
 	}
 	ch, err := flows.PlanTableChange(old, want, true)
@@ -121,7 +121,7 @@ func TestPlanTableChange(t *testing.T) {
 	}
 	want.Columns = []flows.Column{{ID: 10, Name: "a", Type: flows.TypeNumber}, {ID: 99, Name: "z", Type: flows.TypeText}, {ID: 11, Name: "b", Type: flows.TypeNumber}, {ID: 12, Name: "c", Type: flows.TypeBool}}
 	_, err = flows.PlanTableChange(old, want, true)
-	if got := problems(err); !strings.Contains(got, `columns.0.type: Column "a" holds text; its type cannot change`) || !strings.Contains(got, "columns.1.id: The table \"T\" has no column with the id 99.") {
+	if got := problems(err); !strings.Contains(got, `columns.0.type: column "a" holds text: its type cannot change`) || !strings.Contains(got, "columns.1.id: the table \"T\" has no column with the id 99") {
 		t.Errorf("problems:\n%s", got)
 	}
 }
@@ -141,14 +141,14 @@ func TestCheckQuery(t *testing.T) {
 		{Column: "n", Op: flows.OpContains, Value: "1"}, {Column: "ok", Op: flows.OpLess, Value: true}, {Column: "x", Op: flows.OpEqual, Value: 1},
 		{Column: "s", Op: "like", Value: "a"}, {Column: "n", Op: flows.OpEqual, Value: "ten"}, {Column: "s", Op: flows.OpEqual}}})
 	want := strings.Join([]string{
-		`conditions.0.operator: Column "n" holds a number; contains works on text columns only.`,
-		`conditions.1.operator: Column "ok" holds true or false; compare it with equal or not_equal.`,
-		`conditions.2.column: The table "T" has no column "x".`,
-		`conditions.3.operator: "like" is not an operator of Search Rows; use one of equal, not_equal, less, less_or_equal, greater, greater_or_equal, contains, starts_with, is_empty, is_not_empty.`,
-		`conditions.4.value: Column "n" takes a number, not "ten".`,
-		`conditions.5.value: Give a value to compare column "s" with (or use is_empty).`,
-		`sort: The table "T" has no column "zz" to sort by.`,
-		`limit: The limit is 1 to 1000 rows, not 1001.`,
+		`conditions.0.operator: column "n" holds a number: contains works on text columns only`,
+		`conditions.1.operator: column "ok" holds true or false: compare it with equal or not_equal`,
+		`conditions.2.column: the table "T" has no column "x"`,
+		`conditions.3.operator: "like" is not an operator of Search Rows: use one of equal, not_equal, less, less_or_equal, greater, greater_or_equal, contains, starts_with, is_empty, is_not_empty`,
+		`conditions.4.value: column "n" takes a number, not "ten"`,
+		`conditions.5.value: give a value to compare column "s" with (or use is_empty)`,
+		`sort: the table "T" has no column "zz" to sort by`,
+		`limit: the limit is 1 to 1000 rows, not 1001`,
 	}, "\n")
 	if got := problems(err); got != want {
 		t.Errorf("problems:\n%s\nwant:\n%s", got, want)

@@ -96,7 +96,7 @@ func TestTableSchema(t *testing.T) {
 		want = got
 		want.Columns = append([]flows.Column(nil), got.Columns...)
 		want.Columns[0].Unique = true
-		if _, err := s.ChangeTable(ctx, tb.ID, plan); !errors.As(err, &ve) || !strings.Contains(err.Error(), `Column "years" has the same value in more than one row`) {
+		if _, err := s.ChangeTable(ctx, tb.ID, plan); !errors.As(err, &ve) || !strings.Contains(err.Error(), `column "years" has the same value in more than one row`) {
 			t.Errorf("a unique years = %v", err)
 		}
 		want.Columns[0].Unique, want.Columns[1].Unique = false, true

@@ -121,7 +121,7 @@ func TestAPITables(t *testing.T) {
 	if msg := errorMessage(apiCall(t, c, token, "GET", base+"/rows?where.colour=red", "", 422)); !strings.Contains(msg, "where.colour names no column") {
 		t.Errorf("an unknown filter = %q", msg)
 	}
-	if msg := errorMessage(apiCall(t, c, token, "GET", base+"/rows?where.age.contains=3", "", 422)); !strings.Contains(msg, `Column "age" holds a number; contains works on text columns only`) {
+	if msg := errorMessage(apiCall(t, c, token, "GET", base+"/rows?where.age.contains=3", "", 422)); !strings.Contains(msg, `column "age" holds a number: contains works on text columns only`) {
 		t.Errorf("contains on a number = %q", msg)
 	}
 
@@ -129,7 +129,7 @@ func TestAPITables(t *testing.T) {
 	cols := tb["columns"].([]any)
 	emailID, ageID := cols[0].(map[string]any)["id"], cols[1].(map[string]any)["id"]
 	patch := fmt.Sprintf(`{"name":"Clients","columns":[{"id":%v,"name":"mail","type":"text","unique":true},{"id":%v,"name":"age","type":"number"},{"name":"city","type":"text"}]%%s}`, emailID, ageID)
-	if msg := errorMessage(apiCall(t, c, token, "PATCH", base, fmt.Sprintf(patch, ""), 422)); !strings.Contains(msg, `Removing column "vip" deletes its values in every row; confirm to go on`) {
+	if msg := errorMessage(apiCall(t, c, token, "PATCH", base, fmt.Sprintf(patch, ""), 422)); !strings.Contains(msg, `removing column "vip" deletes its values in every row: confirm to go on`) {
 		t.Errorf("removing without confirming = %q", msg)
 	}
 	changed := apiCall(t, c, token, "PATCH", base, fmt.Sprintf(patch, `,"confirmRemove":true`), 200)
