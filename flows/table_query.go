@@ -142,7 +142,6 @@ func operatorList() string {
 	return strings.Join(names, ", ")
 }
 
-
 // NextCursor is the cursor of the page after one that ended with row.
 func (q RowQuery) NextCursor(t *Table, row Row) string {
 	c := RowCursor{Sort: q.Sort, Desc: q.Desc, ID: row.ID}
