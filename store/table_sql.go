@@ -259,7 +259,9 @@ func dropSearch(id int64) []string {
 
 // createSearch makes SQLite's text search index of a table's text
 // columns, filled from its rows: an FTS5 table whose content is the
-// table itself, and triggers that keep it in step.
+// table itself, and triggers that keep it in step. Searches are not
+// ranked, so it keeps no column sizes (columnsize=0: a row is written
+// for less).
 func createSearch(t *flows.Table) []string {
 	cols := textColumns(t)
 	if len(cols) == 0 {
@@ -270,7 +272,7 @@ func createSearch(t *flows.Table) []string {
 	news := "new." + strings.Join(cols, ", new.")
 	olds := "old." + strings.Join(cols, ", old.")
 	return []string{
-		fmt.Sprintf("CREATE VIRTUAL TABLE %s USING fts5(%s, content='%s', content_rowid='id', tokenize='trigram')", fts, list, tn),
+		fmt.Sprintf("CREATE VIRTUAL TABLE %s USING fts5(%s, content='%s', content_rowid='id', tokenize='trigram', columnsize=0)", fts, list, tn),
 		fmt.Sprintf("CREATE TRIGGER %s_fts_i AFTER INSERT ON %s BEGIN INSERT INTO %s(rowid, %s) VALUES (new.id, %s); END", tn, tn, fts, list, news),
 		fmt.Sprintf("CREATE TRIGGER %s_fts_d AFTER DELETE ON %s BEGIN INSERT INTO %s(%s, rowid, %s) VALUES ('delete', old.id, %s); END", tn, tn, fts, fts, list, olds),
 		fmt.Sprintf("CREATE TRIGGER %s_fts_u AFTER UPDATE OF %s ON %s BEGIN INSERT INTO %s(%s, rowid, %s) VALUES ('delete', old.id, %s); "+

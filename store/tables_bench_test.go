@@ -20,7 +20,7 @@ import (
 // changes).
 const (
 	benchRows      = 1_000_000
-	benchTablesDir = "hookflow-tables-bench-v1"
+	benchTablesDir = "hookflow-tables-bench-v2"
 )
 
 // benchTable opens (seeding it the first time, then reusing it from the
