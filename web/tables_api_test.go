@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -294,5 +296,22 @@ func TestAPIFlowExportWithTables(t *testing.T) {
 	page := apiCall(t, c, token, "GET", fmt.Sprintf("/api/v1/tables/%v/rows", made[0].(map[string]any)["id"]), "", 200)
 	if page["count"] != 2.0 {
 		t.Errorf("imported rows = %v", page)
+	}
+}
+
+// TestAPITableCSVForm imports a CSV file sent as a form's file field.
+func TestAPITableCSVForm(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Codes","columns":[{"name":"code","type":"text"}]}`, 201)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "codes.csv")
+	fw.Write([]byte("code\nA\nB\n"))
+	mw.Close()
+	res, text := c.Do(t, "POST", fmt.Sprintf("/api/v1/tables/%v/csv", tb["id"]), &body,
+		http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {mw.FormDataContentType()}, "Accept": {"application/json"}})
+	if res.StatusCode != 200 || !strings.Contains(text, `"imported":2`) {
+		t.Errorf("form import = %d %s", res.StatusCode, text)
 	}
 }
