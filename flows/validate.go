@@ -16,9 +16,20 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
-// ValidationError holds every problem of a flow. It matches ErrInvalid.
+// ValidationError holds every problem of a flow, or of What when set
+// ("table", "row"). It matches ErrInvalid.
 type ValidationError struct {
+	// What is what is not valid, when it is not a flow.
+	What     string
 	Problems []Problem
+}
+
+// Subject is what is not valid: "flow" unless What says otherwise.
+func (e *ValidationError) Subject() string {
+	if e.What == "" {
+		return "flow"
+	}
+	return e.What
 }
 
 func (e *ValidationError) Error() string {
@@ -35,7 +46,7 @@ func (e *ValidationError) Error() string {
 	if n := len(e.Problems) - 1; n > 0 {
 		more = fmt.Sprintf(" and %d more", n)
 	}
-	return fmt.Sprintf("flows: invalid flow: %s%s%s", p.Message, where, more)
+	return fmt.Sprintf("flows: invalid %s: %s%s%s", e.Subject(), p.Message, where, more)
 }
 
 // Is makes a ValidationError match ErrInvalid.

@@ -42,6 +42,7 @@ var migrations = []migration{
 	{18, "API Endpoint flows: invoke URL aliases, security and rate limits", migrateEndpoints},
 	{19, "waiting runs", migrateWaits},
 	{20, "the cursor and the last poll of each polling subscription", migratePollStates},
+	{21, "tables: their schemas (each table's rows are in a table of their own)", migrateTables},
 }
 
 // schemaMigration records an applied step.
@@ -525,4 +526,48 @@ func migratePollStates(tx *gorm.DB) error {
 		UpdatedAt        int64  `gorm:"not null"`
 	}
 	return tx.Migrator().CreateTable(&pollState{})
+}
+
+// migrateTables adds the tables' schemas: a table's name (unique, ignoring
+// case) and description, and its columns in order with their types,
+// defaults (JSON, "" for none) and unique flags. Each table's rows go in
+// a database table of their own, made with it (table_sql.go). On
+// Postgres it adds pg_trgm, when the server has it, for text search.
+func migrateTables(tx *gorm.DB) error {
+	type dataTable struct {
+		ID          int64  `gorm:"primaryKey"`
+		Name        string `gorm:"size:100;not null"`
+		NameKey     string `gorm:"size:400;not null;uniqueIndex"`
+		Description string `gorm:"not null;default:''"`
+		CreatedAt   time.Time
+		UpdatedAt   time.Time
+	}
+	type dataTableColumn struct {
+		ID           int64      `gorm:"primaryKey"`
+		TableID      int64      `gorm:"not null;index"`
+		Table        *dataTable `gorm:"foreignKey:TableID;constraint:OnDelete:CASCADE"`
+		Position     int        `gorm:"not null"`
+		Name         string     `gorm:"size:100;not null"`
+		Type         string     `gorm:"size:20;not null"`
+		DefaultValue string     `gorm:"not null;default:''"`
+		IsUnique     bool       `gorm:"not null;default:false"`
+	}
+	if err := tx.Migrator().CreateTable(&dataTable{}, &dataTableColumn{}); err != nil {
+		return err
+	}
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	var n int64
+	if err := tx.Raw("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'").Scan(&n).Error; err != nil || n == 0 {
+		return err
+	}
+	// Without the right to add it, text search goes on without its index.
+	if err := tx.SavePoint("trgm").Error; err != nil {
+		return err
+	}
+	if err := tx.Exec("CREATE EXTENSION IF NOT EXISTS pg_trgm").Error; err != nil {
+		return tx.RollbackTo("trgm").Error
+	}
+	return nil
 }

@@ -129,6 +129,9 @@ type Store struct {
 
 	// versions caches deployed connector versions, which never change.
 	versions sync.Map
+
+	// tables is what the store knows of the database for tables.
+	tables tablesState
 }
 
 // Open connects to the database, applies Hookflow's and River's migrations

@@ -40,23 +40,38 @@ func statusOf(err error) (int, string) {
 		}
 		return he.Code, msg
 	}
+	var ve *flows.ValidationError
+	var ue *flows.UniqueError
+	var inUse *flows.TableInUseError
 	switch {
 	case errors.Is(err, flows.ErrNotFound):
 		return http.StatusNotFound, "Not found."
-	case errors.As(err, new(*flows.ValidationError)):
-		return http.StatusUnprocessableEntity, "The flow is not valid: " + strings.TrimPrefix(err.Error(), "flows: invalid flow: ")
+	case errors.As(err, &ve):
+		return http.StatusUnprocessableEntity, "The " + ve.Subject() + " is not valid: " + strings.TrimPrefix(ve.Error(), "flows: invalid "+ve.Subject()+": ")
 	case errors.Is(err, flows.ErrInvalid):
 		return http.StatusUnprocessableEntity, publicMessage(err)
 	case errors.Is(err, flows.ErrUnauthorized):
 		return http.StatusUnauthorized, "Sign in first."
 	case errors.Is(err, flows.ErrForbidden):
 		return http.StatusForbidden, "Not allowed."
+	case errors.As(err, &ue):
+		return http.StatusConflict, sentence(ue.Error())
+	case errors.As(err, &inUse):
+		return http.StatusConflict, sentence(inUse.Error())
 	case errors.Is(err, flows.ErrConflict):
 		return http.StatusConflict, publicMessage(err)
 	case errors.Is(err, flows.ErrThrottled):
 		return http.StatusTooManyRequests, publicMessage(err)
 	}
 	return http.StatusInternalServerError, "Something went wrong on our side. It has been logged; try again in a moment."
+}
+
+// sentence writes a domain error's own words as a sentence.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
 
 // publicMessage is the part of a domain error meant for the user: the text

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,8 @@ type flowJSON struct {
 	// Polling is how a flow on a Polling Event polls: its interval, its
 	// next poll while ON and its last poll.
 	Polling *flows.PolledFlow `json:"polling,omitempty"`
+	// Tables are the tables an import of a flow with its tables made.
+	Tables []flows.Table `json:"tables,omitempty"`
 }
 
 func toFlowJSON(f flows.Flow) flowJSON {
@@ -57,8 +60,16 @@ func (s *Server) apiCreateFlow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	def, err := flows.ParseDefinition(b)
-	if err != nil {
+	// A flow exported with the tables its cards use comes as a bundle.
+	var bundle *flows.FlowBundle
+	var def flows.Definition
+	if flows.IsFlowBundle(b) {
+		x, err := flows.ParseFlowBundle(b)
+		if err != nil {
+			return err
+		}
+		bundle, def = &x, x.Flow
+	} else if def, err = flows.ParseDefinition(b); err != nil {
 		return err
 	}
 	if def.Kind != flows.KindWorkspace {
@@ -71,11 +82,21 @@ func (s *Server) apiCreateFlow(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	var made []flows.Table
+	if bundle != nil {
+		if def, made, err = s.tables().ImportTables(ctx, *bundle); err != nil {
+			return err
+		}
+	}
 	f, err := s.store.CreateFlow(ctx, flows.Flow{Definition: def})
 	if err != nil {
+		for _, t := range made {
+			s.store.DeleteTable(context.WithoutCancel(ctx), t.ID)
+		}
 		return err
 	}
 	out := toFlowJSON(f)
+	out.Tables = made
 	if isEndpointFlow(f) {
 		// Its client token is in this answer, and never again.
 		if out.ClientToken, _, err = s.lifecycle.RotateClientToken(ctx, f.ID); err != nil {
@@ -120,14 +141,16 @@ func (s *Server) apiFlow(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// apiExportFlow answers with the flow's document alone, as a file that
-// POST /api/v1/flows imports again unchanged.
+// apiExportFlow answers with the flow's document, as a file that POST
+// /api/v1/flows imports again unchanged; a flow whose cards use tables
+// comes with them (flows.FlowBundle).
 func (s *Server) apiExportFlow(c echo.Context) error {
 	f, err := s.flowParam(c)
 	if err != nil {
 		return err
 	}
-	b, err := flows.MarshalDefinition(f.Definition)
+	// With the tables its cards use, if any (their rows with rows=true).
+	b, err := s.tables().ExportFlow(c.Request().Context(), f.Definition, c.QueryParam("rows") == "true")
 	if err != nil {
 		return err
 	}

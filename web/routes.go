@@ -113,6 +113,19 @@ func (s *Server) routes() {
 	name(api.GET("/executions/:id", s.apiExecution), "api.executions.show")
 	name(api.POST("/executions/:id/rerun", s.apiExecutionRerun), "api.executions.rerun")
 	name(api.POST("/executions/:id/cancel", s.apiExecutionCancel), "api.executions.cancel")
+	name(api.GET("/tables", s.apiTables), "api.tables.list")
+	name(api.POST("/tables", s.apiCreateTable), "api.tables.create")
+	name(api.GET("/tables/:id", s.apiTable), "api.tables.show")
+	name(api.PATCH("/tables/:id", s.apiChangeTable), "api.tables.change")
+	name(api.DELETE("/tables/:id", s.apiDeleteTable), "api.tables.delete")
+	name(api.GET("/tables/:id/rows", s.apiRows), "api.tables.rows")
+	name(api.POST("/tables/:id/rows", s.apiCreateRow), "api.tables.rows.create")
+	name(api.DELETE("/tables/:id/rows", s.apiClearRows), "api.tables.rows.clear")
+	name(api.GET("/tables/:id/rows/:row", s.apiRow), "api.tables.rows.show")
+	name(api.PATCH("/tables/:id/rows/:row", s.apiUpdateRow), "api.tables.rows.update")
+	name(api.DELETE("/tables/:id/rows/:row", s.apiDeleteRow), "api.tables.rows.delete")
+	name(api.GET("/tables/:id/csv", s.apiExportCSV), "api.tables.csv.export")
+	name(api.POST("/tables/:id/csv", s.apiImportCSV), "api.tables.csv.import")
 }
 
 // cacheForever lets browsers keep assets: their URLs change with their content.
