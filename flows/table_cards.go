@@ -61,7 +61,7 @@ func addTableCards(add func(CardSpec, func(r *run, ctx context.Context, n *Node,
 			if err != nil {
 				return nil, tc.problem(err)
 			}
-			return Output{"row": row.Object(&tc.t), "id": row.ID}, nil
+			return Output{"row": rowObject(&tc.t, row), "id": float64(row.ID)}, nil
 		})
 	card(TableReadRow, "Read Row", "Read one row of the table by its id.", []Field{rowIDField}, []Field{rowOutput},
 		func(tc tableCall) (Output, error) {
@@ -73,7 +73,7 @@ func addTableCards(add func(CardSpec, func(r *run, ctx context.Context, n *Node,
 			if err != nil {
 				return nil, tc.rowProblem(id, err)
 			}
-			return Output{"row": row.Object(&tc.t)}, nil
+			return Output{"row": rowObject(&tc.t, row)}, nil
 		})
 	card(TableUpdateRow, "Update Row", "Set the given columns of one row (by id); the others keep their values.", []Field{rowIDField}, []Field{rowOutput},
 		func(tc tableCall) (Output, error) {
@@ -89,7 +89,7 @@ func addTableCards(add func(CardSpec, func(r *run, ctx context.Context, n *Node,
 			if err != nil {
 				return nil, tc.rowProblem(id, err)
 			}
-			return Output{"row": row.Object(&tc.t)}, nil
+			return Output{"row": rowObject(&tc.t, row)}, nil
 		})
 	card(TableDeleteRow, "Delete Row", "Remove one row of the table by its id.", []Field{rowIDField}, nil,
 		func(tc tableCall) (Output, error) {
@@ -245,7 +245,7 @@ func (tc tableCall) search(q RowQuery, first bool) (Output, error) {
 	}
 	rows := make([]any, len(page.Rows))
 	for i, r := range page.Rows {
-		rows[i] = r.Object(&tc.t)
+		rows[i] = rowObject(&tc.t, r)
 	}
 	out := Output{"rows": rows, "count": float64(len(rows))}
 	if first {
@@ -255,6 +255,21 @@ func (tc tableCall) search(q RowQuery, first bool) (Output, error) {
 		}
 	}
 	return out, nil
+}
+
+// rowObject is a row as the cards output it: its id a number like every
+// number of a flow.
+func rowObject(t *Table, r Row) map[string]any {
+	m := r.Object(t)
+	m[RowID] = float64(r.ID)
+	return m
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // problem turns what the table refused into words naming the table.
@@ -268,7 +283,7 @@ func (tc tableCall) problem(err error) error {
 	if errors.As(err, &ve) {
 		msgs := make([]string, len(ve.Problems))
 		for i, p := range ve.Problems {
-			msgs[i] = strings.TrimSuffix(p.Message, ".")
+			msgs[i] = lowerFirst(strings.TrimSuffix(p.Message, "."))
 		}
 		return &TableCardError{Message: fmt.Sprintf("table %q: %s", tc.t.Name, strings.Join(msgs, "; ")), Err: err}
 	}
