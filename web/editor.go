@@ -68,6 +68,13 @@ func (s *Server) editorData(c echo.Context, con flows.Connector, f flows.Flow) (
 	for _, p := range problemsOf(flows.Validate(f.Definition, s.registry)) {
 		d.Problems[p.Card] = append(d.Problems[p.Card], p)
 	}
+	tableProblems := flows.CheckTableCards(c.Request().Context(), &f.Definition, s.store)
+	if tableProblems != nil && problemsOf(tableProblems) == nil {
+		return d, tableProblems
+	}
+	for _, p := range problemsOf(tableProblems) {
+		d.Problems[p.Card] = append(d.Problems[p.Card], p)
+	}
 	if f.Definition.Event.Type == flows.EventSchedule {
 		d.Schedule, _ = flows.ScheduleView(&f.Definition, s.registry, time.Now()) // nil when not valid: the card says why
 	}

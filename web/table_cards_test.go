@@ -1,0 +1,63 @@
+package web_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hookflow/hookflow/web/webtest"
+)
+
+// tableFlow is a workspace flow that adds a row of its inputs to a table
+// and returns the rows older than min, oldest first.
+const tableFlow = `{"schema":1,"kind":"workspace","name":"Sign-ups",
+ "event":{"id":"event","type":"event.manual","outputs":[{"key":"email","type":"text"},{"key":"age","type":"number"},{"key":"min","type":"number"}]},
+ "cards":[
+  {"id":"add","type":"table.create_row","inputs":[{"key":"email","type":"text"},{"key":"age","type":"number"}],
+   "bindings":{"table":{"value":%[1]d},"email":{"ref":{"card":"event","field":"email"}},"age":{"ref":{"card":"event","field":"age"}}}},
+  {"id":"find","type":"table.search_rows","bindings":{"table":{"value":%[1]d},"sort":{"value":"age"},"descending":{"value":true},
+   "conditions":{"value":[{"column":"age","operator":"greater","value":30},{"column":"email","operator":"contains","value":"example"}]}}},
+  {"id":"ret","type":"control.return","inputs":[{"key":"id","type":"number"},{"key":"count","type":"number"},{"key":"oldest","type":"text"}],
+   "bindings":{"id":{"ref":{"card":"add","field":"id"}},"count":{"ref":{"card":"find","field":"count"}},
+    "oldest":{"ref":{"card":"find","field":"row","path":"email"}}}}]}`
+
+// TestAPITableCardsFlow: a workspace flow writes rows with Create Row and
+// finds them with Search Rows, run over HTTP; a second run with a taken
+// unique value fails at Create Row naming the column, value and table;
+// a flow naming a table that does not exist, or a column its table does
+// not have, is refused with the card and the table named.
+func TestAPITableCardsFlow(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Sign-ups","columns":[{"name":"email","type":"text","unique":true},{"name":"age","type":"number"}]}`, 201)
+	id := int(tb["id"].(float64))
+	f := apiCall(t, c, token, "POST", "/api/v1/flows", fmt.Sprintf(tableFlow, id), 201)
+	runs := fmt.Sprintf("/api/v1/flows/%d/runs", int(f["id"].(float64)))
+
+	var x map[string]any
+	for _, in := range []string{`{"email":"ann@example.com","age":41}`, `{"email":"bob@example.com","age":52}`, `{"email":"cy@example.com","age":20}`} {
+		x = apiCall(t, c, token, "POST", runs, `{"input":`+in+`}`, 200)
+		if x["status"] != "succeeded" {
+			t.Fatalf("run %s = %v", in, x)
+		}
+	}
+	out, _ := x["output"].(map[string]any)
+	if out["count"] != 2.0 || out["oldest"] != "bob@example.com" || out["id"] != 3.0 {
+		t.Errorf("third run's output = %v, want 2 rows over 30, bob the oldest, row 3 added", out)
+	}
+	x = apiCall(t, c, token, "POST", runs, `{"input":{"email":"ann@example.com","age":1}}`, 200)
+	if msg, _ := x["error"].(string); x["status"] != "failed" || x["errorCard"] != "add" ||
+		!strings.Contains(msg, `the value "ann@example.com" of column "email" is already in table "Sign-ups"`) {
+		t.Errorf("a taken email = %v %v %q", x["status"], x["errorCard"], msg)
+	}
+
+	missing := strings.ReplaceAll(tableFlow, `"value":%[1]d`, `"value":9999`)
+	if msg := errorMessage(apiCall(t, c, token, "POST", "/api/v1/flows", missing, 422)); !strings.Contains(msg, `card "add" refers to table 9999, which does not exist`) {
+		t.Errorf("a flow naming a missing table = %q", msg)
+	}
+	unknown := strings.Replace(fmt.Sprintf(tableFlow, id), `{"key":"age","type":"number"}]`, `{"key":"years","type":"number"}]`, 1)
+	unknown = strings.Replace(unknown, `"age":{"ref"`, `"years":{"ref"`, 1)
+	if msg := errorMessage(apiCall(t, c, token, "POST", "/api/v1/flows", unknown, 422)); !strings.Contains(msg, `card "add" names the column "years", which table "Sign-ups" does not have`) {
+		t.Errorf("a flow naming an unknown column = %q", msg)
+	}
+}
