@@ -144,6 +144,21 @@ func addTableCards(add func(CardSpec, func(r *run, ctx context.Context, n *Node,
 		})
 }
 
+// SetTableColumns gives a Tables card that writes values one input per
+// column of its table, typed as the column; what was bound to a column
+// that is still there stays bound.
+func SetTableColumns(n *Node, t *Table) {
+	for _, f := range n.Inputs {
+		if _, ok := t.Column(f.Key); !ok {
+			delete(n.Bindings, f.Key)
+		}
+	}
+	n.Inputs = make([]Field, len(t.Columns))
+	for i, c := range t.Columns {
+		n.Inputs[i] = Field{Key: c.Name, Label: c.Name, Type: c.Type}
+	}
+}
+
 // tableCall is one run of a Tables card: its table as loaded, its node and
 // its inputs.
 type tableCall struct {

@@ -63,7 +63,9 @@ func TestTableCards(t *testing.T) {
 			{"search all", flows.TableSearch, []Opt{table, In("conditions", Static([]any{
 				map[string]any{"column": "email", "operator": "contains", "value": "X.TEST"},
 				map[string]any{"column": "age", "operator": "greater", "value": 35}}))},
-				func(o map[string]any) bool { return o["count"] == 1.0 && o["row"].(map[string]any)["email"] == "bob@x.test" }},
+				func(o map[string]any) bool {
+					return o["count"] == 1.0 && o["row"].(map[string]any)["email"] == "bob@x.test"
+				}},
 			{"search any, sorted, descending", flows.TableSearch, []Opt{table, In("match", Static("any")), In("sort", Static("age")), In("descending", Static(true)),
 				In("conditions", Static([]any{
 					map[string]any{"column": "vip", "operator": "equal", "value": true},

@@ -1,10 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
@@ -59,5 +63,57 @@ func TestAPITableCardsFlow(t *testing.T) {
 	unknown = strings.Replace(unknown, `"age":{"ref"`, `"years":{"ref"`, 1)
 	if msg := errorMessage(apiCall(t, c, token, "POST", "/api/v1/flows", unknown, 422)); !strings.Contains(msg, `card "add" names the column "years", which table "Sign-ups" does not have`) {
 		t.Errorf("a flow naming an unknown column = %q", msg)
+	}
+}
+
+// TestEditorTableCard: the palette has the Tables cards; a Create Row
+// card placed on the canvas offers the tables by name, and once one is
+// chosen shows an input per column, typed as the column, which takes a
+// value; choosing another table gives that table's columns instead.
+func TestEditorTableCard(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.SignedIn(t), srv.Token(t)
+	api := srv.NewClient()
+	people := apiCall(t, api, token, "POST", "/api/v1/tables", `{"name":"People","columns":[{"name":"email","type":"text"},{"name":"age","type":"number"}]}`, 201)
+	notes := apiCall(t, api, token, "POST", "/api/v1/tables", `{"name":"Notes","columns":[{"name":"body","type":"text"}]}`, 201)
+	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Sign-ups"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", res.StatusCode)
+	}
+	fs, _ := srv.Store.Flows(context.Background(), 0)
+	f := fs[0]
+	_, page := c.Get(t, fmt.Sprintf("/flows/%d", f.ID))
+	if parse(t, page).Find(`[data-testid="palette"]`).Text() == "" || !strings.Contains(parse(t, page).Find(`[data-testid="palette"]`).Text(), "Create Row") {
+		t.Error("the palette has no Create Row card")
+	}
+	edit := canvasEdit(t, srv, c, fmt.Sprintf("/flows/%d/edit", f.ID), f.ID)
+	status, body := edit(url.Values{"op": {"add"}, "type": {flows.TableCreateRow}, "index": {"0"}})
+	if status != http.StatusOK {
+		t.Fatalf("add: %d %s", status, body)
+	}
+	saved := func() flows.Node {
+		got, _ := srv.Store.Flow(context.Background(), f.ID)
+		return got.Definition.Cards[0]
+	}
+	id := saved().ID
+	sel := parse(t, body).Find(fmt.Sprintf(`select[data-testid="value-%s-table"] option`, id))
+	if sel.Length() != 3 || !strings.Contains(sel.Text(), "People") || !strings.Contains(sel.Text(), "Notes") {
+		t.Fatalf("the table input offers %q", sel.Text())
+	}
+	status, body = edit(url.Values{"op": {"bind"}, "card": {id}, "field": {"table"}, "value": {fmt.Sprint(people["id"])}})
+	doc := parse(t, body)
+	if status != http.StatusOK || doc.Find(fmt.Sprintf(`[data-testid="in-%s-email"]`, id)).Length() != 1 ||
+		doc.Find(fmt.Sprintf(`[data-testid="in-%s-age"][data-type="number"]`, id)).Length() != 1 {
+		t.Fatalf("after choosing People: %d, no email and age inputs", status)
+	}
+	if got := doc.Find(fmt.Sprintf(`select[data-testid="value-%s-table"] option[selected]`, id)).Text(); got != "People" {
+		t.Errorf("the chosen table shows as %q", got)
+	}
+	if status, _ = edit(url.Values{"op": {"bind"}, "card": {id}, "field": {"age"}, "value": {"42"}}); status != http.StatusOK || saved().Bindings["age"].Value != 42.0 {
+		t.Fatalf("age: %d %v", status, saved().Bindings)
+	}
+	edit(url.Values{"op": {"bind"}, "card": {id}, "field": {"table"}, "value": {fmt.Sprint(notes["id"])}})
+	n := saved()
+	if len(n.Inputs) != 1 || n.Inputs[0].Key != "body" || n.Bindings["age"].Value != nil {
+		t.Errorf("after choosing Notes: inputs %v, bindings %v", n.Inputs, n.Bindings)
 	}
 }
