@@ -111,6 +111,12 @@ func TestEditorTableCard(t *testing.T) {
 	if status, _ = edit(url.Values{"op": {"bind"}, "card": {id}, "field": {"age"}, "value": {"42"}}); status != http.StatusOK || saved().Bindings["age"].Value != 42.0 {
 		t.Fatalf("age: %d %v", status, saved().Bindings)
 	}
+	// An input naming no column of the table shows as a problem on the card.
+	status, body = edit(url.Values{"op": {"add_field"}, "card": {id}, "key": {"colour"}, "type": {"text"}})
+	if got := parse(t, body).Find(fmt.Sprintf(`[data-testid="problem-%s-colour"]`, id)).Text(); status != http.StatusOK ||
+		!strings.Contains(got, `names the column "colour", which table "People" does not have`) {
+		t.Errorf("an unknown column: %d %q", status, got)
+	}
 	edit(url.Values{"op": {"bind"}, "card": {id}, "field": {"table"}, "value": {fmt.Sprint(notes["id"])}})
 	n := saved()
 	if len(n.Inputs) != 1 || n.Inputs[0].Key != "body" || n.Bindings["age"].Value != nil {
