@@ -38,6 +38,10 @@ var (
 	matchChoices = []string{"all", "any"}
 )
 
+// tableCardAdder adds one Tables card: its spec (the table input first)
+// and what it does with its table.
+type tableCardAdder func(typ, title, help string, inputs, outputs []Field, do func(tc tableCall) (Output, error))
+
 func addTableCards(add func(CardSpec, func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error))) {
 	card := func(typ, title, help string, inputs, outputs []Field, do func(tc tableCall) (Output, error)) {
 		s := CardSpec{Type: typ, Title: title, Category: CategoryTables, Help: help, Inputs: append([]Field{tableField}, inputs...), Outputs: outputs}
@@ -50,6 +54,12 @@ func addTableCards(add func(CardSpec, func(r *run, ctx context.Context, n *Node,
 			return do(tc)
 		})
 	}
+	addRowCards(card)
+	addRowsCards(card)
+}
+
+// addRowCards adds the cards of one row: Create, Read, Update and Delete Row.
+func addRowCards(card tableCardAdder) {
 	card(TableCreateRow, "Create Row", "Add a row to the table; columns left out take their defaults.", nil,
 		[]Field{rowOutput, {Key: "id", Label: "Row id", Type: TypeNumber}},
 		func(tc tableCall) (Output, error) {
@@ -102,6 +112,11 @@ func addTableCards(add func(CardSpec, func(r *run, ctx context.Context, n *Node,
 			}
 			return Output{}, nil
 		})
+}
+
+// addRowsCards adds the cards of many rows: Search Rows, Read Table, Clear
+// Table and Export to CSV.
+func addRowsCards(card tableCardAdder) {
 	card(TableSearch, "Search Rows", "Find the rows whose columns match the conditions (all of them, or any).",
 		[]Field{
 			{Key: "conditions", Label: "Conditions", Type: ListOf(TypeObject), Help: "Each an object: column, operator (equal, not_equal, less, greater, contains, starts_with, is_empty …) and value."},
