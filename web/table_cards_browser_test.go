@@ -13,7 +13,8 @@ import (
 
 // TestBrowserTableCard places a Create Row card from the palette's Tables
 // group, chooses its table in the table select, and types a value into
-// one of the column inputs that then show.
+// one of the column inputs that then show; a Search Rows card after it
+// offers that table's columns to sort by.
 func TestBrowserTableCard(t *testing.T) {
 	srv := webtest.Start(t)
 	api, token := srv.NewClient(), srv.Token(t)
@@ -51,4 +52,15 @@ func TestBrowserTableCard(t *testing.T) {
 	waitFor(t, "the email value saved", func() bool { return got() == "ann@example.com" })
 	b.Run(chromedp.WaitVisible(id("value-createrow1-email")))
 	shoot(b, "table-card-columns")
+
+	// Search Rows after it: once its table is chosen, its sort offers the columns.
+	b.Run(
+		chromedp.Click(id("palette-table.search_rows")),
+		chromedp.Click(id("slot--1")),
+		chromedp.WaitVisible(id("card-searchrows1")),
+		chromedp.SetValue(id("value-searchrows1-table"), "1"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="value-searchrows1-table"]').dispatchEvent(new Event('change', {bubbles: true}))`),
+		chromedp.WaitReady(chromedp.CSS(`[data-testid="value-searchrows1-sort"] option[value="joined"]`)),
+	)
+	shoot(b, "table-card-search")
 }

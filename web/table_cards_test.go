@@ -118,6 +118,18 @@ func TestEditorTableCard(t *testing.T) {
 		t.Errorf("an unknown column: %d %q", status, got)
 	}
 	edit(url.Values{"op": {"bind"}, "card": {id}, "field": {"table"}, "value": {fmt.Sprint(notes["id"])}})
+
+	// Search Rows' sort offers the chosen table's columns.
+	status, body = edit(url.Values{"op": {"add"}, "type": {flows.TableSearch}, "index": {"1"}})
+	if status != http.StatusOK {
+		t.Fatalf("add Search Rows: %d", status)
+	}
+	got, _ := srv.Store.Flow(context.Background(), f.ID)
+	sid := got.Definition.Cards[1].ID
+	_, body = edit(url.Values{"op": {"bind"}, "card": {sid}, "field": {"table"}, "value": {fmt.Sprint(people["id"])}})
+	if opts := parse(t, body).Find(fmt.Sprintf(`select[data-testid="value-%s-sort"] option`, sid)); opts.Length() != 3 || opts.Eq(2).AttrOr("value", "") != "age" {
+		t.Errorf("the sort offers %q", opts.Text())
+	}
 	n := saved()
 	if len(n.Inputs) != 1 || n.Inputs[0].Key != "body" || n.Bindings["age"].Value != nil {
 		t.Errorf("after choosing Notes: inputs %v, bindings %v", n.Inputs, n.Bindings)
