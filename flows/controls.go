@@ -75,7 +75,8 @@ func ControlSpecs() []CardSpec {
 var controlOrder = []string{ControlAssign, ControlAssignIf, ControlContinueIf, ControlIfElse, ControlIfElseIf, ControlLookup,
 	ControlIfError, ControlReturn, ControlReturnRaw, ControlHTTPClose, ControlReturnError, ControlReturnErrorIf, ControlCallFlow,
 	ControlCallFlowAsync, ControlForEach, ControlMap, ControlFilter, ControlReduce, ControlRepeat, ControlWaitFor, ControlWaitUntil, ControlPause, ControlResumeURL, ControlComment,
-	PollingGetCursor, PollingSetCursor}
+	PollingGetCursor, PollingSetCursor, TableCreateRow, TableReadRow, TableUpdateRow, TableDeleteRow, TableSearch, TableReadAll,
+	TableClear, TableExportCSV}
 
 func spec(typ, title, help string, inputs, outputs []Field) CardSpec {
 	return CardSpec{Type: typ, Title: title, Category: CategoryControl, Help: help, Inputs: inputs, Outputs: outputs}
@@ -377,6 +378,7 @@ func controls() map[string]control {
 	add(spec(ControlComment, "Comment", "A note in the flow; does nothing.", []Field{{Key: "text", Label: "Text", Type: TypeText}}, nil),
 		func(*run, context.Context, *Node, map[string]any, int) (Output, error) { return Output{}, nil })
 	addCursorCards(add)
+	addTableCards(add)
 	return m
 }
 

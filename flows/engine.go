@@ -39,6 +39,7 @@ type Options struct {
 	Recorder Recorder     // nil: executions are not stored
 	Flows    FlowSource   // for Call Flow and the loops; nil: they fail
 	Actions  ActionSource // for connector action cards; nil: they fail
+	Tables   TableRows    // for the Tables cards; nil: they fail
 	// Waits stores runs stopped at a Wait For, Wait Until or Pause
 	// (waits.go); nil: waits hold the run in memory and Pause fails.
 	Waits Waits

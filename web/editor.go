@@ -68,6 +68,19 @@ func (s *Server) editorData(c echo.Context, con flows.Connector, f flows.Flow) (
 	for _, p := range problemsOf(flows.Validate(f.Definition, s.registry)) {
 		d.Problems[p.Card] = append(d.Problems[p.Card], p)
 	}
+	if con.ID == 0 {
+		var err error
+		if d.Tables, err = s.store.Tables(c.Request().Context()); err != nil {
+			return d, err
+		}
+	}
+	tableProblems := flows.CheckTableCards(c.Request().Context(), &f.Definition, s.store)
+	if tableProblems != nil && problemsOf(tableProblems) == nil {
+		return d, tableProblems
+	}
+	for _, p := range problemsOf(tableProblems) {
+		d.Problems[p.Card] = append(d.Problems[p.Card], p)
+	}
 	if f.Definition.Event.Type == flows.EventSchedule {
 		d.Schedule, _ = flows.ScheduleView(&f.Definition, s.registry, time.Now()) // nil when not valid: the card says why
 	}
@@ -396,6 +409,9 @@ func (s *Server) bindEdit(c echo.Context, def *flows.Definition, card, field str
 		if err := def.Bind(card, field, b); err != nil {
 			return err
 		}
+		if err := s.tableColumns(c, n, field); err != nil {
+			return err
+		}
 	}
 	// A mapping that cannot work (a later card, another branch, a type
 	// that does not convert) is refused with the reason.
@@ -514,4 +530,19 @@ func compose(cur, add flows.Binding) flows.Binding {
 		parts = append(parts, flows.Part{Text: s})
 	}
 	return flows.Binding{Parts: parts}
+}
+
+// tableColumns gives a Tables card whose table was just chosen one input
+// per column of that table.
+func (s *Server) tableColumns(c echo.Context, n *flows.Node, field string) error {
+	id, ok := n.Bindings[field].Value.(float64)
+	if field != flows.TableInput || !flows.TableCardColumns(n.Type) || !ok {
+		return nil
+	}
+	t, err := s.store.Table(c.Request().Context(), int64(id))
+	if err != nil {
+		return err
+	}
+	flows.SetTableColumns(n, &t)
+	return nil
 }

@@ -87,6 +87,8 @@ func (s *Server) apiCreateFlow(c echo.Context) error {
 		if def, made, err = s.tables().ImportTables(ctx, *bundle); err != nil {
 			return err
 		}
+	} else if err := flows.CheckTableCards(ctx, &def, s.store); err != nil {
+		return err
 	}
 	f, err := s.store.CreateFlow(ctx, flows.Flow{Definition: def})
 	if err != nil {

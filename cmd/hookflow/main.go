@@ -112,7 +112,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	outbound := cards.NewClient(cfg.Outbound)
 	registry := cards.Builtin(cards.Options{HTTPClient: outbound})
 	tokens := &cards.Tokens{Client: outbound}
-	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens},
+	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}, Tables: st,
 		Waits: st, DurableAfter: cfg.DurableWait, ResumeURL: func(token string) string { return cfg.BaseURL + "/resume/" + token }})
 	lifecycle := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: cfg.BaseURL, MinPollInterval: cfg.MinPollInterval}
 	st.Queue().Handle(lifecycle)

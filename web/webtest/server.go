@@ -134,7 +134,7 @@ func StartWith(t testing.TB, o Options) *Server {
 	registry := cards.Builtin(cards.Options{HTTPClient: client})
 	tokens := &cards.Tokens{Client: client}
 	base := cmpOr(o.BaseURL, "http://"+ts.Listener.Addr().String())
-	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens},
+	engine := flows.NewEngine(registry, flows.Options{Recorder: st, Flows: st, Actions: &flows.Actions{Store: st, Tokens: tokens}, Tables: st,
 		Waits: st, DurableAfter: cmp.Or(o.DurableWait, time.Hour), ResumeURL: func(token string) string { return base + "/resume/" + token }})
 	log := slog.New(slog.NewTextHandler(logOut, nil))
 	lc := &flows.Lifecycle{Store: st, Engine: engine, Tokens: tokens, BaseURL: base, MinPollInterval: cmp.Or(o.MinPollInterval, time.Second)}
