@@ -52,5 +52,6 @@ var navItems = []navItem{
 	{"flows", "Flows", "flows.list"},
 	{"connections", "Connections", "connections.list"},
 	{"executions", "Executions", "executions.list"},
+	{"tables", "Tables", "tables.list"},
 	{"settings", "Settings", "settings.show"},
 }
