@@ -242,6 +242,11 @@ func (s *Server) tableRowCreate(c echo.Context) error {
 		return err
 	}
 	in := rowForm(c, &t)
+	for k, v := range in {
+		if v == "" { // a blank field of the add line takes the column's default
+			delete(in, k)
+		}
+	}
 	_, row, err := s.tables().CreateRow(ctx, id, in)
 	if errs, ok := rowFormError(err); ok {
 		return render(c, http.StatusUnprocessableEntity, templates.TableNewRow(s.page(c, "", "tables"), t, rowValues(in), errs))

@@ -105,7 +105,7 @@ func TestTablesPages(t *testing.T) {
 		t.Errorf("the next page starts at %q with %d rows", got, doc.Find(`[data-testid="row"]`).Length())
 	}
 	for _, tid := range []string{"table-search", "row-new", "table-settings", "table-delete-form", "table-import", "table-export", "sort-email"} {
-		if doc.Find(`[data-testid="` + tid + `"]`).Length() == 0 {
+		if doc.Find(`[data-testid="`+tid+`"]`).Length() == 0 {
 			t.Errorf("the table page has no %s", tid)
 		}
 	}
@@ -132,7 +132,7 @@ func TestTablePageRows(t *testing.T) {
 	if msg := parse(t, body).Find(`[data-testid="error-row"]`).Text(); code != 409 && code != 422 || !strings.Contains(msg, `already has a row with email "user00@example.org"`) {
 		t.Errorf("a taken email = %d %q", code, msg)
 	}
-	code, body = post(rows, url.Values{"v.email": {"ada@example.com"}, "v.age": {"36"}})
+	code, body = post(rows, url.Values{"v.email": {"ada@example.com"}, "v.age": {"36"}, "v.vip": {""}})
 	doc := parse(t, body)
 	if code != 200 || doc.Find(`[data-testid="row-new"]`).Length() != 1 || doc.Find(`[data-testid="cell-vip"]`).Text() != "false" {
 		t.Fatalf("an added row = %d %s", code, body)
