@@ -1,12 +1,17 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
@@ -217,5 +222,59 @@ func TestTablePageSettings(t *testing.T) {
 	web.PostForm(t, page+"/delete", url.Values{"_csrf": {csrf}})
 	if msg := flash(); msg != `The table "Buyers" is used by flow "Dedupe orders" (card "Remember the order"): change those cards before deleting it.` {
 		t.Errorf("deleting a used table = %q", msg)
+	}
+}
+
+// TestTablePageImport previews a CSV file (its first rows and problems,
+// nothing written) and imports all of its rows or, when one is refused
+// as it is written, none.
+func TestTablePageImport(t *testing.T) {
+	srv := webtest.Start(t)
+	web := srv.SignedIn(t)
+	id := tablesFixture(t, srv, 1)
+	page := fmt.Sprintf("/tables/%d", id)
+	csrf := web.CSRF(t, page+"/import")
+	preview := func(text string) (int, *goquery.Document) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("_csrf", csrf)
+		fw, _ := mw.CreateFormFile("file", "rows.csv")
+		io.WriteString(fw, text)
+		mw.Close()
+		res, body := web.Do(t, "POST", page+"/import/preview", &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
+		return res.StatusCode, parse(t, body)
+	}
+	count := func() int64 {
+		tb, _ := srv.Store.Table(context.Background(), id)
+		n, _ := srv.Store.CountRows(context.Background(), &tb)
+		return n
+	}
+
+	code, doc := preview("email,age,colour\nx@example.org,1,red\n")
+	if code != 422 || doc.Find(`[data-testid="import-problem"]`).Text() != `Line 1: the table "Customers" has no column "colour".` || doc.Find(`[data-testid="import-confirm"]`).Length() != 0 {
+		t.Errorf("an unknown column = %d %q", code, doc.Find(`[data-testid="import-problems"]`).Text())
+	}
+	code, doc = preview("email,age\na@example.org,1\nb@example.org,two\n")
+	if code != 422 || doc.Find(`[data-testid="import-line"]`).Length() != 2 || !strings.Contains(doc.Find(`[data-testid="import-problem"]`).Text(), `Line 3: column "age" takes a number, not "two".`) {
+		t.Errorf("a bad value = %d %q", code, doc.Find(`[data-testid="import-preview"]`).Text())
+	}
+	good := "email,age\na@example.org,1\nb@example.org,2\n"
+	code, doc = preview(good)
+	if code != 200 || doc.Find(`[data-testid="import-confirm"]`).Text() != "Import 2 rows" {
+		t.Fatalf("a good file = %d %q", code, doc.Find(`[data-testid="import-preview"]`).Text())
+	}
+	if count() != 1 {
+		t.Fatalf("a preview wrote rows")
+	}
+	// A row that the database refuses (a unique value taken) stops them all.
+	web.PostForm(t, page+"/import", url.Values{"_csrf": {csrf}, "csv": {"email\nc@example.org\nuser00@example.org\n"}})
+	_, body := web.Get(t, page+"/import")
+	if msg := parse(t, body).Find(`[data-testid="flash-error"]`).Text(); !strings.HasPrefix(msg, "Nothing was imported. Line 3: the table \"Customers\" already has a row with email") || count() != 1 {
+		t.Errorf("a refused import = %q, %d rows", msg, count())
+	}
+	web.PostForm(t, page+"/import", url.Values{"_csrf": {csrf}, "csv": {good}})
+	_, body = web.Get(t, page)
+	if msg := parse(t, body).Find(`[data-testid="flash-success"]`).Text(); msg != "Imported 2 rows." || count() != 3 {
+		t.Errorf("an import = %q, %d rows", msg, count())
 	}
 }
