@@ -21,19 +21,28 @@ const newTableColumns = 4
 // tablesPageRows is how many rows a table's page shows at a time.
 const tablesPageRows = 25
 
-func (s *Server) tablesList(c echo.Context) error {
+// tableItems lists the tables with their numbers of rows.
+func (s *Server) tableItems(c echo.Context) ([]templates.TableItem, error) {
 	ctx := c.Request().Context()
 	ts, err := s.store.Tables(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	list := make([]templates.TableItem, len(ts))
 	for i := range ts {
 		n, err := s.store.CountRows(ctx, &ts[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		list[i] = templates.TableItem{Table: ts[i], Rows: n}
+	}
+	return list, nil
+}
+
+func (s *Server) tablesList(c echo.Context) error {
+	list, err := s.tableItems(c)
+	if err != nil {
+		return err
 	}
 	f := templates.NewTableForm{Table: flows.Table{Columns: make([]flows.Column, newTableColumns)}, Errors: templates.FormErrors{}}
 	return render(c, http.StatusOK, templates.TablesPage(s.page(c, "Tables", "tables"), list, f))
@@ -68,7 +77,11 @@ func (s *Server) tableCreate(c echo.Context) error {
 		if len(ps) == 0 {
 			_, f.Errors["name"] = statusOf(err)
 		}
-		return render(c, http.StatusUnprocessableEntity, templates.TablesPage(s.page(c, "Tables", "tables"), nil, f))
+		list, lerr := s.tableItems(c)
+		if lerr != nil {
+			return lerr
+		}
+		return render(c, http.StatusUnprocessableEntity, templates.TablesPage(s.page(c, "Tables", "tables"), list, f))
 	} else if err != nil {
 		return err
 	}

@@ -66,6 +66,13 @@ func TestTablesPages(t *testing.T) {
 	if doc.Find(`[data-testid="table-item"]`).Length() != 1 || doc.Find(`[data-testid="table-rows"]`).Text() != "30" {
 		t.Errorf("the list = %s", doc.Find(`[data-testid="tables-list"]`).Text())
 	}
+	// A taken name is refused by the name, and the list stays.
+	_, body = web.Do(t, "POST", "/tables", strings.NewReader(url.Values{"_csrf": {csrf}, "name": {"customers"}}.Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	doc = parse(t, body)
+	if msg := doc.Find(`[data-testid="error-name"]`).Text(); msg != `A table named "customers" exists already` || doc.Find(`[data-testid="table-item"]`).Length() != 1 {
+		t.Errorf("a taken name = %q, with %d tables listed", msg, doc.Find(`[data-testid="table-item"]`).Length())
+	}
 
 	base := fmt.Sprintf("/tables/%d", id)
 	tests := []struct {
