@@ -63,7 +63,7 @@ func (s *Server) tableImportPreview(c echo.Context) error {
 	switch {
 	case errors.As(err, &ve):
 		for _, p := range ve.Problems {
-			v.Problems = append(v.Problems, sentence(p.Message))
+			v.Problems = append(v.Problems, plainSentence(p.Message))
 		}
 	case err != nil:
 		return err

@@ -72,7 +72,7 @@ func (s *Server) tableCreate(c echo.Context) error {
 			f.Columns = append(f.Columns, flows.Column{})
 		}
 		for _, p := range ps {
-			f.Errors[p.Field] = p.Message
+			f.Errors[p.Field] = plainSentence(p.Message)
 		}
 		if len(ps) == 0 {
 			_, f.Errors["name"] = statusOf(err)
@@ -87,6 +87,20 @@ func (s *Server) tableCreate(c echo.Context) error {
 	}
 	s.flash(c, "success", fmt.Sprintf("Table %s created.", saved.Name))
 	return c.Redirect(http.StatusSeeOther, s.URL("tables.show", saved.ID))
+}
+
+// plainSentence writes a problem's words as a sentence: a capital first
+// and a full stop at the end.
+func plainSentence(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 func errorIsConflict(err error) bool {
@@ -236,7 +250,7 @@ func rowFormError(err error) (templates.FormErrors, bool) {
 	}
 	errs := templates.FormErrors{}
 	for _, p := range ps {
-		errs[p.Field] = sentence(p.Message)
+		errs[p.Field] = plainSentence(p.Message)
 	}
 	if len(ps) == 0 {
 		errs[""] = msg
