@@ -7,7 +7,7 @@ import "github.com/hookflow/hookflow/flows"
 // Page is what every page's layout needs; web fills it per request.
 type Page struct {
 	Title string
-	// Nav is the active navigation section: "dashboard", "connectors", "flows", "executions" or "settings".
+	// Nav is the active navigation section: "dashboard", "connectors", "flows", "executions", "tables" or "settings".
 	Nav     string
 	CSRF    string
 	User    *flows.User
@@ -52,5 +52,6 @@ var navItems = []navItem{
 	{"flows", "Flows", "flows.list"},
 	{"connections", "Connections", "connections.list"},
 	{"executions", "Executions", "executions.list"},
+	{"tables", "Tables", "tables.list"},
 	{"settings", "Settings", "settings.show"},
 }

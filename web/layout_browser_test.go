@@ -264,7 +264,8 @@ func checkCoverage(t *testing.T, srv *webtest.Server, pages []layoutPage) {
 	}
 	for _, r := range srv.Web.Routes() {
 		if r.Method != http.MethodGet || strings.Contains(r.Name, "/") || strings.HasPrefix(r.Name, "ops.") ||
-			strings.HasPrefix(r.Name, "api.") || r.Name == "hooks" || r.Name == "connectors.export" {
+			strings.HasPrefix(r.Name, "api.") || r.Name == "hooks" || r.Name == "connectors.export" ||
+			r.Name == "tables.export" || r.Name == "tables.rows.show" || r.Name == "tables.rows.edit" { // a file, and a row's htmx parts
 			continue
 		}
 		if !covered[r.Name] {
@@ -339,6 +340,9 @@ func layoutContent(t *testing.T) (*webtest.Server, []layoutPage) {
 	}
 	apiJSON(t, api, token, "POST", runs, map[string]any{"input": map[string]any{"n": 8, "customer": "Ada Lovelace"}}, http.StatusOK)
 
+	// A table of customers with rows.
+	tableID := tablesFixture(t, srv, 30)
+
 	pages := []layoutPage{
 		{"dashboard", route("dashboard"), "dashboard"},
 		{"connectors", route("connectors.list"), "connectors.list"},
@@ -355,6 +359,9 @@ func layoutContent(t *testing.T) (*webtest.Server, []layoutPage) {
 		{"executions-failed", route("executions.list") + "?status=failed", "executions.list"},
 		{"settings", route("settings.show"), "settings.show"},
 		{"not-found", "/executions/no-such-run", ""},
+		{"tables", route("tables.list"), "tables.list"},
+		{"table", route("tables.show", tableID), "tables.show"},
+		{"table-import", route("tables.import.form", tableID), "tables.import.form"},
 	}
 	flowsOf, err := srv.Store.Flows(ctx, conID)
 	if err != nil {

@@ -357,6 +357,7 @@ func TestPagesAndErrors(t *testing.T) {
 		{"/connections", 200, "connections-empty", "encrypted and never shown again"},
 		{"/executions", 200, "executions-empty", "Every run of every flow"},
 		{"/settings", 200, "tokens-empty", "No API tokens yet."},
+		{"/tables", 200, "tables-empty", "No tables yet"},
 		{"/no/such/page", 404, "error-page", "Not Found"},
 		{"/settings/tokens/abc/revoke", 404, "error-page", "Not Found"},
 	}
@@ -371,7 +372,7 @@ func TestPagesAndErrors(t *testing.T) {
 			if sel.Length() != 1 || !strings.Contains(sel.Text(), tt.mustHave) {
 				t.Fatalf("%s: want %s containing %q", tt.path, tt.testID, tt.mustHave)
 			}
-			if doc.Find(`[data-testid="nav"] a`).Length() != 5 {
+			if doc.Find(`[data-testid="nav"] a`).Length() != 6 {
 				t.Errorf("navigation missing")
 			}
 		})
