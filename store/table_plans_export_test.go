@@ -56,3 +56,11 @@ func SearchPlans(ctx context.Context, s *Store, t *flows.Table, q flows.RowQuery
 	}
 	return out, nil
 }
+
+// SetProbeRows makes searches in id order read n rows before they turn to
+// the indexes, until the test ends.
+func SetProbeRows(t interface{ Cleanup(func()) }, n int) {
+	old := probeRows
+	probeRows = n
+	t.Cleanup(func() { probeRows = old })
+}

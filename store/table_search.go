@@ -17,8 +17,13 @@ type clause struct {
 
 // SearchRows returns a page of the rows a checked query matches, in its
 // order, after its cursor. The page is read one keyset segment after the
-// other (empty sort values apart from the rest), each served by an index.
+// other (empty sort values apart from the rest), each served by an index;
+// a search in id order that no index gives in that order is read by
+// searchProbing.
 func (s *Store) SearchRows(ctx context.Context, t *flows.Table, q flows.RowQuery) (flows.RowPage, error) {
+	if s.probes(t, q) {
+		return s.searchProbing(ctx, t, q)
+	}
 	stmts, err := s.searchStatements(t, q)
 	if err != nil {
 		return flows.RowPage{}, err

@@ -110,6 +110,13 @@ func BenchmarkTables(b *testing.B) {
 		{"text search, a rare text of common letters", flows.RowQuery{Text: "tomer 12345 ", Limit: 50}, 1},
 		{"contains in a column", flows.RowQuery{Conditions: cond("name", flows.OpContains, "tomer 12345 "), Limit: 50}, 1},
 		{"starts with", flows.RowQuery{Conditions: cond("email", flows.OpStartsWith, "user99999"), Limit: 50}, 11},
+		// Ranges and prefixes in id order, which no index gives in that
+		// order: matches among the first rows, few matches all among the
+		// last rows, and many matches all after the first third.
+		{"range, most rows", flows.RowQuery{Conditions: cond("age", flows.OpGreater, 20), Limit: 50}, 50},
+		{"starts with, every row", flows.RowQuery{Conditions: cond("email", flows.OpStartsWith, "user"), Limit: 50}, 50},
+		{"range, few rows, all among the last", flows.RowQuery{Conditions: cond("joined", flows.OpGreater, "2021-11-25T00:00:00Z"), Limit: 50}, 50},
+		{"range, the last two thirds", flows.RowQuery{Conditions: cond("joined", flows.OpGreater, "2020-08-01T00:00:00Z"), Limit: 50}, 50},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
