@@ -43,6 +43,7 @@ var migrations = []migration{
 	{19, "waiting runs", migrateWaits},
 	{20, "the cursor and the last poll of each polling subscription", migratePollStates},
 	{21, "tables: their schemas (each table's rows are in a table of their own)", migrateTables},
+	{22, "tables: each table's row count kept as rows come and go", migrateTableCounts},
 }
 
 // schemaMigration records an applied step.
@@ -568,6 +569,30 @@ func migrateTables(tx *gorm.DB) error {
 	}
 	if err := tx.Exec("CREATE EXTENSION IF NOT EXISTS pg_trgm").Error; err != nil {
 		return tx.RollbackTo("trgm").Error
+	}
+	return nil
+}
+
+// migrateTableCounts adds the row counts of tables that SQLite keeps with
+// triggers (see countRows), counting the rows of the tables there are.
+// Postgres counts rows when asked and keeps none.
+func migrateTableCounts(tx *gorm.DB) error {
+	if tx.Dialector.Name() == "postgres" {
+		return nil
+	}
+	if err := tx.Exec("CREATE TABLE data_table_counts (table_id INTEGER PRIMARY KEY REFERENCES data_tables (id) ON DELETE CASCADE, row_count INTEGER NOT NULL)").Error; err != nil {
+		return err
+	}
+	var ids []int64
+	if err := tx.Raw("SELECT id FROM data_tables").Scan(&ids).Error; err != nil {
+		return err
+	}
+	for _, id := range ids {
+		for _, st := range countRows(id) {
+			if err := tx.Exec(st).Error; err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -213,11 +213,16 @@ func (s *Store) ImportRows(ctx context.Context, t *flows.Table, rows []map[strin
 	return len(rows), nil
 }
 
-// CountRows counts a table's rows.
+// CountRows counts a table's rows: on SQLite the count its triggers keep
+// (see countRows), on Postgres by counting them.
 func (s *Store) CountRows(ctx context.Context, t *flows.Table) (int64, error) {
 	var n int64
-	if err := s.tableReads().QueryRowContext(ctx, "SELECT count(*) FROM "+tableName(t.ID)).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count rows of table %d: %w", t.ID, err)
+	stmt, args := "SELECT count(*) FROM "+tableName(t.ID), []any(nil)
+	if s.dialect == SQLite {
+		stmt, args = "SELECT row_count FROM data_table_counts WHERE table_id = ?", []any{t.ID}
+	}
+	if err := s.tableReads().QueryRowContext(ctx, stmt, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count rows of table %d: %w", t.ID, errNoRows(err))
 	}
 	return n, nil
 }

@@ -250,6 +250,20 @@ func textColumns(t *flows.Table) []string {
 	return out
 }
 
+// countRows makes SQLite keep a table's row count in data_table_counts,
+// counted once and then kept in step by triggers as rows are added and
+// removed, so that a table's count reads one row however many it has.
+// The triggers go with the table when it is dropped.
+func countRows(id int64) []string {
+	tn := tableName(id)
+	return []string{
+		fmt.Sprintf("INSERT INTO data_table_counts (table_id, row_count) VALUES (%d, (SELECT count(*) FROM %s)) "+
+			"ON CONFLICT (table_id) DO UPDATE SET row_count = excluded.row_count", id, tn),
+		fmt.Sprintf("CREATE TRIGGER %s_count_i AFTER INSERT ON %s BEGIN UPDATE data_table_counts SET row_count = row_count + 1 WHERE table_id = %d; END", tn, tn, id),
+		fmt.Sprintf("CREATE TRIGGER %s_count_d AFTER DELETE ON %s BEGIN UPDATE data_table_counts SET row_count = row_count - 1 WHERE table_id = %d; END", tn, tn, id),
+	}
+}
+
 // dropSearch drops SQLite's text search index of a table.
 func dropSearch(id int64) []string {
 	t := tableName(id)

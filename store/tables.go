@@ -235,6 +235,7 @@ func (s *Store) createRowsTable(ctx context.Context, tx *sql.Tx, t *flows.Table)
 	}
 	if s.dialect == SQLite {
 		stmts = append(stmts, createSearch(t)...)
+		stmts = append(stmts, countRows(t.ID)...)
 	}
 	return s.exec(ctx, tx, stmts...)
 }
@@ -383,7 +384,7 @@ func (s *Store) DeleteTable(ctx context.Context, id int64) error {
 		}
 		var stmts []string
 		if s.dialect == SQLite {
-			stmts = dropSearch(id)
+			stmts = append(dropSearch(id), fmt.Sprintf("DELETE FROM data_table_counts WHERE table_id = %d", id))
 		}
 		stmts = append(stmts, "DROP TABLE "+tableName(id))
 		if err := s.exec(ctx, tx, stmts...); err != nil {

@@ -137,6 +137,19 @@ func BenchmarkTables(b *testing.B) {
 			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms-median")
 		})
 	}
+	b.Run("count rows", func(b *testing.B) {
+		var took []time.Duration
+		for b.Loop() {
+			start := time.Now()
+			n, err := s.CountRows(ctx, &tb)
+			took = append(took, time.Since(start))
+			if err != nil || n < benchRows {
+				b.Fatalf("%d rows, %v", n, err)
+			}
+		}
+		slices.Sort(took)
+		b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms-median")
+	})
 	b.Run("create row, 32 runs at once", func(b *testing.B) {
 		ts := flows.Tables{Store: s}
 		var n atomic.Int64
