@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,7 +61,8 @@ func (s *Server) tableCreate(c echo.Context) error {
 		if d := form.Get(fmt.Sprintf("columns.%d.default", i)); d != "" {
 			col.Default = d
 		}
-		if strings.TrimSpace(col.Name) != "" || col.Default != nil {
+		col.Unique = form.Get(fmt.Sprintf("columns.%d.unique", i)) != ""
+		if strings.TrimSpace(col.Name) != "" || col.Default != nil || col.Unique {
 			t.Columns = append(t.Columns, col)
 		}
 	}
@@ -121,14 +123,14 @@ func (s *Server) tableShow(c echo.Context) error {
 		return err
 	}
 	v := templates.TableView{Table: t, Params: pageParams(c.QueryParams()), Errors: templates.FormErrors{}}
-	q, err := rowQuery(&t, v.Params)
+	q, err := rowQuery(&t, filterParams(&t, v.Params))
 	if err == nil {
 		if q.Limit == 0 {
 			q.Limit = tablesPageRows
 		}
 		_, page, serr := s.tables().Search(ctx, id, q)
 		err = serr
-		v.Rows, v.Next = page.Rows, page.Next
+		v.Rows, v.Next, v.Prev = page.Rows, page.Next, page.Prev
 	}
 	if err != nil {
 		code, msg := statusOf(err)
@@ -150,6 +152,27 @@ func (s *Server) tableShow(c echo.Context) error {
 	return render(c, http.StatusOK, templates.TablePage(s.page(c, t.Name, "tables"), v))
 }
 
+// filterParams turns the page's filters into the API's: a column's
+// filter value under the operator its op.<column> choice names.
+func filterParams(t *flows.Table, params url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range params {
+		if !strings.HasPrefix(k, "op.") {
+			out[k] = vs
+		}
+	}
+	for _, c := range t.Columns {
+		op := flows.Operator(params.Get("op." + c.Name))
+		key := templates.FilterKey(c)
+		if op == "" || !out.Has(key) || !slices.ContainsFunc(templates.FilterOps(c), func(o templates.FilterOp) bool { return o.Value == op }) {
+			continue
+		}
+		out["where."+c.Name+"."+string(op)] = out[key]
+		delete(out, key)
+	}
+	return out
+}
+
 // pageParams keeps the search parameters that have a value.
 func pageParams(in url.Values) url.Values {
 	out := url.Values{}
@@ -164,7 +187,7 @@ func pageParams(in url.Values) url.Values {
 }
 
 // tableChange renames a table, changes its description and its columns
-// (columns.<n>.id/name/default/remove, and new.name/type/default).
+// (columns.<n>.id/name/default/unique/remove, and new.name/type/default/unique).
 func (s *Server) tableChange(c echo.Context) error {
 	id, err := tableID(c)
 	if err != nil {
@@ -189,10 +212,11 @@ func (s *Server) tableChange(c echo.Context) error {
 		if d := form.Get(p + "default"); d != "" {
 			col.Default = d
 		}
+		col.Unique = form.Get(p+"unique") != ""
 		cols = append(cols, col)
 	}
 	if n := form.Get("new.name"); strings.TrimSpace(n) != "" {
-		col := flows.Column{Name: n, Type: flows.Type(form.Get("new.type"))}
+		col := flows.Column{Name: n, Type: flows.Type(form.Get("new.type")), Unique: form.Get("new.unique") != ""}
 		if d := form.Get("new.default"); d != "" {
 			col.Default = d
 		}
