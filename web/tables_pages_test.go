@@ -199,9 +199,15 @@ func TestTablePageSettings(t *testing.T) {
 		doc := parse(t, body)
 		return doc.Find(`[data-testid="flash-error"]`).Text() + doc.Find(`[data-testid="flash-success"]`).Text()
 	}
-	web.PostForm(t, page+"/settings", form("columns.1.remove", "1"))
-	if msg := flash(); !strings.Contains(strings.ToLower(msg), `removing column "age" deletes its values in every row`) {
-		t.Errorf("removing without confirming = %q", msg)
+	res, body := web.Do(t, "POST", page+"/settings", strings.NewReader(form("columns.1.remove", "1", "columns.0.name", "mail").Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	doc := parse(t, body)
+	if msg := doc.Find(`[data-testid="settings-problem"]`).Text(); res.StatusCode != 422 || msg != `Removing column "age" deletes its values in every row: confirm to go on.` {
+		t.Errorf("removing without confirming = %d %q", res.StatusCode, msg)
+	}
+	// The form is shown again as it was sent.
+	if v, _ := doc.Find(`[data-testid="columns.0.name"]`).Attr("value"); v != "mail" || doc.Find(`[data-testid="column-remove-age"][checked]`).Length() != 1 {
+		t.Errorf("the refused form shows %q, age removed %d", v, doc.Find(`[data-testid="column-remove-age"][checked]`).Length())
 	}
 	web.PostForm(t, page+"/settings", form("columns.1.remove", "1", "confirmRemove", "1", "columns.0.name", "mail", "new.name", "since", "new.type", "datetime"))
 	if msg := flash(); msg != "Table Buyers saved." {
@@ -222,7 +228,7 @@ func TestTablePageSettings(t *testing.T) {
 	if _, err := srv.Store.CreateFlow(context.Background(), flows.Flow{Definition: def}); err != nil {
 		t.Fatal(err)
 	}
-	_, body := web.Get(t, page)
+	_, body = web.Get(t, page)
 	if used := parse(t, body).Find(`[data-testid="table-used-by"]`).Text(); !strings.Contains(used, "Dedupe orders") {
 		t.Errorf("used by = %q", used)
 	}
@@ -395,9 +401,14 @@ func TestTablePageUnique(t *testing.T) {
 		doc := parse(t, body)
 		return doc.Find(`[data-testid="flash-error"]`).Text() + doc.Find(`[data-testid="flash-success"]`).Text()
 	}
-	web.PostForm(t, page+"/settings", form("columns.0.unique", "1", "columns.1.unique", "1", "columns.1.name", "sort", "new.name", "ref", "new.type", "text", "new.unique", "1"))
-	if msg := flash(); msg != `The table is not valid: column "kind" has the same value in more than one row: it can be unique once they differ` {
-		t.Errorf("unique over duplicates = %q", msg)
+	res, body := web.Do(t, "POST", page+"/settings", strings.NewReader(form("columns.0.unique", "1", "columns.1.unique", "1", "columns.1.name", "sort", "new.name", "ref", "new.type", "text", "new.unique", "1").Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	doc = parse(t, body)
+	if msg := doc.Find(`[data-testid="settings-problem"]`).Text(); res.StatusCode != 422 || msg != `Column "kind" has the same value in more than one row: it can be unique once they differ.` {
+		t.Errorf("unique over duplicates = %d %q", res.StatusCode, msg)
+	}
+	if v, _ := doc.Find(`[data-testid="new.name"]`).Attr("value"); v != "ref" || doc.Find(`[data-testid="columns.1.unique"][checked]`).Length() != 1 {
+		t.Errorf("the refused form lost what was typed: new column %q", v)
 	}
 	got, _ := srv.Store.Table(context.Background(), tb.ID)
 	n, _ := srv.Store.CountRows(context.Background(), &got)
