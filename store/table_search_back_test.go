@@ -10,11 +10,11 @@ import (
 	"github.com/hookflow/hookflow/store/storetest"
 )
 
-// TestSearchRowsPagesBack reads every order's pages forward, then back
+// TestTableSearchPagesBack reads every order's pages forward, then back
 // from the last one with Prev: each page going back is the page that was
 // read going forward, and the first page has no Prev. A text search goes
 // back the same way.
-func TestSearchRowsPagesBack(t *testing.T) {
+func TestTableSearchPagesBack(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		tb, _ := searchTable(t, s)
@@ -69,11 +69,11 @@ func TestSearchRowsPagesBack(t *testing.T) {
 	})
 }
 
-// TestSearchRowsBackWhileRowsChange goes back from a page while rows are
+// TestTableSearchBackWhileRowsChange goes back from a page while rows are
 // added and removed: the page before holds the rows just before the one
 // the page began with, and when fewer than a page are left it is the
 // first page, full.
-func TestSearchRowsBackWhileRowsChange(t *testing.T) {
+func TestTableSearchBackWhileRowsChange(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		tb := newTable(t, s, "Numbers", flows.Column{Name: "n", Type: flows.TypeNumber})
