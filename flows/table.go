@@ -258,7 +258,9 @@ type TableRows interface {
 	// DeleteRow removes a row; ErrNotFound when there is none.
 	DeleteRow(ctx context.Context, t *Table, rowID int64) error
 	// SearchRows returns a page of the rows that a query checked by
-	// Table.CheckQuery matches (RowPage.Next continues it).
+	// Table.CheckQuery matches (RowPage.Next continues it, RowPage.Prev
+	// goes back; a page going back that reaches the start is the first
+	// page, full).
 	SearchRows(ctx context.Context, t *Table, q RowQuery) (RowPage, error)
 	// ClearTable removes every row and says how many there were.
 	ClearTable(ctx context.Context, t *Table) (int64, error)

@@ -29,8 +29,9 @@ var TableOperators = []Operator{OpEqual, OpNotEqual, OpLess, OpLessOrEqual, OpGr
 // any, with Any) and, when Text is set, having it in a text column
 // (ignoring case); sorted by a column (or by id, the order rows were
 // created) with the row id breaking ties; at most Limit of them (1 to
-// MaxRowsLimit), after the page that Cursor ended. Empty values sort
-// before any other.
+// MaxRowsLimit), after the page that Cursor ended (or, for a cursor of
+// RowPage.Prev, before the page it began). Empty values sort before any
+// other.
 type RowQuery struct {
 	Conditions []Condition `json:"conditions,omitempty"`
 	Any        bool        `json:"any,omitempty"`
@@ -43,18 +44,23 @@ type RowQuery struct {
 	After *RowCursor `json:"-"`
 }
 
-// RowCursor is the last row of a page: its sort key and id.
+// RowCursor is where a page starts: the sort key and id of the last row
+// of the page before it or, with Back, of the first row of the page after
+// it (the page is then the rows just before that one).
 type RowCursor struct {
 	Sort  string `json:"s,omitempty"`
 	Desc  bool   `json:"d,omitempty"`
 	Value any    `json:"v,omitempty"`
 	ID    int64  `json:"i"`
+	Back  bool   `json:"b,omitempty"`
 }
 
-// RowPage is one page of rows; Next continues after it ("" at the end).
+// RowPage is one page of rows; Next continues after it ("" at the end)
+// and Prev goes back to the page before it ("" at the start).
 type RowPage struct {
 	Rows []Row
 	Next string
+	Prev string
 }
 
 // CheckQuery checks a query against the table and returns it ready for
@@ -144,12 +150,28 @@ func operatorList() string {
 
 // NextCursor is the cursor of the page after one that ended with row.
 func (q RowQuery) NextCursor(t *Table, row Row) string {
-	c := RowCursor{Sort: q.Sort, Desc: q.Desc, ID: row.ID}
+	return q.cursorText(row, false)
+}
+
+// PrevCursor is the cursor of the page before one that began with row.
+func (q RowQuery) PrevCursor(t *Table, row Row) string {
+	return q.cursorText(row, true)
+}
+
+// At is where row stands in the query's order, as a cursor.
+func (q RowQuery) At(row Row) *RowCursor {
+	c := &RowCursor{Sort: q.Sort, Desc: q.Desc, ID: row.ID}
 	if q.Sort != "" {
 		c.Value = row.Values[q.Sort]
-		if tm, ok := c.Value.(time.Time); ok {
-			c.Value = tm.Format(time.RFC3339Nano)
-		}
+	}
+	return c
+}
+
+func (q RowQuery) cursorText(row Row, back bool) string {
+	c := q.At(row)
+	c.Back = back
+	if tm, ok := c.Value.(time.Time); ok {
+		c.Value = tm.Format(time.RFC3339Nano)
 	}
 	b, _ := json.Marshal(c)
 	return base64.RawURLEncoding.EncodeToString(b)

@@ -12,7 +12,7 @@ import (
 // indexes.
 var probeRows = 2_000
 
-// probes reports whether a search is read by searchProbing: on SQLite, in
+// probes reports whether a search is read by probeRead: on SQLite, in
 // id order, with conditions that no index gives in id order. An equality
 // condition that all rows must meet does (its index holds value, id); a
 // range, a prefix, a text search outside the search index or conditions
@@ -34,17 +34,17 @@ func (s *Store) probes(t *flows.Table, q flows.RowQuery) bool {
 	return true
 }
 
-// searchProbing reads a page in id order in two steps. It reads the next
+// probeRead reads at most limit rows in id order in two steps. It reads the next
 // probeRows rows in id order and keeps the matches: when the matches are
 // common the page fills there, at the cost of those rows. Otherwise it
 // finds the rest of the page among the rows after them through the
 // conditions' indexes, sorting the ids of their matches (never the rows),
 // at the cost of the matches. Either way no search reads every row of a
 // large table to find a few.
-func (s *Store) searchProbing(ctx context.Context, t *flows.Table, q flows.RowQuery) (flows.RowPage, error) {
+func (s *Store) probeRead(ctx context.Context, t *flows.Table, q flows.RowQuery, limit int) ([]flows.Row, error) {
 	filter, err := s.filter(t, q)
 	if err != nil {
-		return flows.RowPage{}, err
+		return nil, err
 	}
 	tbl, dir, past := tableName(t.ID), "ASC", ">"
 	if q.Desc {
@@ -54,34 +54,30 @@ func (s *Store) searchProbing(ctx context.Context, t *flows.Table, q flows.RowQu
 	var bound []int64
 	boundSQL := fmt.Sprintf("SELECT id FROM %s WHERE %s ORDER BY id %s LIMIT 1 OFFSET %d", tbl, s.keysetOrTrue(q), dir, probeRows-1)
 	if err := s.readIDs(ctx, boundSQL, ks.args, &bound); err != nil {
-		return flows.RowPage{}, fmt.Errorf("store: search rows of table %d: %w", t.ID, err)
+		return nil, fmt.Errorf("store: search rows of table %d: %w", t.ID, err)
 	}
-	want := q.Limit + 1
-	var page flows.RowPage
+	want := limit
+	var rows []flows.Row
 	// The next rows in id order, read as such whatever index the
 	// conditions have, and their matches.
 	probe := fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s WHERE %s ORDER BY id %s LIMIT %d) AS %s WHERE %s ORDER BY id %s LIMIT %d",
 		selectList(t), selectList(t), tbl, s.keysetOrTrue(q), dir, probeRows, tbl, filter.sql, dir, want)
 	probeArgs := append(append([]any{}, ks.args...), filter.args...)
-	if err := s.readRows(ctx, t, probe, probeArgs, &page.Rows); err != nil {
-		return flows.RowPage{}, fmt.Errorf("store: search rows of table %d: %w", t.ID, err)
+	if err := s.readRows(ctx, t, probe, probeArgs, &rows); err != nil {
+		return nil, fmt.Errorf("store: search rows of table %d: %w", t.ID, err)
 	}
-	if len(bound) == 1 && len(page.Rows) < want {
+	if len(bound) == 1 && len(rows) < want {
 		// "+id" keeps SQLite from reading the rows in id order: the
 		// conditions' indexes find the matches, and only their ids are
 		// sorted before the rows are read.
 		rest := fmt.Sprintf("SELECT %s FROM %s WHERE id IN (SELECT id FROM %s WHERE %s AND +id %s ? ORDER BY +id %s LIMIT %d) ORDER BY id %s",
-			selectList(t), tbl, tbl, filter.sql, past, dir, want-len(page.Rows), dir)
+			selectList(t), tbl, tbl, filter.sql, past, dir, want-len(rows), dir)
 		restArgs := append(append([]any{}, filter.args...), bound[0])
-		if err := s.readRows(ctx, t, rest, restArgs, &page.Rows); err != nil {
-			return flows.RowPage{}, fmt.Errorf("store: search rows of table %d: %w", t.ID, err)
+		if err := s.readRows(ctx, t, rest, restArgs, &rows); err != nil {
+			return nil, fmt.Errorf("store: search rows of table %d: %w", t.ID, err)
 		}
 	}
-	if len(page.Rows) > q.Limit {
-		page.Rows = page.Rows[:q.Limit]
-		page.Next = q.NextCursor(t, page.Rows[q.Limit-1])
-	}
-	return page, nil
+	return rows, nil
 }
 
 // keysetOrTrue is the id keyset of a query in id order, or a condition

@@ -14,7 +14,7 @@ import (
 // TestSearchRowsInIDOrder pages through searches in id order that no
 // index gives in that order — ranges, prefixes, "any" — with matches
 // early, late, few and many, both ways, and checks every page against the
-// rows read one by one. On SQLite the first rows are read apart from the
+// rows read one by one, then pages back to the first. On SQLite the first rows are read apart from the
 // rest (7 here), so pages cross from the one step to the other.
 func TestSearchRowsInIDOrder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
@@ -66,26 +66,52 @@ func TestSearchRowsInIDOrder(t *testing.T) {
 					slices.Reverse(want)
 				}
 				var got []int64
+				var pages [][]int64
 				q := tc.q
 				q.Limit = 4
-				for pages := 0; ; pages++ {
-					if pages > 20 {
-						t.Fatal("the pages do not end")
-					}
+				read := func(cursor string) flows.RowPage {
+					t.Helper()
+					q.Cursor = cursor
 					page, err := s.SearchRows(ctx, &tb, mustQuery(t, &tb, q))
 					if err != nil {
 						t.Fatal(err)
 					}
-					for _, r := range page.Rows {
-						got = append(got, r.ID)
+					return page
+				}
+				page := read("")
+				for {
+					if len(pages) > 20 {
+						t.Fatal("the pages do not end")
 					}
+					var ids []int64
+					for _, r := range page.Rows {
+						ids = append(ids, r.ID)
+					}
+					pages, got = append(pages, ids), append(got, ids...)
 					if page.Next == "" {
 						break
 					}
-					q.Cursor = page.Next
+					page = read(page.Next)
 				}
 				if !slices.Equal(got, want) {
 					t.Errorf("pages of %s = %v, want %v", tc.name, got, want)
+				}
+				// Back from the last page, each page again.
+				for i := len(pages) - 2; i >= 0; i-- {
+					if page.Prev == "" {
+						t.Fatalf("page %d has no Prev", i+1)
+					}
+					page = read(page.Prev)
+					var ids []int64
+					for _, r := range page.Rows {
+						ids = append(ids, r.ID)
+					}
+					if !slices.Equal(ids, pages[i]) {
+						t.Errorf("back to page %d: %v, want %v", i, ids, pages[i])
+					}
+				}
+				if page.Prev != "" {
+					t.Error("the first page has a Prev")
 				}
 			})
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -16,33 +17,94 @@ type clause struct {
 }
 
 // SearchRows returns a page of the rows a checked query matches, in its
-// order, after its cursor. The page is read one keyset segment after the
-// other (empty sort values apart from the rest), each served by an index;
-// a search in id order that no index gives in that order is read by
-// searchProbing.
+// order, after its cursor (or before it, for a cursor going back). The
+// page is read one keyset segment after the other (empty sort values
+// apart from the rest), each served by an index. Going back reads the
+// other order from the cursor and turns the rows round; when fewer than
+// a page are left before the cursor, the page is the first one, full.
 func (s *Store) SearchRows(ctx context.Context, t *flows.Table, q flows.RowQuery) (flows.RowPage, error) {
-	if s.probes(t, q) {
-		return s.searchProbing(ctx, t, q)
+	if q.After != nil && q.After.Back {
+		return s.searchBack(ctx, t, q)
 	}
-	stmts, err := s.searchStatements(t, q)
+	rows, err := s.searchRead(ctx, t, q, q.Limit+1)
 	if err != nil {
 		return flows.RowPage{}, err
 	}
-	var page flows.RowPage
-	for _, st := range stmts {
-		want := q.Limit + 1 - len(page.Rows)
-		if want <= 0 {
-			break
-		}
-		if err := s.readRows(ctx, t, s.rebind(st.sql+fmt.Sprintf(" LIMIT %d", want)), st.args, &page.Rows); err != nil {
-			return flows.RowPage{}, fmt.Errorf("store: search rows of table %d: %w", t.ID, err)
-		}
-	}
+	page := flows.RowPage{Rows: rows}
 	if len(page.Rows) > q.Limit {
 		page.Rows = page.Rows[:q.Limit]
 		page.Next = q.NextCursor(t, page.Rows[q.Limit-1])
 	}
+	if q.After != nil && len(page.Rows) > 0 {
+		more, err := s.searchRead(ctx, t, turned(q, page.Rows[0]), 1)
+		if err != nil {
+			return flows.RowPage{}, err
+		}
+		if len(more) > 0 {
+			page.Prev = q.PrevCursor(t, page.Rows[0])
+		}
+	}
 	return page, nil
+}
+
+// searchBack reads the page that ends just before the query's cursor.
+func (s *Store) searchBack(ctx context.Context, t *flows.Table, q flows.RowQuery) (flows.RowPage, error) {
+	back := q
+	back.Desc = !q.Desc
+	rows, err := s.searchRead(ctx, t, back, q.Limit+1)
+	if err != nil {
+		return flows.RowPage{}, err
+	}
+	if len(rows) <= q.Limit {
+		q.After = nil
+		return s.SearchRows(ctx, t, q)
+	}
+	rows = rows[:q.Limit]
+	slices.Reverse(rows)
+	page := flows.RowPage{Rows: rows, Prev: q.PrevCursor(t, rows[0])}
+	last := rows[len(rows)-1]
+	after := q
+	after.After = q.At(last)
+	more, err := s.searchRead(ctx, t, after, 1)
+	if err != nil {
+		return flows.RowPage{}, err
+	}
+	if len(more) > 0 {
+		page.Next = q.NextCursor(t, last)
+	}
+	return page, nil
+}
+
+// turned is the query read the other way from row: the rows before it.
+func turned(q flows.RowQuery, row flows.Row) flows.RowQuery {
+	q.After = q.At(row)
+	q.Desc = !q.Desc
+	q.After.Desc = q.Desc
+	return q
+}
+
+// searchRead reads at most limit rows of the query, after its cursor; a
+// search in id order that no index gives in that order is read by
+// probeRead.
+func (s *Store) searchRead(ctx context.Context, t *flows.Table, q flows.RowQuery, limit int) ([]flows.Row, error) {
+	if s.probes(t, q) {
+		return s.probeRead(ctx, t, q, limit)
+	}
+	stmts, err := s.searchStatements(t, q)
+	if err != nil {
+		return nil, err
+	}
+	var rows []flows.Row
+	for _, st := range stmts {
+		want := limit - len(rows)
+		if want <= 0 {
+			break
+		}
+		if err := s.readRows(ctx, t, s.rebind(st.sql+fmt.Sprintf(" LIMIT %d", want)), st.args, &rows); err != nil {
+			return nil, fmt.Errorf("store: search rows of table %d: %w", t.ID, err)
+		}
+	}
+	return rows, nil
 }
 
 // searchStatements are the statements, without their LIMIT, that read a

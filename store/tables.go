@@ -304,7 +304,7 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, old *flows.Table, c
 			if _, err := tx.ExecContext(ctx, s.uniqueIndex(old.ID, c)); err != nil {
 				if isUnique(err) {
 					return &flows.ValidationError{What: "table", Problems: []flows.Problem{{Field: "columns", Code: "column_unique",
-						Message: fmt.Sprintf("column %q has the same value in more than one row: it can be unique once they differ", c.Name)}}}
+						Message: fmt.Sprintf("column %q has the same value in more than one row: it can be unique once they differ", o.Name)}}}
 				}
 				return err
 			}

@@ -147,11 +147,13 @@ func (s *Server) apiDeleteTable(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// rowsJSON is a page of rows; Next continues it (null at the end).
+// rowsJSON is a page of rows; Next continues it (null at the end), Prev
+// goes back (null at the start).
 type rowsJSON struct {
 	Rows  []map[string]any `json:"rows"`
 	Count int              `json:"count"`
 	Next  *string          `json:"next"`
+	Prev  *string          `json:"prev"`
 }
 
 // apiRows answers a page of a table's rows: q searches the text columns,
@@ -181,6 +183,9 @@ func (s *Server) apiRows(c echo.Context) error {
 	}
 	if page.Next != "" {
 		out.Next = &page.Next
+	}
+	if page.Prev != "" {
+		out.Prev = &page.Prev
 	}
 	return c.JSON(http.StatusOK, out)
 }

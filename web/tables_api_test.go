@@ -120,6 +120,12 @@ func TestAPITables(t *testing.T) {
 	if strings.Join(all, ",") != "ada@example.com,user4@example.org,user3@example.org,user2@example.org,user1@example.org,user0@example.org" {
 		t.Errorf("pages by age, descending = %v", all)
 	}
+	// The last page's prev goes back to the rows just before it.
+	last := apiCall(t, c, token, "GET", base+"/rows?"+q, "", 200)
+	prev, _ := last["prev"].(string)
+	if got, _ := rows("sort=age&desc=true&limit=4&cursor=" + url.QueryEscape(prev)); strings.Join(got, ",") != "ada@example.com,user4@example.org,user3@example.org,user2@example.org" {
+		t.Errorf("back from the last page = %v", got)
+	}
 	if msg := errorMessage(apiCall(t, c, token, "GET", base+"/rows?where.colour=red", "", 422)); !strings.Contains(msg, "where.colour names no column") {
 		t.Errorf("an unknown filter = %q", msg)
 	}

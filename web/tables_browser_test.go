@@ -38,6 +38,7 @@ func TestBrowserTables(t *testing.T) {
 		chromedp.SendKeys(id("table-name"), "Customers"),
 		chromedp.SendKeys(id("table-description"), "Who buys from us"),
 		chromedp.SendKeys(id("columns.0.name"), "email"),
+		chromedp.Click(id("columns.0.unique")),
 		chromedp.SendKeys(id("columns.1.name"), "age"),
 		chromedp.SetValue(id("columns.1.type"), "number"),
 		chromedp.SendKeys(id("columns.2.name"), "vip"),
@@ -144,6 +145,40 @@ func TestBrowserTables(t *testing.T) {
 	b.Run(chromedp.WaitVisible(id("table-title")))
 	if n := webtest.Value(b, chromedp.Evaluate[int](rowCount)); n != 5 {
 		t.Fatalf("the second page has %d rows", n)
+	}
+	b.Run(chromedp.Click(id("page-prev")))
+	waitFor(t, "the first page again", func() bool {
+		return webtest.Value(b, chromedp.Evaluate[int](rowCount)) == 25
+	})
+	if got, n := b.Text("cell-email"), webtest.Value(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="page-prev"]').length`)); got != "user00@example.org" || n != 0 {
+		t.Fatalf("back on the first page: %q first, %d previous links", got, n)
+	}
+	// Pages both ways, ten rows at a time by age, oldest first.
+	b.Open(fmt.Sprintf("/tables/%d?sort=age&desc=true&limit=10", 1))
+	b.Run(chromedp.Click(id("page-next")), chromedp.WaitVisible(id("page-prev")), chromedp.WaitVisible(id("page-next")))
+	if got := b.Text("cell-email"); got != "user19@example.org" {
+		t.Fatalf("the second page by age starts with %q", got)
+	}
+	shoot(b, "tables-paging")
+	b.Run(chromedp.EmulateViewport(1440, 900), chromedp.Click(id("page-prev")), chromedp.WaitNotPresent(id("page-prev")))
+	if got := b.Text("cell-email"); got != "user29@example.org" {
+		t.Fatalf("back by age starts with %q", got)
+	}
+
+	// The unique flag: email is unique; vip holds false twice, so it
+	// cannot be, and the page says so by its name.
+	if on := webtest.Value(b, chromedp.Evaluate[bool](`document.querySelector('[data-testid="columns.0.unique"]').checked`)); !on {
+		t.Fatal("the settings do not show email as unique")
+	}
+	b.Run(chromedp.Click(id("columns.2.unique")), chromedp.Click(id("settings-save")), chromedp.WaitVisible(id("settings-problem")))
+	if got := b.Text("settings-problem"); got != `Column "vip" has the same value in more than one row: it can be unique once they differ.` {
+		t.Fatalf("unique vip = %q", got)
+	}
+	shoot(b, "tables-settings-unique")
+	b.Run(chromedp.EmulateViewport(1440, 900))
+	b.Open(fmt.Sprintf("/tables/%d", 1))
+	if on := webtest.Value(b, chromedp.Evaluate[bool](`document.querySelector('[data-testid="columns.2.unique"]').checked`)); on {
+		t.Fatal("vip became unique")
 	}
 	at := func(part string) {
 		t.Helper()

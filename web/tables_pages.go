@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,7 +61,8 @@ func (s *Server) tableCreate(c echo.Context) error {
 		if d := form.Get(fmt.Sprintf("columns.%d.default", i)); d != "" {
 			col.Default = d
 		}
-		if strings.TrimSpace(col.Name) != "" || col.Default != nil {
+		col.Unique = form.Get(fmt.Sprintf("columns.%d.unique", i)) != ""
+		if strings.TrimSpace(col.Name) != "" || col.Default != nil || col.Unique {
 			t.Columns = append(t.Columns, col)
 		}
 	}
@@ -115,20 +117,26 @@ func (s *Server) tableShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.renderTable(c, id, http.StatusOK, nil)
+}
+
+// renderTable renders a table's page; edit, when set, is a settings form
+// that was refused, shown again as it was sent with its problems.
+func (s *Server) renderTable(c echo.Context, id int64, status int, edit *templates.TableEdit) error {
 	ctx := c.Request().Context()
 	t, err := s.store.Table(ctx, id)
 	if err != nil {
 		return err
 	}
-	v := templates.TableView{Table: t, Params: pageParams(c.QueryParams()), Errors: templates.FormErrors{}}
-	q, err := rowQuery(&t, v.Params)
+	v := templates.TableView{Table: t, Params: pageParams(c.QueryParams()), Errors: templates.FormErrors{}, Edit: edit}
+	q, err := rowQuery(&t, filterParams(&t, v.Params))
 	if err == nil {
 		if q.Limit == 0 {
 			q.Limit = tablesPageRows
 		}
 		_, page, serr := s.tables().Search(ctx, id, q)
 		err = serr
-		v.Rows, v.Next = page.Rows, page.Next
+		v.Rows, v.Next, v.Prev = page.Rows, page.Next, page.Prev
 	}
 	if err != nil {
 		code, msg := statusOf(err)
@@ -147,7 +155,28 @@ func (s *Server) tableShow(c echo.Context) error {
 	for _, u := range uses {
 		v.UsedBy = append(v.UsedBy, u.FlowName)
 	}
-	return render(c, http.StatusOK, templates.TablePage(s.page(c, t.Name, "tables"), v))
+	return render(c, status, templates.TablePage(s.page(c, t.Name, "tables"), v))
+}
+
+// filterParams turns the page's filters into the API's: a column's
+// filter value under the operator its op.<column> choice names.
+func filterParams(t *flows.Table, params url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range params {
+		if !strings.HasPrefix(k, "op.") {
+			out[k] = vs
+		}
+	}
+	for _, c := range t.Columns {
+		op := flows.Operator(params.Get("op." + c.Name))
+		key := templates.FilterKey(c)
+		if op == "" || !out.Has(key) || !slices.ContainsFunc(templates.FilterOps(c), func(o templates.FilterOp) bool { return o.Value == op }) {
+			continue
+		}
+		out["where."+c.Name+"."+string(op)] = out[key]
+		delete(out, key)
+	}
+	return out
 }
 
 // pageParams keeps the search parameters that have a value.
@@ -164,7 +193,9 @@ func pageParams(in url.Values) url.Values {
 }
 
 // tableChange renames a table, changes its description and its columns
-// (columns.<n>.id/name/default/remove, and new.name/type/default).
+// (columns.<n>.id/name/default/unique/remove, and new.name/type/default/
+// unique). A change that is refused shows the settings again as they
+// were sent, with what was wrong, and changes nothing.
 func (s *Server) tableChange(c echo.Context) error {
 	id, err := tableID(c)
 	if err != nil {
@@ -176,37 +207,59 @@ func (s *Server) tableChange(c echo.Context) error {
 		return err
 	}
 	form, _ := c.FormParams()
-	name, desc := form.Get("name"), form.Get("description")
+	edit := settingsForm(&t, form)
 	var cols []flows.Column
-	for i, old := range t.Columns {
-		p := fmt.Sprintf("columns.%d.", i)
-		if form.Get(p+"id") != strconv.FormatInt(old.ID, 10) || form.Get(p+"remove") != "" {
-			continue
+	for i, col := range edit.Columns {
+		if !edit.Remove[col.ID] {
+			cols = append(cols, formColumn(col, form.Get(fmt.Sprintf("columns.%d.default", i))))
 		}
-		col := old
-		col.Name = form.Get(p + "name")
-		col.Default = nil
-		if d := form.Get(p + "default"); d != "" {
-			col.Default = d
-		}
-		cols = append(cols, col)
 	}
-	if n := form.Get("new.name"); strings.TrimSpace(n) != "" {
-		col := flows.Column{Name: n, Type: flows.Type(form.Get("new.type"))}
-		if d := form.Get("new.default"); d != "" {
-			col.Default = d
-		}
-		cols = append(cols, col)
+	if strings.TrimSpace(edit.New.Name) != "" {
+		cols = append(cols, formColumn(edit.New, form.Get("new.default")))
 	}
-	patch := flows.TablePatch{Name: &name, Description: &desc, Columns: &cols, ConfirmRemove: form.Get("confirmRemove") != ""}
+	patch := flows.TablePatch{Name: &edit.Name, Description: &edit.Description, Columns: &cols, ConfirmRemove: edit.ConfirmRemove}
 	if _, err := s.tables().Change(ctx, id, patch); err != nil {
-		if err := s.flashProblem(c, "", err); err != nil {
+		code, msg := statusOf(err)
+		if code >= 500 {
 			return err
 		}
-	} else {
-		s.flash(c, "success", "Table "+strings.TrimSpace(name)+" saved.")
+		for _, p := range problemsOf(err) {
+			edit.Problems = append(edit.Problems, plainSentence(p.Message))
+		}
+		if len(edit.Problems) == 0 {
+			edit.Problems = []string{msg}
+		}
+		return s.renderTable(c, id, http.StatusUnprocessableEntity, &edit)
 	}
+	s.flash(c, "success", "Table "+strings.TrimSpace(edit.Name)+" saved.")
 	return c.Redirect(http.StatusSeeOther, s.URL("tables.show", id)+"#settings")
+}
+
+// settingsForm reads the settings form of a table as it was sent.
+func settingsForm(t *flows.Table, form url.Values) templates.TableEdit {
+	edit := templates.TableEdit{Name: form.Get("name"), Description: form.Get("description"),
+		Remove: map[int64]bool{}, ConfirmRemove: form.Get("confirmRemove") != ""}
+	for i, old := range t.Columns {
+		p := fmt.Sprintf("columns.%d.", i)
+		if form.Get(p+"id") != strconv.FormatInt(old.ID, 10) {
+			continue
+		}
+		col := flows.Column{ID: old.ID, Name: form.Get(p + "name"), Type: old.Type, Default: form.Get(p + "default"), Unique: form.Get(p+"unique") != ""}
+		edit.Columns = append(edit.Columns, col)
+		edit.Remove[old.ID] = form.Get(p+"remove") != ""
+	}
+	edit.New = flows.Column{Name: form.Get("new.name"), Type: flows.Type(form.Get("new.type")), Default: form.Get("new.default"), Unique: form.Get("new.unique") != ""}
+	return edit
+}
+
+// formColumn is a column of the settings form as the table takes it: an
+// empty default is none.
+func formColumn(col flows.Column, def string) flows.Column {
+	col.Default = nil
+	if def != "" {
+		col.Default = def
+	}
+	return col
 }
 
 func (s *Server) tableDelete(c echo.Context) error {

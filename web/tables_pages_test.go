@@ -199,9 +199,15 @@ func TestTablePageSettings(t *testing.T) {
 		doc := parse(t, body)
 		return doc.Find(`[data-testid="flash-error"]`).Text() + doc.Find(`[data-testid="flash-success"]`).Text()
 	}
-	web.PostForm(t, page+"/settings", form("columns.1.remove", "1"))
-	if msg := flash(); !strings.Contains(strings.ToLower(msg), `removing column "age" deletes its values in every row`) {
-		t.Errorf("removing without confirming = %q", msg)
+	res, body := web.Do(t, "POST", page+"/settings", strings.NewReader(form("columns.1.remove", "1", "columns.0.name", "mail").Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	doc := parse(t, body)
+	if msg := doc.Find(`[data-testid="settings-problem"]`).Text(); res.StatusCode != 422 || msg != `Removing column "age" deletes its values in every row: confirm to go on.` {
+		t.Errorf("removing without confirming = %d %q", res.StatusCode, msg)
+	}
+	// The form is shown again as it was sent.
+	if v, _ := doc.Find(`[data-testid="columns.0.name"]`).Attr("value"); v != "mail" || doc.Find(`[data-testid="column-remove-age"][checked]`).Length() != 1 {
+		t.Errorf("the refused form shows %q, age removed %d", v, doc.Find(`[data-testid="column-remove-age"][checked]`).Length())
 	}
 	web.PostForm(t, page+"/settings", form("columns.1.remove", "1", "confirmRemove", "1", "columns.0.name", "mail", "new.name", "since", "new.type", "datetime"))
 	if msg := flash(); msg != "Table Buyers saved." {
@@ -222,7 +228,7 @@ func TestTablePageSettings(t *testing.T) {
 	if _, err := srv.Store.CreateFlow(context.Background(), flows.Flow{Definition: def}); err != nil {
 		t.Fatal(err)
 	}
-	_, body := web.Get(t, page)
+	_, body = web.Get(t, page)
 	if used := parse(t, body).Find(`[data-testid="table-used-by"]`).Text(); !strings.Contains(used, "Dedupe orders") {
 		t.Errorf("used by = %q", used)
 	}
@@ -283,5 +289,193 @@ func TestTablePageImport(t *testing.T) {
 	_, body = web.Get(t, page)
 	if msg := parse(t, body).Find(`[data-testid="flash-success"]`).Text(); msg != "Imported 2 rows." || count() != 3 {
 		t.Errorf("an import = %q, %d rows", msg, count())
+	}
+}
+
+// emailsOf lists the emails of the rows a table's page shows.
+func emailsOf(doc *goquery.Document) string {
+	var out []string
+	doc.Find(`[data-testid="row"] [data-testid="cell-email"]`).Each(func(_ int, s *goquery.Selection) {
+		out = append(out, s.Text())
+	})
+	return strings.Join(out, ",")
+}
+
+// TestTablePagePrevious pages forward and back through filtered rows in
+// an order: Previous shows the rows just before the page, though rows
+// were added and removed meanwhile, and the first page has none.
+func TestTablePagePrevious(t *testing.T) {
+	srv := webtest.Start(t)
+	web := srv.SignedIn(t)
+	id := tablesFixture(t, srv, 30)
+	c, token := srv.NewClient(), srv.Token(t)
+	open := func(href string) *goquery.Document {
+		t.Helper()
+		_, body := web.Get(t, href)
+		return parse(t, body)
+	}
+	link := func(doc *goquery.Document, tid string) string {
+		t.Helper()
+		href, ok := doc.Find(`[data-testid="` + tid + `"]`).Attr("href")
+		if !ok {
+			t.Fatalf("no %s link on the page", tid)
+		}
+		return href
+	}
+	p1 := open(fmt.Sprintf("/tables/%d?where.email.contains=user&sort=age&desc=true&limit=4", id))
+	if p1.Find(`[data-testid="page-prev"]`).Length() != 0 || p1.Find(`[data-testid="page-first"]`).Length() != 0 {
+		t.Errorf("the first page links back")
+	}
+	p2 := open(link(p1, "page-next"))
+	p3 := open(link(p2, "page-next"))
+	if got := emailsOf(p3); got != "user21@example.org,user20@example.org,user19@example.org,user18@example.org" {
+		t.Fatalf("page 3 = %s", got)
+	}
+	if got := emailsOf(open(link(p2, "page-prev"))); got != emailsOf(p1) {
+		t.Errorf("back from page 2 = %s, want %s", got, emailsOf(p1))
+	}
+	// A row of page 2 goes and one comes in its place.
+	tb, _ := srv.Store.Table(context.Background(), id)
+	page, _ := srv.Store.SearchRows(context.Background(), &tb, flows.RowQuery{Conditions: []flows.Condition{{Column: "email", Op: flows.OpEqual, Value: "user23@example.org"}}, Limit: 1})
+	apiCall(t, c, token, "DELETE", fmt.Sprintf("/api/v1/tables/%d/rows/%d", id, page.Rows[0].ID), "", 204)
+	apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), `{"email":"user-late@example.org","age":43.5}`, 201)
+	back := open(link(p3, "page-prev"))
+	if got := emailsOf(back); got != "user25@example.org,user24@example.org,user-late@example.org,user22@example.org" {
+		t.Errorf("back from page 3 = %s", got)
+	}
+	for _, tid := range []string{"page-first", "page-prev", "page-next"} {
+		if back.Find(`[data-testid="`+tid+`"]`).Length() != 1 {
+			t.Errorf("page 2 has no %s", tid)
+		}
+	}
+	if got := emailsOf(open(link(back, "page-next"))); got != emailsOf(p3) {
+		t.Errorf("next again = %s, want %s", got, emailsOf(p3))
+	}
+}
+
+// TestTablePageUnique sets the unique flag when a table is created, when
+// a column is added and in the column settings; turning it on for a
+// column holding the same value twice is refused, naming the column, and
+// changes nothing.
+func TestTablePageUnique(t *testing.T) {
+	srv := webtest.Start(t)
+	web := srv.SignedIn(t)
+	csrf := web.CSRF(t, "/tables")
+	web.PostForm(t, "/tables", url.Values{"_csrf": {csrf}, "name": {"Codes"},
+		"columns.0.name": {"code"}, "columns.0.type": {"text"}, "columns.0.unique": {"1"},
+		"columns.1.name": {"kind"}, "columns.1.type": {"text"}})
+	ts, _ := srv.Store.Tables(context.Background())
+	if len(ts) != 1 || !ts[0].Columns[0].Unique || ts[0].Columns[1].Unique {
+		t.Fatalf("after create: %+v", ts)
+	}
+	tb := ts[0]
+	page := fmt.Sprintf("/tables/%d", tb.ID)
+	c, token := srv.NewClient(), srv.Token(t)
+	for _, code := range []string{"A1", "B2"} {
+		apiCall(t, c, token, "POST", "/api/v1"+page+"/rows", `{"code":"`+code+`","kind":"same"}`, 201)
+	}
+	_, body := web.Get(t, page)
+	doc := parse(t, body)
+	if _, on := doc.Find(`[data-testid="columns.0.unique"]`).Attr("checked"); !on || doc.Find(`[data-testid="col-note-code"]`).Text() != "text, unique" {
+		t.Errorf("the page does not show code as unique: %q", doc.Find(`[data-testid="col-note-code"]`).Text())
+	}
+	if _, on := doc.Find(`[data-testid="columns.1.unique"]`).Attr("checked"); on {
+		t.Error("kind shows as unique")
+	}
+	if doc.Find(`[data-testid="new.unique"]`).Length() != 1 {
+		t.Error("adding a column offers no unique flag")
+	}
+	form := func(extra ...string) url.Values {
+		f := url.Values{"_csrf": {csrf}, "name": {"Codes"}}
+		for i, col := range tb.Columns {
+			f.Set(fmt.Sprintf("columns.%d.id", i), fmt.Sprint(col.ID))
+			f.Set(fmt.Sprintf("columns.%d.name", i), col.Name)
+		}
+		for i := 0; i+1 < len(extra); i += 2 {
+			f.Set(extra[i], extra[i+1])
+		}
+		return f
+	}
+	flash := func() string {
+		_, body := web.Get(t, page)
+		doc := parse(t, body)
+		return doc.Find(`[data-testid="flash-error"]`).Text() + doc.Find(`[data-testid="flash-success"]`).Text()
+	}
+	res, body := web.Do(t, "POST", page+"/settings", strings.NewReader(form("columns.0.unique", "1", "columns.1.unique", "1", "columns.1.name", "sort", "new.name", "ref", "new.type", "text", "new.unique", "1").Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	doc = parse(t, body)
+	if msg := doc.Find(`[data-testid="settings-problem"]`).Text(); res.StatusCode != 422 || msg != `Column "kind" has the same value in more than one row: it can be unique once they differ.` {
+		t.Errorf("unique over duplicates = %d %q", res.StatusCode, msg)
+	}
+	if v, _ := doc.Find(`[data-testid="new.name"]`).Attr("value"); v != "ref" || doc.Find(`[data-testid="columns.1.unique"][checked]`).Length() != 1 {
+		t.Errorf("the refused form lost what was typed: new column %q", v)
+	}
+	got, _ := srv.Store.Table(context.Background(), tb.ID)
+	n, _ := srv.Store.CountRows(context.Background(), &got)
+	if len(got.Columns) != 2 || got.Columns[1].Name != "kind" || got.Columns[1].Unique || n != 2 {
+		t.Fatalf("a refused change changed the table: %+v, %d rows", got.Columns, n)
+	}
+	web.PostForm(t, page+"/settings", form("new.name", "ref", "new.type", "text", "new.unique", "1"))
+	if msg := flash(); msg != "Table Codes saved." {
+		t.Errorf("saving = %q", msg)
+	}
+	got, _ = srv.Store.Table(context.Background(), tb.ID)
+	var flags []string
+	for _, col := range got.Columns {
+		flags = append(flags, fmt.Sprintf("%s:%v", col.Name, col.Unique))
+	}
+	if strings.Join(flags, ",") != "code:false,kind:false,ref:true" {
+		t.Errorf("after saving: %v", flags)
+	}
+	apiCall(t, c, token, "POST", "/api/v1"+page+"/rows", `{"code":"A1","ref":"r1"}`, 201)
+	if status, _ := c.API(t, token, "POST", "/api/v1"+page+"/rows", `{"ref":"r1"}`); status != http.StatusConflict {
+		t.Errorf("a taken ref = %d", status)
+	}
+}
+
+// TestTablePageFilters filters each column type with the ways its filter
+// can compare.
+func TestTablePageFilters(t *testing.T) {
+	srv := webtest.Start(t)
+	web := srv.SignedIn(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Events","columns":[{"name":"email","type":"text"},
+		{"name":"n","type":"number"},{"name":"ok","type":"boolean"},{"name":"at","type":"datetime"}]}`, 201)
+	id := int64(tb["id"].(float64))
+	for _, r := range []string{
+		`{"email":"ann@example.org","n":1,"ok":true,"at":"2026-01-01T00:00:00Z"}`,
+		`{"email":"bob@example.org","n":2,"ok":false,"at":"2026-02-01T00:00:00Z"}`,
+		`{"email":"annie@example.com","n":3,"at":"2026-03-01T00:00:00Z"}`,
+	} {
+		apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), r, 201)
+	}
+	tests := []struct{ name, query, want string }{
+		{"text contains", "where.email.contains=ANN", "ann@example.org,annie@example.com"},
+		{"text is", "where.email.contains=ann@example.org&op.email=equal", "ann@example.org"},
+		{"text starts with", "where.email.contains=bo&op.email=starts_with", "bob@example.org"},
+		{"number equal", "where.n=2", "bob@example.org"},
+		{"number not equal", "where.n=2&op.n=not_equal", "ann@example.org,annie@example.com"},
+		{"number greater", "where.n=1&op.n=greater", "bob@example.org,annie@example.com"},
+		{"number at most", "where.n=2&op.n=less_or_equal", "ann@example.org,bob@example.org"},
+		{"true/false", "where.ok=false", "bob@example.org"},
+		{"date-time at", "where.at=2026-02-01", "bob@example.org"},
+		{"date-time before", "where.at=2026-02-01&op.at=less", "ann@example.org"},
+		{"date-time at or after", "where.at=2026-02-01T00:00:00Z&op.at=greater_or_equal", "bob@example.org,annie@example.com"},
+		{"an operator a type has not is left out", "where.n=2&op.n=starts_with", "bob@example.org"},
+		{"an operator without a value is left out", "op.n=greater", "ann@example.org,bob@example.org,annie@example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, body := web.Get(t, fmt.Sprintf("/tables/%d?%s", id, tt.query))
+			doc := parse(t, body)
+			if got := emailsOf(doc); got != tt.want || doc.Find(`[data-testid="search-error"]`).Length() != 0 {
+				t.Errorf("rows = %s, want %s (%s)", got, tt.want, doc.Find(`[data-testid="search-error"]`).Text())
+			}
+		})
+	}
+	_, body := web.Get(t, fmt.Sprintf("/tables/%d?where.n=2&op.n=greater", id))
+	doc := parse(t, body)
+	if v, _ := doc.Find(`[data-testid="filter-op-n"] option[selected]`).Attr("value"); v != "greater" || doc.Find(`[data-testid="filter-op-ok"]`).Length() != 0 {
+		t.Errorf("the chosen operator = %q", v)
 	}
 }
