@@ -5,16 +5,20 @@ import (
 	"fmt"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
 // TestBrowserTableCard places a Create Row card from the palette's Tables
 // group, chooses its table in the table select, and types a value into
 // one of the column inputs that then show; a Search Rows card after it
-// offers that table's columns to sort by.
+// offers that table's columns to sort by, and takes two conditions made
+// with its form (a column, a comparison, a value), which are saved and
+// show again after a reload.
 func TestBrowserTableCard(t *testing.T) {
 	srv := webtest.Start(t)
 	api, token := srv.NewClient(), srv.Token(t)
@@ -63,4 +67,55 @@ func TestBrowserTableCard(t *testing.T) {
 		chromedp.WaitReady(chromedp.CSS(`[data-testid="value-searchrows1-sort"] option[value="joined"]`)),
 	)
 	shoot(b, "table-card-search")
+
+	// Two conditions made with the form: age greater than 30, email contains example.
+	choose := func(testID, value string) {
+		b.Run(
+			chromedp.SetValue(id(testID), value),
+			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('[data-testid="%s"]').dispatchEvent(new Event('change', {bubbles: true}))`, testID)),
+			chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`[data-testid="%s"] option[value="%s"][selected]`, testID, value))),
+		)
+	}
+	b.Run(
+		chromedp.Click(id("add-condition-searchrows1")),
+		chromedp.WaitVisible(id("condition-searchrows1-0")),
+		chromedp.Click(id("add-condition-searchrows1")),
+		chromedp.WaitVisible(id("condition-searchrows1-1")),
+	)
+	choose("condition-column-searchrows1-0", "age")
+	choose("condition-operator-searchrows1-0", "greater")
+	b.Run(
+		chromedp.SendKeys(id("value-searchrows1-conditions.0.value"), "30\r"),
+		chromedp.WaitReady(chromedp.CSS(`[data-testid="value-searchrows1-conditions.0.value"][value="30"]`)),
+	)
+	choose("condition-operator-searchrows1-1", "contains")
+	b.Run(
+		chromedp.SendKeys(id("value-searchrows1-conditions.1.value"), "example\r"),
+		chromedp.WaitReady(chromedp.CSS(`[data-testid="value-searchrows1-conditions.1.value"][value="example"]`)),
+	)
+	search := func() flows.Node {
+		g, _ := srv.Store.Flow(context.Background(), f.ID)
+		return g.Definition.Cards[1]
+	}
+	waitFor(t, "both conditions saved", func() bool {
+		n := search()
+		return fmt.Sprint(n.Bindings["conditions"].Value) == "[map[column:age operator:greater] map[column:email operator:contains]]" &&
+			n.Bindings["conditions.0.value"].Value == 30.0 && n.Bindings["conditions.1.value"].Value == "example"
+	})
+	b.Open(fmt.Sprintf("/flows/%d", f.ID))
+	b.Run(
+		chromedp.WaitReady(chromedp.CSS(`[data-testid="condition-column-searchrows1-0"] option[value="age"][selected]`)),
+		chromedp.WaitReady(chromedp.CSS(`[data-testid="condition-operator-searchrows1-0"] option[value="greater"][selected]`)),
+		chromedp.WaitReady(chromedp.CSS(`[data-testid="condition-column-searchrows1-1"] option[value="email"][selected]`)),
+		chromedp.WaitReady(chromedp.CSS(`[data-testid="condition-operator-searchrows1-1"] option[value="contains"][selected]`)),
+	)
+	age := webtest.Value(b, chromedp.Evaluate[string](`document.querySelector('[data-testid="value-searchrows1-conditions.0.value"]').value`))
+	email := webtest.Value(b, chromedp.Evaluate[string](`document.querySelector('[data-testid="value-searchrows1-conditions.1.value"]').value`))
+	if age != "30" || email != "example" {
+		t.Errorf("after a reload the values are %q and %q", age, email)
+	}
+	for _, w := range []int64{1024, 1440} {
+		b.Run(chromedp.EmulateViewport(w, 900), chromedp.ScrollIntoView(id("condition-searchrows1-1")), chromedp.Sleep(100*time.Millisecond))
+		b.Screenshot(fmt.Sprintf("table-card-conditions-%d", w))
+	}
 }
