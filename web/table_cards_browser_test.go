@@ -114,8 +114,30 @@ func TestBrowserTableCard(t *testing.T) {
 	if age != "30" || email != "example" {
 		t.Errorf("after a reload the values are %q and %q", age, email)
 	}
-	for _, w := range []int64{1024, 1440} {
-		b.Run(chromedp.EmulateViewport(w, 900), chromedp.ScrollIntoView(id("condition-searchrows1-1")), chromedp.Sleep(100*time.Millisecond))
-		b.Screenshot(fmt.Sprintf("table-card-conditions-%d", w))
+	shootCard := func(name, testID string) {
+		for _, w := range []int64{1024, 1440} {
+			b.Run(chromedp.EmulateViewport(w, 900), chromedp.ScrollIntoView(id(testID)), chromedp.Sleep(100*time.Millisecond))
+			b.Screenshot(fmt.Sprintf("%s-%d", name, w))
+		}
 	}
+	shootCard("table-card-conditions", "condition-searchrows1-1")
+
+	// A third condition, without a value yet, shows its problem; an earlier
+	// card's output mapped onto its value (click the output, then the value)
+	// is a reference.
+	b.Run(
+		chromedp.Click(id("add-condition-searchrows1")),
+		chromedp.WaitVisible(id("problem-searchrows1-conditions.2.value")),
+	)
+	shootCard("table-card-condition-problem", "condition-searchrows1-2")
+	choose("condition-column-searchrows1-2", "age")
+	b.Run(
+		chromedp.Click(id("out-createrow1-id")),
+		chromedp.Click(id("in-searchrows1-conditions.2.value")),
+		chromedp.WaitVisible(id("binding-searchrows1-conditions.2.value")),
+	)
+	if r := search().Bindings["conditions.2.value"].Ref; r == nil || r.Card != "createrow1" || r.Field != "id" {
+		t.Errorf("condition 3's value is bound to %v", r)
+	}
+	shootCard("table-card-condition-mapped", "condition-searchrows1-2")
 }
