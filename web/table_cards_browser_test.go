@@ -68,31 +68,31 @@ func TestBrowserTableCard(t *testing.T) {
 	)
 	shoot(b, "table-card-search")
 
-	// Two conditions made with the form: age greater than 30, email contains example.
+	// Two conditions made with the form: age greater than 30, email contains
+	// example. Each step is one change of the canvas: the next starts once
+	// the canvas it answers with is in place (its revision moved on).
+	step := func(actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		rev := webtest.Value(b, chromedp.Evaluate[string](`document.getElementById("canvas").getAttribute("data-revision")`))
+		b.Run(actions...)
+		b.Run(chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.getElementById("canvas").getAttribute("data-revision") !== %q`, rev)))
+	}
 	choose := func(testID, value string) {
-		b.Run(
+		t.Helper()
+		step(
 			chromedp.SetValue(id(testID), value),
 			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('[data-testid="%s"]').dispatchEvent(new Event('change', {bubbles: true}))`, testID)),
-			chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`[data-testid="%s"] option[value="%s"][selected]`, testID, value))),
 		)
+		b.Run(chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`[data-testid="%s"] option[value="%s"][selected]`, testID, value))))
 	}
-	b.Run(
-		chromedp.Click(id("add-condition-searchrows1")),
-		chromedp.WaitVisible(id("condition-searchrows1-0")),
-		chromedp.Click(id("add-condition-searchrows1")),
-		chromedp.WaitVisible(id("condition-searchrows1-1")),
-	)
+	step(chromedp.Click(id("add-condition-searchrows1")))
+	step(chromedp.Click(id("add-condition-searchrows1")))
+	b.Run(chromedp.WaitVisible(id("condition-searchrows1-1")))
 	choose("condition-column-searchrows1-0", "age")
 	choose("condition-operator-searchrows1-0", "greater")
-	b.Run(
-		chromedp.SendKeys(id("value-searchrows1-conditions.0.value"), "30\r"),
-		chromedp.WaitReady(chromedp.CSS(`[data-testid="value-searchrows1-conditions.0.value"][value="30"]`)),
-	)
+	step(chromedp.SendKeys(id("value-searchrows1-conditions.0.value"), "30\r"))
 	choose("condition-operator-searchrows1-1", "contains")
-	b.Run(
-		chromedp.SendKeys(id("value-searchrows1-conditions.1.value"), "example\r"),
-		chromedp.WaitReady(chromedp.CSS(`[data-testid="value-searchrows1-conditions.1.value"][value="example"]`)),
-	)
+	step(chromedp.SendKeys(id("value-searchrows1-conditions.1.value"), "example\r"))
 	search := func() flows.Node {
 		g, _ := srv.Store.Flow(context.Background(), f.ID)
 		return g.Definition.Cards[1]
@@ -125,17 +125,12 @@ func TestBrowserTableCard(t *testing.T) {
 	// A third condition, without a value yet, shows its problem; an earlier
 	// card's output mapped onto its value (click the output, then the value)
 	// is a reference.
-	b.Run(
-		chromedp.Click(id("add-condition-searchrows1")),
-		chromedp.WaitVisible(id("problem-searchrows1-conditions.2.value")),
-	)
+	step(chromedp.Click(id("add-condition-searchrows1")))
+	b.Run(chromedp.WaitVisible(id("problem-searchrows1-conditions.2.value")))
 	shootCard("table-card-condition-problem", "condition-searchrows1-2")
 	choose("condition-column-searchrows1-2", "age")
-	b.Run(
-		chromedp.Click(id("out-createrow1-id")),
-		chromedp.Click(id("in-searchrows1-conditions.2.value")),
-		chromedp.WaitVisible(id("binding-searchrows1-conditions.2.value")),
-	)
+	step(chromedp.Click(id("out-createrow1-id")), chromedp.Click(id("in-searchrows1-conditions.2.value")))
+	b.Run(chromedp.WaitVisible(id("binding-searchrows1-conditions.2.value")))
 	if r := search().Bindings["conditions.2.value"].Ref; r == nil || r.Card != "createrow1" || r.Field != "id" {
 		t.Errorf("condition 3's value is bound to %v", r)
 	}
