@@ -45,7 +45,7 @@ type tableCardAdder func(typ, title, help string, inputs, outputs []Field, do fu
 func addTableCards(add func(CardSpec, func(r *run, ctx context.Context, n *Node, in map[string]any, step int) (Output, error))) {
 	card := func(typ, title, help string, inputs, outputs []Field, do func(tc tableCall) (Output, error)) {
 		s := CardSpec{Type: typ, Title: title, Category: CategoryTables, Help: help, Inputs: append([]Field{tableField}, inputs...), Outputs: outputs}
-		s.ExtensibleInputs = TableCardColumns(typ)
+		s.ExtensibleInputs = TableCardColumns(typ) || typ == TableSearch // Search Rows: its conditions' values
 		add(s, func(r *run, ctx context.Context, n *Node, in map[string]any, _ int) (Output, error) {
 			tc, err := r.tableCall(ctx, n, in)
 			if err != nil {
@@ -119,7 +119,7 @@ func addRowCards(card tableCardAdder) {
 func addRowsCards(card tableCardAdder) {
 	card(TableSearch, "Search Rows", "Find the rows whose columns match the conditions (all of them, or any).",
 		[]Field{
-			{Key: "conditions", Label: "Conditions", Type: ListOf(TypeObject), Help: "Each an object: column, operator (equal, not_equal, less, greater, contains, starts_with, is_empty …) and value."},
+			{Key: "conditions", Label: "Conditions", Type: ListOf(TypeObject), Help: "Each an object: column, operator (equal, not_equal, less, greater, contains, starts_with, is_empty …) and value; the builder's form adds an input for each value."},
 			{Key: "match", Label: "Match", Type: TypeText, Choices: matchChoices, Default: "all", Help: "Rows matching all of the conditions, or any of them."},
 			limitField,
 			{Key: "sort", Label: "Sort by", Type: TypeText, Help: "A column (empty: the order rows were added)."},
@@ -257,7 +257,7 @@ func (tc tableCall) query() (RowQuery, error) {
 		if op == "" {
 			op = string(OpEqual)
 		}
-		q.Conditions = append(q.Conditions, Condition{Column: col, Op: Operator(op), Value: m["value"]})
+		q.Conditions = append(q.Conditions, Condition{Column: col, Op: Operator(op), Value: tc.conditionValue(i, m)})
 	}
 	return q, nil
 }
@@ -341,7 +341,9 @@ func (e *TableCardError) Unwrap() error { return e.Err }
 
 // CheckTableCards reports each Tables card of a flow that refers to a
 // table that does not exist, or to a column its table does not have,
-// naming the card and the table (code "table" or "column").
+// naming the card and the table (code "table" or "column"), and each
+// static condition of Search Rows whose operator or value its column
+// does not take (code "condition"), naming the condition.
 func CheckTableCards(ctx context.Context, def *Definition, tables TableRows) error {
 	if err := CheckTableRefs(ctx, def, tables); err != nil {
 		return err
@@ -371,6 +373,9 @@ func CheckTableCards(ctx context.Context, def *Definition, tables TableRows) err
 						Message: fmt.Sprintf("card %s names the column %q, which table %q does not have", name, col.name, t.Name)})
 				}
 			}
+			if n.Type == TableSearch {
+				ps = append(ps, searchProblems(n, &t, name)...)
+			}
 		}
 		return nil
 	}
@@ -385,8 +390,9 @@ func CheckTableCards(ctx context.Context, def *Definition, tables TableRows) err
 
 type namedColumn struct{ field, name string }
 
-// tableCardColumns are the columns a Tables card names as it is: its
-// column inputs, its sort and the columns of its static conditions.
+// tableCardColumns are the columns a Tables card names as it is, but for
+// Search Rows' conditions (searchProblems checks them): its column inputs
+// and its sort.
 func tableCardColumns(n *Node) []namedColumn {
 	var out []namedColumn
 	if TableCardColumns(n.Type) {
@@ -394,19 +400,8 @@ func tableCardColumns(n *Node) []namedColumn {
 			out = append(out, namedColumn{f.Key, f.Key})
 		}
 	}
-	if n.Type != TableSearch {
-		return out
-	}
-	if s, ok := n.Bindings["sort"].Value.(string); ok && s != "" && s != RowID {
+	if s, ok := n.Bindings["sort"].Value.(string); ok && n.Type == TableSearch && s != "" && s != RowID {
 		out = append(out, namedColumn{"sort", s})
-	}
-	conds, _ := n.Bindings["conditions"].Value.([]any)
-	for i, c := range conds {
-		if m, ok := c.(map[string]any); ok {
-			if col, ok := m["column"].(string); ok {
-				out = append(out, namedColumn{fmt.Sprintf("conditions.%d.column", i), col})
-			}
-		}
 	}
 	return out
 }

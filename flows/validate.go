@@ -122,7 +122,7 @@ func (v *validator) flow(def *Definition) {
 	if !ok || (allowed != nil && !slices.Contains(allowed, ev.Type)) {
 		v.add(ev.ID, "", "", "event_type", "a %s flow cannot start with the event card %q", def.Kind, ev.Type)
 	}
-	v.fieldKeys(ev.ID, ev.Outputs)
+	v.fieldKeys(ev.ID, ev.Outputs, false)
 	sc := scope{ev.ID: spec.OutputFields(ev)}
 	v.cards(def.Cards, sc, "")
 	v.webhook(def)
@@ -162,7 +162,9 @@ func (v *validator) collectIDs(cards []Node, lane string) {
 	}
 }
 
-func (v *validator) fieldKeys(card string, fields []Field) {
+// fieldKeys checks a card's field keys; with conditions (Search Rows),
+// the keys of its conditions' values (conditions.0.value) are allowed.
+func (v *validator) fieldKeys(card string, fields []Field, conditions bool) {
 	seen := map[string]bool{}
 	for _, f := range fields {
 		switch {
@@ -170,7 +172,7 @@ func (v *validator) fieldKeys(card string, fields []Field) {
 			v.add(card, "", "", "field_key", "a field has no key")
 		case len(f.Key) > MaxFieldKeyLength:
 			v.add(card, "", f.Key, "field_key", "field key %q is longer than %d characters", f.Key, MaxFieldKeyLength)
-		case strings.ContainsAny(f.Key, ".[]"):
+		case strings.ContainsAny(f.Key, ".[]") && !(conditions && isConditionValueKey(f.Key)):
 			v.add(card, "", f.Key, "field_key", "field key %q may not contain . [ or ]", f.Key)
 		case seen[f.Key]:
 			v.add(card, "", f.Key, "field_key", "two fields have the key %q", f.Key)
@@ -218,7 +220,7 @@ func (v *validator) cards(cards []Node, sc scope, lane string) scope {
 			v.add(n.ID, lane, "", "field_key", "%s does not take added outputs", spec.Title)
 		}
 		inputs := spec.InputFields(n)
-		v.fieldKeys(n.ID, inputs)
+		v.fieldKeys(n.ID, inputs, n.Type == TableSearch)
 		v.bindings(n.ID, lane, n.Bindings, inputs, sc, true)
 		v.answerStatus(n, lane)
 

@@ -80,7 +80,7 @@ func (v *validator) webhook(def *Definition) {
 		v.add("", "", "webhook", "webhook", "only a Webhook Event flow has webhook settings")
 		return
 	}
-	v.fieldKeys(OptionsCard, w.Options)
+	v.fieldKeys(OptionsCard, w.Options, false)
 	if !slices.Contains(RunModes, w.RunMode) {
 		v.add("", "", "webhook.runMode", "webhook", "choose a run mode: single record, each record or list of records")
 	}

@@ -312,6 +312,8 @@ func (s *Server) applyEdit(c echo.Context, f flows.Flow, def *flows.Definition) 
 		return s.editField(c, def, card, field)
 	case "bind":
 		return "", s.bindEdit(c, def, card, field)
+	case "add_condition", "condition", "remove_condition":
+		return "", s.conditionEdit(c, def, card)
 	}
 	return "", fmt.Errorf("%w: unknown change %q", flows.ErrInvalid, c.FormValue("op"))
 }
@@ -476,7 +478,7 @@ func (s *Server) editField(c echo.Context, def *flows.Definition, card, key stri
 	}
 	output := c.FormValue("output") == "true"
 	sp := s.spec(n.Type)
-	if (output && !sp.ExtensibleOutputs) || (!output && !sp.ExtensibleInputs) {
+	if (output && !sp.ExtensibleOutputs) || (!output && (!sp.ExtensibleInputs || n.Type == flows.TableSearch)) {
 		return "", fmt.Errorf("%w: %s takes no added fields there", flows.ErrInvalid, sp.Title)
 	}
 	if c.FormValue("op") == "remove_field" {

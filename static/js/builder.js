@@ -143,7 +143,7 @@
     var op = t.closest("[data-op]");
     if (op) {
       var v = { op: op.getAttribute("data-op") };
-      ["card", "field", "delta", "to"].forEach(function (k) { if (op.hasAttribute("data-" + k)) v[k] = op.getAttribute("data-" + k); });
+      ["card", "field", "delta", "to", "index"].forEach(function (k) { if (op.hasAttribute("data-" + k)) v[k] = op.getAttribute("data-" + k); });
       if (op.hasAttribute("data-output")) { v.output = op.getAttribute("data-output"); v.field = op.getAttribute("data-key"); }
       edit(laneOf(op, v));
       return;
@@ -208,6 +208,8 @@
     }
     var pf = evt.target.closest("form.path");
     if (pf) { evt.preventDefault(); savePath(pf); return; }
+    var cf = evt.target.closest("form.condition-form");
+    if (cf) { evt.preventDefault(); saveCondition(cf); return; }
     var form = evt.target.closest("form.static");
     if (!form) return;
     evt.preventDefault();
@@ -216,6 +218,8 @@
   document.addEventListener("change", function (evt) {
     var pf = evt.target.closest && evt.target.closest("form.path");
     if (pf) { savePath(pf); return; }
+    var cf = evt.target.closest && evt.target.closest("form.condition-form");
+    if (cf) { saveCondition(cf); return; }
     var form = evt.target.closest && evt.target.closest("form.static");
     if (form) saveStatic(form);
   });
@@ -232,6 +236,11 @@
     if (!unsaved(pf, path)) return;
     edit({ op: "bind", card: pf.getAttribute("data-card"), field: pf.getAttribute("data-field"),
       refCard: pf.getAttribute("data-ref-card"), refField: pf.getAttribute("data-ref-field"), refPath: path });
+  }
+  // A Search Rows condition's column and comparison are sent together.
+  function saveCondition(cf) {
+    edit({ op: "condition", card: cf.getAttribute("data-card"), index: cf.getAttribute("data-index"),
+      column: cf.querySelector("[name=column]").value, operator: cf.querySelector("[name=operator]").value });
   }
   function saveStatic(form) {
     var value = form.querySelector("[name=value]").value;
