@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/hookflow/hookflow/flows"
 )
@@ -14,7 +15,8 @@ var probeRows = 2_000
 
 // probes reports whether a search is read by probeRead: on SQLite, in
 // id order, with conditions that no index gives in id order. An equality
-// condition that all rows must meet does (its index holds value, id); a
+// condition that all rows must meet does (its index holds value, id), and
+// a "contains" of three letters or more is found in the search index; a
 // range, a prefix, a text search outside the search index or conditions
 // joined by "any" do not. For those SQLite would either read every row in
 // id order until the page is full (slow when the matches are few, or all
@@ -26,7 +28,8 @@ func (s *Store) probes(t *flows.Table, q flows.RowQuery) bool {
 	}
 	if !q.Any {
 		for _, c := range q.Conditions {
-			if c.Op == flows.OpEqual {
+			text, _ := c.Value.(string)
+			if c.Op == flows.OpEqual || (c.Op == flows.OpContains && utf8.RuneCountInString(text) >= 3) {
 				return false
 			}
 		}
