@@ -30,6 +30,7 @@ func Builtin(o Options) *Registry {
 		jsonCards(),
 		httpCards(o.HTTPClient),
 		cryptoCards(),
+		urlCards(),
 	} {
 		all = append(all, family...)
 	}
