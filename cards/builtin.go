@@ -31,6 +31,7 @@ func Builtin(o Options) *Registry {
 		httpCards(o.HTTPClient),
 		cryptoCards(),
 		urlCards(),
+		jwtCards(),
 	} {
 		all = append(all, family...)
 	}
