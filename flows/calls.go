@@ -121,12 +121,27 @@ func limitIn(msg string) *LimitError {
 // each calls the helper flow once per item, at most concurrency at a time,
 // and returns each call's output in item order.
 func (r *run) each(ctx context.Context, in map[string]any, items []any, step int) ([]map[string]any, error) {
+	base := extra(in, "list", "flow", "concurrency", "times")
+	inputs := make([]map[string]any, len(items))
+	for i, item := range items {
+		inputs[i] = withItem(base, item, i)
+	}
+	outs, _, err := r.calls(ctx, in, inputs, step, false)
+	return outs, err
+}
+
+// calls calls the helper flow once per input, at most concurrency at a
+// time, and returns each call's output in input order. The first call to
+// fail cancels the others, unless keepGoing: then each failure is in errs
+// (at its call's index) and the others go on; a limit or a cancellation
+// still ends them all.
+func (r *run) calls(ctx context.Context, in map[string]any, inputs []map[string]any, step int, keepGoing bool) ([]map[string]any, []error, error) {
 	conc := 1
 	if c, ok := in["concurrency"].(float64); ok && c >= 1 {
 		conc = min(int(c), 20)
 	}
-	base := extra(in, "list", "flow", "concurrency", "times")
-	outs := make([]map[string]any, len(items))
+	outs := make([]map[string]any, len(inputs))
+	errs := make([]error, len(inputs))
 	// The first item to fail cancels the others; its error is the one
 	// reported, not the cancellations it caused.
 	var first error
@@ -136,7 +151,7 @@ func (r *run) each(ctx context.Context, in map[string]any, items []any, step int
 	defer cancel()
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
-	for i, item := range items {
+	for i, input := range inputs {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -147,8 +162,12 @@ func (r *run) each(ctx context.Context, in map[string]any, items []any, step int
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			child, err := r.call(ctx, in["flow"], withItem(base, item, i), step)
+			child, err := r.call(ctx, in["flow"], input, step)
 			if err != nil {
+				if keepGoing && !errors.Is(err, ErrLimit) && ctx.Err() == nil {
+					errs[i] = err
+					return
+				}
 				once.Do(func() { first = fmt.Errorf("item %d: %w", i, err) })
 				cancel()
 				return
@@ -158,7 +177,7 @@ func (r *run) each(ctx context.Context, in map[string]any, items []any, step int
 	}
 	wg.Wait()
 	if err := context.Cause(parent); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return outs, first
+	return outs, errs, first
 }
