@@ -29,7 +29,7 @@ func TestOktaTextCards(t *testing.T) {
 		{name: "text patterns take the replacement", card: "text.replace_patterns",
 			in: map[string]any{"text": "a1b22c", "patterns": []any{`\d+`}, "replacement": "#"}, want: flows.Output{"output": "a#b#c"}},
 		{name: "a later pattern sees the earlier result", card: "text.replace_patterns",
-			in: map[string]any{"text": "ab", "patterns": []any{map[string]any{"pattern": "a", "replacement": "b"}, map[string]any{"pattern": "bb", "replacement": "c"}}},
+			in:   map[string]any{"text": "ab", "patterns": []any{map[string]any{"pattern": "a", "replacement": "b"}, map[string]any{"pattern": "bb", "replacement": "c"}}},
 			want: flows.Output{"output": "c"}},
 		{name: "bad pattern", card: "text.replace_patterns", in: map[string]any{"text": "x", "patterns": []any{"("}}, wantErr: `pattern 1 "(" is not a valid regular expression`},
 		{name: "empty pattern", card: "text.replace_patterns", in: map[string]any{"text": "x", "patterns": []any{map[string]any{"replacement": "y"}}}, wantErr: "pattern 1 is empty"},
