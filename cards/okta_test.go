@@ -1,16 +1,19 @@
 package cards_test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/flows/flowstest"
 )
 
 // The cards Okta Workflows' templates use, and the ones made whole for them.
@@ -265,4 +268,30 @@ func runCard(t *testing.T, typ string, in map[string]any) flows.Output {
 		t.FailNow()
 	}
 	return got
+}
+
+// TestJWTSignKeyIsMaskedInHistory runs JWT Sign in a flow: the recorded step
+// keeps the token but never the key.
+func TestJWTSignKeyIsMaskedInHistory(t *testing.T) {
+	const secret = "s3cret-signing-key-0123456789"
+	def := flows.Definition{Schema: flows.SchemaVersion, Kind: flows.KindWorkspace, Name: "sign", Event: flows.Node{ID: "event", Type: flows.EventManual},
+		Cards: []flows.Node{{ID: "sign", Type: "jwt.sign", Bindings: map[string]flows.Binding{
+			"key": {Value: secret}, "claims": {Value: map[string]any{"sub": "u1"}}}}}}
+	if err := flows.Validate(def, reg); err != nil {
+		t.Fatal(err)
+	}
+	rec := flowstest.NewRecorder()
+	eng := flows.NewEngine(reg, flows.Options{Recorder: rec})
+	e, err := eng.Run(context.Background(), flows.RunRequest{Definition: def, Trigger: flows.TriggerTest})
+	if err != nil || e.Status != flows.StatusSucceeded {
+		t.Fatalf("%v %s %s", err, e.Status, e.Error)
+	}
+	saved := rec.Get(e.ID)
+	step := flowstest.Step(t, saved, "sign")
+	if step.Inputs["key"] != flows.Masked {
+		t.Fatalf("recorded key = %v, want it masked", step.Inputs["key"])
+	}
+	if tok, _ := step.Outputs["token"].(string); strings.Count(tok, ".") != 2 {
+		t.Fatalf("recorded token = %v", step.Outputs["token"])
+	}
 }
