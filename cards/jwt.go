@@ -21,10 +21,10 @@ func jwtCards() []flows.Card {
 			"Sign a JSON Web Token: HS256 with a shared secret, or RS256 with an RSA private key in PEM. iat is set to now unless the claims give it.",
 			[]flows.Field{
 				{Key: "algorithm", Label: "Algorithm", Type: tText, Choices: jwtAlgorithms, Default: "HS256"},
-				req("key", "Key", flows.TypePassword, "The secret (HS) or the PEM private key (RS)."),
-				opt("claims", "Claims", tObject, "The payload, e.g. iss, sub, aud."),
-				opt("expiresIn", "Expires in (seconds)", tNumber, "Adds exp, this many seconds after now."),
-				opt("keyId", "Key ID", tText, "Put in the header as kid."),
+				req("key", "Key", flows.TypePassword, "Secret, or PEM private key"),
+				opt("claims", "Claims", tObject, "e.g. iss, sub, aud"),
+				opt("expiresIn", "Expires in (seconds)", tNumber, "Sets exp from now"),
+				opt("keyId", "Key ID", tText, "Header kid"),
 			},
 			out("token", "Token", tText), signJWT),
 	}

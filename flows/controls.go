@@ -97,7 +97,7 @@ func controls() map[string]control {
 	add(s, func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) { return in, nil })
 
 	add(spec(ControlAssignIf, "Assign If", "Pass one value or another, depending on a condition: a true/false, or value a compared with value b.",
-		[]Field{{Key: "condition", Label: "Condition", Type: TypeBool, Help: "When given, it decides; otherwise value a is compared with value b."},
+		[]Field{{Key: "condition", Label: "Condition", Type: TypeBool, Help: "Empty: compare a with b."},
 			condA, {Key: "operator", Label: "Comparison", Type: TypeText, Choices: Operators, Default: string(OpEqual)}, condB,
 			{Key: "then", Label: "Value if true", Type: TypeAny}, {Key: "else", Label: "Value if false", Type: TypeAny}},
 		[]Field{{Key: "output", Label: "Output", Type: TypeAny}}),
