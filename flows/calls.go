@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 )
 
@@ -111,12 +112,14 @@ func (r *run) runChild(ctx context.Context, req RunRequest, step int) (*Executio
 // limitIn recovers a limit error from a child's error text, so that a limit
 // crossed in a child ends the parent too.
 func limitIn(msg string) *LimitError {
-	var name, value string
-	if _, err := fmt.Sscanf(msg, "limit %q (%s) exceeded", &name, &value); err == nil {
-		return &LimitError{Name: name, Value: value[:len(value)-1]}
+	if m := limitText.FindStringSubmatch(msg); m != nil {
+		return &LimitError{Name: m[1], Value: m[2]}
 	}
 	return nil
 }
+
+// limitText is how a LimitError reads.
+var limitText = regexp.MustCompile(`^limit "([a-z_]+)" \((.*)\) exceeded$`)
 
 // each calls the helper flow once per item, at most concurrency at a time,
 // and returns each call's output in item order.

@@ -122,6 +122,8 @@ func TestOktaLoops(t *testing.T) {
 			In("concurrency", Static(2.0))), nil, "", 4, flows.Limits{}},
 		{"for each, none failing", Card("c", flows.ControlForEachIgnoreError, In("list", Static([]any{"ok"})), In("flow", Static(11.0))),
 			map[string]any{"failed": 0.0, "errors": []any{}}, "", 1, flows.Limits{}},
+		{"for each still stops at a limit a call crosses", Card("c", flows.ControlForEachIgnoreError, In("list", Static([]any{"x", "y"})), In("flow", Static(5.0))),
+			nil, `limit "max_call_depth" (1) exceeded`, 1, flows.Limits{MaxDepth: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
