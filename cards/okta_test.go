@@ -82,6 +82,8 @@ func TestOktaDateCards(t *testing.T) {
 			want: flows.Output{"output": "Wednesday, September 7th 2016 at 00:01:25.670 +00:00"}},
 		{name: "zone abbreviation", card: "date.to_text", in: map[string]any{"date": d, "format": "ddd MMM D YY h:mm A z", "timezone": "America/New_York"},
 			want: flows.Output{"output": "Tue Sep 6 16 8:01 PM EDT"}},
+		{name: "quarter, 1-24 hours, day of year and week", card: "date.to_text", in: map[string]any{"date": d, "format": "Q k kk DDD DDDD dd d S SS"},
+			want: flows.Output{"output": "3 24 24 251 251 We 3 6 67"}},
 		{name: "epoch and unix tokens", card: "date.to_text", in: map[string]any{"date": d, "format": "x|X"}, want: flows.Output{"output": "1473206485670|1473206485"}},
 		{name: "unclosed bracket", card: "date.to_text", in: map[string]any{"date": d, "format": "[at"}, wantErr: "does not close"},
 
@@ -92,6 +94,8 @@ func TestOktaDateCards(t *testing.T) {
 		{name: "reads unix s", card: "date.from_text", in: map[string]any{"text": "1473206485", "format": "X"}, want: flows.Output{"output": d.Truncate(time.Second)}},
 		{name: "epoch not a number", card: "date.from_text", in: map[string]any{"text": "soon", "format": "x"}, wantErr: `"soon" is not a number`},
 		{name: "token that cannot be read", card: "date.from_text", in: map[string]any{"text": "3rd", "format": "Do"}, wantErr: "cannot be read by this token: Do"},
+		{name: "literal digits cannot be read back", card: "date.from_text", in: map[string]any{"text": "2026 2026", "format": "[2026] YYYY"}, wantErr: "cannot be read back"},
+		{name: "fraction without a dot", card: "date.from_text", in: map[string]any{"text": "05123", "format": "ssSSS"}, wantErr: "SSS must follow a . or ,"},
 		{name: "text that does not match", card: "date.from_text", in: map[string]any{"text": "2016-09-07", "format": "M/D/YYYY"}, wantErr: "does not match"},
 	})
 }
