@@ -18,6 +18,10 @@ func boolCards() []flows.Card {
 			func(_ context.Context, in flows.Input) (flows.Output, error) {
 				return single("output", boolean(in, "a") || boolean(in, "b"))
 			}),
+		card("bool.xor", "Or (Exclusive)", c, "True when exactly one is true.", ab, out("output", "Output", tBool),
+			func(_ context.Context, in flows.Input) (flows.Output, error) {
+				return single("output", boolean(in, "a") != boolean(in, "b"))
+			}),
 		card("bool.not", "Not", c, "The opposite.", []flows.Field{req("value", "Value", tBool, "")}, out("output", "Output", tBool),
 			func(_ context.Context, in flows.Input) (flows.Output, error) {
 				return single("output", !boolean(in, "value"))

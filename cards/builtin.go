@@ -30,6 +30,8 @@ func Builtin(o Options) *Registry {
 		jsonCards(),
 		httpCards(o.HTTPClient),
 		cryptoCards(),
+		urlCards(),
+		jwtCards(),
 	} {
 		all = append(all, family...)
 	}

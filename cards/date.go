@@ -3,7 +3,7 @@ package cards
 import (
 	"context"
 	"fmt"
-	"strings"
+	"math"
 	"time"
 
 	"github.com/hookflow/hookflow/flows"
@@ -11,17 +11,9 @@ import (
 
 var units = []string{"milliseconds", "seconds", "minutes", "hours", "days", "weeks", "months", "years"}
 
-// dateFormatHelp documents the patterns Date to Text and Text to Date read.
-const dateFormatHelp = "Empty for ISO 8601, or a pattern of YYYY, MM, DD, HH, mm, ss, SSS and Z, e.g. YYYY-MM-DD HH:mm."
-
-var patternTokens = strings.NewReplacer("YYYY", "2006", "MM", "01", "DD", "02", "HH", "15", "mm", "04", "ss", "05", "SSS", "000", "Z", "Z07:00")
-
-func layout(pattern string) string {
-	if pattern == "" {
-		return time.RFC3339
-	}
-	return patternTokens.Replace(pattern)
-}
+// dateFormatHelp documents the patterns Date to Text, Text to Date and Convert read.
+const dateFormatHelp = "Empty for ISO 8601, or a pattern such as YYYY-MM-DD HH:mm, M/D/YYYY, dddd MMMM D, h:mm a z " +
+	"(tokens YYYY YY M MM MMM MMMM D DD Do d ddd dddd H HH h hh m mm s ss SSS A a Z ZZ z; x epoch milliseconds, X UNIX seconds; [text] as is)."
 
 func zone(name string) (*time.Location, error) {
 	if name == "" {
@@ -126,7 +118,14 @@ func dateCards() []flows.Card {
 					return nil, err
 				}
 				t, _ := in.Values["date"].(time.Time)
-				return single("output", t.In(loc).Format(layout(text(in, "format"))))
+				if text(in, "format") == "" {
+					return single("output", t.In(loc).Format(time.RFC3339))
+				}
+				s, err := momentFormat(t.In(loc), text(in, "format"))
+				if err != nil {
+					return nil, err
+				}
+				return single("output", s)
 			}),
 		card("date.from_text", "Text to Date", c, "Read a date from text. "+dateFormatHelp,
 			[]flows.Field{req("text", "Text", tText, ""), opt("format", "Format", tText, dateFormatHelp), opt("timezone", "Time zone", tText, "for text without an offset; default UTC")},
@@ -143,21 +142,69 @@ func dateCards() []flows.Card {
 					}
 					return single("output", v)
 				}
-				t, err := time.ParseInLocation(layout(text(in, "format")), text(in, "text"), loc)
-				if err != nil {
-					return nil, fmt.Errorf("%q does not match the format %q", text(in, "text"), text(in, "format"))
-				}
-				return single("output", t)
-			}),
-		card("date.convert", "Convert", c, "The same instant as local time in another time zone, as ISO 8601 text with its offset.",
-			[]flows.Field{req("date", "Date", tDate, ""), req("timezone", "Time zone", tText, "IANA name, e.g. America/New_York")}, out("output", "Output", tText),
-			func(_ context.Context, in flows.Input) (flows.Output, error) {
-				loc, err := zone(text(in, "timezone"))
+				t, err := momentParse(text(in, "text"), text(in, "format"), loc)
 				if err != nil {
 					return nil, err
 				}
-				t, _ := in.Values["date"].(time.Time)
-				return single("output", t.In(loc).Format(time.RFC3339))
+				return single("output", t)
 			}),
+		convertCard(),
+		epochCard("date.to_epoch", "Date to EPOCH", "epoch", "milliseconds", time.Millisecond),
+		epochCard("date.to_unix", "Date to UNIX", "unix", "seconds", time.Second),
+		fromEpochCard("date.from_epoch", "EPOCH to Date", "epoch", "milliseconds", time.Millisecond),
+		fromEpochCard("date.from_unix", "UNIX to Date", "unix", "seconds", time.Second),
 	}
+}
+
+// convertCard is Convert: one date in many forms. Its outputs follow Okta's
+// Convert card: epoch is in seconds and unix in milliseconds.
+func convertCard() flows.Card {
+	return card("date.convert", "Convert", flows.CategoryDate,
+		"A date in many forms: the date, ISO 8601 in UTC, epoch seconds, UNIX milliseconds, a human text, "+
+			"ISO 8601 in a time zone (output) and a custom format in that zone (custom).",
+		[]flows.Field{req("date", "Date", tDate, ""), opt("timezone", "Time zone", tText, "IANA name, e.g. America/New_York; default UTC"),
+			opt("format", "Format", tText, dateFormatHelp)},
+		[]flows.Field{{Key: "output", Label: "In the time zone", Type: tText}, {Key: "date", Label: "Date", Type: tDate},
+			{Key: "iso", Label: "ISO (UTC)", Type: tText}, {Key: "epoch", Label: "Epoch (seconds)", Type: tNumber},
+			{Key: "unix", Label: "UNIX (milliseconds)", Type: tNumber}, {Key: "human", Label: "Human", Type: tText},
+			{Key: "custom", Label: "Custom", Type: tText}},
+		func(_ context.Context, in flows.Input) (flows.Output, error) {
+			loc, err := zone(text(in, "timezone"))
+			if err != nil {
+				return nil, err
+			}
+			t, _ := in.Values["date"].(time.Time)
+			custom := ""
+			if f := text(in, "format"); f != "" {
+				if custom, err = momentFormat(t.In(loc), f); err != nil {
+					return nil, err
+				}
+			}
+			human, _ := momentFormat(t.UTC(), "ddd, MMMM Do [at] h:mm A")
+			return flows.Output{"output": t.In(loc).Format(time.RFC3339), "date": t, "iso": t.UTC().Format("2006-01-02T15:04:05Z"),
+				"epoch": float64(t.Unix()), "unix": float64(t.UnixMilli()), "human": human, "custom": custom}, nil
+		})
+}
+
+// epochCard writes a date as a count of units since 1 January 1970 UTC.
+func epochCard(typ, title, key, unit string, d time.Duration) flows.Card {
+	return card(typ, title, flows.CategoryDate, "The date as the number of "+unit+" since 1 January 1970 UTC.",
+		[]flows.Field{req("date", "Date", tDate, "")}, out(key, title[8:]+" ("+unit+")", tNumber),
+		func(_ context.Context, in flows.Input) (flows.Output, error) {
+			t, _ := in.Values["date"].(time.Time)
+			return single(key, float64(t.UnixNano()/int64(d)))
+		})
+}
+
+// fromEpochCard reads a count of units since 1 January 1970 UTC as a date.
+func fromEpochCard(typ, title, key, unit string, d time.Duration) flows.Card {
+	return card(typ, title, flows.CategoryDate, "The date that is a number of "+unit+" after 1 January 1970 UTC.",
+		[]flows.Field{req(key, title[:len(title)-8]+" ("+unit+")", tNumber, "")}, out("date", "Date", tDate),
+		func(_ context.Context, in flows.Input) (flows.Output, error) {
+			n := num(in, key) * float64(d/time.Millisecond)
+			if math.IsNaN(n) || math.Abs(n) > 8.64e15 {
+				return nil, fmt.Errorf("%v is out of the range of dates", num(in, key))
+			}
+			return single("date", time.UnixMilli(int64(math.Round(n))).UTC())
+		})
 }

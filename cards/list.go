@@ -1,9 +1,13 @@
 package cards
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -11,6 +15,10 @@ import (
 )
 
 var listIn = req("list", "List", flows.ListOf(tAny), "")
+
+func itemAndRest() []flows.Field {
+	return []flows.Field{{Key: "item", Label: "Item", Type: tAny}, {Key: "rest", Label: "Rest of the list", Type: flows.ListOf(tAny)}}
+}
 
 func listOut() []flows.Field { return out("output", "Output", flows.ListOf(tAny)) }
 
@@ -170,11 +178,16 @@ func listCards() []flows.Card {
 				}
 				return single("output", res)
 			}),
-		card("list.unique", "Remove Duplicates", c, "The list without repeated items, first occurrences kept.", []flows.Field{listIn}, listOut(),
+		card("list.unique", "Remove Duplicates", c, "The list without repeated items (or items with a repeated value at a path), first occurrences kept.",
+			[]flows.Field{listIn, opt("path", "Path", tText, "Field of each item that must not repeat, e.g. profile.email; empty: the whole item")}, listOut(),
 			func(_ context.Context, in flows.Input) (flows.Output, error) {
 				res, seen := []any{}, map[string]bool{}
-				for _, item := range list(in, "list") {
-					if k := key(item); !seen[k] {
+				for i, item := range list(in, "list") {
+					v, err := flows.Lookup(item, text(in, "path"))
+					if err != nil {
+						return nil, fmt.Errorf("item %d: %w", i, err)
+					}
+					if k := key(v); !seen[k] {
 						seen[k] = true
 						res = append(res, item)
 					}
@@ -201,25 +214,76 @@ func listCards() []flows.Card {
 				}
 				return single("output", strings.Join(parts, sep))
 			}),
-		card("list.first", "Get First", c, "The first item; an error on an empty list.", []flows.Field{listIn}, out("item", "Item", tAny),
+		card("list.first", "Get First", c, "The first item, and the list without it; an error on an empty list.", []flows.Field{listIn}, itemAndRest(),
 			func(_ context.Context, in flows.Input) (flows.Output, error) {
 				l := list(in, "list")
 				if len(l) == 0 {
 					return nil, errors.New("the list is empty")
 				}
-				return single("item", l[0])
+				return flows.Output{"item": l[0], "rest": slices.Clone(l[1:])}, nil
 			}),
-		card("list.last", "Get Last", c, "The last item; an error on an empty list.", []flows.Field{listIn}, out("item", "Item", tAny),
+		card("list.last", "Get Last", c, "The last item, and the list without it; an error on an empty list.", []flows.Field{listIn}, itemAndRest(),
 			func(_ context.Context, in flows.Input) (flows.Output, error) {
 				l := list(in, "list")
 				if len(l) == 0 {
 					return nil, errors.New("the list is empty")
 				}
-				return single("item", l[len(l)-1])
+				return flows.Output{"item": l[len(l)-1], "rest": slices.Clone(l[:len(l)-1])}, nil
+			}),
+		card("list.collapse", "Collapse", c, "One object made of a list: an item with a key field adds that key with the item's value field; "+
+			"any other object item adds all its fields (later items win).",
+			[]flows.Field{listIn, opt("key", "Key path", tText, "default: key"), opt("value", "Value path", tText, "default: value")},
+			out("output", "Output", tObject), collapse),
+		card("list.sample", "Sample", c, "Items picked at random, each at most once; the whole list shuffled when it has no more than count items.",
+			[]flows.Field{listIn, {Key: "count", Label: "Count", Type: tNumber, Default: 1.0, Help: "How many items to pick (default 1)."}},
+			[]flows.Field{{Key: "output", Label: "Output", Type: flows.ListOf(tAny)}, {Key: "item", Label: "First picked", Type: tAny}},
+			func(_ context.Context, in flows.Input) (flows.Output, error) {
+				n := 1
+				if v, ok := in.Values["count"].(float64); ok {
+					if v < 0 || v != math.Trunc(v) {
+						return nil, fmt.Errorf("count must be a whole number, 0 or more (got %v)", v)
+					}
+					n = int(min(v, 1e9))
+				}
+				l := slices.Clone(list(in, "list"))
+				rand.Shuffle(len(l), func(i, j int) { l[i], l[j] = l[j], l[i] })
+				l = l[:min(n, len(l))]
+				var first any
+				if len(l) > 0 {
+					first = l[0]
+				}
+				return flows.Output{"output": l, "item": first}, nil
 			}),
 		card("list.append", "Add to End", c, "The list with an item added at its end.", []flows.Field{listIn, opt("item", "Item", tAny, "")}, listOut(),
 			func(_ context.Context, in flows.Input) (flows.Output, error) {
 				return single("output", append(slices.Clone(list(in, "list")), in.Values["item"]))
 			}),
 	}
+}
+
+// collapse is Collapse.
+func collapse(_ context.Context, in flows.Input) (flows.Output, error) {
+	kp, vp := cmp.Or(text(in, "key"), "key"), cmp.Or(text(in, "value"), "value")
+	res := map[string]any{}
+	for i, item := range list(in, "list") {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("item %d is %s, not an object", i, flows.TypeOf(item))
+		}
+		k, err := flows.Lookup(m, kp)
+		if err != nil || k == nil {
+			maps.Copy(res, m)
+			continue
+		}
+		ks, err := flows.ToText(k)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: the key is %s, not text", i, flows.TypeOf(k))
+		}
+		v, err := flows.Lookup(m, vp)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", i, err)
+		}
+		res[ks] = v
+	}
+	return single("output", res)
 }

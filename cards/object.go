@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,11 +17,20 @@ var objIn = req("object", "Object", tObject, "")
 
 func objectCards() []flows.Card {
 	c := flows.CategoryObject
-	construct := card("object.construct", "Construct", c, "Make an object of the inputs you add.", nil, out("output", "Output", tObject),
+	construct := card("object.construct", "Construct", c,
+		"Make an object of the inputs you add. A key that is a path (commands/0/type) builds nested objects, and lists where a part is a number.",
+		nil, out("output", "Output", tObject),
 		func(_ context.Context, in flows.Input) (flows.Output, error) {
-			m := make(map[string]any, len(in.Node.Inputs))
+			var m any = make(map[string]any, len(in.Node.Inputs))
 			for _, f := range in.Node.Inputs {
-				m[f.Key] = in.Values[f.Key]
+				var err error
+				parts := splitKey(f.Key)
+				if len(parts) == 0 {
+					parts = []string{f.Key}
+				}
+				if m, err = buildPath(m, parts, in.Values[f.Key]); err != nil {
+					return nil, fmt.Errorf("%s: %w", f.Key, err)
+				}
 			}
 			return single("output", m)
 		})
@@ -165,4 +176,62 @@ func clearEmpty(m map[string]any) map[string]any {
 		res[k] = v
 	}
 	return res
+}
+
+// splitKey cuts a Construct key into path parts at / (and at ., as Okta
+// writes them).
+func splitKey(k string) []string {
+	return strings.FieldsFunc(k, func(r rune) bool { return r == '/' || r == '.' })
+}
+
+// maxConstructIndex bounds a list index in a Construct key.
+const maxConstructIndex = 10000
+
+// buildPath sets v at path in cur (an object, a list or nil), making the
+// objects and lists on the way as lodash's set does: a new container is a
+// list when its part is a whole number, an object otherwise; an object takes
+// numbers as field names.
+func buildPath(cur any, path []string, v any) (any, error) {
+	if len(path) == 0 {
+		return v, nil
+	}
+	part := path[0]
+	i, numErr := strconv.Atoi(part)
+	if cur == nil && numErr == nil {
+		cur = []any{}
+	}
+	switch x := cur.(type) {
+	case []any:
+		if numErr != nil {
+			return nil, fmt.Errorf("%q is a field name, but another key made this a list", part)
+		}
+		if i < 0 || i > maxConstructIndex {
+			return nil, fmt.Errorf("the list index %d is out of range (0 to %d)", i, maxConstructIndex)
+		}
+		x = slices.Clone(x) // never change a value an input gave
+		for len(x) <= i {
+			x = append(x, nil)
+		}
+		next, err := buildPath(x[i], path[1:], v)
+		if err != nil {
+			return nil, err
+		}
+		x[i] = next
+		return x, nil
+	case map[string]any:
+		next, err := buildPath(x[part], path[1:], v)
+		if err != nil {
+			return nil, err
+		}
+		x = maps.Clone(x)
+		x[part] = next
+		return x, nil
+	case nil:
+		next, err := buildPath(nil, path[1:], v)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{part: next}, nil
+	}
+	return nil, fmt.Errorf("another key set a value at %q, so it cannot hold fields", part)
 }

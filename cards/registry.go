@@ -63,6 +63,7 @@ func (f fn) InMemory() bool { return inMemory[f.spec.Category] }
 var inMemory = map[flows.Category]bool{
 	flows.CategoryText: true, flows.CategoryNumber: true, flows.CategoryBool: true, flows.CategoryDate: true,
 	flows.CategoryList: true, flows.CategoryObject: true, flows.CategoryJSON: true, flows.CategoryCrypto: true,
+	flows.CategoryURL: true,
 }
 
 func (f fn) Run(ctx context.Context, in flows.Input) (flows.Output, error) {

@@ -79,23 +79,33 @@ func textCards() []flows.Card {
 				}
 				return single("matches", textList(re.FindAllString(text(in, "text"), -1)))
 			}),
-		card("text.segment", "Text Segment", c, "The part of the text from start (from 0), length characters long.",
-			[]flows.Field{textIn, req("start", "Start", tNumber, ""), opt("length", "Length", tNumber, "Empty: to the end.")}, out("output", "Output", tText),
+		card("text.segment", "Text Segment", c, "The part of the text from start (from 0), up to end (not included) or length characters long.",
+			[]flows.Field{textIn, req("start", "Start", tNumber, ""), opt("length", "Length", tNumber, "Empty: to the end."),
+				opt("end", "End before", tNumber, "Position the part ends before; empty: to the end. Give length or end, not both.")},
+			out("output", "Output", tText), segment),
+		card("text.find_last", "Find Last", c, "The position (from 0) of the last occurrence, or -1.",
+			[]flows.Field{textIn, req("search", "Search for", tText, "")}, out("position", "Position", tNumber),
 			func(_ context.Context, in flows.Input) (flows.Output, error) {
-				r := []rune(text(in, "text"))
-				start := int(num(in, "start"))
-				if start < 0 || start > len(r) {
-					return nil, fmt.Errorf("start %d is outside the text (length %d)", start, len(r))
+				t := text(in, "text")
+				i := strings.LastIndex(t, text(in, "search"))
+				if i < 0 {
+					return single("position", -1.0)
 				}
-				end := len(r)
-				if in.Values["length"] != nil {
-					if n := int(num(in, "length")); n < 0 {
-						return nil, errors.New("length must not be negative")
-					} else if start+n < end {
-						end = start + n
-					}
+				return single("position", float64(utf8.RuneCountInString(t[:i])))
+			}),
+		card("text.replace_patterns", "Replace Patterns", c, "Replace every match of each pattern (RE2 syntax), in order; $1 in a replacement is the first group.",
+			[]flows.Field{textIn, req("patterns", "Patterns", flows.ListOf(tAny), "A list of {pattern, replacement} objects, or of patterns that take the replacement below."),
+				opt("replacement", "Replacement", tText, "For patterns given as text.")},
+			out("output", "Output", tText), replacePatterns),
+		card("text.find_email", "Find Email", c, "The first email address in the text (empty when there is none), and all of them.",
+			[]flows.Field{textIn}, []flows.Field{{Key: "email", Label: "Email", Type: tText}, {Key: "emails", Label: "Emails", Type: flows.ListOf(tText)}},
+			func(_ context.Context, in flows.Input) (flows.Output, error) {
+				all := emailPattern.FindAllString(text(in, "text"), -1)
+				first := ""
+				if len(all) > 0 {
+					first = all[0]
 				}
-				return single("output", string(r[start:end]))
+				return flows.Output{"email": first, "emails": textList(all)}, nil
 			}),
 		card("text.upper", "Uppercase", c, "The text in upper case.", []flows.Field{textIn}, out("output", "Output", tText),
 			func(_ context.Context, in flows.Input) (flows.Output, error) {
@@ -170,3 +180,64 @@ func textList(ss []string) []any {
 	}
 	return l
 }
+
+// segment is Text Segment: start with a length or an end.
+func segment(_ context.Context, in flows.Input) (flows.Output, error) {
+	r := []rune(text(in, "text"))
+	start := int(num(in, "start"))
+	if start < 0 || start > len(r) {
+		return nil, fmt.Errorf("start %d is outside the text (length %d)", start, len(r))
+	}
+	end := len(r)
+	switch {
+	case in.Values["length"] != nil && in.Values["end"] != nil:
+		return nil, errors.New("give length or end, not both")
+	case in.Values["length"] != nil:
+		if n := int(num(in, "length")); n < 0 {
+			return nil, errors.New("length must not be negative")
+		} else if start+n < end {
+			end = start + n
+		}
+	case in.Values["end"] != nil:
+		e := int(num(in, "end"))
+		if e < start {
+			return nil, fmt.Errorf("end %d is before start %d", e, start)
+		}
+		end = min(e, end)
+	}
+	return single("output", string(r[start:end]))
+}
+
+// replacePatterns is Replace Patterns.
+func replacePatterns(_ context.Context, in flows.Input) (flows.Output, error) {
+	s := text(in, "text")
+	for i, p := range list(in, "patterns") {
+		pattern, repl := "", text(in, "replacement")
+		switch x := p.(type) {
+		case string:
+			pattern = x
+		case map[string]any:
+			pattern, _ = x["pattern"].(string)
+			if r, ok := x["replacement"]; ok {
+				var err error
+				if repl, err = flows.ToText(r); err != nil {
+					return nil, fmt.Errorf("pattern %d: replacement: %w", i+1, err)
+				}
+			}
+		default:
+			return nil, fmt.Errorf("pattern %d is neither text nor an object with pattern and replacement", i+1)
+		}
+		if pattern == "" {
+			return nil, fmt.Errorf("pattern %d is empty", i+1)
+		}
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return nil, fmt.Errorf("pattern %d %q is not a valid regular expression", i+1, pattern)
+		}
+		s = re.ReplaceAllString(s, repl)
+	}
+	return single("output", s)
+}
+
+// emailPattern matches an email address in running text.
+var emailPattern = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`)

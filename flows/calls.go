@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 )
 
@@ -111,22 +112,39 @@ func (r *run) runChild(ctx context.Context, req RunRequest, step int) (*Executio
 // limitIn recovers a limit error from a child's error text, so that a limit
 // crossed in a child ends the parent too.
 func limitIn(msg string) *LimitError {
-	var name, value string
-	if _, err := fmt.Sscanf(msg, "limit %q (%s) exceeded", &name, &value); err == nil {
-		return &LimitError{Name: name, Value: value[:len(value)-1]}
+	if m := limitText.FindStringSubmatch(msg); m != nil {
+		return &LimitError{Name: m[1], Value: m[2]}
 	}
 	return nil
 }
 
+// limitText is how a LimitError reads.
+var limitText = regexp.MustCompile(`^limit "([a-z_]+)" \((.*)\) exceeded$`)
+
 // each calls the helper flow once per item, at most concurrency at a time,
 // and returns each call's output in item order.
 func (r *run) each(ctx context.Context, in map[string]any, items []any, step int) ([]map[string]any, error) {
+	base := extra(in, "list", "flow", "concurrency", "times")
+	inputs := make([]map[string]any, len(items))
+	for i, item := range items {
+		inputs[i] = withItem(base, item, i)
+	}
+	outs, _, err := r.calls(ctx, in, inputs, step, false)
+	return outs, err
+}
+
+// calls calls the helper flow once per input, at most concurrency at a
+// time, and returns each call's output in input order. The first call to
+// fail cancels the others, unless keepGoing: then each failure is in errs
+// (at its call's index) and the others go on; a limit or a cancellation
+// still ends them all.
+func (r *run) calls(ctx context.Context, in map[string]any, inputs []map[string]any, step int, keepGoing bool) ([]map[string]any, []error, error) {
 	conc := 1
 	if c, ok := in["concurrency"].(float64); ok && c >= 1 {
 		conc = min(int(c), 20)
 	}
-	base := extra(in, "list", "flow", "concurrency", "times")
-	outs := make([]map[string]any, len(items))
+	outs := make([]map[string]any, len(inputs))
+	errs := make([]error, len(inputs))
 	// The first item to fail cancels the others; its error is the one
 	// reported, not the cancellations it caused.
 	var first error
@@ -136,7 +154,7 @@ func (r *run) each(ctx context.Context, in map[string]any, items []any, step int
 	defer cancel()
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
-	for i, item := range items {
+	for i, input := range inputs {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -147,8 +165,12 @@ func (r *run) each(ctx context.Context, in map[string]any, items []any, step int
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			child, err := r.call(ctx, in["flow"], withItem(base, item, i), step)
+			child, err := r.call(ctx, in["flow"], input, step)
 			if err != nil {
+				if keepGoing && !errors.Is(err, ErrLimit) && ctx.Err() == nil {
+					errs[i] = err
+					return
+				}
 				once.Do(func() { first = fmt.Errorf("item %d: %w", i, err) })
 				cancel()
 				return
@@ -158,7 +180,7 @@ func (r *run) each(ctx context.Context, in map[string]any, items []any, step int
 	}
 	wg.Wait()
 	if err := context.Cause(parent); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return outs, first
+	return outs, errs, first
 }

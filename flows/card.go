@@ -36,6 +36,7 @@ const (
 	CategoryJSON      Category = "JSON"
 	CategoryHTTP      Category = "HTTP"
 	CategoryCrypto    Category = "Crypto"
+	CategoryURL       Category = "URL"
 	CategoryEvent     Category = "Event"
 	CategoryConnector Category = "Connectors"
 )

@@ -1,7 +1,9 @@
 package flows
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"time"
@@ -25,17 +27,24 @@ const (
 	OpEndsWith       Operator = "ends_with"
 	OpIsEmpty        Operator = "is_empty"
 	OpIsNotEmpty     Operator = "is_not_empty"
+	OpIn             Operator = "in"
+	OpNotIn          Operator = "not_in"
+	OpHasKey         Operator = "has_key"
+	OpMultipleOf     Operator = "multiple_of"
 )
 
 // Operators lists every operator, for dropdowns.
 var Operators = []string{
 	string(OpEqual), string(OpNotEqual), string(OpGreater), string(OpGreaterOrEqual), string(OpLess), string(OpLessOrEqual),
 	string(OpContains), string(OpNotContains), string(OpStartsWith), string(OpEndsWith), string(OpIsEmpty), string(OpIsNotEmpty),
+	string(OpIn), string(OpNotIn), string(OpHasKey), string(OpMultipleOf),
 }
 
 // Compare applies op to a and b, aware of their types: numbers compare as
 // numbers (text that reads as a number too), date-times as instants, text
-// case-sensitively; contains works on text and lists.
+// case-sensitively; contains works on text, lists and objects (a key), in is
+// contains the other way round; has key looks for a key (or a dotted path)
+// in an object; multiple of divides numbers.
 func Compare(a any, op Operator, b any) (bool, error) {
 	a, b = normalize(a), normalize(b)
 	switch op {
@@ -49,6 +58,16 @@ func Compare(a any, op Operator, b any) (bool, error) {
 			in = !in
 		}
 		return in, err
+	case OpIn, OpNotIn:
+		in, err := contains(b, a)
+		if op == OpNotIn {
+			in = !in
+		}
+		return in, err
+	case OpHasKey:
+		return hasKey(a, b)
+	case OpMultipleOf:
+		return multipleOf(a, b)
 	case OpStartsWith, OpEndsWith:
 		as, bs, err := texts(a, b)
 		if err != nil {
@@ -187,4 +206,52 @@ func texts(a, b any) (string, string, error) {
 	}
 	bs, err := ToText(b)
 	return as, bs, err
+}
+
+// hasKey reports whether the object a has the key (or dotted path) b.
+func hasKey(a, b any) (bool, error) {
+	m, ok := a.(map[string]any)
+	if !ok {
+		if a == nil {
+			return false, nil
+		}
+		return false, fmt.Errorf("has key needs an object, not %s", TypeOf(a))
+	}
+	k, err := ToText(b)
+	if err != nil {
+		return false, err
+	}
+	if _, ok := m[k]; ok {
+		return true, nil
+	}
+	i := strings.LastIndexByte(k, '.')
+	if i < 0 {
+		return false, nil
+	}
+	parent, err := Lookup(m, k[:i])
+	if err != nil {
+		return false, nil
+	}
+	pm, ok := parent.(map[string]any)
+	if !ok {
+		return false, nil
+	}
+	_, ok = pm[k[i+1:]]
+	return ok, nil
+}
+
+// multipleOf reports whether the number a is a whole multiple of b.
+func multipleOf(a, b any) (bool, error) {
+	x, err := toNumber(a)
+	if err != nil {
+		return false, fmt.Errorf("multiple of needs numbers: %w", err)
+	}
+	y, err := toNumber(b)
+	if err != nil {
+		return false, fmt.Errorf("multiple of needs numbers: %w", err)
+	}
+	if y.(float64) == 0 {
+		return false, errors.New("multiple of 0 has no meaning")
+	}
+	return math.Mod(x.(float64), y.(float64)) == 0, nil
 }

@@ -38,6 +38,10 @@ const (
 	ControlPause         = "control.pause"
 	ControlResumeURL     = "control.resume_url"
 	ControlComment       = "control.comment"
+	// Okta Workflows' cards (controls_okta.go).
+	ControlMapToList          = "control.map_to_list"
+	ControlForEachIgnoreError = "control.for_each_ignore_errors"
+	FlowExport                = "flow.export"
 	// ControlAction is a deployed connector's action card in a workspace
 	// flow; Node.Action says which. It is not in the palette's Control group.
 	ControlAction = "connector.action"
@@ -74,7 +78,7 @@ func ControlSpecs() []CardSpec {
 
 var controlOrder = []string{ControlAssign, ControlAssignIf, ControlContinueIf, ControlIfElse, ControlIfElseIf, ControlLookup,
 	ControlIfError, ControlReturn, ControlReturnRaw, ControlHTTPClose, ControlReturnError, ControlReturnErrorIf, ControlCallFlow,
-	ControlCallFlowAsync, ControlForEach, ControlMap, ControlFilter, ControlReduce, ControlRepeat, ControlWaitFor, ControlWaitUntil, ControlPause, ControlResumeURL, ControlComment,
+	ControlCallFlowAsync, ControlForEach, ControlForEachIgnoreError, ControlMap, ControlMapToList, ControlFilter, ControlReduce, ControlRepeat, ControlWaitFor, ControlWaitUntil, ControlPause, ControlResumeURL, ControlComment, FlowExport,
 	PollingGetCursor, PollingSetCursor, TableCreateRow, TableReadRow, TableUpdateRow, TableDeleteRow, TableSearch, TableReadAll,
 	TableClear, TableExportCSV}
 
@@ -92,11 +96,20 @@ func controls() map[string]control {
 	s.ExtensibleInputs, s.MirrorInputs = true, true
 	add(s, func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) { return in, nil })
 
-	add(spec(ControlAssignIf, "Assign If", "Pass one value or another, depending on a condition.",
-		[]Field{{Key: "condition", Label: "Condition", Type: TypeBool, Required: true}, {Key: "then", Label: "Value if true", Type: TypeAny}, {Key: "else", Label: "Value if false", Type: TypeAny}},
+	add(spec(ControlAssignIf, "Assign If", "Pass one value or another, depending on a condition: a true/false, or value a compared with value b.",
+		[]Field{{Key: "condition", Label: "Condition", Type: TypeBool, Help: "Empty: compare a with b."},
+			condA, {Key: "operator", Label: "Comparison", Type: TypeText, Choices: Operators, Default: string(OpEqual)}, condB,
+			{Key: "then", Label: "Value if true", Type: TypeAny}, {Key: "else", Label: "Value if false", Type: TypeAny}},
 		[]Field{{Key: "output", Label: "Output", Type: TypeAny}}),
 		func(_ *run, _ context.Context, _ *Node, in map[string]any, _ int) (Output, error) {
-			if in["condition"] == true {
+			ok, given := in["condition"].(bool)
+			if !given {
+				var err error
+				if ok, err = compareInputs(in); err != nil {
+					return nil, err
+				}
+			}
+			if ok {
 				return Output{"output": in["then"]}, nil
 			}
 			return Output{"output": in["else"]}, nil
@@ -374,6 +387,7 @@ func controls() map[string]control {
 	})
 
 	addWaits(add)
+	addOktaControls(add)
 
 	add(spec(ControlComment, "Comment", "A note in the flow; does nothing.", []Field{{Key: "text", Label: "Text", Type: TypeText}}, nil),
 		func(*run, context.Context, *Node, map[string]any, int) (Output, error) { return Output{}, nil })

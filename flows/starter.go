@@ -41,7 +41,8 @@ func NewDefinition(kind Kind, name string) (Definition, error) {
 
 // callingCards take a helper flow's id in their "flow" input.
 var callingCards = map[string]bool{ControlCallFlow: true, ControlCallFlowAsync: true, ControlForEach: true,
-	ControlMap: true, ControlFilter: true, ControlReduce: true, ControlRepeat: true}
+	ControlMap: true, ControlFilter: true, ControlReduce: true, ControlRepeat: true,
+	ControlMapToList: true, ControlForEachIgnoreError: true, FlowExport: true}
 
 // Calls reports whether the flow uses the flow with the given id: calls it
 // from any card or lane, or links it as its webhook registration or

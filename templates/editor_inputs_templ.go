@@ -1128,6 +1128,8 @@ var operatorLabels = map[string]string{
 	string(flows.OpContains): "contains", string(flows.OpNotContains): "does not contain",
 	string(flows.OpStartsWith): "starts with", string(flows.OpEndsWith): "ends with",
 	string(flows.OpIsEmpty): "is empty", string(flows.OpIsNotEmpty): "is not empty",
+	string(flows.OpIn): "is in", string(flows.OpNotIn): "is not in",
+	string(flows.OpHasKey): "has the key", string(flows.OpMultipleOf): "is a multiple of",
 }
 
 func choiceLabel(ch string) string {
