@@ -4,7 +4,11 @@
 package flopack
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/hookflow/hookflow/flows"
 )
@@ -19,12 +23,16 @@ type Pack struct {
 	Tables []Table
 }
 
+// maxFileSize bounds a flopack file (Okta's largest are a few MB).
+const maxFileSize = 64 << 20
+
 // Flow is one top-level flow of a pack.
 type Flow struct {
 	// Key is the flow's uuid in the pack.
 	Key         string
 	Name        string
 	Description string
+	data        *rawFlowData
 }
 
 // Table is one table of a pack: its schema, checked (no rows travel).
@@ -44,8 +52,99 @@ func (e *FormatError) Unwrap() error { return flows.ErrInvalid }
 
 // Parse reads a flopack file. A file that is not one gets a *FormatError.
 func Parse(b []byte) (*Pack, error) {
-	return nil, &FormatError{Reason: "flopack import is not built yet"}
+	if len(b) > maxFileSize {
+		return nil, &FormatError{Reason: fmt.Sprintf("the file is larger than %d MB", maxFileSize>>20)}
+	}
+	var raw rawPack
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, &FormatError{Reason: "the file is not JSON (" + jsonProblem(err) + ")"}
+	}
+	if raw.Type != "flopack" {
+		return nil, &FormatError{Reason: fmt.Sprintf("its type is %q, where a flopack says \"flopack\"", raw.Type)}
+	}
+	if raw.Data == nil {
+		return nil, &FormatError{Reason: "it holds no data"}
+	}
+	p := &Pack{Version: raw.Version, Group: "Imported flows"}
+	for _, k := range sortedKeys(raw.Data.Groups) {
+		if name := strings.TrimSpace(raw.Data.Groups[k].Data.Name); name != "" {
+			p.Group = name
+			break
+		}
+	}
+	for _, k := range sortedKeys(raw.Data.Flos) {
+		f := raw.Data.Flos[k]
+		if f.Data == nil {
+			return nil, &FormatError{Reason: fmt.Sprintf("flow %q has no body", f.Name)}
+		}
+		p.Flows = append(p.Flows, Flow{Key: k, Name: f.Name, Description: f.Description, data: f.Data})
+	}
+	sort.SliceStable(p.Flows, func(i, j int) bool { return p.Flows[i].Name < p.Flows[j].Name })
+	for _, k := range sortedKeys(raw.Data.Tables) {
+		t, err := table(raw.Data.Tables[k])
+		if err != nil {
+			return nil, err
+		}
+		p.Tables = append(p.Tables, Table{Key: k, Table: t})
+	}
+	if len(p.Flows) == 0 && len(p.Tables) == 0 {
+		return nil, &FormatError{Reason: "it holds no flows and no tables"}
+	}
+	return p, nil
 }
+
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errorsAs(err, &se):
+		return fmt.Sprintf("bad syntax at byte %d", se.Offset)
+	case errorsAs(err, &te):
+		return fmt.Sprintf("%s holds a %s where the format has something else", te.Field, te.Value)
+	}
+	return "it ends too early or is not one document"
+}
+
+// columnTypes are Okta's column types.
+var columnTypes = map[string]flows.Type{"str": flows.TypeText, "dec": flows.TypeNumber, "dte": flows.TypeDate, "bln": flows.TypeBool}
+
+func table(rt rawTable) (flows.Table, error) {
+	t := flows.Table{Name: strings.TrimSpace(rt.Name), Description: rt.Description}
+	for _, c := range rt.Data.Structure {
+		typ, ok := columnTypes[c.Type]
+		if !ok {
+			typ = flows.TypeText
+		}
+		col := flows.Column{Name: strings.TrimSpace(c.Name), Type: typ}
+		if d, err := col.Value(c.Default); err == nil && d != nil && d != "" {
+			col.Default = d
+		}
+		t.Columns = append(t.Columns, col)
+	}
+	if err := flows.CheckTable(&t); err != nil {
+		return t, &FormatError{Reason: fmt.Sprintf("table %q cannot be made: %s", rt.Name, plain(err))}
+	}
+	return t, nil
+}
+
+func plain(err error) string {
+	var ve *flows.ValidationError
+	if errorsAs(err, &ve) && len(ve.Problems) > 0 {
+		return ve.Problems[0].Message
+	}
+	return err.Error()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 // Targets are the ids the pack's flows and tables are stored under, by
 // their keys in the pack; references between them point there.
@@ -94,10 +193,4 @@ type Unsupported struct {
 	Address string `json:"address"`
 	App     string `json:"app,omitempty"`
 	Action  string `json:"action,omitempty"`
-}
-
-// Translate translates every flow of a pack, pointing references to the
-// pack's flows and tables at their targets.
-func Translate(p *Pack, t Targets) (Result, error) {
-	return Result{}, errors.New("flopack: translate is not built yet")
 }
