@@ -97,12 +97,20 @@ func (im Importer) store(ctx context.Context, tx flows.ImportTx, pack *flopack.P
 	if err := createTables(ctx, tx, pack, targets, rep); err != nil {
 		return err
 	}
-	for _, f := range flowsOf(pack) {
-		id, err := tx.NewFlowID(ctx, folder.ID, f.Name)
+	names := map[string]string{}
+	for _, f := range pack.Flows {
+		names[f.Key] = f.Name
+	}
+	for _, key := range flopack.Keys(pack) {
+		name := names[key]
+		if name == "" {
+			name = "Helper flow" // named once translated
+		}
+		id, err := tx.NewFlowID(ctx, folder.ID, name)
 		if err != nil {
 			return err
 		}
-		targets.Flows[f.Key] = id
+		targets.Flows[key] = id
 	}
 	res, err := flopack.Translate(pack, targets)
 	if err != nil {
@@ -175,9 +183,6 @@ func createTables(ctx context.Context, tx flows.ImportTx, pack *flopack.Pack, ta
 	}
 	return nil
 }
-
-// flowsOf lists every flow of the pack that gets an id.
-func flowsOf(pack *flopack.Pack) []flopack.Flow { return pack.Flows }
 
 func nonNil[T any](s []T) []T {
 	if s == nil {
