@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -25,8 +26,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	b, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", file, err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("there is no file %s", file)
+	} else if err != nil {
+		return fmt.Errorf("cannot read %s", file)
 	}
 	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: newLogger(cfg, stderr)})
 	if err != nil {
