@@ -182,6 +182,7 @@ func (s *Server) flowPlace(c echo.Context, f flows.Flow, d *templates.EditorData
 	}
 	var err error
 	d.Bind, err = s.bindPanel(c, f)
+	d.Status.Unbound = d.Bind != nil
 	return err
 }
 

@@ -265,6 +265,9 @@ func TestFlopackBind(t *testing.T) {
 	// The app event flow: its event card binds to Acme's User event.
 	path := fmt.Sprintf("/flows/%d", ids["app_event"])
 	_, body := c.Get(t, path)
+	if parse(t, body).Find(`[data-testid="flow-unbound"]`).Length() != 1 {
+		t.Error("the status panel of a flow with cards to bind does not say it runs once they are bound")
+	}
 	form := parse(t, body).Find(`[data-testid="bind-form"]`)
 	if form.Length() != 1 {
 		t.Fatalf("%d bind forms on the app event flow, want 1", form.Length())
