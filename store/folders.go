@@ -43,7 +43,7 @@ func migrateFolders(tx *gorm.DB) error {
 
 // Folders lists every folder by name.
 func (s *Store) Folders(ctx context.Context) ([]flows.Folder, error) {
-	return folders(s.db.WithContext(ctx))
+	return folders(s.reads.WithContext(ctx))
 }
 
 func folders(db *gorm.DB) ([]flows.Folder, error) {
@@ -61,7 +61,7 @@ func folders(db *gorm.DB) ([]flows.Folder, error) {
 // Folder loads a folder.
 func (s *Store) Folder(ctx context.Context, id int64) (flows.Folder, error) {
 	var r folderRecord
-	if err := s.db.WithContext(ctx).First(&r, id).Error; err != nil {
+	if err := s.reads.WithContext(ctx).First(&r, id).Error; err != nil {
 		return flows.Folder{}, fmt.Errorf("store: folder %d: %w", id, notFound(err))
 	}
 	return flows.Folder{ID: r.ID, Name: r.Name}, nil

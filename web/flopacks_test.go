@@ -207,6 +207,19 @@ func TestFlopackImportPage(t *testing.T) {
 	if href, _ := parse(t, body).Find(`[data-testid="flopack-import"]`).Attr("href"); href != "/flows/import" {
 		t.Fatalf("the Flows page's Import button leads to %q", href)
 	}
+	// The form wants its CSRF token.
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	fw, _ := w.CreateFormFile("file", "pack.flopack")
+	fw.Write(onboardingPack(t))
+	w.Close()
+	if res, _ := c.Do(t, http.MethodPost, "/flows/import", &buf, http.Header{"Content-Type": {w.FormDataContentType()}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("an import without the CSRF token: %d, want 403", res.StatusCode)
+	}
+	if fo, _, _ := countAll(t, srv); fo != 0 {
+		t.Fatal("an import without the CSRF token stored a folder")
+	}
+
 	res, body := uploadFlopack(t, c, []byte(`{"type":"flopack","data":{"flos":{}}}`))
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(parse(t, body).Find(`[data-testid="flopack-error"]`).Text(), "holds no flows") {
 		t.Fatalf("an empty pack: %d, error %q", res.StatusCode, parse(t, body).Find(`[data-testid="flopack-error"]`).Text())

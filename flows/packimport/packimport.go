@@ -117,11 +117,13 @@ func (im Importer) store(ctx context.Context, tx flows.ImportTx, pack *flopack.P
 		return err
 	}
 	rep.Unsupported = append(rep.Unsupported, res.Unsupported...)
+	saved := map[string]bool{}
 	for _, fr := range res.Flows {
 		id, ok := targets.Flows[fr.Key]
-		if !ok {
-			return fmt.Errorf("translated flow %q has no id", fr.Key)
+		if !ok || saved[fr.Key] {
+			return fmt.Errorf("translated flow %q has no id of its own", fr.Key)
 		}
+		saved[fr.Key] = true
 		def := fr.Definition
 		if def.Kind == "" {
 			def.Kind = flows.KindWorkspace
@@ -135,6 +137,12 @@ func (im Importer) store(ctx context.Context, tx flows.ImportTx, pack *flopack.P
 		}
 		rep.Flows = append(rep.Flows, FlowReport{Key: fr.Key, ID: id, Name: def.Name, Kind: fr.Kind, Valid: len(ps) == 0,
 			Problems: nonNil(ps), Notes: nonNil(fr.Notes)})
+	}
+	// A flow given an id but not translated would stay empty: none is kept.
+	for key := range targets.Flows {
+		if !saved[key] {
+			return fmt.Errorf("flow %q of the pack was not translated", key)
+		}
 	}
 	return nil
 }
