@@ -38,6 +38,10 @@ type flowTx struct {
 	// item are the event's fields that each item of a loop fills: key →
 	// path in the item.
 	item map[string]string
+	// fromItem are the fields a loop fills from each item and Call Flow by
+	// key (with their types); chooser is the card that picks one.
+	fromItem map[string]flows.Type
+	chooser  string
 }
 
 type source struct {
@@ -49,13 +53,16 @@ func (tr *translator) flow(j job) FlowResult {
 	fr := &FlowResult{Key: j.key}
 	x := &flowTx{tr: tr, job: j, fr: fr, methods: map[string]*rawMethod{}, order: map[string]int{}, succ: map[string][]string{},
 		incoming: map[string]map[string][]source{}, joins: map[string]string{}, entries: map[string]string{}, catches: map[string]bool{},
-		visited: map[string]bool{}, ids: map[string]bool{}, item: map[string]string{}}
+		visited: map[string]bool{}, ids: map[string]bool{}, item: map[string]string{}, fromItem: map[string]flows.Type{}}
 	x.index(j.data)
 	def := flows.Definition{Schema: flows.SchemaVersion, Kind: flows.KindWorkspace, Name: flowName(j.name), Description: j.description, Cards: []flows.Node{}}
 	x.rootID = x.root(j.data)
 	def.Event = x.eventNode(&def)
 	x.event = &def.Event
 	def.Cards = x.chain(x.next(x.rootID, ""), "")
+	if x.chooser != "" {
+		def.Cards = append([]flows.Node{x.chooserNode()}, def.Cards...)
+	}
 	fr.Definition = def
 	return *fr
 }

@@ -1,0 +1,104 @@
+package cards_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/hookflow/hookflow/cards"
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/flows/flopack"
+	"github.com/hookflow/hookflow/flows/flowstest"
+)
+
+// importPack translates a test flopack of flows/flopack/testdata, giving
+// its flows ids from 101 in Keys order, and returns them by name.
+func importPack(t *testing.T, name string) (map[string]flopack.FlowResult, flowstest.Flows) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "flows", "flopack", "testdata", name+".flopack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := flopack.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := flopack.Targets{Flows: map[string]int64{}, Tables: map[string]flows.Table{}}
+	for i, k := range flopack.Keys(p) {
+		tg.Flows[k] = int64(101 + i)
+	}
+	res, err := flopack.Translate(p, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName, byID := map[string]flopack.FlowResult{}, flowstest.Flows{}
+	for _, f := range res.Flows {
+		byName[f.Definition.Name] = f
+		byID[tg.Flows[f.Key]] = f.Definition
+	}
+	return byName, byID
+}
+
+// TestImportedFlopacksRun translates the test flopacks and runs their
+// manual and helper flows with the real cards, checking that each is
+// valid and gives what Okta Workflows gives for the same input.
+func TestImportedFlopacksRun(t *testing.T) {
+	tests := []struct {
+		pack, flow string
+		input      string
+		want       string // the run's output, as JSON
+		card       string // else: this card's output
+	}{
+		{"text", "Greet", `{"name":"Ada","domain":"example.com","user":{"profile":{"login":"ADA@X.TEST"}}}`,
+			`{"greeting":"HELLO ADA AT EXAMPLE.COM!","login":"ada@x.test"}`, ""},
+		{"conversions", "Convert all", `{"json":"{\"a\":1}","obj":{"b":2},"num":42,"numText":"3.5","flag":true,"when":"2026-01-02T03:04:05Z","whenDate":"2026-01-02T03:04:05Z","one":"x"}`,
+			`{"boolText":"true","date":"2026-01-02T03:04:05Z","float":3.5,"iso":"2026-01-02T03:04:05Z","list":["x"],"parsed":{"a":1},"str":"42","stringified":"{\"b\":2}"}`, ""},
+		{"branches", "Classify", `{"score":70}`, `{"grade":"mid","result":"passed"}`, ""},
+		{"branches", "Classify", `{"score":5}`, `{"grade":"low","result":"failed 5"}`, ""},
+		{"branches", "Classify", `{"score":95}`, `{"grade":"high","result":"passed"}`, ""},
+		{"errors", "Safe divide", `{"a":10,"b":4}`, `{"message":null,"result":2.5}`, ""},
+		{"errors", "Safe divide", `{"a":1,"b":0}`, `{"message":"division by zero","result":-1}`, ""},
+		{"loops", "Run loops", `{}`, `{"big":[40],"called":42,"doubled":[2,10,40],"indexes":[0,1,2],"sum":40}`, ""},
+		{"loops", "Double", `{"n":4,"factor":3}`, `{"out":12}`, ""},
+		{"events", "Reset MFA", `{"okta-user-id":"00u1","reason":"lost phone"}`, `"00u1: lost phone"`, "evDelComp"},
+		{"events", "Log a failure", `{"error":{"message":"x"}}`, `null`, ""},
+	}
+	reg := cards.Builtin(cards.Options{})
+	runs := 0
+	for _, tt := range tests {
+		t.Run(tt.pack+"/"+tt.flow, func(t *testing.T) {
+			byName, byID := importPack(t, tt.pack)
+			f, ok := byName[tt.flow]
+			if !ok {
+				t.Fatalf("no flow %q", tt.flow)
+			}
+			if err := flows.Validate(f.Definition, reg); err != nil {
+				t.Fatalf("the imported flow is not valid: %v", err)
+			}
+			var input map[string]any
+			if err := json.Unmarshal([]byte(tt.input), &input); err != nil {
+				t.Fatal(err)
+			}
+			eng := flows.NewEngine(reg, flows.Options{Flows: byID, Recorder: flowstest.NewRecorder()})
+			exec, err := eng.Run(context.Background(), flows.RunRequest{Definition: f.Definition, Input: input, Trigger: flows.TriggerTest})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if exec.Status != flows.StatusSucceeded {
+				t.Fatalf("status %s: %s", exec.Status, exec.Error)
+			}
+			var got any = exec.Output
+			if tt.card != "" {
+				got = flowstest.Step(t, exec, tt.card).Outputs["output"]
+			}
+			b, _ := json.Marshal(got)
+			if string(b) != tt.want {
+				t.Errorf("output %s, want %s", b, tt.want)
+			}
+			runs++
+		})
+	}
+	t.Logf("%d runs of imported flows give Okta's outputs", runs)
+}
