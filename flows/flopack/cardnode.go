@@ -298,6 +298,11 @@ func (x *flowTx) expandBinding(m *rawMethod, src source) (flows.Binding, bool) {
 	if path == "" {
 		path = f.Key
 	}
+	if x.expanding[m.UUID] {
+		return flows.Binding{}, false // an expand card fed by itself
+	}
+	x.expanding[m.UUID] = true
+	defer delete(x.expanding, m.UUID)
 	for _, in := range m.inputs() {
 		for _, s := range x.incoming[m.UUID][in.ID] {
 			s.convert = ""
