@@ -3,8 +3,10 @@ package cards_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hookflow/hookflow/cards"
@@ -28,6 +30,10 @@ func importPack(t *testing.T, name string) (map[string]flopack.FlowResult, flows
 	tg := flopack.Targets{Flows: map[string]int64{}, Tables: map[string]flows.Table{}}
 	for i, k := range flopack.Keys(p) {
 		tg.Flows[k] = int64(101 + i)
+	}
+	for i, tb := range p.Tables {
+		tb.Table.ID = int64(1 + i)
+		tg.Tables[tb.Key] = tb.Table
 	}
 	res, err := flopack.Translate(p, tg)
 	if err != nil {
@@ -101,4 +107,38 @@ func TestImportedFlopacksRun(t *testing.T) {
 		})
 	}
 	t.Logf("%d runs of imported flows give Okta's outputs", runs)
+}
+
+// comingCards are card types the import maps to that other work adds.
+var comingCards = map[string]bool{"control.for_each_ignore_errors": true, "control.map_to_list": true, "flow.export": true}
+
+// TestImportedFlopacksValidate checks every flow of every test flopack
+// against the real cards: the only problems are the unbound app events
+// and actions the import reports, each naming what to bind.
+func TestImportedFlopacksValidate(t *testing.T) {
+	reg := cards.Builtin(cards.Options{})
+	unbound := 0
+	for _, pk := range []string{"text", "conversions", "branches", "errors", "events", "loops", "tables"} {
+		byName, _ := importPack(t, pk)
+		for name, f := range byName {
+			var ve *flows.ValidationError
+			if err := flows.Validate(f.Definition, reg); err != nil && !errors.As(err, &ve) {
+				t.Fatalf("%s/%s: %v", pk, name, err)
+			} else if ve == nil {
+				continue
+			}
+			for _, p := range ve.Problems {
+				switch {
+				case p.Code == "unbound_event" || p.Code == "unbound_card":
+					unbound++
+				case p.Code == "unknown_card" && comingCards[strings.Trim(strings.TrimPrefix(p.Message, "there is no card type "), `"`)]:
+				default:
+					t.Errorf("%s/%s: card %s field %s: %s (%s)", pk, name, p.Card, p.Field, p.Message, p.Code)
+				}
+			}
+		}
+	}
+	if unbound != 5 {
+		t.Errorf("%d unbound cards, want the app event, Read User, Sparkle, the File card and the Read Table of an unknown table", unbound)
+	}
 }

@@ -85,6 +85,7 @@ func (x *flowTx) unboundNode(m *rawMethod) flows.Node {
 	}
 	n.Inputs, n.Outputs = uniqueFields(n.Inputs), uniqueFields(n.Outputs)
 	x.unsupported(m)
+	x.placeholders[m.UUID] = true
 	return n
 }
 
@@ -225,7 +226,7 @@ func (x *flowTx) outputKey(m *rawMethod, pin string) string {
 		return fieldKey(pin)
 	}
 	r, known := ruleFor(m.Address)
-	if !known {
+	if !known || x.placeholders[m.UUID] {
 		return fieldKey(f.Key)
 	}
 	switch r.How {

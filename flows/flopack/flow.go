@@ -44,6 +44,9 @@ type flowTx struct {
 	chooser  string
 	// expanding are the expand cards being followed, against cycles.
 	expanding map[string]bool
+	// placeholders are the cards that became unbound placeholders: their
+	// outputs keep Okta's names.
+	placeholders map[string]bool
 }
 
 type source struct {
@@ -55,7 +58,7 @@ func (tr *translator) flow(j job) FlowResult {
 	fr := &FlowResult{Key: j.key}
 	x := &flowTx{tr: tr, job: j, fr: fr, methods: map[string]*rawMethod{}, order: map[string]int{}, succ: map[string][]string{},
 		incoming: map[string]map[string][]source{}, joins: map[string]string{}, entries: map[string]string{}, catches: map[string]bool{},
-		visited: map[string]bool{}, ids: map[string]bool{}, item: map[string]string{}, fromItem: map[string]flows.Type{}, expanding: map[string]bool{}}
+		visited: map[string]bool{}, ids: map[string]bool{}, item: map[string]string{}, fromItem: map[string]flows.Type{}, expanding: map[string]bool{}, placeholders: map[string]bool{}}
 	x.index(j.data)
 	def := flows.Definition{Schema: flows.SchemaVersion, Kind: flows.KindWorkspace, Name: flowName(j.name), Description: j.description, Cards: []flows.Node{}}
 	x.rootID = x.root(j.data)
