@@ -68,6 +68,10 @@ func TestImportedFlopacksRun(t *testing.T) {
 		{"errors", "Safe divide", `{"a":1,"b":0}`, `{"message":"division by zero","result":-1}`, ""},
 		{"loops", "Run loops", `{}`, `{"big":[40],"called":42,"doubled":[2,10,40],"indexes":[0,1,2],"sum":40}`, ""},
 		{"loops", "Double", `{"n":4,"factor":3}`, `{"out":12}`, ""},
+		{"objects", "Shape a user", `{"name":"Ada","email":"ada@x.test","color":"green","a":3,"b":4}`,
+			`{"email":"ada@x.test","formula":13,"last":13,"name":"Ada","object":{"kind":"person","user":{"contact":{"email":"ada@x.test"},"name":"Ada"}},"signal":"go"}`, ""},
+		{"objects", "Shape a user", `{"name":"Bo","email":"b@x.test","color":"blue","a":0,"b":1}`,
+			`{"email":"b@x.test","formula":1,"last":1,"name":"Bo","object":{"kind":"person","user":{"contact":{"email":"b@x.test"},"name":"Bo"}},"signal":"unknown"}`, ""},
 		{"events", "Reset MFA", `{"okta-user-id":"00u1","reason":"lost phone"}`, `"00u1: lost phone"`, "evDelComp"},
 		{"events", "Log a failure", `{"error":{"message":"x"}}`, `null`, ""},
 	}
@@ -118,7 +122,7 @@ var comingCards = map[string]bool{"control.for_each_ignore_errors": true, "contr
 func TestImportedFlopacksValidate(t *testing.T) {
 	reg := cards.Builtin(cards.Options{})
 	unbound := 0
-	for _, pk := range []string{"text", "conversions", "branches", "errors", "events", "loops", "tables"} {
+	for _, pk := range []string{"objects", "text", "conversions", "branches", "errors", "events", "loops", "tables"} {
 		byName, _ := importPack(t, pk)
 		for name, f := range byName {
 			var ve *flows.ValidationError
