@@ -21,6 +21,9 @@ func (x *flowTx) card(m *rawMethod, r rule, known bool) flows.Node {
 	}
 	x.ids[m.UUID] = true
 	n := flows.Node{ID: m.UUID, Type: r.Type, Label: m.title(), Bindings: map[string]flows.Binding{}}
+	if app, _ := channel(m.Address); app == "httpfunctions" && hasConfig(m) {
+		x.note("the HTTP card %q used an Okta connection for its credentials: give them to it as headers (or use a connector action)", m.title())
+	}
 	switch r.How {
 	case ifElseIf:
 		x.branchNode(m, &n)
@@ -375,4 +378,10 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+// hasConfig reports whether a card names a connection.
+func hasConfig(m *rawMethod) bool {
+	c := strings.TrimSpace(string(m.Node.Model.Config))
+	return c != "" && c != "null" && c != `""`
 }

@@ -80,7 +80,9 @@ type rawModel struct {
 	Webhook     bool            `json:"webhook"`
 	WebhookList bool            `json:"webhookList"`
 	Parameters  json.RawMessage `json:"parameters"`
-	Policy      struct {
+	// Config names the connection (a configs uuid) the card runs with.
+	Config json.RawMessage `json:"config"`
+	Policy struct {
 		Error *rawPolicy `json:"error"`
 	} `json:"policy"`
 	Inputs  rawFields `json:"inputs"`
