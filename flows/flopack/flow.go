@@ -268,6 +268,10 @@ func (x *flowTx) ifElse(m *rawMethod) (flows.Node, string) {
 	n := flows.Node{ID: m.UUID, Type: flows.ControlIfElse, Label: m.title(), Bindings: map[string]flows.Binding{}}
 	x.ids[n.ID] = true
 	x.conditionInputs(m, &n)
+	// The condition's conversions run before the If/Else, not in a lane.
+	before := x.pending
+	x.pending = nil
+	defer func() { x.pending = append(before, x.pending...) }()
 	var heads [2]string
 	for _, h := range sortedKeys(m.Branches) {
 		if m.Branches[h] {
