@@ -146,3 +146,46 @@ func TestImportedFlopacksValidate(t *testing.T) {
 		t.Errorf("%d unbound cards, want the app event, Read User, Sparkle, the File card and the Read Table of an unknown table", unbound)
 	}
 }
+
+// TestImportedErrorPolicies runs the imported cards' Okta error policies:
+// "run another flow" calls the helper with the error and then fails the
+// flow as Okta halts it; "return" goes on with empty outputs.
+func TestImportedErrorPolicies(t *testing.T) {
+	reg := cards.Builtin(cards.Options{})
+	byName, byID := importPack(t, "errors")
+	run := func(flow, text string) (*flows.Execution, *flowstest.Recorder) {
+		t.Helper()
+		rec := flowstest.NewRecorder()
+		eng := flows.NewEngine(reg, flows.Options{Flows: byID, Recorder: rec})
+		f := byName[flow]
+		if err := flows.Validate(f.Definition, reg); err != nil {
+			t.Fatalf("%s is not valid: %v", flow, err)
+		}
+		x, err := eng.Run(context.Background(), flows.RunRequest{Definition: f.Definition, Input: map[string]any{"text": text}, Trigger: flows.TriggerTest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x, rec
+	}
+	x, _ := run("Parse or log", `{"a":1}`)
+	if b, _ := json.Marshal(x.Output); x.Status != flows.StatusSucceeded || string(b) != `{"parsed":{"a":1}}` {
+		t.Errorf("good text: %s %s %s", x.Status, b, x.Error)
+	}
+	x, rec := run("Parse or log", `{bad`)
+	if x.Status != flows.StatusFailed {
+		t.Fatalf("bad text: status %s, want failed", x.Status)
+	}
+	var logged bool
+	for _, e := range rec.All() {
+		if seen, _ := e.Output["seen"].(string); e.ParentID == x.ID && seen != "" {
+			logged = true
+		}
+	}
+	if !logged {
+		t.Errorf("the error flow did not run with the error")
+	}
+	x, _ = run("Parse or nothing", `{bad`)
+	if b, _ := json.Marshal(x.Output); x.Status != flows.StatusSucceeded || string(b) != `{"parsed":null}` {
+		t.Errorf("return policy: %s %s %s", x.Status, b, x.Error)
+	}
+}
