@@ -21,6 +21,9 @@ func (x *flowTx) card(m *rawMethod, r rule, known bool) flows.Node {
 	}
 	x.ids[m.UUID] = true
 	n := flows.Node{ID: m.UUID, Type: r.Type, Label: m.title(), Bindings: map[string]flows.Binding{}}
+	if app, _ := channel(m.Address); app == "httpfunctions" && hasConfig(m) {
+		x.note("the HTTP card %q used an Okta connection for its credentials: give them to it as headers (or use a connector action)", m.title())
+	}
 	switch r.How {
 	case ifElseIf:
 		x.branchNode(m, &n)
@@ -85,6 +88,7 @@ func (x *flowTx) unboundNode(m *rawMethod) flows.Node {
 	}
 	n.Inputs, n.Outputs = uniqueFields(n.Inputs), uniqueFields(n.Outputs)
 	x.unsupported(m)
+	x.placeholders[m.UUID] = true
 	return n
 }
 
@@ -225,7 +229,7 @@ func (x *flowTx) outputKey(m *rawMethod, pin string) string {
 		return fieldKey(pin)
 	}
 	r, known := ruleFor(m.Address)
-	if !known {
+	if !known || x.placeholders[m.UUID] {
 		return fieldKey(f.Key)
 	}
 	switch r.How {
@@ -298,6 +302,11 @@ func (x *flowTx) expandBinding(m *rawMethod, src source) (flows.Binding, bool) {
 	if path == "" {
 		path = f.Key
 	}
+	if x.expanding[m.UUID] {
+		return flows.Binding{}, false // an expand card fed by itself
+	}
+	x.expanding[m.UUID] = true
+	defer delete(x.expanding, m.UUID)
 	for _, in := range m.inputs() {
 		for _, s := range x.incoming[m.UUID][in.ID] {
 			s.convert = ""
@@ -369,4 +378,10 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+// hasConfig reports whether a card names a connection.
+func hasConfig(m *rawMethod) bool {
+	c := strings.TrimSpace(string(m.Node.Model.Config))
+	return c != "" && c != "null" && c != `""`
 }

@@ -34,7 +34,11 @@ func (x *flowTx) eventNode(def *flows.Definition) flows.Node {
 			}
 			k := fieldKey(f.Key)
 			if path, ok := proxied[k]; ok {
+				// A loop fills it from each item, Call Flow by its key:
+				// the first card takes whichever the run has.
 				x.item[k] = path
+				x.fromItem[k] = fieldType(&f)
+				ev.Outputs = append(ev.Outputs, field(&f))
 				continue
 			}
 			if x.job.body && proxied == nil {
@@ -71,6 +75,7 @@ func (x *flowTx) eventNode(def *flows.Definition) flows.Node {
 			ev.Outputs = append(ev.Outputs, field(&f))
 		}
 		x.note("the flow started on the %s event %q (%s): choose a connector's Webhook Event card for it on the flow's page", app, m.title(), addressKey(m.Address))
+		x.unsupported(m)
 	}
 	ev.Outputs = uniqueFields(ev.Outputs)
 	return ev
@@ -115,6 +120,13 @@ func (x *flowTx) eventRef(m *rawMethod, pin string) (flows.Binding, bool) {
 		}
 		x.eventField(k, flows.TypeAny)
 		return ref(k, "")
+	}
+	if _, ok := x.fromItem[k]; ok {
+		x.eventField("item", flows.TypeAny)
+		if x.chooser == "" {
+			x.chooser = x.newID("item-inputs")
+		}
+		return flows.Binding{Ref: &flows.Ref{Card: x.chooser, Field: k}}, true
 	}
 	if path, ok := x.item[k]; ok {
 		x.eventField("item", flows.TypeAny)
@@ -195,4 +207,21 @@ func (x *flowTx) scheduleEvent(ev flows.Node) flows.Node {
 	}
 	x.note("scheduled flow: cron %q in %s", expr, tz)
 	return ev
+}
+
+// chooserNode is the first card of a helper flow that a loop calls with
+// each item and Call Flow with inputs by key: an If/Else whose outputs are
+// the inputs, taken from the item when there is one.
+func (x *flowTx) chooserNode() flows.Node {
+	n := flows.Node{ID: x.chooser, Type: flows.ControlIfElse, Label: "Inputs from the loop's item",
+		Bindings: map[string]flows.Binding{"a": {Ref: &flows.Ref{Card: "event", Field: "item"}}, "operator": {Value: string(flows.OpIsNotEmpty)}}}
+	then := flows.Lane{Name: "then", Cards: []flows.Node{}, Outputs: map[string]flows.Binding{}}
+	els := flows.Lane{Name: "else", Cards: []flows.Node{}, Outputs: map[string]flows.Binding{}}
+	for _, k := range sortedKeys(x.fromItem) {
+		n.Outputs = append(n.Outputs, flows.Field{Key: k, Type: x.fromItem[k]})
+		then.Outputs[k] = flows.Binding{Ref: &flows.Ref{Card: "event", Field: "item", Path: x.item[k]}}
+		els.Outputs[k] = flows.Binding{Ref: &flows.Ref{Card: "event", Field: k}}
+	}
+	n.Lanes = []flows.Lane{then, els}
+	return n
 }

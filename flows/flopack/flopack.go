@@ -1,6 +1,23 @@
 // Package flopack reads Okta Workflows exports (.flopack files) and
 // translates their flows and tables into Hookflow flow documents and
 // tables. The Okta address → Hookflow card table is in cards.go.
+//
+// An import calls Parse, stores the pack's tables, gives an id to every
+// key Keys lists (the pack's flows, then the helper flows its inline flows
+// become, keyed "inline:<uuid>"), and calls Translate with those ids:
+// Call Flow, the loops and error policies refer to them. Cards Hookflow
+// cannot run become unbound placeholders (flows.CardUnbound), app events
+// an unbound event card (flows.EventUnbound); Result.Unsupported lists
+// them, and each FlowResult's Notes say what changed on the way.
+//
+// Where the format is not known for sure, the translation reads it so: an
+// If/ElseIf's lanes are its inputs of type flo, each with the comparison
+// (left-operand, operator, right-operand) of the same group, the one keyed
+// or grouped "else" its else lane; a lane's entry card stands for the
+// container's inputs of the same keys, and in an If Error's catch lane its
+// "error" (or context) output for the failure; the entry card of an app
+// event's body has the fields of each record; a loop's inputs whose value
+// has a dynamic proxy take each item (or the path into it).
 package flopack
 
 import (

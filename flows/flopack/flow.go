@@ -38,6 +38,15 @@ type flowTx struct {
 	// item are the event's fields that each item of a loop fills: key →
 	// path in the item.
 	item map[string]string
+	// fromItem are the fields a loop fills from each item and Call Flow by
+	// key (with their types); chooser is the card that picks one.
+	fromItem map[string]flows.Type
+	chooser  string
+	// expanding are the expand cards being followed, against cycles.
+	expanding map[string]bool
+	// placeholders are the cards that became unbound placeholders: their
+	// outputs keep Okta's names.
+	placeholders map[string]bool
 }
 
 type source struct {
@@ -49,13 +58,16 @@ func (tr *translator) flow(j job) FlowResult {
 	fr := &FlowResult{Key: j.key}
 	x := &flowTx{tr: tr, job: j, fr: fr, methods: map[string]*rawMethod{}, order: map[string]int{}, succ: map[string][]string{},
 		incoming: map[string]map[string][]source{}, joins: map[string]string{}, entries: map[string]string{}, catches: map[string]bool{},
-		visited: map[string]bool{}, ids: map[string]bool{}, item: map[string]string{}}
+		visited: map[string]bool{}, ids: map[string]bool{}, item: map[string]string{}, fromItem: map[string]flows.Type{}, expanding: map[string]bool{}, placeholders: map[string]bool{}}
 	x.index(j.data)
 	def := flows.Definition{Schema: flows.SchemaVersion, Kind: flows.KindWorkspace, Name: flowName(j.name), Description: j.description, Cards: []flows.Node{}}
 	x.rootID = x.root(j.data)
 	def.Event = x.eventNode(&def)
 	x.event = &def.Event
 	def.Cards = x.chain(x.next(x.rootID, ""), "")
+	if x.chooser != "" {
+		def.Cards = append([]flows.Node{x.chooserNode()}, def.Cards...)
+	}
 	fr.Definition = def
 	return *fr
 }
@@ -256,6 +268,10 @@ func (x *flowTx) ifElse(m *rawMethod) (flows.Node, string) {
 	n := flows.Node{ID: m.UUID, Type: flows.ControlIfElse, Label: m.title(), Bindings: map[string]flows.Binding{}}
 	x.ids[n.ID] = true
 	x.conditionInputs(m, &n)
+	// The condition's conversions run before the If/Else, not in a lane.
+	before := x.pending
+	x.pending = nil
+	defer func() { x.pending = append(before, x.pending...) }()
 	var heads [2]string
 	for _, h := range sortedKeys(m.Branches) {
 		if m.Branches[h] {

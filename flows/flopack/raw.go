@@ -80,7 +80,9 @@ type rawModel struct {
 	Webhook     bool            `json:"webhook"`
 	WebhookList bool            `json:"webhookList"`
 	Parameters  json.RawMessage `json:"parameters"`
-	Policy      struct {
+	// Config names the connection (a configs uuid) the card runs with.
+	Config json.RawMessage `json:"config"`
+	Policy struct {
 		Error *rawPolicy `json:"error"`
 	} `json:"policy"`
 	Inputs  rawFields `json:"inputs"`
@@ -242,7 +244,8 @@ func inlineFlow(raw json.RawMessage) *rawFlowData {
 	return &d
 }
 
-// flowUUID is the uuid a field of type flo names, "" when none.
+// flowUUID is the uuid a field of type flo names (as text, or an object
+// with an id that is not a whole flow), "" when none.
 func flowUUID(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
@@ -252,20 +255,13 @@ func flowUUID(raw json.RawMessage) string {
 		ID   string `json:"id"`
 		UUID string `json:"uuid"`
 	}
-	if json.Unmarshal(raw, &obj) == nil && len(inlineOnly(raw)) == 0 {
+	if json.Unmarshal(raw, &obj) == nil && inlineFlow(raw) == nil {
 		if obj.ID != "" {
 			return obj.ID
 		}
 		return obj.UUID
 	}
 	return ""
-}
-
-func inlineOnly(raw json.RawMessage) []byte {
-	if inlineFlow(raw) != nil {
-		return raw
-	}
-	return nil
 }
 
 // addressKey is an address without its version: root:kernel:string:0.0.1:compose

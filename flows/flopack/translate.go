@@ -2,7 +2,6 @@ package flopack
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hookflow/hookflow/flows"
@@ -209,15 +208,6 @@ func uniqueFields(fs []flows.Field) []flows.Field {
 			out = append(out, f)
 		}
 	}
-	return out
-}
-
-func sortedStrings(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 
