@@ -39,11 +39,11 @@ func TestBrowserFlopackImport(t *testing.T) {
 		b.Run(chromedp.SetUploadFiles(id("flopack-file"), []string{pack}), chromedp.Click(id("flopack-submit")), chromedp.WaitVisible(id("flopack-report")))
 		b.Screenshot(fmt.Sprintf("flopack-report-%d", width))
 		summary := b.Text("flopack-summary")
-		if !strings.Contains(summary, "3 flows, 1 valid") || !strings.Contains(summary, "1 card Hookflow cannot run") {
+		if !strings.Contains(summary, "3 flows, 1 valid") || !strings.Contains(summary, "2 cards Hookflow cannot run") {
 			t.Fatalf("report summary %q", summary)
 		}
-		if got := b.Text("flopack-unsupported-row"); !strings.Contains(got, "Send Message") || !strings.Contains(got, "root:channels:http:slack:sendMessage") {
-			t.Fatalf("unsupported card row %q", got)
+		if got := b.Text("flopack-unsupported"); !strings.Contains(got, "Send Message") || !strings.Contains(got, "root:channels:http:slack:sendMessage") {
+			t.Fatalf("unsupported cards %q", got)
 		}
 		helper = webtest.Value(b, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-testid="flopack-flow-link"]')].find(a => a.textContent.includes("For Each")).getAttribute("href")`))
 	}

@@ -136,8 +136,14 @@ func TestFlopackImportAPI(t *testing.T) {
 	if len(rep.Tables) != 1 || rep.Tables[0].Name != "New hires" {
 		t.Errorf("tables = %+v", rep.Tables)
 	}
-	if len(rep.Unsupported) != 1 || rep.Unsupported[0]["address"] != "root:channels:http:slack:sendMessage" || rep.Unsupported[0]["card"] != "Send Message" {
-		t.Errorf("unsupported = %+v", rep.Unsupported)
+	// The app event and the Slack action, each with its flow and address.
+	var unsupported []string
+	for _, u := range rep.Unsupported {
+		unsupported = append(unsupported, u["flow"]+" › "+u["card"]+" ("+u["address"]+")")
+	}
+	if want := []string{"Notify on new user › User Created (root:channels:http:okta:userCreated)",
+		"Notify on new user: For Each - Ignore Errors › Send Message (root:channels:http:slack:sendMessage)"}; strings.Join(unsupported, "\n") != strings.Join(want, "\n") {
+		t.Errorf("unsupported = %q, want %q", unsupported, want)
 	}
 	// Every flow is stored in the folder, OFF, with its document.
 	for _, f := range rep.Flows {

@@ -48,7 +48,8 @@ func TestImportCommand(t *testing.T) {
 		`"Welcome message": valid`,
 		`"Notify on new user": `,
 		`table 1 "New hires"`,
-		"Cards Hookflow cannot run (1):",
+		"Cards Hookflow cannot run (2):",
+		"User Created (root:channels:http:okta:userCreated)",
 		"Send Message (root:channels:http:slack:sendMessage)",
 	} {
 		if !strings.Contains(out, want) {
