@@ -73,6 +73,7 @@ func TestImportedFlopacksRun(t *testing.T) {
 		{"objects", "Shape a user", `{"name":"Bo","email":"b@x.test","color":"blue","a":0,"b":1}`,
 			`{"email":"b@x.test","formula":1,"last":1,"name":"Bo","object":{"kind":"person","user":{"contact":{"email":"b@x.test"},"name":"Bo"}},"signal":"unknown"}`, ""},
 		{"events", "Reset MFA", `{"okta-user-id":"00u1","reason":"lost phone"}`, `"00u1: lost phone"`, "evDelComp"},
+		{"events", "Say hi", `{"method":"POST","headers":{"x-request-id":"r1"},"query":{},"body":{"name":"Ada"}}`, `"Hi Ada (r1)"`, "evCompos1"},
 		{"events", "Log a failure", `{"error":{"message":"x"}}`, `null`, ""},
 	}
 	reg := cards.Builtin(cards.Options{})
