@@ -69,7 +69,7 @@ var kernel = map[string]rule{
 	"root:kernel:list:filter":                {Type: flows.ControlFilter, In: "list concurrency", Out: "output", How: loop},
 	"root:kernel:list:reduce":                {Type: flows.ControlReduce, In: "list memo", Out: "output", How: loop},
 	"root:kernel:object:map":                 {Type: "control.map_to_list", In: "object concurrency", Out: "output", How: loop},
-	"root:kernel:utility:exportFlo":          {Type: "flow.export", In: "", Out: "output", How: loop},
+	"root:kernel:utility:exportFlo":          {Type: "flow.export", Out: "json flow name", How: loop},
 	"root:kernel:control:noop":               {How: structural},
 	"root:kernel:control:join":               {How: structural},
 	"root:kernel:control:callable":           {How: structural},
