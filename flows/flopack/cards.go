@@ -158,7 +158,7 @@ var kernel = map[string]rule{
 	"root:kernel:date:diff":      {Type: "date.difference", In: "start end unit", Out: "difference"},
 	"root:kernel:date:format":    {Type: "date.to_text", In: "date format timezone", Out: "output"},
 	"root:kernel:date:parse":     {Type: "date.from_text", In: "string>text format timezone", Out: "output"},
-	"root:kernel:date:fromISO":   {Type: "date.convert", In: "date timezone format", Out: "date"},
+	"root:kernel:date:fromISO":   {Type: "date.convert", In: "date timezone format", Out: "date iso epoch unix human custom"},
 	"root:kernel:date:epoch":     {Type: "date.to_epoch", In: "date", Out: "epoch"},
 	"root:kernel:date:unix":      {Type: "date.to_unix", In: "date", Out: "unix"},
 	"root:kernel:date:fromEpoch": {Type: "date.from_epoch", In: "epoch", Out: "date"},
