@@ -61,9 +61,9 @@ func TestImportedFlopacksRun(t *testing.T) {
 			`{"greeting":"HELLO ADA AT EXAMPLE.COM!","login":"ada@x.test"}`, ""},
 		{"conversions", "Convert all", `{"json":"{\"a\":1}","obj":{"b":2},"num":42,"numText":"3.5","flag":true,"when":"2026-01-02T03:04:05Z","whenDate":"2026-01-02T03:04:05Z","one":"x"}`,
 			`{"boolText":"true","date":"2026-01-02T03:04:05Z","float":3.5,"iso":"2026-01-02T03:04:05Z","list":["x"],"parsed":{"a":1},"str":"42","stringified":"{\"b\":2}"}`, ""},
-		{"branches", "Classify", `{"score":70}`, `{"grade":"mid","result":"passed"}`, ""},
-		{"branches", "Classify", `{"score":5}`, `{"grade":"low","result":"failed 5"}`, ""},
-		{"branches", "Classify", `{"score":95}`, `{"grade":"high","result":"passed"}`, ""},
+		{"branches", "Classify", `{"score":70}`, `{"echo":70,"grade":"mid","result":"passed"}`, ""},
+		{"branches", "Classify", `{"score":5}`, `{"echo":5,"grade":"low","result":"failed 5"}`, ""},
+		{"branches", "Classify", `{"score":95}`, `{"echo":95,"grade":"high","result":"passed"}`, ""},
 		{"errors", "Safe divide", `{"a":10,"b":4}`, `{"message":null,"result":2.5}`, ""},
 		{"errors", "Safe divide", `{"a":1,"b":0}`, `{"message":"division by zero","result":-1}`, ""},
 		{"loops", "Run loops", `{}`, `{"big":[40],"called":42,"doubled":[2,10,40],"indexes":[0,1,2],"sum":40}`, ""},
@@ -73,6 +73,7 @@ func TestImportedFlopacksRun(t *testing.T) {
 		{"objects", "Shape a user", `{"name":"Bo","email":"b@x.test","color":"blue","a":0,"b":1}`,
 			`{"email":"b@x.test","formula":1,"last":1,"name":"Bo","object":{"kind":"person","user":{"contact":{"email":"b@x.test"},"name":"Bo"}},"signal":"unknown"}`, ""},
 		{"events", "Reset MFA", `{"okta-user-id":"00u1","reason":"lost phone"}`, `"00u1: lost phone"`, "evDelComp"},
+		{"events", "Say hi", `{"method":"POST","headers":{"x-request-id":"r1"},"query":{},"body":{"name":"Ada"}}`, `"Hi Ada (r1)"`, "evCompos1"},
 		{"events", "Log a failure", `{"error":{"message":"x"}}`, `null`, ""},
 	}
 	reg := cards.Builtin(cards.Options{})

@@ -162,7 +162,7 @@ func (x *flowTx) mappedInputs(m *rawMethod, r rule, n *flows.Node) {
 			continue
 		}
 		if b, ok := x.inputBinding(m, &ins[i]); ok {
-			n.Bindings[target[i]] = operatorValue(target[i], b)
+			n.Bindings[target[i]] = unitValue(target[i], operatorValue(target[i], b))
 		}
 	}
 }
@@ -194,6 +194,35 @@ func operatorValue(key string, b flows.Binding) flows.Binding {
 		if op, ok := operators[strings.ToLower(strings.TrimSpace(s))]; ok {
 			b.Value = op
 		}
+	}
+	return b
+}
+
+// unitValue writes Okta's time units ("second", "Minute", "hrs") as
+// Hookflow's ("seconds", "minutes", "hours").
+func unitValue(key string, b flows.Binding) flows.Binding {
+	s, ok := b.Value.(string)
+	if !ok || key != "unit" {
+		return b
+	}
+	u := strings.ToLower(strings.TrimSpace(s))
+	for _, full := range []string{"milliseconds", "seconds", "minutes", "hours", "days", "weeks", "months", "years"} {
+		if u == full || u+"s" == full || (len(u) >= 2 && strings.HasPrefix(full, u) && u != "m") {
+			b.Value = full
+			return b
+		}
+	}
+	switch u {
+	case "ms":
+		b.Value = "milliseconds"
+	case "m":
+		b.Value = "minutes"
+	case "hrs", "hr", "h":
+		b.Value = "hours"
+	case "s", "sec", "secs":
+		b.Value = "seconds"
+	case "d":
+		b.Value = "days"
 	}
 	return b
 }

@@ -302,32 +302,55 @@ func (x *flowTx) ifElse(m *rawMethod) (flows.Node, string) {
 		n.Outputs = append(n.Outputs, field(&f))
 	}
 	n.Outputs = uniqueFields(n.Outputs)
+	inAny := cardSet(append(append([]flows.Node{}, n.Lanes[0].Cards...), n.Lanes[1].Cards...))
 	for li := range n.Lanes {
 		lane := &n.Lanes[li]
 		inLane := cardSet(lane.Cards)
 		for _, in := range sortedKeys(jm.Joins) {
 			for _, j := range jm.Joins[in] {
-				key, ok := outKeys[j.Output]
-				if !ok {
-					continue
-				}
-				for _, src := range x.incoming[join][in] {
-					if !inLane[src.card] && src.card != heads[li] {
-						continue
-					}
-					if b, ok := x.sourceBinding(src, join+"-"+key); ok {
-						if lane.Outputs == nil {
-							lane.Outputs = map[string]flows.Binding{}
-						}
-						lane.Outputs[key] = b
-						lane.Cards = append(lane.Cards, x.flush()...)
-					}
-					break
+				if key, ok := outKeys[j.Output]; ok {
+					x.laneOutput(lane, key, x.joinSource(x.incoming[join][in], inLane, inAny, heads[li]), join)
 				}
 			}
 		}
 	}
 	return n, join
+}
+
+// joinSource is the pin into a join's input that a lane sets: one from a
+// card of the lane, else one from a card before the If/Else.
+func (x *flowTx) joinSource(srcs []source, inLane, inAny map[string]bool, head string) *source {
+	for i := range srcs {
+		if inLane[srcs[i].card] || srcs[i].card == head {
+			return &srcs[i]
+		}
+	}
+	for i := range srcs {
+		if !inAny[srcs[i].card] && x.methods[srcs[i].card] != nil && !x.isBranchHead(srcs[i].card) {
+			return &srcs[i]
+		}
+	}
+	return nil
+}
+
+func (x *flowTx) isBranchHead(id string) bool {
+	m := x.methods[id]
+	return m != nil && addressKey(m.Address) == "root:kernel:control:noop" && id != x.rootID
+}
+
+// laneOutput sets a lane's output key from a pin, its conversions placed
+// at the lane's end.
+func (x *flowTx) laneOutput(lane *flows.Lane, key string, src *source, join string) {
+	if src == nil {
+		return
+	}
+	if b, ok := x.sourceBinding(*src, join+"-"+key); ok {
+		if lane.Outputs == nil {
+			lane.Outputs = map[string]flows.Binding{}
+		}
+		lane.Outputs[key] = b
+		lane.Cards = append(lane.Cards, x.flush()...)
+	}
 }
 
 // findJoin is the join both branches reach first.

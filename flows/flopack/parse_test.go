@@ -154,3 +154,15 @@ func FuzzParseTranslate(f *testing.F) {
 		}
 	})
 }
+
+func TestUnitValues(t *testing.T) {
+	for in, want := range map[string]string{"second": "seconds", "Minute": "minutes", "hours": "hours", "day": "days", "ms": "milliseconds",
+		"hrs": "hours", "sec": "seconds", "month": "months", "mo": "months", "weeks": "weeks", "fortnight": "fortnight"} {
+		if got := unitValue("unit", flows.Binding{Value: in}).Value; got != want {
+			t.Errorf("%q → %v, want %q", in, got, want)
+		}
+	}
+	if got := unitValue("text", flows.Binding{Value: "second"}).Value; got != "second" {
+		t.Errorf("an input that is not a unit changed: %v", got)
+	}
+}
