@@ -393,6 +393,7 @@ func controls() map[string]control {
 		func(*run, context.Context, *Node, map[string]any, int) (Output, error) { return Output{}, nil })
 	addCursorCards(add)
 	addTableCards(add)
+	addUnboundCard(add)
 	return m
 }
 

@@ -53,6 +53,9 @@ type Node struct {
 	OnError *ErrorPolicy `json:"onError,omitempty"`
 	// Action names the connector action a connector.action card runs.
 	Action *ActionRef `json:"action,omitempty"`
+	// Unbound names the app event or action an unbound card stands for
+	// (EventUnbound, CardUnbound: unbound.go).
+	Unbound *Unbound `json:"unbound,omitempty"`
 }
 
 // ActionRef names an action flow (by key) of a deployed connector version,

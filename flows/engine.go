@@ -305,6 +305,9 @@ func (r *run) start(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("flows: unknown event card %q", def.Event.Type)
 	}
+	if err := CheckBound(def); err != nil {
+		return err
+	}
 	out := make(map[string]any, len(r.req.Input))
 	for k, v := range r.req.Input {
 		out[k] = v

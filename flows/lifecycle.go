@@ -237,6 +237,9 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 	if err != nil {
 		return Subscription{}, err
 	}
+	if err := CheckBound(&f.Definition); err != nil {
+		return Subscription{}, err
+	}
 	if f.ConnectorID == 0 && f.Definition.Event.Type == EventAPIEndpoint {
 		return l.endpointOn(ctx, f)
 	}

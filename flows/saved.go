@@ -8,8 +8,10 @@ import "time"
 type Flow struct {
 	ID          int64
 	ConnectorID int64
-	Revision    int
-	Definition  Definition
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// FolderID is the folder a workspace flow sits in (0: none).
+	FolderID   int64
+	Revision   int
+	Definition Definition
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }

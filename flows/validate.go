@@ -128,6 +128,7 @@ func (v *validator) flow(def *Definition) {
 	v.webhook(def)
 	v.schedule(def)
 	v.polling(def)
+	v.unbound(def)
 
 	switch def.Kind {
 	case KindWebhookRegistration:

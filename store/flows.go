@@ -15,6 +15,7 @@ import (
 type flowRecord struct {
 	ID          int64
 	ConnectorID *int64
+	FolderID    *int64
 	Kind        string
 	Name        string
 	Revision    int
@@ -29,6 +30,9 @@ func (r flowRecord) toFlows() (flows.Flow, error) {
 	f := flows.Flow{ID: r.ID, Revision: r.Revision, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if r.ConnectorID != nil {
 		f.ConnectorID = *r.ConnectorID
+	}
+	if r.FolderID != nil {
+		f.FolderID = *r.FolderID
 	}
 	if err := json.Unmarshal([]byte(r.Definition), &f.Definition); err != nil {
 		return flows.Flow{}, fmt.Errorf("store: flow %d: damaged definition: %w", r.ID, err)
@@ -45,6 +49,9 @@ func flowRecordOf(f flows.Flow) (flowRecord, error) {
 	r := flowRecord{ID: f.ID, Kind: string(f.Definition.Kind), Name: f.Definition.Name, Revision: f.Revision, Definition: string(def)}
 	if f.ConnectorID != 0 {
 		r.ConnectorID = &f.ConnectorID
+	}
+	if f.FolderID != 0 {
+		r.FolderID = &f.FolderID
 	}
 	return r, nil
 }

@@ -44,6 +44,7 @@ var migrations = []migration{
 	{20, "the cursor and the last poll of each polling subscription", migratePollStates},
 	{21, "tables: their schemas (each table's rows are in a table of their own)", migrateTables},
 	{22, "tables: each table's row count kept as rows come and go", migrateTableCounts},
+	{23, "folders of workspace flows", migrateFolders},
 }
 
 // schemaMigration records an applied step.

@@ -185,18 +185,7 @@ func encodeDefault(v any) string {
 // rows, with its indexes, in one transaction; flows.ErrConflict when its
 // name is taken.
 func (s *Store) CreateTable(ctx context.Context, t flows.Table) (flows.Table, error) {
-	now := time.Now().UTC()
-	err := s.tableTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, s.rebind("INSERT INTO data_tables (name, name_key, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id"),
-			t.Name, strings.ToLower(t.Name), t.Description, now, now).Scan(&t.ID)
-		if err != nil {
-			return err
-		}
-		if err := s.insertColumns(ctx, tx, t.ID, t.Columns, 0); err != nil {
-			return err
-		}
-		return s.createRowsTable(ctx, tx, &t)
-	})
+	err := s.tableTx(ctx, func(tx *sql.Tx) error { return s.createTable(ctx, tx, &t, time.Now().UTC()) })
 	if isUnique(err) {
 		return flows.Table{}, fmt.Errorf("store: create table: %w: a table named %q exists already", flows.ErrConflict, t.Name)
 	}
@@ -204,6 +193,20 @@ func (s *Store) CreateTable(ctx context.Context, t flows.Table) (flows.Table, er
 		return flows.Table{}, fmt.Errorf("store: create table: %w", err)
 	}
 	return s.Table(ctx, t.ID)
+}
+
+// createTable saves a table's schema in tx, setting its id, and makes
+// the database table of its rows.
+func (s *Store) createTable(ctx context.Context, tx *sql.Tx, t *flows.Table, now time.Time) error {
+	err := tx.QueryRowContext(ctx, s.rebind("INSERT INTO data_tables (name, name_key, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id"),
+		t.Name, strings.ToLower(t.Name), t.Description, now, now).Scan(&t.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.insertColumns(ctx, tx, t.ID, t.Columns, 0); err != nil {
+		return err
+	}
+	return s.createRowsTable(ctx, tx, t)
 }
 
 // insertColumns saves new columns' schemas at positions from first on,

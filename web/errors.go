@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/flows/flopack"
 	"github.com/hookflow/hookflow/templates"
 )
 
@@ -43,7 +44,10 @@ func statusOf(err error) (int, string) {
 	var ve *flows.ValidationError
 	var ue *flows.UniqueError
 	var inUse *flows.TableInUseError
+	var notPack *flopack.FormatError
 	switch {
+	case errors.As(err, &notPack):
+		return http.StatusUnprocessableEntity, sentence(notPack.Error())
 	case errors.Is(err, flows.ErrNotFound):
 		return http.StatusNotFound, "Not found."
 	case errors.As(err, &ve):

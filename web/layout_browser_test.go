@@ -343,6 +343,15 @@ func layoutContent(t *testing.T) (*webtest.Server, []layoutPage) {
 	// A table of customers with rows.
 	tableID := tablesFixture(t, srv, 30)
 
+	// An imported flopack: a folder of flows, one waiting for its event.
+	imported, _ := importAPI(t, api, token, "", onboardingPack(t), http.StatusCreated)
+	var unboundID int64
+	for _, f := range imported.Flows {
+		if f.Kind == "app_event" {
+			unboundID = f.ID
+		}
+	}
+
 	pages := []layoutPage{
 		{"dashboard", route("dashboard"), "dashboard"},
 		{"connectors", route("connectors.list"), "connectors.list"},
@@ -362,6 +371,8 @@ func layoutContent(t *testing.T) (*webtest.Server, []layoutPage) {
 		{"tables", route("tables.list"), "tables.list"},
 		{"table", route("tables.show", tableID), "tables.show"},
 		{"table-import", route("tables.import.form", tableID), "tables.import.form"},
+		{"flopack-import", route("flopacks.import.form"), "flopacks.import.form"},
+		{"flow-unbound", route("flows.show", unboundID), "flows.show"},
 	}
 	flowsOf, err := srv.Store.Flows(ctx, conID)
 	if err != nil {

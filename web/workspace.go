@@ -48,6 +48,8 @@ func eventTitle(d *flows.Definition) string {
 		return "API Endpoint"
 	case flows.EventSchedule:
 		return "Schedule"
+	case flows.EventUnbound:
+		return "App event (not bound)"
 	}
 	return d.Event.Type
 }
@@ -59,6 +61,10 @@ func (s *Server) flowsList(c echo.Context) error {
 func (s *Server) renderFlows(c echo.Context, status int, form templates.NewFlowForm) error {
 	ctx := c.Request().Context()
 	fs, err := s.store.Flows(ctx, 0)
+	if err != nil {
+		return err
+	}
+	folders, err := s.store.Folders(ctx)
 	if err != nil {
 		return err
 	}
@@ -80,7 +86,7 @@ func (s *Server) renderFlows(c echo.Context, status int, form templates.NewFlowF
 	if err != nil {
 		return err
 	}
-	return render(c, status, templates.FlowsPage(s.page(c, "Flows", "flows"), rows, events, conns, form))
+	return render(c, status, templates.FlowsPage(s.page(c, "Flows", "flows"), groupByFolder(folders, rows), events, conns, form))
 }
 
 // newWorkspaceFlow builds a workspace flow's starting document from the
@@ -248,6 +254,9 @@ func (s *Server) renderFlowPage(c echo.Context, f flows.Flow, clientToken string
 	}
 	if d.Status.Endpoint != nil {
 		d.Status.Endpoint.NewClientToken = clientToken
+	}
+	if err := s.flowPlace(c, f, &d); err != nil {
+		return err
 	}
 	return render(c, http.StatusOK, templates.EditorPage(s.page(c, f.Definition.Name, "flows"), d))
 }

@@ -44,12 +44,14 @@ func main() {
 // run dispatches the subcommand.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "admin") {
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "admin" || args[0] == "import") {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "admin":
 		return runAdmin(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args, getenv, stdout, stderr)
 	default:
 		cfg, err := parseConfig("hookflow serve", args, getenv, stderr)
 		if err != nil {
