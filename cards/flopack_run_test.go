@@ -200,3 +200,45 @@ func TestImportedErrorPolicies(t *testing.T) {
 		t.Errorf("return policy: %s %s %s", x.Status, b, x.Error)
 	}
 }
+
+// TestImportRulesNameCardFields checks the import's card table: every Hookflow input and output
+// the import's card table names for an Okta card is a field of the card
+// it becomes (an added input or output where the card takes them).
+func TestImportRulesNameCardFields(t *testing.T) {
+	reg := cards.Builtin(cards.Options{})
+	checked := 0
+	for _, addr := range flopack.Addresses() {
+		typ, in, out, _ := flopack.RuleKeys(addr)
+		if typ == "" || strings.HasPrefix(typ, "event.") {
+			continue // structure, or an event the flow starts on
+		}
+		spec, ok := flows.ControlSpec(typ)
+		if c, found := reg.Lookup(typ); found {
+			spec, ok = c.Spec(), true
+		}
+		if !ok {
+			t.Errorf("%s: no card %s", addr, typ)
+			continue
+		}
+		has := func(fs []flows.Field, k string) bool {
+			for _, f := range fs {
+				if f.Key == k {
+					return true
+				}
+			}
+			return false
+		}
+		for _, k := range in {
+			if !has(spec.Inputs, k) && !spec.ExtensibleInputs {
+				t.Errorf("%s: the card %s has no input %q", addr, typ, k)
+			}
+		}
+		for _, k := range out {
+			if !has(spec.Outputs, k) && !spec.ExtensibleOutputs {
+				t.Errorf("%s: the card %s has no output %q", addr, typ, k)
+			}
+		}
+		checked++
+	}
+	t.Logf("%d Okta cards name fields their Hookflow cards have", checked)
+}
