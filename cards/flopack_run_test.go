@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hookflow/hookflow/cards"
@@ -54,7 +55,7 @@ func TestImportedFlopacksRun(t *testing.T) {
 		pack, flow string
 		input      string
 		want       string // the run's output, as JSON
-		card       string // else: this card's output
+		card       string // else: this card's output ("card/field/path…": that field, or the path into it)
 	}{
 		{"text", "Greet", `{"name":"Ada","domain":"example.com","user":{"profile":{"login":"ADA@X.TEST"}}}`,
 			`{"greeting":"HELLO ADA AT EXAMPLE.COM!","login":"ada@x.test"}`, ""},
@@ -74,6 +75,12 @@ func TestImportedFlopacksRun(t *testing.T) {
 		{"events", "Reset MFA", `{"okta-user-id":"00u1","reason":"lost phone"}`, `"00u1: lost phone"`, "evDelComp"},
 		{"events", "Say hi", `{"method":"POST","headers":{"x-request-id":"r1"},"query":{},"body":{"name":"Ada"}}`, `"Hi Ada (r1)"`, "evCompos1"},
 		{"events", "Log a failure", `{"error":{"message":"x"}}`, `null`, ""},
+		// Each Okta card the import maps to a card made for it (okta_cards.flopack).
+		{"okta_cards", "Okta cards", `{}`, `{"assignIf":"yes","collapsed":{"a":1,"b":2,"c":3},"construct":{"commands":[{"type":"com.okta.action.update","value":{"registration":"ALLOW"}}],"kind":"hook"},"convEpoch":1796481000,"convUnix":1796481000000,"custom":"2026-12-05 15:30 +01:00","dateText":"Saturday, December 5th 2026, 9:30 am","decoded":"a b\u0026c/d?é","email":"Ada@X.test","emails":["Ada@X.test","bo@y.test"],"encoded":"a%20b%26c%2Fd%3F%C3%A9","epoch":1796481000000,"exported":"Pair","first":1,"firstRest":[2,3],"fromUnix":"2026-12-05T14:30:00Z","hasKey":[{"profile":{"email":"a@x.test"}},{"profile":{"email":"c@x.test"}}],"human":"Sat, December 5th at 2:30 PM","inList":"YES","isEmpty":[{"n":""},{"n":null}],"iso":"2026-12-05T14:30:00Z","last":3,"lastPos":6,"lastRest":[1,2],"notIn":[{"n":1},{"n":3}],"pairs":["a=1","b=2"],"replaced":"a#b#c#","sampled":2,"segment":"flow","token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3MDAwMDAwMDAsInN1YiI6ImFkYSJ9.skhl4Bivq_Q0QHYbQwmmVlSjShkEPQzcJH8zzmrE87U","unique":[{"id":1,"n":"a"},{"id":2,"n":"c"}],"unix":1796481000,"xor":true}`, ""},
+		{"okta_cards", "Okta cards", `{}`, `1`, "okAsync01/failed"},
+		{"okta_cards", "Okta cards", `{}`, `[{"index":1,"message":"flow \"Check\" failed: zero is not allowed"}]`, "okAsync01/errors"},
+		{"okta_cards", "Okta cards", `{}`, `"hook"`, "okCons001/output/kind"},
+		{"okta_cards", "Pair", `{"key":"k","value":7}`, `{"pair":"k=7"}`, ""},
 	}
 	reg := cards.Builtin(cards.Options{})
 	runs := 0
@@ -101,7 +108,15 @@ func TestImportedFlopacksRun(t *testing.T) {
 			}
 			var got any = exec.Output
 			if tt.card != "" {
-				got = flowstest.Step(t, exec, tt.card).Outputs["output"]
+				card, field, _ := strings.Cut(tt.card, "/")
+				field, path, _ := strings.Cut(field, "/")
+				if field == "" {
+					field = "output"
+				}
+				got = flowstest.Step(t, exec, card).Outputs[field]
+				if path != "" {
+					got = got.(map[string]any)[path]
+				}
 			}
 			b, _ := json.Marshal(got)
 			if string(b) != tt.want {
@@ -119,7 +134,7 @@ func TestImportedFlopacksRun(t *testing.T) {
 func TestImportedFlopacksValidate(t *testing.T) {
 	reg := cards.Builtin(cards.Options{})
 	unbound := 0
-	for _, pk := range []string{"objects", "text", "conversions", "branches", "errors", "events", "loops", "tables"} {
+	for _, pk := range []string{"objects", "text", "conversions", "branches", "errors", "events", "loops", "tables", "okta_cards"} {
 		byName, _ := importPack(t, pk)
 		for name, f := range byName {
 			var ve *flows.ValidationError
@@ -184,4 +199,46 @@ func TestImportedErrorPolicies(t *testing.T) {
 	if b, _ := json.Marshal(x.Output); x.Status != flows.StatusSucceeded || string(b) != `{"parsed":null}` {
 		t.Errorf("return policy: %s %s %s", x.Status, b, x.Error)
 	}
+}
+
+// TestImportRulesNameCardFields checks the import's card table: every Hookflow input and output
+// the import's card table names for an Okta card is a field of the card
+// it becomes (an added input or output where the card takes them).
+func TestImportRulesNameCardFields(t *testing.T) {
+	reg := cards.Builtin(cards.Options{})
+	checked := 0
+	for _, addr := range flopack.Addresses() {
+		typ, in, out, _ := flopack.RuleKeys(addr)
+		if typ == "" || strings.HasPrefix(typ, "event.") {
+			continue // structure, or an event the flow starts on
+		}
+		spec, ok := flows.ControlSpec(typ)
+		if c, found := reg.Lookup(typ); found {
+			spec, ok = c.Spec(), true
+		}
+		if !ok {
+			t.Errorf("%s: no card %s", addr, typ)
+			continue
+		}
+		has := func(fs []flows.Field, k string) bool {
+			for _, f := range fs {
+				if f.Key == k {
+					return true
+				}
+			}
+			return false
+		}
+		for _, k := range in {
+			if !has(spec.Inputs, k) && !spec.ExtensibleInputs {
+				t.Errorf("%s: the card %s has no input %q", addr, typ, k)
+			}
+		}
+		for _, k := range out {
+			if !has(spec.Outputs, k) && !spec.ExtensibleOutputs {
+				t.Errorf("%s: the card %s has no output %q", addr, typ, k)
+			}
+		}
+		checked++
+	}
+	t.Logf("%d Okta cards name fields their Hookflow cards have", checked)
 }

@@ -233,3 +233,13 @@ func keys(spec string) (order []string, rename map[string]string) {
 	}
 	return order, rename
 }
+
+// RuleKeys is what the translation makes of an Okta address: the Hookflow
+// card type ("" for cards that become structure) and the Hookflow input
+// and output keys its rule names; ok is false for an unknown address.
+func RuleKeys(addr string) (typ string, in, out []string, ok bool) {
+	r, ok := ruleFor(addr)
+	in, _ = keys(r.In)
+	out, _ = keys(r.Out)
+	return r.Type, in, out, ok
+}

@@ -339,48 +339,29 @@ func (x *flowTx) callNode(m *rawMethod, r rule, n *flows.Node) {
 func strconvQuote(s string) string { return strconv.Quote(s) }
 
 // constructNode makes an Object Construct; Okta keys that are dotted
-// paths build nested objects, each made by a Construct placed before.
+// paths (commands.0.type) become "/" paths (commands/0/type), which the
+// card builds into nested objects and lists as Okta's Construct does; a
+// "/" within a part is no path there and becomes "_".
 func (x *flowTx) constructNode(m *rawMethod, n *flows.Node) {
-	type entry struct {
-		path []string
-		f    flows.Field
-		b    *flows.Binding
-	}
-	var entries []entry
+	seen := map[string]bool{}
 	for _, f := range m.inputs() {
-		e := entry{path: strings.Split(f.Key, "."), f: field(&f)}
+		fl := field(&f)
+		var parts []string
+		for _, p := range strings.Split(f.Key, ".") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, fieldKey(strings.ReplaceAll(p, "/", "_")))
+			}
+		}
+		if len(parts) > 0 {
+			fl.Key = fieldKey(strings.Join(parts, "/"))
+		}
+		if seen[fl.Key] {
+			continue // a key seen before keeps its first field and value
+		}
+		seen[fl.Key] = true
+		n.Inputs = append(n.Inputs, fl)
 		if b, ok := x.inputBinding(m, &f); ok {
-			e.b = &b
+			n.Bindings[fl.Key] = b
 		}
-		entries = append(entries, e)
 	}
-	var build func(n *flows.Node, es []entry)
-	build = func(n *flows.Node, es []entry) {
-		var groups []string
-		nested := map[string][]entry{}
-		for _, e := range es {
-			head := fieldKey(e.path[0])
-			if len(e.path) == 1 {
-				e.f.Key = head
-				n.Inputs = append(n.Inputs, e.f)
-				if e.b != nil {
-					n.Bindings[head] = *e.b
-				}
-				continue
-			}
-			if _, seen := nested[head]; !seen {
-				groups = append(groups, head)
-			}
-			nested[head] = append(nested[head], entry{path: e.path[1:], f: e.f, b: e.b})
-		}
-		for _, head := range groups {
-			child := flows.Node{ID: x.newID(n.ID + "-" + head), Type: "object.construct", Label: n.Label + ": " + head, Bindings: map[string]flows.Binding{}}
-			build(&child, nested[head])
-			x.pending = append(x.pending, child)
-			n.Inputs = append(n.Inputs, flows.Field{Key: head, Type: flows.TypeObject})
-			n.Bindings[head] = flows.Binding{Ref: &flows.Ref{Card: child.ID, Field: "output"}}
-		}
-		n.Inputs = uniqueFields(n.Inputs)
-	}
-	build(n, entries)
 }
