@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -84,6 +87,20 @@ func TestBackupRestore(t *testing.T) {
 		}
 		if _, err := store.Restore(bytes.NewReader([]byte("not a backup")), t.TempDir(), false); !errors.Is(err, store.ErrNotBackup) {
 			t.Fatalf("restore a file that is no backup: %v", err)
+		}
+	})
+	t.Run("newer schema", func(t *testing.T) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		tw := tar.NewWriter(zw)
+		mb, _ := json.Marshal(store.BackupManifest{Format: 1, Schema: store.LatestSchemaVersion() + 1})
+		tw.WriteHeader(&tar.Header{Name: "manifest.json", Mode: 0o600, Size: int64(len(mb))})
+		tw.Write(mb)
+		tw.Close()
+		zw.Close()
+		var sn *store.SchemaNewerError
+		if _, err := store.Restore(&b, t.TempDir(), false); !errors.As(err, &sn) {
+			t.Fatalf("restore of a newer schema's backup: %v", err)
 		}
 	})
 	t.Run("no database", func(t *testing.T) {

@@ -165,7 +165,9 @@ func openStore(ctx context.Context, cfg config, e env) (*store.Store, error) {
 
 // setupServe is the serve command.
 func setupServe(*flag.FlagSet) func(context.Context, env, config, []string) error {
-	return func(ctx context.Context, e env, cfg config, _ []string) error { return serve(ctx, cfg, e.stdout, e.stderr) }
+	return func(ctx context.Context, e env, cfg config, _ []string) error {
+		return serve(ctx, cfg, e.stdout, e.stderr)
+	}
 }
 
 // setupMigrate is the migrate command.

@@ -87,6 +87,12 @@ func TestBadUsage(t *testing.T) {
 			oneLine(t, stderr, code, tt.want)
 		})
 	}
+	// On Postgres, backup and restore name the tools that do it.
+	pg := append(env, "HOOKFLOW_DATABASE_URL=postgres://nobody@127.0.0.1:1/x")
+	for _, cmd := range []string{"backup", "restore"} {
+		_, stderr, code := hookflow(t, pg, cmd, filepath.Join(t.TempDir(), "x.tar.gz"))
+		oneLine(t, stderr, code, "the database is on Postgres: back it up with pg_dump")
+	}
 }
 
 // TestVersion prints the module version and the Go release on one line.

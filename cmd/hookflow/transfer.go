@@ -367,7 +367,11 @@ func (im *importer) flow(ctx context.Context, def flows.Definition) error {
 func problemsNote(err error) string {
 	var ve *flows.ValidationError
 	if errors.As(err, &ve) {
-		return fmt.Sprintf(" with %d problems to fix (the first: %s)", len(ve.Problems), ve.Problems[0].Message)
+		n := fmt.Sprintf("%d problems", len(ve.Problems))
+		if len(ve.Problems) == 1 {
+			n = "a problem"
+		}
+		return fmt.Sprintf(" with %s to fix (the first: %s)", n, ve.Problems[0].Message)
 	}
 	if err != nil {
 		return " with a problem to fix: " + plain(err)
