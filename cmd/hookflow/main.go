@@ -91,20 +91,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		defer unlock()
 	}
-	// Served at once: while migrations run, /healthz answers and /readyz
-	// says why it is not ready yet (web.Starting).
-	handler := &swapHandler{}
-	handler.set(web.Starting())
-	hs := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      max(60*time.Second, cfg.EndpointTimeout+10*time.Second), // an invoke URL's caller waits that long
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
+	hs, handler, serveErr := serveAtOnce(ln, cfg, log)
 	started := false
 	defer func() {
 		if !started {
@@ -226,6 +213,25 @@ func endpointRate(n int) int {
 		return -1
 	}
 	return n
+}
+
+// serveAtOnce serves ln from now on: while the database is opened and
+// migrated, /healthz answers and /readyz says why it is not ready yet
+// (web.Starting), until Hookflow's handler is set.
+func serveAtOnce(ln net.Listener, cfg config, log *slog.Logger) (*http.Server, *swapHandler, <-chan error) {
+	handler := &swapHandler{}
+	handler.set(web.Starting())
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      max(60*time.Second, cfg.EndpointTimeout+10*time.Second), // an invoke URL's caller waits that long
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	return hs, handler, serveErr
 }
 
 // swapHandler serves with the handler set last: web.Starting while the
