@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/hookflow/hookflow/store"
@@ -51,12 +52,19 @@ func setupBackup(*flag.FlagSet) func(context.Context, env, config, []string) err
 		}
 		var size int64
 		names := make([]string, len(m.Files))
+		keys := false
 		for i, f := range m.Files {
 			size += f.Size
 			names[i] = f.Name
+			keys = keys || slices.Contains(keyFiles, f.Name)
 		}
-		fmt.Fprintf(e.stdout, "Backed up %s (schema step %d: %s; %d bytes) to %s. It holds the keys: keep it as safe as the data directory.\n",
-			cfg.DataDir, m.Schema, strings.Join(names, ", "), size, file)
+		fmt.Fprintf(e.stdout, "Backed up %s (schema step %d: %s; %d bytes) to %s.\n", cfg.DataDir, m.Schema, strings.Join(names, ", "), size, file)
+		if keys {
+			fmt.Fprintln(e.stdout, "It holds the generated keys: keep it as safe as the data directory.")
+		}
+		if !slices.Contains(names, "encryption.key") {
+			fmt.Fprintln(e.stdout, "It does not hold HOOKFLOW_ENCRYPTION_KEY: keep that with it, or its connections cannot be read.")
+		}
 		return nil
 	}
 }

@@ -68,7 +68,7 @@ func TestBackupWhileServing(t *testing.T) {
 	acked.Range(func(k, _ any) bool { before[k.(int64)] = true; return true })
 	archive := filepath.Join(t.TempDir(), "hookflow.tar.gz")
 	out, stderr, code := hookflow(t, env, "backup", archive)
-	if code != 0 || !strings.Contains(out, "Backed up") {
+	if code != 0 || !strings.Contains(out, "Backed up") || !strings.Contains(out, "It holds the generated keys") {
 		t.Fatalf("backup while serving: exit %d, %q %q", code, out, stderr)
 	}
 	during := answered.Load()

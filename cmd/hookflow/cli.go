@@ -68,6 +68,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelp(args[0])) {
 		return runCommand(ctx, e, commandNamed("serve"), args)
 	}
+	if args[0] == "help" && len(args) > 1 {
+		return run(ctx, append(args[1:], "--help"), getenv, stdout, stderr)
+	}
 	if isHelp(args[0]) || args[0] == "help" {
 		printHelp(stdout)
 		return errHelpShown

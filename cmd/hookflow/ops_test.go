@@ -55,6 +55,9 @@ func TestCommandHelp(t *testing.T) {
 	if out, _, _ := hookflow(t, nil, "backup", "--help"); !strings.Contains(out, "-data-dir") {
 		t.Errorf("backup --help lists no --data-dir:\n%s", out)
 	}
+	if out, _, code := hookflow(t, nil, "help", "token", "create"); code != 0 || !strings.HasPrefix(out, "usage: hookflow token create") {
+		t.Errorf("hookflow help token create: exit %d, %q", code, out)
+	}
 }
 
 // TestBadUsage: each misuse exits non-zero with one line saying what was
