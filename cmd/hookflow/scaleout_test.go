@@ -27,12 +27,14 @@ import (
 // TestScaleOutRollingRestart runs two Hookflow processes on one Postgres,
 // as behind a load balancer, and drives both at once: payloads at a
 // flow's Event URL, API runs of a flow, rows added to a table, and a flow
-// scheduled every second. Meanwhile it restarts them one at a time
-// (SIGTERM, then a new process on the same address). Afterwards every
-// acknowledged payload ran exactly once, every acknowledged API run and
-// row is stored exactly once, every tick of the schedule ran once with no
-// gap, and an admin signed in on one instance stays signed in on the
-// other and across the restarts (no sticky sessions).
+// scheduled every second. Meanwhile it runs hookflow migrate and restarts
+// the instances one at a time (SIGTERM, then a new process on the same
+// address), as a rolling upgrade does. Afterwards every acknowledged
+// payload ran exactly once, every acknowledged API run and row is stored
+// exactly once, every tick of the schedule ran once with no gap, no
+// payload's or tick's job had to run twice (a SIGTERM lets the jobs in
+// flight finish), and an admin signed in on one instance stayed signed in
+// on the other and across the restarts (no sticky sessions).
 func TestScaleOutRollingRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two processes: not in -short")
@@ -59,6 +61,10 @@ func TestScaleOutRollingRestart(t *testing.T) {
 	load := startScaleLoad(urls, token, w)
 
 	time.Sleep(2 * time.Second)
+	// As before an upgrade: migrate beside the serving instances.
+	if out, errOut, code := hookflow(t, envs[0], "migrate"); code != 0 {
+		t.Fatalf("hookflow migrate beside two serving instances: exit %d\n%s%s", code, out, errOut)
+	}
 	for _, i := range []int{1, 0} {
 		t.Logf("%s: SIGTERM to instance %d", time.Now().Format(time.StampMilli), i)
 		stopGracefully(t, insts[i])
