@@ -145,7 +145,10 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	queue := st.Queue()
-	if err := queue.Start(ctx); err != nil {
+	// Not ctx: River cancels the running jobs at once when the context
+	// Start was given ends (as StopAndCancel does), and SIGTERM ends ctx;
+	// shutdown drains them first.
+	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
 	handler.set(srv)

@@ -159,6 +159,12 @@ func startServer(t *testing.T, env ...string) *started {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()
+	return startServerAt(t, addr, env...)
+}
+
+// startServerAt starts hookflow serve on addr and waits until it is ready.
+func startServerAt(t *testing.T, addr string, env ...string) *started {
+	t.Helper()
 	cmd := exec.Command(binary)
 	cmd.Env = append(append(os.Environ(), "HOOKFLOW_ADDR="+addr), env...)
 	s := &started{cmd: cmd, url: "http://" + addr, stdout: &webtest.SyncBuffer{}, stderr: &webtest.SyncBuffer{}}
