@@ -1,0 +1,283 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/hookflow/hookflow/flows"
+	"github.com/hookflow/hookflow/web/webtest"
+)
+
+// flowsPage is the answer of GET /api/v1/flows.
+type flowsPage struct {
+	Flows []struct {
+		ID           int64  `json:"id"`
+		Name         string `json:"name"`
+		Kind         string `json:"kind"`
+		FolderID     int64  `json:"folderId"`
+		On           bool   `json:"on"`
+		Subscription string `json:"subscription"`
+		Revision     int    `json:"revision"`
+	} `json:"flows"`
+	Next string `json:"next"`
+}
+
+func (p flowsPage) names() []string {
+	var out []string
+	for _, f := range p.Flows {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// createFlow saves a workspace flow document through the API.
+func createFlow(t *testing.T, srv *webtest.Server, token, doc string) int64 {
+	t.Helper()
+	f := apiJSON(t, srv.NewClient(), token, "POST", "/api/v1/flows", doc, http.StatusCreated)
+	return int64(f["id"].(float64))
+}
+
+// named is the greeter flow document under another name.
+func named(name string) string {
+	return strings.Replace(greeter, `"name":"Greeter"`, `"name":"`+name+`"`, 1)
+}
+
+// TestAPIFlowList: the workspace flows come newest first, a page at a time
+// with a next cursor, chosen by name, ON/OFF, folder and kind; a filter
+// that makes no sense is refused with its name.
+func TestAPIFlowList(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	ctx := context.Background()
+	greet := createFlow(t, srv, token, named("Greet users"))
+	endpoint := createFlow(t, srv, token, endpointFlow("Lookup endpoint", lookupCards))
+	createFlow(t, srv, token, named("Say goodbye"))
+	folder, err := srv.Store.CreateFolder(ctx, "Imported")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := flows.ParseDefinition([]byte(named("Filed greeter")))
+	filed, err := srv.Store.CreateFlow(ctx, flows.Flow{FolderID: folder.ID, Definition: def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", endpoint), nil, http.StatusOK)
+
+	list := func(q string) flowsPage {
+		t.Helper()
+		var p flowsPage
+		code, body := c.API(t, token, "GET", "/api/v1/flows?"+q, "")
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &p) != nil {
+			t.Fatalf("list %q: %d %s", q, code, body)
+		}
+		return p
+	}
+	all := list("")
+	if got := strings.Join(all.names(), ", "); got != "Filed greeter, Say goodbye, Lookup endpoint, Greet users" || all.Next != "" {
+		t.Fatalf("all flows: %s (next %q)", got, all.Next)
+	}
+	if f := all.Flows[2]; f.Kind != "api_endpoint" || !f.On || f.Subscription != "active" || f.Revision != 1 {
+		t.Fatalf("the ON endpoint flow: %+v", f)
+	}
+	if f := all.Flows[0]; f.Kind != "manual" || f.On || f.Subscription != "off" || f.FolderID != folder.ID {
+		t.Fatalf("the filed flow: %+v", f)
+	}
+
+	// Pages of 3, then the rest after the cursor.
+	first := list("limit=3")
+	if len(first.Flows) != 3 || first.Next != fmt.Sprint(endpoint) {
+		t.Fatalf("first page: %v next %q", first.names(), first.Next)
+	}
+	if rest := list("limit=3&before=" + first.Next); len(rest.Flows) != 1 || rest.Flows[0].ID != greet || rest.Next != "" {
+		t.Fatalf("second page: %v next %q", rest.names(), rest.Next)
+	}
+
+	tests := []struct{ name, q, want string }{
+		{"by name, whatever the case", "q=GREET", "Filed greeter, Greet users"},
+		{"ON", "state=on", "Lookup endpoint"},
+		{"OFF", "state=off", "Filed greeter, Say goodbye, Greet users"},
+		{"in a folder", fmt.Sprintf("folder=%d", folder.ID), "Filed greeter"},
+		{"in no folder", "folder=none&kind=manual", "Say goodbye, Greet users"},
+		{"by kind", "kind=api_endpoint", "Lookup endpoint"},
+		{"nothing matches", "q=nobody", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := strings.Join(list(tt.q).names(), ", "); got != tt.want {
+				t.Fatalf("%s: %q, want %q", tt.q, got, tt.want)
+			}
+		})
+	}
+	refused := []struct{ q, want string }{
+		{"state=maybe", "State must be on or off"},
+		{"kind=email", "Kind must be one of manual, helper"},
+		{"folder=box", "Folder must be a folder id, or none"},
+		{"before=x", "Before must be the next cursor of a page"},
+	}
+	for _, tt := range refused {
+		code, body := c.API(t, token, "GET", "/api/v1/flows?"+tt.q, "")
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d %s", tt.q, code, body)
+		}
+	}
+	_ = filed
+}
+
+// TestAPIFlowUpdate: PUT replaces the document as the next revision; a
+// stale revision is a 409 that saves nothing; a document that does not
+// validate is a 422 that says what is wrong where; an ON flow keeps its
+// event card.
+func TestAPIFlowUpdate(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	id := createFlow(t, srv, token, greeter)
+	path := fmt.Sprintf("/api/v1/flows/%d", id)
+	put := func(rev int, doc string) (int, string) {
+		return c.API(t, token, "PUT", path, fmt.Sprintf(`{"revision":%d,"definition":%s}`, rev, doc))
+	}
+
+	code, body := put(1, named("Welcomer"))
+	var saved struct {
+		Revision   int
+		Definition flows.Definition
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &saved) != nil || saved.Revision != 2 || saved.Definition.Name != "Welcomer" {
+		t.Fatalf("update: %d %s", code, body)
+	}
+	run := apiJSON(t, c, token, "POST", path+"/runs", `{"input":{"name":"ada"}}`, http.StatusOK)
+	if run["output"].(map[string]any)["greeting"] != "Hello, ADA" {
+		t.Fatalf("the saved flow runs: %v", run)
+	}
+
+	invalid := strings.Replace(greeter, `"text":{"ref":{"card":"event","field":"name"}}`, `"text":{"ref":{"card":"ret","field":"greeting"}}`, 1)
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		want   string
+	}{
+		{"stale revision", fmt.Sprintf(`{"revision":1,"definition":%s}`, named("Old")), 409, "you sent revision 1, it is at revision 2 now"},
+		{"reference to a later card", fmt.Sprintf(`{"revision":2,"definition":%s}`, invalid), 422, `"problems":[{"card":"up","field":"text","code":"bad_ref"`},
+		{"no revision", fmt.Sprintf(`{"definition":%s}`, greeter), 422, "the revision it was changed from"},
+		{"unknown field in the body", `{"revision":2,"definition":{},"owner":"me"}`, 422, "unknown field"},
+		{"unknown field in the document", fmt.Sprintf(`{"revision":2,"definition":%s}`, strings.Replace(greeter, `"name":"Greeter"`, `"name":"G","owner":"me"`, 1)), 422, "unknown field"},
+		{"another kind", fmt.Sprintf(`{"revision":2,"definition":%s}`, strings.Replace(greeter, `"kind":"workspace"`, `"kind":"helper"`, 1)), 422, `keeps its kind`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := c.API(t, token, "PUT", path, tt.body)
+			if code != tt.status || !strings.Contains(body, tt.want) {
+				t.Fatalf("%d %s; want %d with %s", code, body, tt.status, tt.want)
+			}
+		})
+	}
+	if f, _ := srv.Store.Flow(context.Background(), id); f.Revision != 2 || f.Definition.Name != "Welcomer" {
+		t.Fatalf("refused updates saved the flow: revision %d %q", f.Revision, f.Definition.Name)
+	}
+	if code, _ := c.API(t, token, "PUT", "/api/v1/flows/999", fmt.Sprintf(`{"revision":1,"definition":%s}`, greeter)); code != http.StatusNotFound {
+		t.Fatalf("unknown flow: %d", code)
+	}
+
+	// An ON flow keeps its event card: turn it OFF to change it.
+	ep := createFlow(t, srv, token, endpointFlow("Lookup", lookupCards))
+	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ep), nil, http.StatusOK)
+	manual := strings.Replace(endpointFlow("Lookup", lookupCards), "event.api_endpoint", "event.manual", 1)
+	code, body = c.API(t, token, "PUT", fmt.Sprintf("/api/v1/flows/%d", ep), fmt.Sprintf(`{"revision":1,"definition":%s}`, manual))
+	if code != http.StatusConflict || !strings.Contains(body, "turn it OFF before changing its event card") {
+		t.Fatalf("event change of an ON flow: %d %s", code, body)
+	}
+	renamed := endpointFlow("Lookup people", lookupCards)
+	if code, body := c.API(t, token, "PUT", fmt.Sprintf("/api/v1/flows/%d", ep), fmt.Sprintf(`{"revision":1,"definition":%s}`, renamed)); code != http.StatusOK {
+		t.Fatalf("the cards of an ON flow: %d %s", code, body)
+	}
+}
+
+// TestAPIFlowDelete: an ON flow and a flow other flows call are refused
+// with a 409 naming why (on the Flows page too); a flow that is OFF and
+// called by none is deleted.
+func TestAPIFlowDelete(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	helper := helperFlow(t, srv, "Shout", []flows.Field{{Key: "text", Type: flows.TypeText}},
+		flows.Node{ID: "up", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "text", "")}})
+	caller := createFlow(t, srv, token, fmt.Sprintf(`{"schema":1,"kind":"workspace","name":"Caller",
+ "event":{"id":"event","type":"event.manual"},
+ "cards":[{"id":"call","type":"control.call_flow","inputs":[{"key":"text","type":"text"}],"bindings":{"flow":{"value":%d},"text":{"value":"hi"}}}]}`, helper))
+	ep := createFlow(t, srv, token, endpointFlow("Lookup", lookupCards))
+	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ep), nil, http.StatusOK)
+
+	tests := []struct {
+		name string
+		id   int64
+		want string
+	}{
+		{"ON", ep, "Turn the flow OFF before deleting it"},
+		{"called by another flow", helper, `\"Shout\" cannot be deleted: \"Caller\" calls it`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := c.API(t, token, "DELETE", fmt.Sprintf("/api/v1/flows/%d", tt.id), "")
+			if code != http.StatusConflict || !strings.Contains(body, tt.want) {
+				t.Fatalf("%d %s; want 409 with %s", code, body, tt.want)
+			}
+		})
+	}
+	// The Flows page refuses the same.
+	page := srv.SignedIn(t)
+	postForm(t, page, fmt.Sprintf("/flows/%d/delete", helper), url.Values{})
+	_, body := page.Get(t, fmt.Sprintf("/flows/%d", helper))
+	if msg := parse(t, body).Find(`[data-testid="flash-error"]`).Text(); !strings.Contains(msg, `"Shout" cannot be deleted: "Caller" calls it`) {
+		t.Fatalf("the page's refusal: %q", msg)
+	}
+
+	apiJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/flows/%d", caller), nil, http.StatusNoContent)
+	apiJSON(t, c, token, "GET", fmt.Sprintf("/api/v1/flows/%d", caller), nil, http.StatusNotFound)
+	apiJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/flows/%d", helper), nil, http.StatusNoContent)
+	apiJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/flows/%d", caller), nil, http.StatusNotFound)
+}
+
+// TestAPIFlowSettings: save-data is read and changed as a new revision;
+// a stale revision and a body without saveData are refused.
+func TestAPIFlowSettings(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	id := createFlow(t, srv, token, greeter)
+	path := fmt.Sprintf("/api/v1/flows/%d/settings", id)
+	if got := apiJSON(t, c, token, "GET", path, nil, http.StatusOK); got["saveData"] != true || got["revision"] != 1.0 {
+		t.Fatalf("settings: %v", got)
+	}
+	if got := apiJSON(t, c, token, "PATCH", path, `{"saveData":false,"revision":1}`, http.StatusOK); got["saveData"] != false || got["revision"] != 2.0 {
+		t.Fatalf("after the change: %v", got)
+	}
+	run := apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", id), `{"input":{"name":"ada"}}`, http.StatusOK)
+	stored := apiJSON(t, c, token, "GET", "/api/v1/executions/"+run["id"].(string), nil, http.StatusOK)
+	if stored["input"] != nil || stored["status"] != "succeeded" {
+		t.Fatalf("a run with save-data off kept its input: %v", stored)
+	}
+	tests := []struct {
+		name, body string
+		status     int
+		want       string
+	}{
+		{"stale revision", `{"saveData":true,"revision":1}`, 409, "it is at revision 2 now"},
+		{"no saveData", `{"revision":2}`, 422, "Send saveData"},
+		{"not a boolean", `{"saveData":"yes"}`, 422, "saveData"},
+		{"unknown setting", `{"saveData":true,"retention":"forever"}`, 422, "unknown field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := c.API(t, token, "PATCH", path, tt.body)
+			if code != tt.status || !strings.Contains(body, tt.want) {
+				t.Fatalf("%d %s; want %d with %s", code, body, tt.status, tt.want)
+			}
+		})
+	}
+	if got := apiJSON(t, c, token, "GET", path, nil, http.StatusOK); got["saveData"] != false || got["revision"] != 2.0 {
+		t.Fatalf("refused changes were saved: %v", got)
+	}
+}
