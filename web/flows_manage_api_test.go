@@ -281,3 +281,84 @@ func TestAPIFlowSettings(t *testing.T) {
 		t.Fatalf("refused changes were saved: %v", got)
 	}
 }
+
+// TestAPIFlowOffAnyway: "turn off anyway" ends a subscription whose
+// deregistration has not succeeded, without deregistering; an ON flow and
+// an OFF flow are refused, as on the flow page.
+func TestAPIFlowOffAnyway(t *testing.T) {
+	prov := newAcme(t)
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	flowID := acmeSetup(t, srv, prov, token)
+	path := fmt.Sprintf("/api/v1/flows/%d", flowID)
+
+	code, body := c.API(t, token, "POST", path+"/off-anyway", "")
+	if code != http.StatusConflict || !strings.Contains(body, "The flow is OFF already") {
+		t.Fatalf("an OFF flow: %d %s", code, body)
+	}
+	apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+	code, body = c.API(t, token, "POST", path+"/off?anyway=true", "")
+	if code != http.StatusConflict || !strings.Contains(body, "Only a flow whose deregistration failed") {
+		t.Fatalf("an ON flow: %d %s", code, body)
+	}
+	// No job runner: the deregistration waits in the queue.
+	st := apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)["state"].(map[string]any)
+	if st["subscription"] != "deregistering" {
+		t.Fatalf("after OFF: %v", st)
+	}
+	st = apiJSON(t, c, token, "POST", path+"/off?anyway=true", nil, http.StatusOK)["state"].(map[string]any)
+	if st["subscription"] != "off" || st["on"] != false || len(prov.subscriptions()) != 1 {
+		t.Fatalf("after turn off anyway: %v; the provider holds %d", st, len(prov.subscriptions()))
+	}
+	if code, _ := c.API(t, token, "POST", path+"/off-anyway", ""); code != http.StatusConflict {
+		t.Fatalf("again: %d", code)
+	}
+}
+
+// TestAPIFlowUpgrade: upgrade moves the flow's connector cards to the
+// newest deployed version as a new revision, says what no longer
+// resolves, and is refused when there is nothing newer or the revision
+// is stale.
+func TestAPIFlowUpgrade(t *testing.T) {
+	prov := newAcme(t)
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	flowID := acmeSetup(t, srv, prov, token)
+	path := fmt.Sprintf("/api/v1/flows/%d/upgrade", flowID)
+	code, body := c.API(t, token, "POST", path, "")
+	if code != http.StatusConflict || !strings.Contains(body, "already uses the newest deployed version") {
+		t.Fatalf("nothing newer: %d %s", code, body)
+	}
+	f, _ := srv.Store.Flow(context.Background(), flowID)
+	conID := f.Definition.Source.Connector
+	deployNext(t, srv, token, conID, renameRecords)
+
+	tests := []struct {
+		name, body string
+		status     int
+		want       string
+	}{
+		{"a revision not the saved one", fmt.Sprintf(`{"revision":%d}`, f.Revision+1), 409, fmt.Sprintf("it is at revision %d now", f.Revision)},
+		{"a version not deployed", `{"version":7}`, 422, "Version 7 of the connector is not deployed"},
+		{"not JSON", `{"version":`, 422, "JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := c.API(t, token, "POST", path, tt.body)
+			if code != tt.status || !strings.Contains(body, tt.want) {
+				t.Fatalf("%d %s; want %d with %s", code, body, tt.status, tt.want)
+			}
+		})
+	}
+	up := apiJSON(t, c, token, "POST", path, fmt.Sprintf(`{"revision":%d}`, f.Revision), http.StatusOK)
+	flow := up["flow"].(map[string]any)
+	if up["to"] != 2.0 || up["connector"] != float64(conID) || flow["revision"] != float64(f.Revision+1) || len(up["problems"].([]any)) != 1 {
+		t.Fatalf("upgrade: %v", up)
+	}
+	if got, _ := srv.Store.Flow(context.Background(), flowID); got.Definition.Source.Version != 2 {
+		t.Fatalf("the flow uses version %d", got.Definition.Source.Version)
+	}
+	if code, _ := c.API(t, token, "POST", path, ""); code != http.StatusConflict {
+		t.Fatalf("upgrade again: %d", code)
+	}
+}

@@ -341,7 +341,7 @@ type executionsJSON struct {
 }
 
 func (s *Server) apiExecutions(c echo.Context) error {
-	f, _, err := historyFilter(c.QueryParams())
+	f, _, err := historyFilter(apiHistoryQuery(c.QueryParams()))
 	if err != nil {
 		return err
 	}
