@@ -349,6 +349,9 @@ func (s *Server) apiExecutions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if rows == nil {
+		rows = []*flows.Execution{} // an empty page is an empty list
+	}
 	return c.JSON(http.StatusOK, executionsJSON{Executions: rows, Next: next})
 }
 
