@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -89,7 +90,7 @@ func (s *Server) apiFlows(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(all, func(a, b flows.Flow) int { return int(b.ID - a.ID) })
+	slices.SortFunc(all, func(a, b flows.Flow) int { return cmp.Compare(b.ID, a.ID) })
 	out := flowsPageJSON{Flows: []flowItemJSON{}}
 	for _, f := range all {
 		if before > 0 && f.ID >= before {

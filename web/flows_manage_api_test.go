@@ -362,3 +362,55 @@ func TestAPIFlowUpgrade(t *testing.T) {
 		t.Fatalf("upgrade again: %d", code)
 	}
 }
+
+// TestAPIFlowUpgradeOnFlow: upgrading an ON flow whose registration inputs
+// change re-registers it; a failed deregistration of the old version
+// changes nothing (409); a failed registration of the new one saves the
+// change, leaves the flow OFF and says why.
+func TestAPIFlowUpgradeOnFlow(t *testing.T) {
+	newEvents := func(d *flows.Definition) {
+		if d.Kind == flows.KindWebhookEvent {
+			d.Webhook.Registration.Inputs["events"] = flows.Binding{Value: "user.*"}
+		}
+	}
+	tests := []struct {
+		name      string
+		edit      func(*flows.Definition)
+		failing   bool
+		status    int
+		want      string
+		revisions int // how many revisions the upgrade added
+		state     flows.SubscriptionState
+	}{
+		{"registration inputs change", newEvents, false, http.StatusOK, `"reregistered":true`, 1, flows.SubscriptionActive},
+		{"the deregistration fails", newEvents, true, http.StatusConflict, "Nothing was changed and the flow stays ON: the deregistration failed", 0, flows.SubscriptionActive},
+		{"the registration fails", func(d *flows.Definition) {
+			newEvents(d)
+			if d.Kind == flows.KindWebhookRegistration {
+				d.Cards[1].Bindings["url"] = flows.Binding{Value: "/no-such-endpoint"}
+			}
+		}, false, http.StatusOK, `"registrationError":"Registration failed: `, 1, flows.SubscriptionOff},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prov := newAcme(t)
+			srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+			c, token := srv.NewClient(), srv.Token(t)
+			flowID := acmeSetup(t, srv, prov, token)
+			apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+			ctx := context.Background()
+			f, _ := srv.Store.Flow(ctx, flowID)
+			deployNext(t, srv, token, f.Definition.Source.Connector, tt.edit)
+			prov.fail.Store(tt.failing)
+			code, body := c.API(t, token, "POST", fmt.Sprintf("/api/v1/flows/%d/upgrade", flowID), "")
+			if code != tt.status || !strings.Contains(body, tt.want) {
+				t.Fatalf("%d %s; want %d with %s", code, body, tt.status, tt.want)
+			}
+			got, _ := srv.Store.Flow(ctx, flowID)
+			sub, _ := srv.Store.LatestSubscription(ctx, flowID)
+			if got.Revision != f.Revision+tt.revisions || sub.State != tt.state {
+				t.Fatalf("after the upgrade: revision %d, subscription %s", got.Revision, sub.State)
+			}
+		})
+	}
+}
