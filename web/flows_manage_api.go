@@ -378,3 +378,48 @@ func (s *Server) apiFlowUpgrade(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// flowClearRequest is the body of POST /api/v1/flows/{id}/clear.
+type flowClearRequest struct {
+	// Mode is "data" (the inputs and outputs of ended executions) or
+	// "all" (the ended executions themselves).
+	Mode string `json:"mode"`
+}
+
+// apiFlowClear clears the data of a workspace flow's ended executions, as
+// the flow page's "Clear data" does, and records who did it in the audit
+// log.
+func (s *Server) apiFlowClear(c echo.Context) error {
+	f, err := s.workspaceFlowParam(c)
+	if err != nil {
+		return err
+	}
+	var req flowClearRequest
+	if err := decodeJSON(c, &req, `{"mode": "data"}`); err != nil {
+		return err
+	}
+	if req.Mode != "data" && req.Mode != "all" {
+		return fmt.Errorf("%w: mode is data (clear the inputs and outputs) or all (clear the executions)", flows.ErrInvalid)
+	}
+	n, err := s.clearFlowData(c, f, req.Mode)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int64{"cleared": n})
+}
+
+// clearedWhat says what each mode of clearing clears.
+var clearedWhat = map[string]string{"data": "inputs and outputs", "all": "executions"}
+
+// clearFlowData clears the data of a flow's ended executions (mode "data")
+// or the executions ("all"), and records who did it in the audit log.
+func (s *Server) clearFlowData(c echo.Context, f flows.Flow, mode string) (int64, error) {
+	ctx := c.Request().Context()
+	n, err := s.store.ClearFlowData(ctx, f.ID, mode == "all")
+	if err != nil {
+		return 0, err
+	}
+	err = s.store.Audit(ctx, currentUser(c).Email, "clear_flow_data", fmt.Sprintf("flow %d %q", f.ID, f.Definition.Name),
+		fmt.Sprintf("cleared the %s of %d executions", clearedWhat[mode], n))
+	return n, err
+}

@@ -414,3 +414,41 @@ func TestAPIFlowUpgradeOnFlow(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIFlowClear: clearing a flow's data drops the inputs and outputs of
+// its ended executions, clearing all drops the executions; both are in the
+// audit log, and an unknown mode is refused.
+func TestAPIFlowClear(t *testing.T) {
+	srv := webtest.Start(t)
+	c, token := srv.NewClient(), srv.Token(t)
+	id := createFlow(t, srv, token, greeter)
+	path := fmt.Sprintf("/api/v1/flows/%d/clear", id)
+	run := func() string {
+		return apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", id), `{"input":{"name":"ada"}}`, http.StatusOK)["id"].(string)
+	}
+	first := run()
+	run()
+	for _, tt := range []struct{ body, want string }{
+		{`{"mode":"everything"}`, "Mode is data (clear the inputs and outputs) or all"},
+		{`{}`, "Mode is data"},
+		{`{"mode":"data","flow":1}`, "unknown field"},
+	} {
+		if code, body := c.API(t, token, "POST", path, tt.body); code != http.StatusUnprocessableEntity || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d %s", tt.body, code, body)
+		}
+	}
+	if got := apiJSON(t, c, token, "POST", path, `{"mode":"data"}`, http.StatusOK); got["cleared"] != 2.0 {
+		t.Fatalf("clear data: %v", got)
+	}
+	if e := apiJSON(t, c, token, "GET", "/api/v1/executions/"+first, nil, http.StatusOK); e["input"] != nil || e["status"] != "succeeded" {
+		t.Fatalf("after clearing the data: %v", e)
+	}
+	if got := apiJSON(t, c, token, "POST", path, `{"mode":"all"}`, http.StatusOK); got["cleared"] != 2.0 {
+		t.Fatalf("clear all: %v", got)
+	}
+	apiJSON(t, c, token, "GET", "/api/v1/executions/"+first, nil, http.StatusNotFound)
+	log, _ := srv.Store.AuditLog(context.Background(), 10)
+	if len(log) < 2 || !strings.Contains(log[0].Detail, "cleared the executions of 2") {
+		t.Fatalf("audit log: %+v", log)
+	}
+}

@@ -128,6 +128,7 @@ func (s *Server) routes() {
 	name(api.POST("/flows/:id/upgrade", s.apiFlowUpgrade), "api.flows.upgrade")
 	name(api.GET("/flows/:id/settings", s.apiFlowSettings), "api.flows.settings")
 	name(api.PATCH("/flows/:id/settings", s.apiChangeFlowSettings), "api.flows.settings.change")
+	name(api.POST("/flows/:id/clear", s.apiFlowClear), "api.flows.clear")
 	name(api.GET("/flows/:id/export", s.apiExportFlow), "api.flows.export")
 	name(api.POST("/flows/:id/endpoint", s.apiFlowEndpoint), "api.flows.endpoint")
 	name(api.POST("/flows/:id/client-token", s.apiFlowClientToken), "api.flows.client_token")

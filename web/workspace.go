@@ -449,16 +449,10 @@ func (s *Server) flowClear(c echo.Context) error {
 		s.flash(c, "error", "Choose what to clear: inputs and outputs, or everything.")
 		return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
 	}
-	ctx := c.Request().Context()
-	n, err := s.store.ClearFlowData(ctx, f.ID, mode == "all")
+	n, err := s.clearFlowData(c, f, mode)
 	if err != nil {
 		return err
 	}
-	what := map[string]string{"data": "inputs and outputs", "all": "executions"}[mode]
-	if err := s.store.Audit(ctx, currentUser(c).Email, "clear_flow_data", fmt.Sprintf("flow %d %q", f.ID, f.Definition.Name),
-		fmt.Sprintf("cleared the %s of %d executions", what, n)); err != nil {
-		return err
-	}
-	s.flash(c, "success", fmt.Sprintf("Cleared the %s of %d executions.", what, n))
+	s.flash(c, "success", fmt.Sprintf("Cleared the %s of %d executions.", clearedWhat[mode], n))
 	return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
 }
