@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -341,10 +342,8 @@ func (s *Server) apiFlowUpgrade(c echo.Context) error {
 		return err
 	}
 	var req flowUpgradeRequest
-	if c.Request().ContentLength != 0 {
-		if err := decodeJSON(c, &req, `{"connector": 1, "version": 2, "revision": 3}`); err != nil {
-			return err
-		}
+	if err := decodeOptionalJSON(c, &req, `{"connector": 1, "version": 2, "revision": 3}`); err != nil {
+		return err
 	}
 	if req.Revision != 0 && req.Revision != f.Revision {
 		return staleRevision(req.Revision, f.Revision)
@@ -422,4 +421,19 @@ func (s *Server) clearFlowData(c echo.Context, f flows.Flow, mode string) (int64
 	err = s.store.Audit(ctx, currentUser(c).Email, "clear_flow_data", fmt.Sprintf("flow %d %q", f.ID, f.Definition.Name),
 		fmt.Sprintf("cleared the %s of %d executions", clearedWhat[mode], n))
 	return n, err
+}
+
+// decodeOptionalJSON reads a JSON request body into v as decodeJSON does;
+// an empty body leaves v as it is.
+func decodeOptionalJSON(c echo.Context, v any, shape string) error {
+	b, err := readBody(c)
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: the body must be a JSON object like %s: %s", flows.ErrInvalid, shape, flows.DescribeJSONError(b, err))
+	}
+	return nil
 }
