@@ -44,7 +44,7 @@ func StartKind(d *Definition, polls bool) string {
 	return StartManual
 }
 
-// FlowFilter chooses workspace flows: by words in the name, ON or OFF,
+// FlowFilter chooses workspace flows: by text in the name, ON or OFF,
 // folder and kind of start; empty parts choose every flow.
 type FlowFilter struct {
 	Query string
