@@ -84,7 +84,7 @@ func TestAPIFlowList(t *testing.T) {
 	if f := all.Flows[2]; f.Kind != "api_endpoint" || !f.On || f.Subscription != "active" || f.Revision != 1 {
 		t.Fatalf("the ON endpoint flow: %+v", f)
 	}
-	if f := all.Flows[0]; f.Kind != "manual" || f.On || f.Subscription != "off" || f.FolderID != folder.ID {
+	if f := all.Flows[0]; f.ID != filed.ID || f.Kind != "manual" || f.On || f.Subscription != "off" || f.FolderID != folder.ID {
 		t.Fatalf("the filed flow: %+v", f)
 	}
 
@@ -125,7 +125,6 @@ func TestAPIFlowList(t *testing.T) {
 			t.Errorf("%s: %d %s", tt.q, code, body)
 		}
 	}
-	_ = filed
 }
 
 // TestAPIFlowUpdate: PUT replaces the document as the next revision; a
