@@ -125,22 +125,33 @@ func (s *Server) apiFlow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := toFlowJSON(f)
-	if out.State, err = s.flowState(c, f); err != nil {
+	out, err := s.flowAnswer(c, f)
+	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// flowAnswer is a saved flow as GET /api/v1/flows/{id} shows it: with its
+// state, and its invoke URL, schedule or polling where it has one.
+func (s *Server) flowAnswer(c echo.Context, f flows.Flow) (flowJSON, error) {
+	out := toFlowJSON(f)
+	var err error
+	if out.State, err = s.flowState(c, f); err != nil {
+		return out, err
+	}
 	if err := s.endpointJSON(c.Request().Context(), f, &out); err != nil {
-		return err
+		return out, err
 	}
 	if f.Definition.Event.Type == flows.EventSchedule {
 		out.Schedule, _ = flows.ScheduleView(&f.Definition, s.registry, time.Now())
 	}
 	if f.ConnectorID == 0 {
 		if out.Polling, err = s.lifecycle.PollView(c.Request().Context(), f, time.Now()); err != nil {
-			return err
+			return out, err
 		}
 	}
-	return c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
 // apiExportFlow answers with the flow's document, as a file that POST

@@ -341,13 +341,16 @@ type executionsJSON struct {
 }
 
 func (s *Server) apiExecutions(c echo.Context) error {
-	f, _, err := historyFilter(c.QueryParams())
+	f, _, err := historyFilter(apiHistoryQuery(c.QueryParams()))
 	if err != nil {
 		return err
 	}
 	rows, next, err := s.historyPage(c, f)
 	if err != nil {
 		return err
+	}
+	if rows == nil {
+		rows = []*flows.Execution{} // an empty page is an empty list
 	}
 	return c.JSON(http.StatusOK, executionsJSON{Executions: rows, Next: next})
 }

@@ -337,8 +337,10 @@ func (s *Server) flowDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.LiveSubscription(c.Request().Context(), f.ID); err == nil {
-		s.flash(c, "error", "Turn the flow OFF before deleting it.")
+	if err := s.checkDeleteFlow(c.Request().Context(), f); err != nil {
+		if err := s.flashProblem(c, "", err); err != nil {
+			return err
+		}
 		return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
 	}
 	if err := s.store.DeleteFlow(c.Request().Context(), f.ID); err != nil {
@@ -393,7 +395,12 @@ func (s *Server) apiFlowOn(c echo.Context) error {
 	return s.apiFlow(c)
 }
 
+// apiFlowOff turns a flow OFF; with anyway=true it is "turn off anyway"
+// (apiFlowOffAnyway).
 func (s *Server) apiFlowOff(c echo.Context) error {
+	if c.QueryParam("anyway") == "true" {
+		return s.apiFlowOffAnyway(c)
+	}
 	f, err := s.workspaceFlowParam(c)
 	if err != nil {
 		return err
@@ -442,16 +449,10 @@ func (s *Server) flowClear(c echo.Context) error {
 		s.flash(c, "error", "Choose what to clear: inputs and outputs, or everything.")
 		return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
 	}
-	ctx := c.Request().Context()
-	n, err := s.store.ClearFlowData(ctx, f.ID, mode == "all")
+	n, err := s.clearFlowData(c, f, mode)
 	if err != nil {
 		return err
 	}
-	what := map[string]string{"data": "inputs and outputs", "all": "executions"}[mode]
-	if err := s.store.Audit(ctx, currentUser(c).Email, "clear_flow_data", fmt.Sprintf("flow %d %q", f.ID, f.Definition.Name),
-		fmt.Sprintf("cleared the %s of %d executions", what, n)); err != nil {
-		return err
-	}
-	s.flash(c, "success", fmt.Sprintf("Cleared the %s of %d executions.", what, n))
+	s.flash(c, "success", fmt.Sprintf("Cleared the %s of %d executions.", clearedWhat[mode], n))
 	return c.Redirect(http.StatusSeeOther, s.URL("flows.show", f.ID))
 }
