@@ -114,7 +114,9 @@ func (s *Store) UpdateConnector(ctx context.Context, c flows.Connector) (flows.C
 // DeleteConnector deletes a connector with its flows and versions, in one transaction.
 func (s *Store) DeleteConnector(ctx context.Context, id int64) error {
 	on, err := s.onWith(ctx, func(src flows.EventSource) bool { return src.Connector == id },
-		func(name string, src flows.EventSource) string { return fmt.Sprintf("%s (version %d)", name, src.Version) })
+		func(name string, src flows.EventSource) string {
+			return fmt.Sprintf("%s (version %d)", name, src.Version)
+		})
 	if err != nil {
 		return err
 	}
