@@ -71,10 +71,24 @@ func (cs Connectors) Create(ctx context.Context, info ConnectorInfo) (Connector,
 	return c, err
 }
 
-// staleError is the conflict of a change made to an older revision.
+// StaleError refuses a change made to an older revision of a connector or
+// a flow: it was saved since. It matches ErrConflict.
+type StaleError struct {
+	What     string // "connector", "flow"
+	Revision int    // the revision the change was made to
+	Now      int    // the revision it is at
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("%v: the %s was changed since revision %d (it is at revision %d now); get it again and make your change to the newest revision",
+		ErrConflict, e.What, e.Revision, e.Now)
+}
+
+// Is makes a StaleError match ErrConflict.
+func (e *StaleError) Is(target error) bool { return target == ErrConflict }
+
 func staleError(what string, revision, now int) error {
-	return fmt.Errorf("%w: the %s was changed since revision %d (it is at revision %d now); get it again and make your change to the newest revision",
-		ErrConflict, what, revision, now)
+	return &StaleError{What: what, Revision: revision, Now: now}
 }
 
 // needRevision refuses a change that does not say which revision it changes.
