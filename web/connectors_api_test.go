@@ -233,6 +233,11 @@ func TestAPIConnectorFlows(t *testing.T) {
 
 	unbound := shout("Shout")
 	unbound.Cards[0].Bindings = nil
+	// A Webhook Event flow whose registration flows are another connector's.
+	foreign := int64(apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/flows", int64(other["id"].(float64))),
+		flowDoc(t, shout("Elsewhere")), 201)["id"].(float64))
+	event, _ := flows.NewDefinition(flows.KindWebhookEvent, "New ticket")
+	event.Webhook = &flows.WebhookSettings{RunMode: flows.RunSingle, Registration: &flows.FlowLink{Flow: foreign}, Deregistration: &flows.FlowLink{Flow: foreign}}
 	workspace, _ := flows.NewDefinition(flows.KindWorkspace, "Mine")
 	action, _ := flows.NewDefinition(flows.KindAction, "Shout")
 	refusals := []struct {
@@ -250,6 +255,8 @@ func TestAPIConnectorFlows(t *testing.T) {
 		{"not JSON", "POST", base, `{"schema":`, 422, `"status":422`},
 		{"old schema", "POST", base, `{"schema":0,"kind":"helper","name":"x"}`, 422, "chema version 0 is not supported"},
 		{"workspace flow", "POST", base, flowDoc(t, workspace), 422, "A connector flow is of kind action, helper"},
+		{"registration flow of another connector", "POST", base, flowDoc(t, event), 422,
+			`the registration flow must be a webhook_registration flow of this connector`},
 		{"second Auth Ping", "POST", base, flowDoc(t, func() flows.Definition { d, _ := flows.NewDefinition(flows.KindAuthPing, "Ping 2"); return d }()), 422,
 			`A connector has at most one Auth Ping flow; \"Ping\" is it`},
 		{"flow of another connector", "GET", fmt.Sprintf("/api/v1/connectors/%d/flows/%d", int64(other["id"].(float64)), helperID), "", 404, "Not found."},
@@ -273,9 +280,17 @@ func TestAPIConnectorFlows(t *testing.T) {
 }
 
 // TestAPIConnectorVersions pages through a connector's deployed versions,
-// newest first, and reads one with the export it deployed.
+// newest first, and reads one with the export it deployed, on SQLite and
+// Postgres.
 func TestAPIConnectorVersions(t *testing.T) {
-	srv := webtest.Start(t)
+	for _, db := range storetest.DBs {
+		t.Run(db.Name, func(t *testing.T) {
+			apiConnectorVersions(t, webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t)}))
+		})
+	}
+}
+
+func apiConnectorVersions(t *testing.T, srv *webtest.Server) {
 	c, token := srv.NewClient(), srv.Token(t)
 	con, f := brokenConnector(t, srv)
 	fix(t, srv, f)
