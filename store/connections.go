@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookflow/hookflow/flows"
@@ -91,21 +92,70 @@ func (s *Store) Connections(ctx context.Context, connectorID int64) ([]flows.Con
 	return out, nil
 }
 
-// DeleteConnection deletes a connection; ErrConflict, naming the flow,
-// while a flow that is not off uses it.
-func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
+// UpdateConnection saves a connection's name and values, sealed again.
+// The caller validates it first.
+func (s *Store) UpdateConnection(ctx context.Context, c flows.Connection) (flows.Connection, error) {
+	plain, err := json.Marshal(c.Values)
+	if err != nil {
+		return flows.Connection{}, fmt.Errorf("store: encode connection: %w", err)
+	}
+	sealed, err := s.sealer.seal(plain, "connection:"+strconv.FormatInt(c.ConnectorID, 10))
+	if err != nil {
+		return flows.Connection{}, err
+	}
+	res := s.db.WithContext(ctx).Model(&connectionRecord{}).Where("id = ? AND connector_id = ?", c.ID, c.ConnectorID).
+		Updates(map[string]any{"name": c.Name, "sealed": sealed})
+	if res.Error != nil {
+		return flows.Connection{}, fmt.Errorf("store: update connection %d: %w", c.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return flows.Connection{}, fmt.Errorf("store: connection %d: %w", c.ID, flows.ErrNotFound)
+	}
+	return s.Connection(ctx, c.ID)
+}
+
+// onWith names the flows whose live subscription matches, quoted, for a
+// refusal, by what label makes of each name and source.
+func (s *Store) onWith(ctx context.Context, match func(flows.EventSource) bool, label func(string, flows.EventSource) string) ([]string, error) {
 	live, err := s.LiveSubscriptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, sub := range live {
+		if match(sub.Source) {
+			f, err := s.Flow(ctx, sub.FlowID)
+			if err != nil {
+				return nil, err
+			}
+			names = append(names, label(strconv.Quote(f.Definition.Name), sub.Source))
+		}
+	}
+	return names, nil
+}
+
+// onRefusal is the refusal of a change while the flows named are ON with
+// what (nil when none is).
+func onRefusal(names []string, what string) error {
+	switch len(names) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("%w: flow %s is ON with %s; turn it off first", flows.ErrConflict, names[0], what)
+	}
+	return fmt.Errorf("%w: flows %s are ON with %s; turn them off first", flows.ErrConflict, strings.Join(names, ", "), what)
+}
+
+// DeleteConnection deletes a connection; ErrConflict, naming the flows,
+// while flows that are not off use it.
+func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
+	on, err := s.onWith(ctx, func(src flows.EventSource) bool { return src.Connection == id },
+		func(name string, _ flows.EventSource) string { return name })
 	if err != nil {
 		return err
 	}
-	for _, sub := range live {
-		if sub.Source.Connection == id {
-			f, err := s.Flow(ctx, sub.FlowID)
-			if err != nil {
-				return err
-			}
-			return fmt.Errorf("%w: flow %q is ON with this connection; turn it off first", flows.ErrConflict, f.Definition.Name)
-		}
+	if err := onRefusal(on, "this connection"); err != nil {
+		return err
 	}
 	res := s.db.WithContext(ctx).Delete(&connectionRecord{}, id)
 	if res.Error != nil {

@@ -113,18 +113,15 @@ func (s *Store) UpdateConnector(ctx context.Context, c flows.Connector) (flows.C
 
 // DeleteConnector deletes a connector with its flows and versions, in one transaction.
 func (s *Store) DeleteConnector(ctx context.Context, id int64) error {
-	live, err := s.LiveSubscriptions(ctx)
+	on, err := s.onWith(ctx, func(src flows.EventSource) bool { return src.Connector == id },
+		func(name string, src flows.EventSource) string {
+			return fmt.Sprintf("%s (version %d)", name, src.Version)
+		})
 	if err != nil {
 		return err
 	}
-	for _, sub := range live {
-		if sub.Source.Connector == id {
-			f, err := s.Flow(ctx, sub.FlowID)
-			if err != nil {
-				return err
-			}
-			return fmt.Errorf("%w: flow %q is ON with version %d of this connector; turn it off first", flows.ErrConflict, f.Definition.Name, sub.Source.Version)
-		}
+	if err := onRefusal(on, "this connector"); err != nil {
+		return err
 	}
 	s.versions.Range(func(k, _ any) bool {
 		if k.([2]int64)[0] == id {

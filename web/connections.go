@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -160,12 +161,30 @@ func (s *Server) connectionDelete(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, s.connectionsBack(c, connectorID))
 }
 
-// connectionJSON is a connection as the API shows it: never its secrets.
+// connectionJSON is a connection as the API shows it: its secret values
+// are masked.
 type connectionJSON struct {
-	ID          int64             `json:"id"`
+	ID            int64             `json:"id"`
+	ConnectorID   int64             `json:"connectorId"`
+	ConnectorName string            `json:"connectorName,omitempty"`
+	Name          string            `json:"name"`
+	Values        map[string]string `json:"values"`
+	CreatedAt     time.Time         `json:"createdAt"`
+}
+
+// connectionIn is the body of POST /api/v1/connections.
+type connectionIn struct {
 	ConnectorID int64             `json:"connectorId"`
 	Name        string            `json:"name"`
-	Values      map[string]string `json:"values,omitempty"`
+	Values      map[string]string `json:"values"`
+}
+
+func toConnectionJSON(conn flows.Connection) connectionJSON {
+	if conn.Values == nil {
+		conn.Values = map[string]string{}
+	}
+	return connectionJSON{ID: conn.ID, ConnectorID: conn.ConnectorID, ConnectorName: conn.ConnectorName, Name: conn.Name,
+		Values: conn.Values, CreatedAt: conn.CreatedAt}
 }
 
 // apiCreateConnection saves a connection from {connectorId, name, values}.
@@ -174,7 +193,7 @@ func (s *Server) apiCreateConnection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in connectionJSON
+	var in connectionIn
 	if err := json.Unmarshal(b, &in); err != nil {
 		return fmt.Errorf("%w: the body is not a connection document: %s", flows.ErrInvalid, flows.DescribeJSONError(b, err))
 	}
@@ -182,11 +201,68 @@ func (s *Server) apiCreateConnection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := connectionJSON{ID: saved.ID, ConnectorID: saved.ConnectorID, Name: saved.Name, Values: map[string]string{}}
-	for _, f := range con.Info.Auth.ConnectionFields() {
-		if !f.Secret() {
-			out.Values[f.Key] = saved.Values[f.Key]
+	saved.Values, saved.ConnectorName = saved.MaskedValues(con.Info.Auth), con.Info.Name
+	return c.JSON(http.StatusCreated, toConnectionJSON(saved))
+}
+
+// apiConnections answers a page of connections, of one connector with
+// connector={id}.
+func (s *Server) apiConnections(c echo.Context) error {
+	q, err := listQuery(c)
+	if err != nil {
+		return err
+	}
+	if v := c.QueryParam("connector"); v != "" {
+		if q.ConnectorID, err = strconv.ParseInt(v, 10, 64); err != nil || q.ConnectorID <= 0 {
+			return fmt.Errorf("%w: the connector is a connector's id, not %q", flows.ErrInvalid, v)
 		}
 	}
-	return c.JSON(http.StatusCreated, out)
+	p, err := s.connectors().Connections(c.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	out := pageJSON[connectionJSON]{Items: make([]connectionJSON, len(p.Items)), Next: p.Next}
+	for i, conn := range p.Items {
+		out.Items[i] = toConnectionJSON(conn)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiConnection(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	conn, err := s.connectors().Connection(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toConnectionJSON(conn))
+}
+
+func (s *Server) apiChangeConnection(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var p flows.ConnectionPatch
+	if err := decodeJSON(c, &p, `{"name": "…", "values": {"api_key": "…"}}`); err != nil {
+		return err
+	}
+	conn, err := s.connectors().UpdateConnection(c.Request().Context(), id, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toConnectionJSON(conn))
+}
+
+func (s *Server) apiDeleteConnection(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.connectors().DeleteConnection(c.Request().Context(), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

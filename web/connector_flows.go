@@ -43,19 +43,11 @@ func (s *Server) flowsProblem(c echo.Context, con flows.Connector, field, msg st
 // flowNameProblem checks a flow name against the naming rules and the
 // connector's other flows.
 func (s *Server) flowNameProblem(c echo.Context, con flows.Connector, name string, except int64) (string, error) {
-	if name == "" || len(name) > flows.MaxNameLength {
-		return fmt.Sprintf("Give the flow a name of 1 to %d characters.", flows.MaxNameLength), nil
-	}
 	siblings, err := s.store.Flows(c.Request().Context(), con.ID)
 	if err != nil {
 		return "", err
 	}
-	for _, f := range siblings {
-		if f.ID != except && strings.EqualFold(f.Definition.Name, name) {
-			return fmt.Sprintf("The connector already has a flow named %q.", f.Definition.Name), nil
-		}
-	}
-	return "", nil
+	return flows.FlowNameProblem(siblings, name, except), nil
 }
 
 func (s *Server) connectorFlowCreate(c echo.Context) error {
@@ -149,12 +141,7 @@ func (s *Server) connectorFlowDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var users []string
-	for _, other := range siblings {
-		if other.ID != f.ID && other.Definition.Calls(f.ID) {
-			users = append(users, fmt.Sprintf("%q", other.Definition.Name))
-		}
-	}
+	users := flows.Callers(siblings, f.ID)
 	if len(users) > 0 {
 		return s.flowsProblem(c, con, "_flows", fmt.Sprintf("%q cannot be deleted: %s %s it.", f.Definition.Name, strings.Join(users, ", "), plural(len(users), "uses", "use")))
 	}

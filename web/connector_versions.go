@@ -153,6 +153,8 @@ type connectorJSON struct {
 	Revision  int                 `json:"revision"`
 	FlowCount int                 `json:"flowCount"`
 	Info      flows.ConnectorInfo `json:"connector"`
+	CreatedAt time.Time           `json:"createdAt"`
+	UpdatedAt time.Time           `json:"updatedAt"`
 }
 
 // versionJSON is a deployed version as the API shows it.
@@ -178,7 +180,7 @@ func (s *Server) apiConnectorImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, connectorJSON{ID: con.ID, Revision: con.Revision, FlowCount: con.FlowCount, Info: con.Info})
+	return c.JSON(http.StatusCreated, toConnectorJSON(con))
 }
 
 func (s *Server) apiConnectorDeploy(c echo.Context) error {
@@ -186,21 +188,5 @@ func (s *Server) apiConnectorDeploy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, versionJSON{ConnectorID: v.ConnectorID, Version: v.Version, CreatedAt: v.CreatedAt, CreatedBy: v.CreatedBy})
-}
-
-func (s *Server) apiConnectorVersions(c echo.Context) error {
-	con, err := s.connectorParam(c)
-	if err != nil {
-		return err
-	}
-	vs, err := s.store.Versions(c.Request().Context(), con.ID)
-	if err != nil {
-		return err
-	}
-	out := make([]versionJSON, len(vs))
-	for i, v := range vs {
-		out[i] = versionJSON{ConnectorID: v.ConnectorID, Version: v.Version, CreatedAt: v.CreatedAt, CreatedBy: v.CreatedBy}
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusCreated, toVersionJSON(v))
 }

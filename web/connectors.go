@@ -76,14 +76,6 @@ func formErrors(err error) templates.FormErrors {
 	return errs
 }
 
-// ofKind is the connector as it is checked and stored: its authentication
-// keeps only what the chosen kind uses. The form is refilled with
-// everything typed.
-func ofKind(info flows.ConnectorInfo) flows.ConnectorInfo {
-	info.Auth = info.Auth.OfKind()
-	return info
-}
-
 // connectorTab is the path of a tab of a connector's page.
 func (s *Server) connectorTab(id int64, tab string) string {
 	return templates.ConnectorTabURL(s.URL, id, tab)
@@ -92,20 +84,19 @@ func (s *Server) connectorTab(id int64, tab string) string {
 func (s *Server) connectorCreate(c echo.Context) error {
 	info, _ := connectorFromForm(c)
 	f := templates.ConnectorForm{Info: info}
-	if err := ofKind(info).Validate(); err != nil {
+	created, err := s.connectors().Create(c.Request().Context(), info)
+	switch {
+	case problemsOf(err) != nil:
 		f.Errors = formErrors(err)
-		return render(c, http.StatusUnprocessableEntity, templates.ConnectorFormPage(s.page(c, "New connector", "connectors"), f))
-	}
-	created, err := s.store.CreateConnector(c.Request().Context(), ofKind(info))
-	if errors.Is(err, flows.ErrConflict) {
+	case errors.Is(err, flows.ErrConflict):
 		f.Errors = templates.FormErrors{"name": "Another connector has this name."}
-		return render(c, http.StatusUnprocessableEntity, templates.ConnectorFormPage(s.page(c, "New connector", "connectors"), f))
-	}
-	if err != nil {
+	case err != nil:
 		return err
+	default:
+		s.flash(c, "success", "Connector "+created.Info.Name+" created. Add its flows here.")
+		return c.Redirect(http.StatusSeeOther, s.connectorTab(created.ID, templates.TabFlows))
 	}
-	s.flash(c, "success", "Connector "+created.Info.Name+" created. Add its flows here.")
-	return c.Redirect(http.StatusSeeOther, s.connectorTab(created.ID, templates.TabFlows))
+	return render(c, http.StatusUnprocessableEntity, templates.ConnectorFormPage(s.page(c, "New connector", "connectors"), f))
 }
 
 // connectorParam loads the connector named by the route's :id.
@@ -155,18 +146,16 @@ func (s *Server) connectorUpdate(c echo.Context) error {
 	}
 	info, rev := connectorFromForm(c)
 	f := templates.ConnectorForm{ID: con.ID, Revision: rev, Info: info, FlowCount: con.FlowCount}
-	if err := ofKind(info).Validate(); err != nil {
+	updated, err := s.connectors().Update(c.Request().Context(), con.ID,
+		flows.ConnectorPatch{Revision: rev, Name: &info.Name, Description: &info.Description, BaseURL: &info.BaseURL, Auth: &info.Auth})
+	var stale *flows.StaleError
+	switch {
+	case problemsOf(err) != nil:
 		f.Errors = formErrors(err)
 		return s.renderConnector(c, http.StatusUnprocessableEntity, f)
-	}
-	con.Info, con.Revision = ofKind(info), rev
-	updated, err := s.store.UpdateConnector(c.Request().Context(), con)
-	switch {
-	case errors.Is(err, flows.ErrConflict) && strings.Contains(err.Error(), "changed elsewhere"):
+	case errors.As(err, &stale):
 		f.Errors = templates.FormErrors{"_form": "Someone saved this connector after you opened it. Your changes are still in the form; reload the page to see theirs, or save again to replace them."}
-		if cur, err := s.store.Connector(c.Request().Context(), con.ID); err == nil {
-			f.Revision = cur.Revision
-		}
+		f.Revision = stale.Now
 		return s.renderConnector(c, http.StatusConflict, f)
 	case errors.Is(err, flows.ErrConflict):
 		f.Errors = templates.FormErrors{"name": "Another connector has this name."}

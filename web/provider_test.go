@@ -257,8 +257,8 @@ func acmeConnection(t *testing.T, srv *webtest.Server, token string, conID int64
 	t.Helper()
 	conn := apiJSON(t, srv.NewClient(), token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "Acme prod",
 		"values": map[string]string{"api_key": acmeKey}}, http.StatusCreated)
-	if vals, _ := conn["values"].(map[string]any); vals["api_key"] != nil {
-		t.Fatal("the API shows the connection's secret")
+	if vals, _ := conn["values"].(map[string]any); vals["api_key"] != flows.Masked {
+		t.Fatalf("the API shows the connection's secret as %v, not masked", vals["api_key"])
 	}
 	return conn
 }

@@ -39,7 +39,7 @@ func TestInUseRefusals(t *testing.T) {
 		{"connection used by an ON flow", fmt.Sprintf("/connections/%d/delete", f.Definition.Source.Connection), "/connections",
 			`Flow "New users" is ON with this connection`, func() error { _, err := srv.Store.Connection(ctx, f.Definition.Source.Connection); return err }},
 		{"connector whose version an ON flow uses", fmt.Sprintf("/connectors/%d/delete", conID), fmt.Sprintf("/connectors/%d", conID),
-			`Flow "New users" is ON with version 1`, func() error { _, err := srv.Store.Connector(ctx, conID); return err }},
+			`Flow "New users" (version 1) is ON with this connector`, func() error { _, err := srv.Store.Connector(ctx, conID); return err }},
 		{"flow that is ON", fmt.Sprintf("/flows/%d/delete", flowID), fmt.Sprintf("/flows/%d", flowID),
 			"Turn the flow OFF before deleting it", func() error { _, err := srv.Store.Flow(ctx, flowID); return err }},
 	}
