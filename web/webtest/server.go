@@ -4,6 +4,7 @@
 package webtest
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -250,9 +251,19 @@ func (c *Client) PostForm(t testing.TB, path string, form url.Values) *http.Resp
 	return res
 }
 
-// Do sends a request and returns the response with its body read.
+// Do sends a request and returns the response with its body read. A
+// request to the JSON API (under /api/v1/) and its response are checked
+// against the OpenAPI document (CheckAPI): a mismatch fails the test.
 func (c *Client) Do(t testing.TB, method, path string, body io.Reader, h http.Header) (*http.Response, string) {
 	t.Helper()
+	var sent []byte
+	if body != nil {
+		var err error
+		if sent, err = io.ReadAll(body); err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.NewReader(sent)
+	}
 	req, err := http.NewRequest(method, c.base+path, body)
 	if err != nil {
 		t.Fatal(err)
@@ -271,6 +282,9 @@ func (c *Client) Do(t testing.TB, method, path string, body io.Reader, h http.He
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.HasPrefix(req.URL.Path, APIPrefix) {
+		CheckAPI(t, req, sent, res, b)
 	}
 	return res, string(b)
 }
