@@ -58,17 +58,22 @@ var apiRouter = sync.OnceValues(func() (routers.Router, error) {
 //     is a test of the refusal, and fine;
 //   - a response whose status the operation does not list, or whose
 //     headers or body do not match the schema of that status.
-func CheckAPI(t testing.TB, req *http.Request, reqBody []byte, res *http.Response, resBody []byte) {
+//
+// It returns the operation the exchange was for ("GET /flows/{id}"), or ""
+// when the document has none.
+func CheckAPI(t testing.TB, req *http.Request, reqBody []byte, res *http.Response, resBody []byte) string {
 	t.Helper()
-	if err := checkAPI(req, reqBody, res, resBody); err != nil {
+	op, err := checkAPI(req, reqBody, res, resBody)
+	if err != nil {
 		t.Errorf("OpenAPI: %s %s → %d: %v\nresponse: %s", req.Method, req.URL.RequestURI(), res.StatusCode, err, clip(resBody))
 	}
+	return op
 }
 
-func checkAPI(req *http.Request, reqBody []byte, res *http.Response, resBody []byte) error {
+func checkAPI(req *http.Request, reqBody []byte, res *http.Response, resBody []byte) (string, error) {
 	router, err := apiRouter()
 	if err != nil {
-		return err
+		return "", err
 	}
 	// The document's server is the relative /api/v1: match on the path.
 	r := req.Clone(context.Background())
@@ -77,21 +82,51 @@ func checkAPI(req *http.Request, reqBody []byte, res *http.Response, resBody []b
 	if err != nil {
 		switch res.StatusCode {
 		case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusUnauthorized:
-			return nil // the server knew none either (the token check answers first)
+			return "", nil // the server knew none either (the token check answers first)
 		}
-		return fmt.Errorf("the document has no operation for this request (%v)", err)
+		return "", fmt.Errorf("the document has no operation for this request (%v)", err)
 	}
+	op := route.Method + " " + route.Path
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
 	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil && res.StatusCode < 400 {
-		return fmt.Errorf("the server accepted a request the document refuses: %w", describe(err))
+		return op, fmt.Errorf("the server accepted a request the document refuses: %w", describe(err))
 	}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.StatusCode, Header: res.Header,
 		Body: io.NopCloser(bytes.NewReader(resBody)), Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true}}
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-		return fmt.Errorf("the response does not match the document: %w", describe(err))
+		return op, fmt.Errorf("the response does not match the document: %w", describe(err))
 	}
-	return nil
+	return op, nil
+}
+
+// apiCalls records the API operations a server's clients called, with
+// the statuses they got.
+type apiCalls struct {
+	mu  sync.Mutex
+	ops map[string][]int
+}
+
+func (a *apiCalls) add(op string, status int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ops == nil {
+		a.ops = map[string][]int{}
+	}
+	a.ops[op] = append(a.ops[op], status)
+}
+
+// APICalls lists the operations of the OpenAPI document ("POST
+// /flows/{id}/runs") that the server's clients have called, each with the
+// statuses it answered, in order.
+func (s *Server) APICalls() map[string][]int {
+	s.calls.mu.Lock()
+	defer s.calls.mu.Unlock()
+	out := make(map[string][]int, len(s.calls.ops))
+	for op, st := range s.calls.ops {
+		out[op] = append([]int(nil), st...)
+	}
+	return out
 }
 
 // describe lists what differs, one line each: where in the body, and why

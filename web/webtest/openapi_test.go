@@ -41,7 +41,7 @@ func TestCheckAPI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkAPI(exchange(tt.method, tt.path, tt.reqBody, tt.status, tt.resBody))
+			_, err := checkAPI(exchange(tt.method, tt.path, tt.reqBody, tt.status, tt.resBody))
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("checkAPI = %v, want no error", err)

@@ -46,9 +46,10 @@ type Server struct {
 	Addr    string
 	DataDir string
 
-	stop sync.Once
-	ts   *httptest.Server
-	opts Options
+	stop  sync.Once
+	ts    *httptest.Server
+	opts  Options
+	calls apiCalls
 }
 
 // Options adjust a test server.
@@ -197,13 +198,14 @@ func (s *Server) Restart(t testing.TB) *Server {
 // Client is an HTTP client with a cookie jar that does not follow redirects.
 type Client struct {
 	*http.Client
-	base string
+	base  string
+	calls *apiCalls
 }
 
 // NewClient returns an anonymous client for s.
 func (s *Server) NewClient() *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{base: s.URL, Client: &http.Client{
+	return &Client{base: s.URL, calls: &s.calls, Client: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -284,7 +286,9 @@ func (c *Client) Do(t testing.TB, method, path string, body io.Reader, h http.He
 		t.Fatal(err)
 	}
 	if strings.HasPrefix(req.URL.Path, APIPrefix) {
-		CheckAPI(t, req, sent, res, b)
+		if op := CheckAPI(t, req, sent, res, b); op != "" && c.calls != nil {
+			c.calls.add(op, res.StatusCode)
+		}
 	}
 	return res, string(b)
 }
