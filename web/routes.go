@@ -109,7 +109,8 @@ func (s *Server) routes() {
 	name(a.POST("/settings/sessions/:id/revoke", s.revokeSession), "settings.sessions.revoke")
 	name(a.POST("/settings/sessions/revoke-others", s.revokeOtherSessions), "settings.sessions.revoke.others")
 
-	// API: personal API token holders only.
+	// API: personal API token holders only; its description is open.
+	name(e.GET("/api/v1/openapi.json", s.apiOpenAPI), "api.openapi")
 	api := e.Group("/api/v1", s.requireToken)
 	name(api.GET("/me", s.apiMe), "api.me")
 	name(api.GET("/connectors", s.apiConnectors), "api.connectors.list")

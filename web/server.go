@@ -99,6 +99,9 @@ func New(d Deps) (*Server, error) {
 	if d.Metrics == nil {
 		d.Metrics = prometheus.NewRegistry()
 	}
+	if _, err := openAPIJSON(); err != nil {
+		return nil, err
+	}
 	if d.Config.MaxFormBytes <= 0 {
 		d.Config.MaxFormBytes = 1 << 20
 	}

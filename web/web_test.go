@@ -26,6 +26,8 @@ var publicRoutes = map[string]bool{
 	// Invoke URLs: the flow's security applies (endpoints_test.go).
 	"api.invoke": true, "api.invoke.post": true,
 	"resume": true, // resume URLs of paused runs: unguessable tokens (waits_test.go)
+	// The API's OpenAPI document: it holds no data (openapi_test.go).
+	"api.openapi": true,
 }
 
 var routeParam = regexp.MustCompile(`:[a-z_]+`)

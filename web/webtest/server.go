@@ -4,6 +4,7 @@
 package webtest
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -45,9 +46,10 @@ type Server struct {
 	Addr    string
 	DataDir string
 
-	stop sync.Once
-	ts   *httptest.Server
-	opts Options
+	stop  sync.Once
+	ts    *httptest.Server
+	opts  Options
+	calls apiCalls
 }
 
 // Options adjust a test server.
@@ -196,13 +198,14 @@ func (s *Server) Restart(t testing.TB) *Server {
 // Client is an HTTP client with a cookie jar that does not follow redirects.
 type Client struct {
 	*http.Client
-	base string
+	base  string
+	calls *apiCalls
 }
 
 // NewClient returns an anonymous client for s.
 func (s *Server) NewClient() *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{base: s.URL, Client: &http.Client{
+	return &Client{base: s.URL, calls: &s.calls, Client: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -250,9 +253,19 @@ func (c *Client) PostForm(t testing.TB, path string, form url.Values) *http.Resp
 	return res
 }
 
-// Do sends a request and returns the response with its body read.
+// Do sends a request and returns the response with its body read. A
+// request to the JSON API (under /api/v1/) and its response are checked
+// against the OpenAPI document (CheckAPI): a mismatch fails the test.
 func (c *Client) Do(t testing.TB, method, path string, body io.Reader, h http.Header) (*http.Response, string) {
 	t.Helper()
+	var sent []byte
+	if body != nil {
+		var err error
+		if sent, err = io.ReadAll(body); err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.NewReader(sent)
+	}
 	req, err := http.NewRequest(method, c.base+path, body)
 	if err != nil {
 		t.Fatal(err)
@@ -271,6 +284,11 @@ func (c *Client) Do(t testing.TB, method, path string, body io.Reader, h http.He
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.HasPrefix(req.URL.Path, APIPrefix) {
+		if op := CheckAPI(t, req, sent, res, b); op != "" && c.calls != nil {
+			c.calls.add(op, res.StatusCode)
+		}
 	}
 	return res, string(b)
 }
