@@ -248,7 +248,7 @@ func (p *pipeline) finish(f *finished) {
 // and waits for them.
 func (p *pipeline) rewrite(es []*flows.Execution) error {
 	done := make(chan error, 1)
-	p.finish(&finished{runs: []flows.FinishedDelivery{{Executions: es}}, replace: true, done: func(err error) { done <- err }})
+	p.finish(&finished{runs: []flows.FinishedDelivery{{Executions: es}}, replace: true, again: true, done: func(err error) { done <- err }})
 	return <-done
 }
 

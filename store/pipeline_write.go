@@ -143,7 +143,9 @@ func (p *pipeline) writeLoop() {
 			committed = make(chan struct{})
 			p.accepting.Store(&committed)
 		}
+		began := time.Now()
 		p.commit(batch)
+		p.observeCommit(batch, accepted, time.Since(began))
 		if accepted {
 			p.accepting.Store(nil)
 			close(committed)
@@ -160,6 +162,20 @@ func (p *pipeline) writeLoop() {
 		// transaction. Meanwhile more requests gather for that one.
 		runtime.Gosched()
 	}
+}
+
+// observeCommit tells the store's observer of a transaction of the
+// writer: how many deliveries it accepted or finished, and how long it took.
+func (p *pipeline) observeCommit(batch []*writeReq, accepted bool, took time.Duration) {
+	if accepted {
+		p.s.observer.Get().WriteCommitted(flows.BatchAccepted, len(batch), took)
+		return
+	}
+	n := 0
+	for _, r := range batch {
+		n += len(r.finish)
+	}
+	p.s.observer.Get().WriteCommitted(flows.BatchFinished, n, took)
 }
 
 // commit writes a batch and sets each request's outcome. Should the batch
