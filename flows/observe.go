@@ -8,9 +8,9 @@ import (
 // Observer is told of the events an operator watches and alerts on: runs
 // ending, deliveries retried or given up, registrations failing, the
 // store's writes, schedules running late. Each method is called once per
-// event, on the path where it happens, and must be cheap: an atomic add,
-// never a lookup or an allocation per call beyond what a label needs. web
-// implements it with Prometheus metrics.
+// event, on the path where it happens, and must be cheap: atomic adds to
+// series found once and kept, no allocation, no I/O. web implements it
+// with Prometheus metrics.
 type Observer interface {
 	// ExecutionFinished: an execution ended and its final record was
 	// stored.

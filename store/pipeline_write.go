@@ -403,7 +403,7 @@ func acceptPG(ctx context.Context, tx pgx.Tx, rows [][]any, job int64, ids []int
 func finishQueries(p2, in string) []string {
 	return []string{
 		"DELETE FROM deliveries WHERE state = '" + deliveryQueued + "' AND dedupe_key IS NULL AND id IN (" + in + ") RETURNING id",
-		"UPDATE deliveries SET state = '" + deliveryDone + "', finished_at = " + p2 + ", headers = '{}', query = '{}', body = NULL " +
+		"UPDATE deliveries SET state = '" + deliveryDone + "', finished_at = " + p2 + ", headers = '{}', query = '{}', body = NULL, job_id = NULL " +
 			"WHERE state = '" + deliveryQueued + "' AND dedupe_key IS NOT NULL AND id IN (" + in + ") RETURNING id",
 	}
 }

@@ -23,9 +23,11 @@ type Stats struct {
 }
 
 // statsQuery reads Stats in one round trip: the queued deliveries through
-// their partial index (migration 29), the subscriptions, a few per flow.
+// the index of the deliveries' jobs, which holds only those not done
+// (a done delivery is deleted, or kept for dedupe without its job), and
+// the subscriptions, a few per flow.
 const statsQuery = `SELECT 'deliveries' AS part, '' AS state, COUNT(*) AS n, MIN(received_at) AS oldest
-FROM deliveries WHERE state = '` + deliveryQueued + `'
+FROM deliveries WHERE job_id IS NOT NULL AND state = '` + deliveryQueued + `'
 UNION ALL
 SELECT 'subscriptions', state, COUNT(*), NULL FROM subscriptions GROUP BY state`
 
@@ -56,9 +58,9 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
-// migrateQueuedIndex indexes the deliveries still queued by when they
-// arrived, for Stats: the rows of done deliveries kept for dedupe are
-// left out, so a scrape reads only the queue however many they are.
-func migrateQueuedIndex(tx *gorm.DB) error {
-	return tx.Exec("CREATE INDEX idx_deliveries_queued ON deliveries (received_at) WHERE state = '" + deliveryQueued + "'").Error
+// migrateDoneWithoutJob lets the deliveries done and kept for dedupe
+// forget their job, as they do since: the index of the deliveries' jobs
+// then holds only the deliveries not done, which Stats counts.
+func migrateDoneWithoutJob(tx *gorm.DB) error {
+	return tx.Exec("UPDATE deliveries SET job_id = NULL WHERE state = '" + deliveryDone + "' AND job_id IS NOT NULL").Error
 }

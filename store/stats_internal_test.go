@@ -4,11 +4,14 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/hookflow/hookflow/flows"
 )
 
 // TestStatsReadTheQueueByItsIndex: on SQLite the scrape's query reads
-// the queued deliveries through their partial index, never the table of
-// done rows kept for dedupe.
+// the queued deliveries through the index of their jobs, never the table
+// of done rows kept for dedupe; a delivery done and kept for dedupe
+// leaves that index.
 func TestStatsReadTheQueueByItsIndex(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, Config{DataDir: t.TempDir()})
@@ -31,7 +34,23 @@ func TestStatsReadTheQueueByItsIndex(t *testing.T) {
 		plan = append(plan, detail)
 	}
 	text := strings.Join(plan, "\n")
-	if !strings.Contains(text, "idx_deliveries_queued") || strings.Contains(text, "SCAN deliveries\n") {
+	if !strings.Contains(text, "idx_deliveries_job") || strings.Contains(text, "SCAN deliveries\n") {
 		t.Fatalf("the stats query's plan:\n%s", text)
+	}
+
+	sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "kept", State: flows.SubscriptionActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AcceptDelivery(ctx, flows.Delivery{SubscriptionID: sub.ID, DedupeKey: "k", Method: "POST", Headers: map[string]string{},
+		Query: map[string]string{}, Body: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishDeliveries(ctx, []flows.FinishedDelivery{{ID: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	var kept, withJob int64
+	if err := s.db.Raw("SELECT COUNT(*), COUNT(job_id) FROM deliveries").Row().Scan(&kept, &withJob); err != nil || kept != 1 || withJob != 0 {
+		t.Fatalf("%d deliveries kept, %d of them with a job (%v): want 1, none", kept, withJob, err)
 	}
 }

@@ -110,7 +110,7 @@ func documentedMetrics(t *testing.T) map[string]string {
 // TestMetricsAfterAReferenceRun drives real requests through a real
 // server — an Event URL payload, a duplicate, refused requests, a run
 // that fails until its attempts run out, a failed registration and
-// deregistration, a schedule — and reads /metrics: every metric the
+// deregistration, a schedule, the flow's data cleared — and reads /metrics: every metric the
 // README documents is there with its type and the counts of what
 // happened, every hookflow_ metric there is documented, and the Grafana
 // dashboard uses only documented metrics.
@@ -163,6 +163,12 @@ func TestMetricsAfterAReferenceRun(t *testing.T) {
 	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", sched), nil, http.StatusOK)
 	waitFor(t, "a scheduled run", func() bool { return len(scheduleRuns(t, srv.Store, sched)) >= 1 })
 	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", sched), nil, http.StatusOK)
+
+	// Clearing the flow's stored data records its runs again: not counted
+	// as ending again.
+	if n, err := srv.Store.ClearFlowData(t.Context(), flowID, false); err != nil || n != 1 {
+		t.Fatalf("clear the flow's data: %d %v", n, err)
+	}
 
 	s := readScrape(t, c)
 	documented := documentedMetrics(t)
