@@ -54,8 +54,10 @@ func (l *Lifecycle) Deliver(ctx context.Context, d Delivery, final bool) ([]*Exe
 	t, err := l.deliveryTarget(ctx, d.SubscriptionID)
 	if err != nil {
 		if !final {
+			l.observer.Get().DeliveryRetried()
 			return nil, fmt.Errorf("%w: %w", ErrRetry, err)
 		}
+		l.observer.Get().DeliveryDead()
 		return nil, err
 	}
 	execs, transient, err := l.deliver(ctx, t, d)
@@ -69,7 +71,11 @@ func (l *Lifecycle) Deliver(ctx context.Context, d Delivery, final bool) ([]*Exe
 		return execs, fmt.Errorf("flows: delivery %d stopped: %w", d.ID, ErrShutdown)
 	}
 	if transient && !final {
+		l.observer.Get().DeliveryRetried()
 		return execs, fmt.Errorf("%w: delivery %d", ErrRetry, d.ID)
+	}
+	if transient {
+		l.observer.Get().DeliveryDead() // its last attempt failed too: it stays failed in the history
 	}
 	return execs, nil
 }

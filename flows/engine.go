@@ -249,7 +249,7 @@ func (e *Engine) run(ctx context.Context, req RunRequest) (*Execution, *run) {
 	now := e.opts.Now()
 	exec := &Execution{ID: req.ExecutionID, FlowID: req.FlowID, FlowName: req.Definition.Name, ParentID: req.ParentID,
 		Trigger: req.Trigger, Status: StatusRunning, StartedAt: now, Input: req.Input, Revision: req.Revision, RerunOf: req.RerunOf,
-		WorkspaceFlow: req.WorkspaceFlow}
+		WorkspaceFlow: req.WorkspaceFlow, kind: req.Definition.Kind}
 	if exec.ID == "" {
 		exec.ID = NewExecutionID(now)
 	}

@@ -110,7 +110,12 @@ type Execution struct {
 	ResumeURL   string     `json:"resumeUrl,omitempty"`
 
 	cause error // why it failed, for Transient; not stored
+	kind  Kind  // the kind of the flow that ran, for FlowKind; not stored
 }
+
+// FlowKind is the kind of the flow the execution ran; empty for an
+// execution loaded from the store.
+func (e *Execution) FlowKind() Kind { return e.kind }
 
 // Transient reports whether the execution failed for a reason that may
 // pass when the run is tried again: an HTTP 429 or 5xx, or a network error.

@@ -135,7 +135,12 @@ type Lifecycle struct {
 	// invoking bounds the invoked runs not yet recorded (endpoint.go).
 	invoking     chan struct{}
 	invokingOnce sync.Once
+	// observer is told of retries, failed registrations, late schedules.
+	observer ObserverSlot
 }
+
+// Observe makes o the observer of the lifecycle's events (Observer).
+func (l *Lifecycle) Observe(o Observer) { l.observer.Set(o) }
 
 type cachedHook struct {
 	hook    Hook
@@ -271,6 +276,7 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 	exec, data, err := l.register(ctx, t, sub.Token, opts)
 	var re *RegistrationError
 	if errors.As(err, &re) {
+		l.observer.Get().RegistrationFailed()
 		sub.State, sub.LastError, sub.RegistrationExecution = SubscriptionOff, re.Error(), re.Execution
 		if err := l.Store.SaveSubscription(context.WithoutCancel(ctx), sub); err != nil {
 			return sub, err
@@ -400,6 +406,7 @@ func (l *Lifecycle) Deregister(ctx context.Context, subID int64, final bool) err
 		sub.State, sub.LastError, sub.DeregistrationExecution = SubscriptionOff, "", exec.ID
 		return l.Store.SaveSubscription(ctx, sub)
 	}
+	l.observer.Get().DeregistrationFailed()
 	msg, _ := ErrorText(err)
 	sub.LastError = "Deregistration failed: " + msg
 	if exec != nil {

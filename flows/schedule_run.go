@@ -165,6 +165,7 @@ func (l *Lifecycle) Tick(ctx context.Context, subID int64, tick time.Time) error
 	if err != nil || !claimed {
 		return err
 	}
+	l.observer.Get().ScheduleLate(now.Sub(due))
 	in := map[string]any{FieldScheduledAt: due, FieldFiredAt: now, FieldMissed: float64(missed)}
 	_, err = l.Engine.Run(ctx, RunRequest{FlowID: f.ID, Definition: f.Definition, Input: in, Trigger: TriggerSchedule,
 		Revision: f.Revision, ExecutionID: c.Execution})

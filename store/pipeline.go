@@ -61,6 +61,11 @@ import (
 // again one request at a time. An execution recorded as running is
 // replaced by its final record.
 //
+// Observing. The writer and the recorder tell the store's observer
+// (Store.Observe) the size and commit time of each transaction, and the
+// finisher each execution stored as ended: a few atomic adds, nothing per
+// payload beyond them.
+//
 // Close refuses new work at once and drains what was handed over before.
 type pipeline struct {
 	s *Store
@@ -248,7 +253,7 @@ func (p *pipeline) finish(f *finished) {
 // and waits for them.
 func (p *pipeline) rewrite(es []*flows.Execution) error {
 	done := make(chan error, 1)
-	p.finish(&finished{runs: []flows.FinishedDelivery{{Executions: es}}, replace: true, done: func(err error) { done <- err }})
+	p.finish(&finished{runs: []flows.FinishedDelivery{{Executions: es}}, replace: true, again: true, done: func(err error) { done <- err }})
 	return <-done
 }
 

@@ -84,8 +84,15 @@ func (p *pipeline) recordLoop() {
 			for _, r := range batch {
 				r.err = err
 			}
-		} else if prune := time.Since(pruned) >= pruneRecordedEvery; p.recordAll(st, batch, prune) && prune {
-			pruned = time.Now()
+		} else {
+			began, n := time.Now(), 0
+			for _, r := range batch {
+				n += len(r.finish)
+			}
+			if prune := time.Since(pruned) >= pruneRecordedEvery; p.recordAll(st, batch, prune) && prune {
+				pruned = time.Now()
+			}
+			p.s.observer.Get().WriteCommitted(flows.BatchHistory, n, time.Since(began))
 		}
 		for _, r := range batch {
 			close(r.done)

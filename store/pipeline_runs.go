@@ -238,7 +238,25 @@ func (p *pipeline) finishRun(st start, r ran) {
 type finished struct {
 	runs    []flows.FinishedDelivery
 	replace bool // the executions replace their earlier records
-	done    func(error)
+	// again: the executions ended before and are written again (retention
+	// rewrites them), not counted as ending now.
+	again bool
+	done  func(error)
+}
+
+// stored tells the finished runs that they are stored, or why not, and
+// the store's observer of each execution stored as ended.
+func (f *finished) stored(o flows.Observer, err error) {
+	if err == nil && !f.again {
+		for _, run := range f.runs {
+			for _, e := range run.Executions {
+				if e.Status.IsFinal() {
+					o.ExecutionFinished(e.FlowKind(), e.Trigger, e.Status, e.Duration())
+				}
+			}
+		}
+	}
+	f.done(err)
 }
 
 // finishLoop is the finisher: it gathers what waits to be stored into
@@ -296,9 +314,10 @@ func (p *pipeline) writePieces(pieces [][]*finished) {
 	for _, piece := range pieces {
 		all = append(all, piece...)
 	}
+	o := p.s.observer.Get()
 	if err == nil || len(all) == 1 {
 		for _, f := range all {
-			f.done(err)
+			f.stored(o, err)
 		}
 		return
 	}
@@ -307,7 +326,7 @@ func (p *pipeline) writePieces(pieces [][]*finished) {
 		if err == nil {
 			err = p.write(reqs)
 		}
-		f.done(err)
+		f.stored(o, err)
 	}
 }
 

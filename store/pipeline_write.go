@@ -143,7 +143,9 @@ func (p *pipeline) writeLoop() {
 			committed = make(chan struct{})
 			p.accepting.Store(&committed)
 		}
+		began := time.Now()
 		p.commit(batch)
+		p.observeCommit(batch, accepted, time.Since(began))
 		if accepted {
 			p.accepting.Store(nil)
 			close(committed)
@@ -160,6 +162,20 @@ func (p *pipeline) writeLoop() {
 		// transaction. Meanwhile more requests gather for that one.
 		runtime.Gosched()
 	}
+}
+
+// observeCommit tells the store's observer of a transaction of the
+// writer: how many deliveries it accepted or finished, and how long it took.
+func (p *pipeline) observeCommit(batch []*writeReq, accepted bool, took time.Duration) {
+	if accepted {
+		p.s.observer.Get().WriteCommitted(flows.BatchAccepted, len(batch), took)
+		return
+	}
+	n := 0
+	for _, r := range batch {
+		n += len(r.finish)
+	}
+	p.s.observer.Get().WriteCommitted(flows.BatchFinished, n, took)
 }
 
 // commit writes a batch and sets each request's outcome. Should the batch
@@ -387,7 +403,7 @@ func acceptPG(ctx context.Context, tx pgx.Tx, rows [][]any, job int64, ids []int
 func finishQueries(p2, in string) []string {
 	return []string{
 		"DELETE FROM deliveries WHERE state = '" + deliveryQueued + "' AND dedupe_key IS NULL AND id IN (" + in + ") RETURNING id",
-		"UPDATE deliveries SET state = '" + deliveryDone + "', finished_at = " + p2 + ", headers = '{}', query = '{}', body = NULL " +
+		"UPDATE deliveries SET state = '" + deliveryDone + "', finished_at = " + p2 + ", headers = '{}', query = '{}', body = NULL, job_id = NULL " +
 			"WHERE state = '" + deliveryQueued + "' AND dedupe_key IS NOT NULL AND id IN (" + in + ") RETURNING id",
 	}
 }

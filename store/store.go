@@ -132,7 +132,15 @@ type Store struct {
 
 	// tables is what the store knows of the database for tables.
 	tables tablesState
+
+	// observer is told of the write path's transactions and of the
+	// executions stored as ended (Observe).
+	observer flows.ObserverSlot
 }
+
+// Observe makes o the observer of the store's write path: the size and
+// commit time of its transactions, and each execution stored as ended.
+func (s *Store) Observe(o flows.Observer) { s.observer.Set(o) }
 
 // Open connects to the database, applies Hookflow's and River's migrations
 // and prepares (but does not start) the River queue.

@@ -52,8 +52,10 @@ func (s *Server) hook(c echo.Context) error {
 	}
 	if dup {
 		s.metrics.hooks.WithLabelValues("duplicate").Inc()
+		s.metrics.duplicates.Inc()
 	} else {
 		s.metrics.hooks.WithLabelValues("accepted").Inc()
+		s.metrics.accepted.Inc()
 	}
 	return c.NoContent(h.AckStatus())
 }
@@ -61,6 +63,7 @@ func (s *Server) hook(c echo.Context) error {
 // refuse answers a refused Event URL request, logging and counting why.
 func (s *Server) refuse(c echo.Context, status int, reason, msg string) error {
 	s.metrics.hooks.WithLabelValues(reason).Inc()
+	s.metrics.refused.WithLabelValues(reason).Inc()
 	s.log.Warn("event request refused", "reason", reason, "status", status,
 		"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "remote_ip", c.RealIP())
 	return c.JSON(status, map[string]string{"error": msg})

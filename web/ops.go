@@ -69,7 +69,15 @@ type metrics struct {
 	// hooks counts requests at Event URLs by outcome: accepted, duplicate,
 	// or the reason they were refused.
 	hooks *prometheus.CounterVec
+	// The same requests as deliveries: accepted, duplicate, refused by reason.
+	accepted, duplicates prometheus.Counter
+	refused              *prometheus.CounterVec
 }
+
+// refusalReasons are the reasons an Event URL refuses a request, each
+// counted from 0 on every scrape. A reason not listed is counted too.
+var refusalReasons = []string{"unknown_token", "flow_off", "method", "too_large", "unreadable",
+	"missing_secret", "bad_secret", "missing_signature", "bad_signature"}
 
 func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
@@ -85,7 +93,19 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	m.hooks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookflow_event_requests_total", Help: "Requests at Event URLs by outcome (accepted, duplicate, or why they were refused).",
 	}, []string{"outcome"})
-	reg.MustRegister(m.requests, m.latency, m.hooks)
+	m.accepted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookflow_deliveries_accepted_total", Help: "Requests at Event URLs stored as deliveries and acknowledged.",
+	})
+	m.duplicates = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookflow_deliveries_duplicate_total", Help: "Requests at Event URLs acknowledged as duplicates of a delivery seen before.",
+	})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookflow_deliveries_refused_total", Help: "Requests at Event URLs refused, by reason.",
+	}, []string{"reason"})
+	for _, r := range refusalReasons {
+		m.refused.WithLabelValues(r)
+	}
+	reg.MustRegister(m.requests, m.latency, m.hooks, m.accepted, m.duplicates, m.refused)
 	return m
 }
 

@@ -52,7 +52,10 @@ type Deps struct {
 	// Engine runs flows; Registry is the function cards it knows.
 	Engine   *flows.Engine
 	Registry flows.Registry
-	Metrics  *prometheus.Registry
+	// Metrics is where /metrics reads from. New registers Hookflow's
+	// metrics there, and makes them the observer of Store and Lifecycle
+	// (flows.Observer).
+	Metrics *prometheus.Registry
 	// Lifecycle turns flows ON and OFF and accepts what arrives at Event URLs.
 	Lifecycle *flows.Lifecycle
 }
@@ -127,6 +130,12 @@ func New(d Deps) (*Server, error) {
 		endpointRate:    d.Config.EndpointRateLimit,
 	}
 	d.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	obs := newObserver(d.Metrics)
+	d.Lifecycle.Observe(obs)
+	if d.Store != nil {
+		d.Store.Observe(obs)
+		d.Metrics.MustRegister(newStoreStats(d.Store, d.Logger))
+	}
 
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
