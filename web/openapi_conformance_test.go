@@ -13,9 +13,11 @@ import (
 )
 
 // TestOpenAPIConformance drives every operation of web/openapi.yaml the way
-// a user of the API would — import and deploy a connector, connect it,
-// build flows, run them, turn one ON and OFF, read the history, re-run,
-// import a flopack, fill a table — through the checking client: each
+// a user of the API would — import and deploy a connector, change it and
+// its flows, connect it, build flows, run them, turn one ON and OFF (anyway
+// when its deregistration fails), upgrade it, change a flow's settings,
+// read the history, re-run, import a flopack, fill a table, make and revoke
+// an API token — through the checking client: each
 // request and response is validated against the document (webtest.CheckAPI),
 // and the test fails unless every documented operation was called and
 // answered with a success at least once.
@@ -51,6 +53,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	call("POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", id(other)), "", http.StatusCreated)
 	call("POST", "/api/v1/connectors/import", `{"schema": 1, "connector": {"name": "", "auth": {"kind": "none"}}, "flows": []}`, http.StatusUnprocessableEntity)
 	call("POST", "/api/v1/connectors/999/deploy", "", http.StatusNotFound)
+	conformConnectors(t, call, conID, id(other))
 
 	// A flow on its Webhook Event (with a connection): ON, shown, OFF.
 	hooked, _ := newUsersFlow(t, srv, token, conID, v)
@@ -60,7 +63,22 @@ func TestOpenAPIConformance(t *testing.T) {
 	}
 	call("POST", fmt.Sprintf("/api/v1/flows/%d/on", hooked), "", http.StatusConflict)
 	call("GET", fmt.Sprintf("/api/v1/flows/%d", hooked), "", http.StatusOK)
+	conformConnections(t, call, conID)
+	call("DELETE", fmt.Sprintf("/api/v1/connectors/%d", conID), "", http.StatusConflict) // a flow is ON with it
+	call("DELETE", fmt.Sprintf("/api/v1/flows/%d", hooked), "", http.StatusConflict)     // it is ON
+	// The provider refuses the deregistration: the flow is turned off anyway.
+	prov.fail.Store(true)
 	call("POST", fmt.Sprintf("/api/v1/flows/%d/off", hooked), "", http.StatusOK)
+	if st := call("POST", fmt.Sprintf("/api/v1/flows/%d/off-anyway", hooked), "", http.StatusOK)["state"].(map[string]any); st["on"] != false {
+		t.Fatalf("off anyway: state %v", st)
+	}
+	prov.fail.Store(false)
+	// A new version of the connector, and the flow moved to it.
+	call("POST", fmt.Sprintf("/api/v1/flows/%d/upgrade", hooked), "", http.StatusConflict) // nothing newer
+	call("POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), "", http.StatusCreated)
+	if up := call("POST", fmt.Sprintf("/api/v1/flows/%d/upgrade", hooked), "{}", http.StatusOK); up["to"] != 2.0 {
+		t.Fatalf("upgrade: %v", up)
+	}
 
 	// A manual flow: create, show, export, run, and its history.
 	greet := id(call("POST", "/api/v1/flows", greeter, http.StatusCreated))
@@ -101,6 +119,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		t.Fatalf("cancel answered %v", canceled)
 	}
 	call("GET", "/api/v1/executions/nope", "", http.StatusNotFound)
+	conformFlows(t, call, greet, slow, exec)
 
 	// An API Endpoint flow: its client token once, its settings, a new token, a new URL.
 	ep := call("POST", "/api/v1/flows", endpointFlow("Lookup", lookupCards), http.StatusCreated)
@@ -146,6 +165,17 @@ func TestOpenAPIConformance(t *testing.T) {
 	call("DELETE", tp, "", http.StatusNoContent)
 	call("GET", tp, "", http.StatusNotFound)
 
+	// An API token: made, listed, revoked, refused.
+	made := call("POST", "/api/v1/tokens", `{"name": "CI"}`, http.StatusCreated)
+	call("POST", "/api/v1/tokens", `{"name": ""}`, http.StatusUnprocessableEntity)
+	apiJSON(t, c, made["token"].(string), "GET", "/api/v1/me", "", http.StatusOK)
+	if toks := call("GET", "/api/v1/tokens", "", http.StatusOK)["tokens"].([]any); len(toks) != 2 {
+		t.Fatalf("tokens listed: %v", toks)
+	}
+	call("DELETE", fmt.Sprintf("/api/v1/tokens/%d", id(made)), "", http.StatusNoContent)
+	call("DELETE", fmt.Sprintf("/api/v1/tokens/%d", id(made)), "", http.StatusNotFound)
+	apiJSON(t, c, made["token"].(string), "GET", "/api/v1/me", "", http.StatusUnauthorized)
+
 	// Every documented operation was called, and succeeded at least once.
 	doc, err := webtest.OpenAPI()
 	if err != nil {
@@ -165,4 +195,78 @@ func TestOpenAPIConformance(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("operations of web/openapi.yaml this test did not see succeed:\n  %s", strings.Join(missing, "\n  "))
 	}
+}
+
+// apiCaller calls the API with the test's token, failing unless the status
+// is want, and decodes the answer.
+type apiCaller func(method, path, body string, want int) map[string]any
+
+// conformConnectors lists, reads and changes connectors (a stale revision
+// is refused), makes one with a flow that is read, changed and deleted,
+// deletes it, and reads connector conID's first deployed version.
+func conformConnectors(t *testing.T, call apiCaller, conID, other int64) {
+	t.Helper()
+	if page := call("GET", "/api/v1/connectors?q=acme&limit=10", "", http.StatusOK); len(page["items"].([]any)) != 2 {
+		t.Fatalf("connectors listed: %v", page)
+	}
+	op := fmt.Sprintf("/api/v1/connectors/%d", other)
+	rev := call("GET", op, "", http.StatusOK)["revision"].(float64)
+	call("PATCH", op, fmt.Sprintf(`{"revision": %d, "description": "The EU tenant"}`, int(rev)), http.StatusOK)
+	call("PATCH", op, fmt.Sprintf(`{"revision": %d, "description": "Stale"}`, int(rev)), http.StatusConflict)
+	call("GET", fmt.Sprintf("/api/v1/connectors/%d/versions/1", conID), "", http.StatusOK)
+	call("GET", fmt.Sprintf("/api/v1/connectors/%d/versions/9", conID), "", http.StatusNotFound)
+
+	scratch := call("POST", "/api/v1/connectors", `{"name": "Scratch", "auth": {"kind": "none"}}`, http.StatusCreated)
+	cp := fmt.Sprintf("/api/v1/connectors/%d", int64(scratch["id"].(float64)))
+	call("POST", "/api/v1/connectors", `{"name": "Scratch", "auth": {"kind": "none"}}`, http.StatusConflict)
+	f := call("POST", cp+"/flows", flowDoc(t, shout("Shout")), http.StatusCreated)
+	fp := fmt.Sprintf("%s/flows/%d", cp, int64(f["id"].(float64)))
+	call("GET", cp+"/flows", "", http.StatusOK)
+	call("GET", fp, "", http.StatusOK)
+	call("PUT", fp, fmt.Sprintf(`{"revision": 1, "definition": %s}`, flowDoc(t, shout("Shout louder"))), http.StatusOK)
+	call("PUT", fp, fmt.Sprintf(`{"revision": 1, "definition": %s}`, flowDoc(t, shout("Again"))), http.StatusConflict)
+	call("DELETE", fp, "", http.StatusNoContent)
+	call("DELETE", cp, "", http.StatusNoContent)
+	call("GET", cp, "", http.StatusNotFound)
+}
+
+// conformConnections lists, reads and renames connector conID's
+// connection, and makes a second one and deletes it.
+func conformConnections(t *testing.T, call apiCaller, conID int64) {
+	t.Helper()
+	page := call("GET", fmt.Sprintf("/api/v1/connections?connector=%d&limit=5", conID), "", http.StatusOK)
+	items := page["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("connections listed: %v", page)
+	}
+	cp := fmt.Sprintf("/api/v1/connections/%d", int64(items[0].(map[string]any)["id"].(float64)))
+	call("GET", cp, "", http.StatusOK)
+	call("PATCH", cp, `{"name": "Acme production"}`, http.StatusOK)
+	call("DELETE", cp, "", http.StatusConflict) // a flow is ON with it
+	spare := call("POST", "/api/v1/connections", fmt.Sprintf(`{"connectorId": %d, "name": "Spare", "values": {"api_key": "k"}}`, conID), http.StatusCreated)
+	call("DELETE", fmt.Sprintf("/api/v1/connections/%d", int64(spare["id"].(float64))), "", http.StatusNoContent)
+}
+
+// conformFlows lists the workspace flows, re-runs execution exec in bulk,
+// changes flow greet (a stale revision is refused) and its settings, clears
+// its data, and deletes flow slow.
+func conformFlows(t *testing.T, call apiCaller, greet, slow int64, exec string) {
+	t.Helper()
+	if page := call("GET", "/api/v1/flows?kind=manual&limit=50", "", http.StatusOK); len(page["flows"].([]any)) < 2 {
+		t.Fatalf("flows listed: %v", page)
+	}
+	call("GET", "/api/v1/flows?state=sideways", "", http.StatusUnprocessableEntity)
+	if bulk := call("POST", "/api/v1/executions/rerun", fmt.Sprintf(`{"ids": [%q, "nope"]}`, exec), http.StatusOK); bulk["rerun"] != 1.0 || bulk["failed"] != 1.0 {
+		t.Fatalf("bulk re-run: %v", bulk)
+	}
+	gp := fmt.Sprintf("/api/v1/flows/%d", greet)
+	rev := int(call("GET", gp, "", http.StatusOK)["revision"].(float64))
+	call("PUT", gp, fmt.Sprintf(`{"revision": %d, "definition": %s}`, rev, greeter), http.StatusOK)
+	call("PUT", gp, fmt.Sprintf(`{"revision": %d, "definition": %s}`, rev, greeter), http.StatusConflict)
+	settings := call("GET", gp+"/settings", "", http.StatusOK)
+	call("PATCH", gp+"/settings", fmt.Sprintf(`{"saveData": false, "revision": %d}`, int(settings["revision"].(float64))), http.StatusOK)
+	call("POST", gp+"/clear", `{"mode": "data"}`, http.StatusOK)
+	call("POST", gp+"/clear", `{"mode": "some"}`, http.StatusUnprocessableEntity)
+	call("DELETE", fmt.Sprintf("/api/v1/flows/%d", slow), "", http.StatusNoContent)
+	call("DELETE", fmt.Sprintf("/api/v1/flows/%d", slow), "", http.StatusNotFound)
 }
