@@ -45,6 +45,7 @@ var migrations = []migration{
 	{21, "tables: their schemas (each table's rows are in a table of their own)", migrateTables},
 	{22, "tables: each table's row count kept as rows come and go", migrateTableCounts},
 	{23, "folders of workspace flows", migrateFolders},
+	{24, "event hooks: the hooks, the outbox of events, the events waiting for each hook, delivery attempts", migrateEventHooks},
 }
 
 // schemaMigration records an applied step.

@@ -292,6 +292,9 @@ func (p *pipeline) writePieces(pieces [][]*finished) {
 	if err == nil {
 		err = p.write(reqs)
 	}
+	if err == nil {
+		pokeForEvents(p.s.hooks, reqs)
+	}
 	var all []*finished
 	for _, piece := range pieces {
 		all = append(all, piece...)
@@ -397,6 +400,12 @@ func (p *pipeline) encodePiece(piece []*finished) (*writeReq, error) {
 				r.PackIndex, n = n, n+1
 				content = appendToPack(content, doc)
 				fin.rows[j] = executionRow{r: r, replaces: p.markProvisional(e) || f.replace}
+				if p.s.hooks.any() {
+					if fin.events, err = p.s.hooks.executionEvent(fin.events, e); err != nil {
+						*buf = content[:0]
+						return nil, err
+					}
+				}
 				if e.Status != flows.StatusRunning {
 					// A run is found by search once it has ended: its
 					// record as running is replaced soon.

@@ -237,13 +237,15 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	river.AddWorker(workers, &deregistrationWorker{store: s})
 	river.AddWorker(workers, &resumeWorker{store: s})
 	river.AddWorker(workers, &scheduleTickWorker{store: s})
+	river.AddWorker(workers, &hookSendWorker{store: s})
 	cfg := &river.Config{
 		ID:     s.instance,
 		Logger: slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8},
 			deliveryQueue: {MaxWorkers: deliveryQueueWorkers},
 			resumeQueue:   {MaxWorkers: resumeQueueWorkers},
-			scheduleQueue: {MaxWorkers: scheduleQueueWorkers}},
+			scheduleQueue: {MaxWorkers: scheduleQueueWorkers},
+			hookQueue:     {MaxWorkers: hookQueueWorkers}},
 		Workers:     workers,
 		MaxAttempts: s.cfg.MaxAttempts,
 		RetryPolicy: backoff{base: s.cfg.RetryBase},

@@ -132,6 +132,9 @@ type Store struct {
 
 	// tables is what the store knows of the database for tables.
 	tables tablesState
+
+	// hooks relays events to event hooks (eventhooks_relay.go).
+	hooks *hookRelay
 }
 
 // Open connects to the database, applies Hookflow's and River's migrations
@@ -156,6 +159,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return s, s.openReader(ctx, gcfg)
 	}
 	s.pipe = newPipeline(s)
+	s.hooks = newHookRelay(s)
 	s.instance = newInstanceID()
 	switch {
 	case cfg.DatabaseURL == "":
@@ -183,6 +187,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.hooks.start(ctx)
 	return s, nil
 }
 
@@ -414,6 +419,9 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		if s.hooks != nil {
+			s.hooks.close()
+		}
 		if s.pipe != nil {
 			s.pipe.close()
 		}

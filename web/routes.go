@@ -144,6 +144,15 @@ func (s *Server) routes() {
 	name(api.DELETE("/tables/:id/rows/:row", s.apiDeleteRow), "api.tables.rows.delete")
 	name(api.GET("/tables/:id/csv", s.apiExportCSV), "api.tables.csv.export")
 	name(api.POST("/tables/:id/csv", s.apiImportCSV), "api.tables.csv.import")
+	name(api.GET("/event-hooks", s.apiEventHooks), "api.event_hooks.list")
+	name(api.POST("/event-hooks", s.apiCreateEventHook), "api.event_hooks.create")
+	name(api.GET("/event-hooks/:id", s.apiEventHook), "api.event_hooks.show")
+	name(api.PUT("/event-hooks/:id", s.apiUpdateEventHook), "api.event_hooks.update")
+	name(api.DELETE("/event-hooks/:id", s.apiDeleteEventHook), "api.event_hooks.delete")
+	name(api.POST("/event-hooks/:id/verify", s.apiVerifyEventHook), "api.event_hooks.verify")
+	name(api.POST("/event-hooks/:id/activate", s.apiActivateEventHook), "api.event_hooks.activate")
+	name(api.POST("/event-hooks/:id/deactivate", s.apiDeactivateEventHook), "api.event_hooks.deactivate")
+	name(api.GET("/event-hooks/:id/attempts", s.apiEventHookAttempts), "api.event_hooks.attempts")
 }
 
 // cacheForever lets browsers keep assets: their URLs change with their content.
