@@ -141,7 +141,13 @@ func migrateEventHooks(tx *gorm.DB) error {
 		ResponseBody string     `gorm:"not null"`
 		OK           bool       `gorm:"column:ok;not null"`
 	}
-	if err := tx.Migrator().CreateTable(&eventHook{}, &hookPending{}, &hookAttempt{}); err != nil {
+	if err := tx.Migrator().CreateTable(&eventHook{}); err != nil {
+		return err
+	}
+	if err := tx.Table("hook_pending").Migrator().CreateTable(&hookPending{}); err != nil {
+		return err
+	}
+	if err := tx.Table("hook_attempts").Migrator().CreateTable(&hookAttempt{}); err != nil {
 		return err
 	}
 	if err := tx.Table("hook_outbox").Migrator().CreateTable(&hookOutbox{}); err != nil {

@@ -340,14 +340,14 @@ func (r *hookRelay) executionEvent(events []hookOutboxRecord, e *flows.Execution
 	return append(events, rec), nil
 }
 
-// pokeForEvents wakes the relay if reqs wrote events.
-func pokeForEvents(r *hookRelay, reqs []*writeReq) {
+// hasEvents reports whether reqs write events.
+func hasEvents(reqs []*writeReq) bool {
 	for _, req := range reqs {
 		for _, f := range req.finish {
 			if len(f.events) > 0 {
-				r.poke()
-				return
+				return true
 			}
 		}
 	}
+	return false
 }

@@ -244,3 +244,21 @@ func CountRows(ctx context.Context, s *Store, table string) (int64, error) {
 func SetWaitRecordGrace(d time.Duration) time.Duration {
 	return time.Duration(waitRecordGrace.Swap(int64(d)))
 }
+
+// StopRelay stops the relay of events to event hooks, as a crash before
+// it ran would: events stay in the outbox.
+func StopRelay(s *Store) { s.hooks.close() }
+
+// OutboxLen counts the events in the outbox (both files on SQLite).
+func OutboxLen(ctx context.Context, s *Store) (int64, error) {
+	var n, h int64
+	if err := s.reads.WithContext(ctx).Table("hook_outbox").Count(&n).Error; err != nil {
+		return 0, err
+	}
+	if s.dialect == SQLite {
+		if err := s.reads.WithContext(ctx).Table("history.hook_outbox").Count(&h).Error; err != nil {
+			return 0, err
+		}
+	}
+	return n + h, nil
+}

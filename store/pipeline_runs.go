@@ -289,11 +289,12 @@ const maxGather = 4
 // one bad run fails only its own delivery.
 func (p *pipeline) writePieces(pieces [][]*finished) {
 	reqs, err := p.encodePieces(pieces)
+	events := hasEvents(reqs) // before write, which may drop some of reqs
 	if err == nil {
 		err = p.write(reqs)
 	}
-	if err == nil {
-		pokeForEvents(p.s.hooks, reqs)
+	if err == nil && events {
+		p.s.hooks.poke()
 	}
 	var all []*finished
 	for _, piece := range pieces {
