@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -250,4 +251,30 @@ func SignHookBody(secret string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(body)
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// SigninFailedEvent is the admin.signin.failed of a refused sign-in as
+// email from addr.
+func SigninFailedEvent(email, addr, reason string) HookEvent {
+	return NewHookEvent(EventAdminSigninFailed, HookActor{ID: email, Type: "User", AlternateID: email, DisplayName: email,
+		DetailEntry: map[string]any{"ipAddress": addr}}, "Sign-in refused", reason)
+}
+
+// DeliveryDeadEvent is the delivery.dead of a payload at an Event URL
+// whose run failed and will not run again: its last attempt, or a
+// failure no retry helps. It names the delivery, its subscription and the
+// failed execution; nil when none of execs failed.
+func DeliveryDeadEvent(d Delivery, execs []*Execution) (HookEvent, bool) {
+	i := slices.IndexFunc(execs, func(e *Execution) bool { return e.Status == StatusFailed })
+	if i < 0 {
+		return HookEvent{}, false
+	}
+	e := execs[i]
+	id := fmt.Sprint(d.ID)
+	ev := NewHookEvent(EventDeliveryDead, hookflowActor, "Payload failed and will not be retried", cmp.Or(e.Error, "failed"),
+		HookActor{ID: id, Type: "Delivery", DisplayName: "delivery " + id, DetailEntry: map[string]any{"receivedAt": d.ReceivedAt.UTC()}},
+		HookActor{ID: fmt.Sprint(d.SubscriptionID), Type: "Subscription", DisplayName: "subscription " + fmt.Sprint(d.SubscriptionID)},
+		HookActor{ID: e.ID, Type: "Execution", DisplayName: cmp.Or(e.FlowName, "flow "+fmt.Sprint(e.FlowID)) + " run"})
+	ev.UUID = uuidFrom("delivery.dead:" + id)
+	return ev, true
 }

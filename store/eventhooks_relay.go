@@ -311,9 +311,13 @@ func (s *Store) emit(tx *gorm.DB, ev flows.HookEvent) error {
 	if err := tx.Create(&rec).Error; err != nil {
 		return fmt.Errorf("store: record event %s: %w", ev.EventType, err)
 	}
-	time.AfterFunc(50*time.Millisecond, s.hooks.poke)
+	s.hooks.pokeSoon()
 	return nil
 }
+
+// pokeSoon wakes the relay a little later, once the transaction that
+// wrote events has committed.
+func (r *hookRelay) pokeSoon() { time.AfterFunc(50*time.Millisecond, r.poke) }
 
 // Emit records ev on its own, for causes that write nothing else (a
 // refused sign-in).
@@ -350,4 +354,17 @@ func hasEvents(reqs []*writeReq) bool {
 		}
 	}
 	return false
+}
+
+// deadEvent is the outbox row of d's delivery.dead, if its run failed.
+func deadEvent(d flows.Delivery, execs []*flows.Execution) *hookOutboxRecord {
+	ev, ok := flows.DeliveryDeadEvent(d, execs)
+	if !ok {
+		return nil
+	}
+	rec, err := outboxRecord(ev)
+	if err != nil {
+		return nil
+	}
+	return &rec
 }

@@ -229,7 +229,11 @@ func (p *pipeline) finishRun(st start, r ran) {
 		st.job.settle(r.err)
 		return
 	}
-	p.finish(&finished{runs: []flows.FinishedDelivery{{ID: st.d.ID, Executions: r.execs}}, done: st.job.settle})
+	f := &finished{runs: []flows.FinishedDelivery{{ID: st.d.ID, Executions: r.execs}}, done: st.job.settle}
+	if p.s.hooks.want(flows.EventDeliveryDead) {
+		f.dead = deadEvent(st.d, r.execs)
+	}
+	p.finish(f)
 }
 
 // finished is runs on their way to the database: deliveries' (ID set), or
@@ -239,6 +243,9 @@ type finished struct {
 	runs    []flows.FinishedDelivery
 	replace bool // the executions replace their earlier records
 	done    func(error)
+	// dead is the delivery.dead event of a delivery whose run failed for
+	// good, written with its executions (eventhooks_relay.go).
+	dead *hookOutboxRecord
 }
 
 // finishLoop is the finisher: it gathers what waits to be stored into
@@ -412,6 +419,9 @@ func (p *pipeline) encodePiece(piece []*finished) (*writeReq, error) {
 					// record as running is replaced soon.
 					fin.rows[j].text = search.text(e)
 				}
+			}
+			if f.dead != nil && run.ID != 0 {
+				fin.events = append(fin.events, *f.dead)
 			}
 			req.finish = append(req.finish, fin)
 			// Encoding a piece is CPU work from end to end: requests being
