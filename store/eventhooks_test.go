@@ -583,3 +583,86 @@ func TestHookChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestHookEmitPoints: each write that causes an event records it, and a
+// hook that chose every type receives them all, with their targets.
+func TestHookEmitPoints(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		r := newReceiver(t)
+		svc := hookService(t, s, fast)
+		activeHook(t, svc, r, flows.HookEventTypes...)
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		con, err := s.CreateConnector(ctx, flows.ConnectorInfo{Name: "Acme", Auth: flows.AuthDefinition{Kind: flows.AuthBasic}})
+		must(err)
+		conn, err := s.CreateConnection(ctx, flows.Connection{ConnectorID: con.ID, Name: "prod", Values: map[string]string{"username": "ada", "password": "pw"}})
+		must(err)
+		_, err = s.Deploy(ctx, flows.ConnectorExport{Schema: 1, Connector: flows.ConnectorInfo{Name: "Acme"}}, con.ID, "admin@example.com")
+		must(err)
+		sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "tok", State: flows.SubscriptionRegistering})
+		must(err)
+		sub.State = flows.SubscriptionActive
+		must(s.SaveSubscription(ctx, sub))
+		must(s.StopSubscription(ctx, sub.ID))
+		sub.State, sub.LastError = flows.SubscriptionFailed, "the service answered 500"
+		must(s.SaveSubscription(ctx, sub))
+		must(s.DeleteConnection(ctx, conn.ID))
+		tb, err := s.CreateTable(ctx, flows.Table{Name: "Leads", Columns: []flows.Column{{Name: "email", Type: flows.TypeText}}})
+		must(err)
+		_, err = s.CreateRow(ctx, &tb, map[string]any{"email": "a@b.c"})
+		must(err)
+		_, err = s.ClearTable(ctx, &tb)
+		must(err)
+		u, err := s.CreateUser(ctx, "ops@example.com", "correct horse battery")
+		must(err)
+		sess, _, err := s.CreateSession(ctx, flows.Session{UserID: u.ID, ExpiresAt: time.Now().Add(time.Hour)})
+		must(err)
+		must(s.RevokeSession(ctx, u.ID, sess.ID))
+		must(s.Emit(ctx, flows.SigninFailedEvent("intruder@example.com", "10.0.0.9", "wrong email or password")))
+		at := time.Now().UTC()
+		must(s.RecordExecution(ctx, &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 1, Trigger: flows.TriggerAPI,
+			Status: flows.StatusSucceeded, StartedAt: at, FinishedAt: at}))
+		failRun(t, s, 1)
+
+		want := map[flows.HookEventType]string{ // type → its first target's type
+			flows.EventConnectionCreated: "Connection", flows.EventConnectorDeployed: "Connector", flows.EventFlowActivated: "Flow",
+			flows.EventFlowDeactivated: "Flow", flows.EventSubscriptionFailed: "Subscription", flows.EventConnectionDeleted: "Connection",
+			flows.EventTableCleared: "Table", flows.EventAdminSessionRevoked: "User", flows.EventAdminSigninFailed: "",
+			flows.EventExecutionSucceeded: "Execution", flows.EventExecutionFailed: "Execution",
+		}
+		got := map[flows.HookEventType]flows.HookEvent{}
+		waitFor(t, 15*time.Second, "every event", func() bool {
+			for _, p := range r.posts() {
+				_, evs := envelope(t, p.body)
+				for _, ev := range evs {
+					got[ev.EventType] = ev
+				}
+			}
+			return len(got) >= len(want)
+		})
+		for typ, target := range want {
+			ev := got[typ]
+			first := ""
+			if len(ev.Target) > 0 {
+				first = ev.Target[0].Type
+			}
+			if first != target {
+				t.Errorf("%s: first target %q, want %q (%+v)", typ, first, target, ev)
+			}
+		}
+		if ev := got[flows.EventSubscriptionFailed]; ev.Outcome.Reason == nil || *ev.Outcome.Reason != "the service answered 500" {
+			t.Errorf("subscription.failed outcome %+v", ev.Outcome)
+		}
+		if ev := got[flows.EventConnectorDeployed]; ev.Actor.ID != "admin@example.com" || ev.Target[0].DetailEntry["version"] != 1.0 {
+			t.Errorf("connector.deployed %+v", ev)
+		}
+		if ev := got[flows.EventTableCleared]; ev.Target[0].DisplayName != "Leads" || ev.Target[0].DetailEntry["rowsDeleted"] != 1.0 {
+			t.Errorf("table.cleared %+v", ev)
+		}
+	})
+}
