@@ -66,6 +66,9 @@ func (s *Store) HandleEventHooks(h HookSender) { s.hooks.sender.Store(&senderBox
 // (events of other instances, and any left by a crash).
 var relayEvery = time.Second
 
+// relayGather is how long the relay waits, once woken, for more events.
+const relayGather = 100 * time.Millisecond
+
 // relayBatch bounds the events one relay transaction moves.
 const relayBatch = 1000
 
@@ -151,6 +154,17 @@ func (r *hookRelay) run() {
 		case <-r.stop:
 			return
 		case <-r.wake:
+			// Let the events of a burst gather: one move of many costs
+			// the writers less than many moves of a few.
+			select {
+			case <-time.After(relayGather):
+			case <-r.stop:
+				return
+			}
+			select {
+			case <-r.wake:
+			default:
+			}
 		case <-tick.C:
 			r.refresh(ctx)
 			if err := r.ensureJobs(ctx); err != nil && ctx.Err() == nil {

@@ -146,12 +146,11 @@ func (s *Store) nextHookBatch(ctx context.Context, hook int64, batchWait time.Du
 	if age := time.Since(rs[0].CreatedAt); len(rs) < flows.MaxHookBatch && age < batchWait {
 		return hookBatch{wait: batchWait - age}, nil
 	}
+	// The delivery's id is stored with its events only if it is to be
+	// tried again (recordHookAttempt).
 	b.id, b.attempt = flows.NewUUID(), 1
 	for _, r := range rs {
 		b.events, b.ids = append(b.events, json.RawMessage(r.Event)), append(b.ids, r.ID)
-	}
-	if err := s.db.WithContext(ctx).Model(&hookPendingRecord{}).Where("id IN ?", b.ids).Update("delivery", b.id).Error; err != nil {
-		return hookBatch{}, fmt.Errorf("store: events waiting for event hook %d: %w", hook, err)
 	}
 	return b, nil
 }
@@ -169,6 +168,11 @@ func (s *Store) recordHookAttempt(ctx context.Context, a flows.HookAttempt, ids 
 			return err
 		}
 		if !a.OK && a.Retry {
+			if a.Attempt == 1 {
+				if err := tx.Model(&hookPendingRecord{}).Where("id IN ?", ids).Update("delivery", a.Delivery).Error; err != nil {
+					return err
+				}
+			}
 			now := time.Now().UTC()
 			if err := tx.Model(&eventHookRecord{}).Where("id = ? AND failing_since IS NULL", a.HookID).Update("failing_since", now).Error; err != nil {
 				return err
