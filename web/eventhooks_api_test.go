@@ -122,3 +122,67 @@ func TestEventHookAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestEventHookFlowEvents: with a hook for them, turning a flow on raises
+// flow.activated, and a payload whose run fails for good raises
+// execution.failed and delivery.dead, all delivered to the hook.
+func TestEventHookFlowEvents(t *testing.T) {
+	var mu sync.Mutex
+	got := map[flows.HookEventType][]flows.HookEvent{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "GET" && r.URL.Path == "/hook":
+			fmt.Fprintf(w, `{"verification":%q}`, r.Header.Get(flows.HeaderVerification))
+		case r.URL.Path == "/hook":
+			var env flows.HookEnvelope
+			json.NewDecoder(r.Body).Decode(&env)
+			mu.Lock()
+			for _, raw := range env.Data.Events {
+				var ev flows.HookEvent
+				json.Unmarshal(raw, &ev)
+				got[ev.EventType] = append(got[ev.EventType], ev)
+			}
+			mu.Unlock()
+		default: // what the flow calls: gone for good
+			http.Error(w, "no such thing", http.StatusNotFound)
+		}
+	}))
+	defer recv.Close()
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true, HookTiming: flows.HookTiming{BatchWait: 20 * time.Millisecond}})
+	c, token := srv.NewClient(), srv.Token(t)
+	created := apiCall(t, c, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"Ops","url":%q,
+		"events":["flow.activated","execution.failed","delivery.dead"]}`, recv.URL+"/hook"), 201)
+	apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/verify", int64(created["id"].(float64))), "", 200)
+
+	flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: recv.URL + "/gone"}}})
+	postEvent(t, srv, hook, 1)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		done := len(got[flows.EventFlowActivated]) > 0 && len(got[flows.EventDeliveryDead]) > 0 && len(got[flows.EventExecutionFailed]) > 0
+		mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			mu.Lock()
+			t.Fatalf("events received: %v", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	on := got[flows.EventFlowActivated][0]
+	if on.Target[0].Type != "Flow" || on.Target[0].ID != fmt.Sprint(flowID) || on.Target[0].DisplayName != "Okta events" {
+		t.Errorf("flow.activated %+v", on)
+	}
+	dead := got[flows.EventDeliveryDead]
+	if len(dead) != 1 || dead[0].Target[0].Type != "Delivery" || dead[0].Outcome.Result != "FAILURE" || !strings.Contains(*dead[0].Outcome.Reason, "404") {
+		t.Errorf("delivery.dead %+v", dead)
+	}
+	failed := got[flows.EventExecutionFailed]
+	if len(failed) != 1 || failed[0].Actor.ID != fmt.Sprint(flowID) {
+		t.Errorf("execution.failed %+v", failed)
+	}
+}
