@@ -450,7 +450,7 @@ func (s *EventHooks) Send(ctx context.Context, h EventHook, id string, events []
 	defer res.Body.Close()
 	resp, _ := readLimited(res.Body, MaxHookResponseBytes)
 	a.Latency = time.Since(at)
-	a.Status, a.ResponseBody = res.StatusCode, string(resp)
+	a.Status, a.ResponseBody = res.StatusCode, storableText(resp)
 	switch {
 	case res.StatusCode >= 200 && res.StatusCode <= 299:
 		a.OK = true

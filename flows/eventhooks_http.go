@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -53,6 +54,12 @@ func hookCallError(ctx context.Context, timeout time.Duration, err error) string
 }
 
 func asOutbound(err error, oe **OutboundError) bool { return errors.As(err, oe) }
+
+// storableText is b as text any database stores: valid UTF-8 (a body cut
+// at 4 KB may end inside a character), without NUL bytes.
+func storableText(b []byte) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(string(b), "\uFFFD"), "\x00", "")
+}
 
 // readLimited reads at most n bytes of r, and drains a little more so the
 // connection can be kept.

@@ -60,7 +60,11 @@ type senderBox struct{ HookSender }
 
 // HandleEventHooks sets what sends event hooks' deliveries; call it
 // before the queue starts.
-func (s *Store) HandleEventHooks(h HookSender) { s.hooks.sender.Store(&senderBox{h}) }
+func (s *Store) HandleEventHooks(h HookSender) {
+	if s.hooks != nil { // a read-only store has none
+		s.hooks.sender.Store(&senderBox{h})
+	}
+}
 
 // relayEvery is how often the relay looks for events without being woken
 // (events of other instances, and any left by a crash).
@@ -207,37 +211,32 @@ func (s *Store) receivingHooks(ctx context.Context) ([]flows.EventHook, error) {
 // that want them, queues their jobs, and returns how many it moved.
 func (r *hookRelay) dispatch(ctx context.Context) (int, error) {
 	s := r.s
-	var main, hist []hookOutboxRecord
-	if err := s.reads.WithContext(ctx).Order("id").Limit(relayBatch).Find(&main).Error; err != nil {
-		return 0, fmt.Errorf("store: read the event outbox: %w", err)
-	}
+	var hist []hookOutboxRecord // SQLite: the history file's outbox
 	if s.dialect == SQLite {
 		if err := s.reads.WithContext(ctx).Table("history.hook_outbox").Order("id").Limit(relayBatch).Find(&hist).Error; err != nil {
 			return 0, fmt.Errorf("store: read the event outbox: %w", err)
 		}
 	}
-	if len(main)+len(hist) == 0 {
-		return 0, nil
-	}
-	events := append(slices.Clone(main), hist...)
-	slices.SortStableFunc(events, func(a, b hookOutboxRecord) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	hooks, err := s.receivingHooks(ctx)
 	if err != nil {
 		return 0, err
 	}
-	now := time.Now().UTC()
-	var pending []hookPendingRecord
 	fed := map[int64]bool{}
-	for _, ev := range events {
-		for _, h := range hooks {
-			if h.Wants(flows.HookEventType(ev.EventType)) {
-				pending = append(pending, hookPendingRecord{HookID: h.ID, EventUUID: ev.UUID, Event: ev.Event, CreatedAt: now})
-				fed[h.ID] = true
-			}
-		}
-	}
+	n := 0
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if len(pending) > 0 {
+		var main []hookOutboxRecord
+		q := tx.Order("id").Limit(relayBatch)
+		if s.dialect == Postgres {
+			// Instances sharing the database move different events.
+			q = q.Clauses(gclause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		if err := q.Find(&main).Error; err != nil {
+			return err
+		}
+		events := append(slices.Clone(main), hist...)
+		slices.SortStableFunc(events, func(a, b hookOutboxRecord) int { return a.CreatedAt.Compare(b.CreatedAt) })
+		n = len(events)
+		if pending := pendingFor(events, hooks, fed); len(pending) > 0 {
 			if err := tx.Clauses(gclause.OnConflict{DoNothing: true}).CreateInBatches(&pending, 200).Error; err != nil {
 				return err
 			}
@@ -261,7 +260,23 @@ func (r *hookRelay) dispatch(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	return len(events), nil
+	return n, nil
+}
+
+// pendingFor is the rows that hand events to the hooks that want them;
+// fed gets the hooks that get some.
+func pendingFor(events []hookOutboxRecord, hooks []flows.EventHook, fed map[int64]bool) []hookPendingRecord {
+	now := time.Now().UTC()
+	var pending []hookPendingRecord
+	for _, ev := range events {
+		for _, h := range hooks {
+			if h.Wants(flows.HookEventType(ev.EventType)) {
+				pending = append(pending, hookPendingRecord{HookID: h.ID, EventUUID: ev.UUID, Event: ev.Event, CreatedAt: now})
+				fed[h.ID] = true
+			}
+		}
+	}
+	return pending
 }
 
 func outboxIDs(rs []hookOutboxRecord) []int64 {
