@@ -509,4 +509,3 @@ func TestHookVerify(t *testing.T) {
 		}
 	})
 }
-
