@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -108,6 +109,10 @@ func (s *Server) apiVerifyEventHook(c echo.Context) error {
 		return err
 	}
 	h, err := s.eventHooks.Verify(c.Request().Context(), id)
+	var ve *flows.VerifyError
+	if errors.As(err, &ve) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, sentence(ve.Error()))
+	}
 	if err != nil {
 		return err
 	}

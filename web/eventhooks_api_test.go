@@ -27,6 +27,9 @@ func TestEventHookAPI(t *testing.T) {
 			var posts []*http.Request
 			var bodies [][]byte
 			recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == "GET" && r.URL.Path == "/mute" {
+					return
+				}
 				if r.Method == "GET" {
 					fmt.Fprintf(w, `{"verification":%q}`, r.Header.Get(flows.HeaderVerification))
 					return
@@ -67,6 +70,11 @@ func TestEventHookAPI(t *testing.T) {
 				t.Fatalf("verify: %v", v)
 			}
 			apiCall(t, c, token, "DELETE", base, "", 409)
+			other := apiCall(t, c, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"Mute","url":%q}`, recv.URL+"/mute"), 201)
+			refused := apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/verify", int64(other["id"].(float64))), "", 422)
+			if msg := errorMessage(refused); msg != `The endpoint was not verified: the endpoint did not answer with JSON {"verification": "<the challenge>"}.` {
+				t.Errorf("a failed verification: %q", msg)
+			}
 
 			// A refused sign-in reaches the hook, signed.
 			res := c.PostForm(t, "/login", map[string][]string{"email": {"intruder@example.com"}, "password": {"guess"}, "_csrf": {c.CSRF(t, "/login")}})
@@ -107,7 +115,7 @@ func TestEventHookAPI(t *testing.T) {
 				t.Errorf("after a new URL: %v", changed)
 			}
 			list := apiCall(t, c, token, "GET", "/api/v1/event-hooks", "", 200)
-			if hooks, _ := list["hooks"].([]any); len(hooks) != 1 {
+			if hooks, _ := list["hooks"].([]any); len(hooks) != 2 {
 				t.Errorf("list %v", list)
 			}
 			if off := apiCall(t, c, token, "POST", base+"/deactivate", "", 200); off["active"] != false {
