@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,6 +49,9 @@ type hookRelay struct {
 	wake   chan struct{}
 	stop   chan struct{}
 	done   chan struct{}
+	// started says the loop runs (start); stopping closes stop once.
+	started  atomic.Bool
+	stopping sync.Once
 }
 
 // HookSender sends deliveries to event hooks: flows.EventHooks.
@@ -83,20 +87,16 @@ func newHookRelay(s *Store) *hookRelay {
 // start refreshes what is wanted and runs the loop.
 func (r *hookRelay) start(ctx context.Context) {
 	r.refresh(ctx)
+	r.started.Store(true)
 	go r.run()
 }
 
 // close ends the loop; events not yet relayed stay in the outbox.
 func (r *hookRelay) close() {
-	if r == nil {
-		return
+	if r == nil || !r.started.Load() {
+		return // a store that failed to open never started it
 	}
-	select {
-	case <-r.stop:
-		return
-	default:
-	}
-	close(r.stop)
+	r.stopping.Do(func() { close(r.stop) })
 	<-r.done
 }
 
