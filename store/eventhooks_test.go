@@ -320,7 +320,7 @@ func TestHookRetries(t *testing.T) {
 				r := newReceiver(t)
 				r.answer = tc.answer
 				timing := fast
-				timing.Timeout = 300 * time.Millisecond
+				timing.Timeout = time.Second
 				timing.RetryBase = 300 * time.Millisecond
 				svc := hookService(t, s, timing)
 				h, _ := activeHook(t, svc, r)
@@ -351,10 +351,11 @@ func TestHookRetries(t *testing.T) {
 				if len(evs) != 1 || evs[0].Target[0].ID != second.ID {
 					t.Errorf("after the first delivery came %+v, want the second run", evs)
 				}
-				as, err := s.EventHookAttempts(context.Background(), h.ID, 10)
-				if err != nil {
-					t.Fatal(err)
-				}
+				var as []flows.HookAttempt
+				waitFor(t, 5*time.Second, "every attempt's record", func() bool {
+					as, _ = s.EventHookAttempts(context.Background(), h.ID, 10)
+					return len(as) == tc.attempts+1
+				})
 				last := as[len(as)-1] // the oldest
 				if !strings.Contains(last.Error, tc.errText) || last.Attempt != 1 {
 					t.Errorf("first attempt recorded as %+v, want error with %q", last, tc.errText)
