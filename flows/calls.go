@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sync"
 )
 
@@ -103,23 +102,13 @@ func (r *run) runChild(ctx context.Context, req RunRequest, step int) (*Executio
 	if c := context.Cause(ctx); c != nil {
 		return nil, c
 	}
-	if le := limitIn(child.Error); le != nil {
+	// A limit crossed in the child ends this run too.
+	var le *LimitError
+	if errors.As(child.cause, &le) {
 		return nil, le
 	}
 	return nil, fmt.Errorf("flow %q failed: %s", def.Name, child.Error)
 }
-
-// limitIn recovers a limit error from a child's error text, so that a limit
-// crossed in a child ends the parent too.
-func limitIn(msg string) *LimitError {
-	if m := limitText.FindStringSubmatch(msg); m != nil {
-		return &LimitError{Name: m[1], Value: m[2]}
-	}
-	return nil
-}
-
-// limitText is how a LimitError reads.
-var limitText = regexp.MustCompile(`^limit "([a-z_]+)" \((.*)\) exceeded$`)
 
 // each calls the helper flow once per item, at most concurrency at a time,
 // and returns each call's output in item order.

@@ -64,6 +64,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
 		return fmt.Errorf("store: migrate: create schema_migrations: %w", err)
 	}
+	if err := checkSchemaNotNewer(db); err != nil {
+		return err
+	}
 	for _, m := range migrations {
 		err := db.Transaction(func(tx *gorm.DB) error {
 			if s.dialect == Postgres {

@@ -35,7 +35,14 @@ type Queue struct {
 	// the database while the queue runs (instances.go).
 	started func(context.Context) error
 	stopped func(context.Context)
+	// halted is set once Stop or StopAndCancel is called: the queue takes
+	// no new jobs from then on (Halted).
+	halted atomic.Bool
 }
+
+// Halted reports whether the queue was stopped, or is stopping: a
+// server shutting down. A queue not started yet is not halted.
+func (q *Queue) Halted() bool { return q.halted.Load() }
 
 // Jobs is the work behind the queue's delivery and deregistration jobs;
 // flows.Lifecycle does it. final is true on the last allowed attempt.
@@ -85,6 +92,7 @@ func (q *Queue) Start(ctx context.Context) error {
 
 // Stop lets running jobs finish (until ctx ends), then stops the queue.
 func (q *Queue) Stop(ctx context.Context) error {
+	q.halted.Store(true)
 	if err := q.stop(ctx); err != nil {
 		return fmt.Errorf("store: stop queue: %w", err)
 	}
@@ -103,6 +111,7 @@ func (q *Queue) left(ctx context.Context) {
 // (until ctx ends), then stops the queue. A delivery job canceled so
 // records nothing: its payloads run again on the next start.
 func (q *Queue) StopAndCancel(ctx context.Context) error {
+	q.halted.Store(true)
 	if err := q.stopAndCancel(ctx); err != nil {
 		return fmt.Errorf("store: stop queue: %w", err)
 	}

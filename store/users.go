@@ -93,6 +93,19 @@ func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// Users lists the super admins, by email.
+func (s *Store) Users(ctx context.Context) ([]flows.User, error) {
+	var rs []userRecord
+	if err := s.db.WithContext(ctx).Order("email").Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	out := make([]flows.User, len(rs))
+	for i, r := range rs {
+		out[i] = r.toFlows()
+	}
+	return out, nil
+}
+
 // User loads a super admin by id.
 func (s *Store) User(ctx context.Context, id int64) (flows.User, error) {
 	var r userRecord

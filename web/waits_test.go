@@ -209,9 +209,15 @@ func TestPauseResumedByPost(t *testing.T) {
 	if p.Outputs["note"] != "fine by me" || p.Outputs["body"].(map[string]any)["approved"] != true {
 		t.Fatalf("the Pause's outputs in the history: %v", p.Outputs)
 	}
-	if code := post(resumeURL, `{}`); code != http.StatusNotFound {
-		t.Fatalf("a resume after the run ended: %d", code)
-	}
+	// After the run ended its resume URL is refused: already resumed
+	// while its wait is being removed, then unknown.
+	waitFor(t, "the ended run's resume URL to be unknown", func() bool {
+		code := post(resumeURL, `{}`)
+		if code != http.StatusNotFound && code != http.StatusConflict {
+			t.Fatalf("a resume after the run ended: %d", code)
+		}
+		return code == http.StatusNotFound
+	})
 }
 
 // TestPauseTimesOut: a Pause whose resume URL receives nothing fails the

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,20 +94,41 @@ var settings = []setting{
 func parseConfig(name string, args []string, getenv func(string) string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
-	vals := map[string]*string{}
-	for _, s := range settings {
-		def := s.def
-		if v := getenv(s.env); v != "" {
-			def = v
-		}
-		vals[s.env] = fs.String(s.flag, def, s.help+" ($"+s.env+")")
-	}
+	vals := defineSettings(fs, getenv, nil)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	return vals.config()
+}
+
+// settingValues are the settings' values once their flags are parsed.
+type settingValues map[string]*string
+
+// defineSettings defines the flags of the settings named in only (by
+// flag; all of them when only is nil) on fs, each defaulting to its
+// environment variable. The other settings take their environment
+// variable or default.
+func defineSettings(fs *flag.FlagSet, getenv func(string) string, only []string) settingValues {
+	vals := settingValues{}
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		if only == nil || slices.Contains(only, s.flag) {
+			vals[s.env] = fs.String(s.flag, def, s.help+" ($"+s.env+")")
+		} else {
+			vals[s.env] = &def
+		}
+	}
+	return vals
+}
+
+// config validates the values; an error names the bad setting.
+func (vals settingValues) config() (config, error) {
 	get := func(env string) string { return strings.TrimSpace(*vals[env]) }
 	c := config{
 		Addr:          get("HOOKFLOW_ADDR"),

@@ -1,49 +1,11 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"strings"
 
-	"github.com/hookflow/hookflow/cards"
 	"github.com/hookflow/hookflow/flows/packimport"
-	"github.com/hookflow/hookflow/store"
 )
-
-// runImport runs "hookflow import FILE.flopack": it imports an Okta
-// Workflows export into the database and prints what it made.
-func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return errors.New("usage: hookflow import FILE.flopack [--data-dir D | --database-url U]")
-	}
-	file := args[0]
-	cfg, err := parseConfig("hookflow import", args[1:], getenv, stderr)
-	if err != nil {
-		return err
-	}
-	b, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("there is no file %s", file)
-	} else if err != nil {
-		return fmt.Errorf("cannot read %s", file)
-	}
-	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: newLogger(cfg, stderr)})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	im := packimport.Importer{Store: st, Registry: cards.Builtin(cards.Options{HTTPClient: cards.NewClient(cfg.Outbound)})}
-	rep, err := im.Import(ctx, b, false)
-	if err != nil {
-		return fmt.Errorf("import %s: %w", file, err)
-	}
-	printReport(stdout, &rep)
-	return nil
-}
 
 // printReport writes an import's report: the folder, each flow (valid or
 // its problems), the tables and the cards Hookflow cannot run.

@@ -26,7 +26,7 @@ func TestImportCommand(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no file", []string{"import"}, "usage: hookflow import FILE.flopack"},
+		{"no file", []string{"import"}, "usage: hookflow import FILE"},
 		{"missing file", []string{"import", filepath.Join(dir, "none.flopack")}, "there is no file"},
 		{"not a flopack", []string{"import", bad}, "not a flopack: the file is not JSON"},
 	} {

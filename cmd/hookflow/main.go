@@ -1,8 +1,9 @@
 // Command hookflow is Hookflow's server and its admin tools.
 //
-//	hookflow [serve] [flags]                         serve Hookflow
-//	hookflow admin create --email E [--password P]   add a super admin
-//	hookflow admin reset-password --email E [--password P]
+//	hookflow [serve] [flags]      serve Hookflow
+//	hookflow <command> --help     what a command does and its flags
+//	hookflow --help               the commands: migrate, admin, token,
+//	                              export, import, backup, restore, version
 //
 // Configuration comes from HOOKFLOW_* environment variables or the matching
 // flags; see README.md.
@@ -21,6 +22,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones for schedules, on systems without a zone database
@@ -34,30 +36,14 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if errors.Is(err, errHelpShown) {
+		return
+	}
+	if err != nil {
 		// One line, whatever the error's own layout.
 		fmt.Fprintf(os.Stderr, "hookflow: %s\n", strings.Join(strings.Fields(err.Error()), " "))
 		os.Exit(1)
-	}
-}
-
-// run dispatches the subcommand.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "admin" || args[0] == "import") {
-		cmd, args = args[0], args[1:]
-	}
-	switch cmd {
-	case "admin":
-		return runAdmin(ctx, args, getenv, stdout, stderr)
-	case "import":
-		return runImport(ctx, args, getenv, stdout, stderr)
-	default:
-		cfg, err := parseConfig("hookflow serve", args, getenv, stderr)
-		if err != nil {
-			return err
-		}
-		return serve(ctx, cfg, stdout, stderr)
 	}
 }
 
@@ -97,6 +83,21 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := store.SecureDataDir(cfg.DataDir, log); err != nil {
 		return err
 	}
+	if cfg.DatabaseURL == "" {
+		// Held while serving: a restore refuses the directory meanwhile.
+		unlock, err := store.LockDataDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	hs, handler, serveErr := serveAtOnce(ln, cfg, log)
+	started := false
+	defer func() {
+		if !started {
+			hs.Close()
+		}
+	}()
 
 	encKey, err := cfg.encryptionKey()
 	if err != nil {
@@ -150,17 +151,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := queue.Start(ctx); err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      max(60*time.Second, cfg.EndpointTimeout+10*time.Second), // an invoke URL's caller waits that long
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	handler.set(srv)
+	started = true
 	log.Info("hookflow is serving", "addr", ln.Addr().String(), "url", cfg.BaseURL, "database", st.Dialect())
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
 
 	select {
 	case err := <-serveErr:
@@ -223,4 +216,33 @@ func endpointRate(n int) int {
 		return -1
 	}
 	return n
+}
+
+// serveAtOnce serves ln from now on: while the database is opened and
+// migrated, /healthz answers and /readyz says why it is not ready yet
+// (web.Starting), until Hookflow's handler is set.
+func serveAtOnce(ln net.Listener, cfg config, log *slog.Logger) (*http.Server, *swapHandler, <-chan error) {
+	handler := &swapHandler{}
+	handler.set(web.Starting())
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      max(60*time.Second, cfg.EndpointTimeout+10*time.Second), // an invoke URL's caller waits that long
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	return hs, handler, serveErr
+}
+
+// swapHandler serves with the handler set last: web.Starting while the
+// database is opened, then Hookflow's.
+type swapHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (s *swapHandler) set(h http.Handler) { s.h.Store(&h) }
+
+func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.h.Load()).ServeHTTP(w, r)
 }
