@@ -14,10 +14,10 @@ import (
 	"github.com/hookflow/hookflow/flows"
 )
 
-// Event hooks (flows.EventHooks): the hooks, the outbox their events are
-// written to in the transaction of what caused them, the events waiting
-// for each hook, and the attempts to deliver them. eventhooks_relay.go
-// moves events from the outbox to the hooks and delivers them.
+// Event hooks (flows.EventHooks): the hooks, the log their events are
+// written to in the transaction of what caused them, each hook's place in
+// it, and the attempts to deliver them. eventhooks_relay.go explains how
+// events reach the hooks.
 
 // eventHookRecord is a hook; its secrets are sealed with the hook's id.
 type eventHookRecord struct {
@@ -36,17 +36,29 @@ type eventHookRecord struct {
 	FailingSince      *time.Time
 	DeactivatedReason string
 	DeactivatedAt     *time.Time
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// CursorTx and CursorID are the last event of the log the hook was
+	// sent (or skipped): its place in the log (see hookRelay).
+	CursorTx int64
+	CursorID int64
+	// Delivery is the delivery being retried, of the events after the
+	// cursor up to and including (UptoTx, UptoID); nil when none is.
+	Delivery  *string
+	UptoTx    int64
+	UptoID    int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 func (eventHookRecord) TableName() string { return "event_hooks" }
 
-// hookOutboxRecord is an event written with what caused it, not yet
-// handed to the hooks that want it. On SQLite the execution events are
-// in an outbox of the history file, written with the executions.
+// hookOutboxRecord is an event of the log (hook_outbox), written with
+// what caused it. On SQLite the log is the history file's; events caused
+// by writes to the main file wait in its hook_outbox until the relay
+// moves them to the log. On Postgres Tx is the id of the transaction that
+// wrote the event (see hookRelay); on SQLite it is 0.
 type hookOutboxRecord struct {
 	ID        int64
+	Tx        int64 `gorm:"->"`
 	UUID      string
 	EventType string
 	Event     string // JSON flows.HookEvent
@@ -54,20 +66,6 @@ type hookOutboxRecord struct {
 }
 
 func (hookOutboxRecord) TableName() string { return "hook_outbox" }
-
-// hookPendingRecord is an event waiting to be delivered to a hook;
-// Delivery is the delivery (eventId) it was first sent in, so that a
-// retry sends the same events under the same id.
-type hookPendingRecord struct {
-	ID        int64
-	HookID    int64
-	EventUUID string
-	Event     string
-	Delivery  *string
-	CreatedAt time.Time
-}
-
-func (hookPendingRecord) TableName() string { return "hook_pending" }
 
 // hookAttemptRecord is one attempt to deliver to a hook.
 type hookAttemptRecord struct {
@@ -87,9 +85,9 @@ type hookAttemptRecord struct {
 
 func (hookAttemptRecord) TableName() string { return "hook_attempts" }
 
-// migrateEventHooks adds event hooks, the outbox of events (on SQLite one
-// in each file), the events waiting for each hook and its delivery
-// attempts.
+// migrateEventHooks adds event hooks with their place in the log of
+// events, the log (on SQLite the history file's, and an outbox in the main
+// file) and the hooks' delivery attempts.
 func migrateEventHooks(tx *gorm.DB) error {
 	type eventHook struct {
 		ID                int64  `gorm:"primaryKey"`
@@ -107,6 +105,11 @@ func migrateEventHooks(tx *gorm.DB) error {
 		FailingSince      *time.Time
 		DeactivatedReason string `gorm:"not null;default:''"`
 		DeactivatedAt     *time.Time
+		CursorTx          int64   `gorm:"not null;default:0"`
+		CursorID          int64   `gorm:"not null;default:0"`
+		Delivery          *string `gorm:"size:36"`
+		UptoTx            int64   `gorm:"not null;default:0"`
+		UptoID            int64   `gorm:"not null;default:0"`
 		CreatedAt         time.Time
 		UpdatedAt         time.Time
 	}
@@ -116,15 +119,6 @@ func migrateEventHooks(tx *gorm.DB) error {
 		EventType string    `gorm:"size:100;not null"`
 		Event     string    `gorm:"not null"`
 		CreatedAt time.Time `gorm:"not null"`
-	}
-	type hookPending struct {
-		ID        int64      `gorm:"primaryKey"`
-		HookID    int64      `gorm:"not null;uniqueIndex:idx_hook_pending_event,priority:1"`
-		Hook      *eventHook `gorm:"foreignKey:HookID;constraint:OnDelete:CASCADE"`
-		EventUUID string     `gorm:"size:36;not null;uniqueIndex:idx_hook_pending_event,priority:2"`
-		Event     string     `gorm:"not null"`
-		Delivery  *string    `gorm:"size:36"`
-		CreatedAt time.Time  `gorm:"not null"`
 	}
 	type hookAttempt struct {
 		ID           int64      `gorm:"primaryKey"`
@@ -144,9 +138,6 @@ func migrateEventHooks(tx *gorm.DB) error {
 	if err := tx.Migrator().CreateTable(&eventHook{}); err != nil {
 		return err
 	}
-	if err := tx.Table("hook_pending").Migrator().CreateTable(&hookPending{}); err != nil {
-		return err
-	}
 	if err := tx.Table("hook_attempts").Migrator().CreateTable(&hookAttempt{}); err != nil {
 		return err
 	}
@@ -154,9 +145,15 @@ func migrateEventHooks(tx *gorm.DB) error {
 		return err
 	}
 	if tx.Dialector.Name() == "postgres" {
-		return nil
+		// The writing transaction's id orders the log (hookRelay).
+		if err := tx.Exec("ALTER TABLE hook_outbox ADD COLUMN tx bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)").Error; err != nil {
+			return err
+		}
+		return tx.Exec("CREATE INDEX idx_hook_outbox_tx ON hook_outbox (tx, id)").Error
 	}
-	return tx.Exec("CREATE TABLE history.hook_outbox (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, event_type TEXT NOT NULL, event TEXT NOT NULL, created_at DATETIME NOT NULL)").Error
+	// AUTOINCREMENT: an id is never used again, even once the log is
+	// emptied, so a hook's place stays behind every new event.
+	return tx.Exec("CREATE TABLE history.hook_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, event_type TEXT NOT NULL, event TEXT NOT NULL, created_at DATETIME NOT NULL)").Error
 }
 
 func (s *Store) hookOf(r eventHookRecord) (flows.EventHook, error) {
@@ -287,6 +284,7 @@ func (s *Store) UpdateEventHook(ctx context.Context, h flows.EventHook, authSecr
 		if err := tx.First(&r, h.ID).Error; err != nil {
 			return notFound(err)
 		}
+		was := r.Active && r.Verified
 		err := tx.Model(&r).Updates(map[string]any{"name": h.Name, "name_key": strings.ToLower(h.Name), "description": h.Description,
 			"url": h.URL, "auth_field": h.AuthField, "headers": headers, "events": events, "active": h.Active, "verified": h.Verified,
 			"updated_at": time.Now().UTC()}).Error
@@ -296,7 +294,7 @@ func (s *Store) UpdateEventHook(ctx context.Context, h flows.EventHook, authSecr
 		if err := s.sealHookSecrets(tx, &r, authSecret, ""); err != nil {
 			return err
 		}
-		return dropPending(tx, h.ID, h.Receiving())
+		return s.placeIfStarting(tx, h.ID, was, h.Receiving())
 	})
 	if err != nil {
 		return flows.EventHook{}, fmt.Errorf("store: update event hook %d: %w", h.ID, err)
@@ -305,19 +303,35 @@ func (s *Store) UpdateEventHook(ctx context.Context, h flows.EventHook, authSecr
 	return s.EventHook(ctx, h.ID)
 }
 
-// dropPending drops a hook's waiting events unless it still receives.
-func dropPending(tx *gorm.DB, id int64, receiving bool) error {
-	if receiving {
-		return nil
+// placeAtHead places a hook at the end of the event log: it gets only
+// the events written after, and none it was still to be sent.
+func (s *Store) placeAtHead(tx *gorm.DB, id int64) error {
+	htx, hid, err := s.logHead(tx)
+	if err != nil {
+		return err
 	}
-	return tx.Where("hook_id = ?", id).Delete(&hookPendingRecord{}).Error
+	return tx.Model(&eventHookRecord{}).Where("id = ?", id).
+		Updates(map[string]any{"cursor_tx": htx, "cursor_id": hid, "delivery": nil, "upto_tx": 0, "upto_id": 0}).Error
 }
 
-// SetEventHookState sets a hook's Active and Verified; one that does not
-// receive any more loses its waiting events. Turning a hook on clears why
+// placeIfStarting places a hook that starts receiving (was not, is now)
+// at the end of the event log.
+func (s *Store) placeIfStarting(tx *gorm.DB, id int64, was, is bool) error {
+	if was || !is {
+		return nil
+	}
+	return s.placeAtHead(tx, id)
+}
+
+// SetEventHookState sets a hook's Active and Verified; one that starts
+// receiving gets the events written from then on. Turning a hook on clears why
 // Hookflow turned it off.
 func (s *Store) SetEventHookState(ctx context.Context, id int64, active, verified bool) (flows.EventHook, error) {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var old eventHookRecord
+		if err := tx.Select("id", "active", "verified").First(&old, id).Error; err != nil {
+			return notFound(err)
+		}
 		up := map[string]any{"active": active, "verified": verified, "updated_at": time.Now().UTC()}
 		if active {
 			up["deactivated_reason"], up["deactivated_at"], up["failing_since"] = "", nil, nil
@@ -329,7 +343,7 @@ func (s *Store) SetEventHookState(ctx context.Context, id int64, active, verifie
 		if res.RowsAffected == 0 {
 			return flows.ErrNotFound
 		}
-		return dropPending(tx, id, active && verified)
+		return s.placeIfStarting(tx, id, old.Active && old.Verified, active && verified)
 	})
 	if err != nil {
 		return flows.EventHook{}, fmt.Errorf("store: event hook %d: %w", id, err)

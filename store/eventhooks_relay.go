@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
-	gclause "gorm.io/gorm/clause"
 
 	"github.com/hookflow/hookflow/flows"
 )
@@ -18,30 +19,41 @@ import (
 // hookRelay carries Hookflow's events from where they are caused to the
 // event hooks that want them, at least once and in order per hook.
 //
-// Recording. An event is written to the outbox (hook_outbox) in the
+// Recording. An event is written to the log (hook_outbox) in the
 // transaction of what caused it — an execution's end with the execution's
-// record (the pipeline; on SQLite the outbox of the history file), a flow
-// turned on with its state — so none is lost on a crash and none is sent
-// for what was rolled back. Only events some receiving hook wants are
-// written (wants): with no hook, recording costs a map lookup.
+// record (the pipeline), a flow turned on with its state — so none is lost
+// on a crash and none is sent for what was rolled back. Only events some
+// receiving hook wants are written (wants): with no hook, recording costs a
+// map lookup. On SQLite the log is in the history file, where executions
+// are written; an event caused by a write to the main file waits in the
+// main file's hook_outbox until the relay moves it to the log (rare events
+// such as a flow turned on; a crash between the two sends it twice).
 //
-// Relaying. One loop per store (run) moves the outbox's events, oldest
-// first, to hook_pending — one row per hook that wants the event, keyed by
-// hook and event so that moving an event twice stores it once — and
-// deletes them from the outbox; it wakes when a writer commits events
-// (poke) and every relayEvery. It keeps a River job (hookSendArgs, unique
-// per hook) queued for each hook with events waiting.
+// Each event is stored once, whatever the number of hooks: a hook keeps
+// its place in the log (a cursor), and its job reads the events after it.
+// Places must not pass an event that is not yet visible: on SQLite one
+// writer numbers the log in commit order, and ids are never used again
+// (AUTOINCREMENT); on Postgres, where ids are taken before commit, an
+// event also carries the id of the transaction that wrote it, the log is
+// ordered by (tx, id), and a reader takes only events of transactions
+// older than every one still running (pg_snapshot_xmin), so an event that
+// commits later sorts after every place already taken.
 //
-// Sending. A hook's job sends its waiting events in order, up to
-// flows.MaxHookBatch per POST, waiting up to the batch wait for the first
-// one's batch to fill, through the sender (flows.EventHooks.Send), and
-// records every attempt. A retried delivery sends the same events under
-// the same eventId. A 2xx or a final failure (4xx) ends a delivery; a
-// retryable one snoozes the job with exponential backoff, and a hook that
-// keeps failing for the give-up period is turned off, with the reason.
+// Sending. A hook's job (hookSendArgs, unique per hook, so one at a time)
+// sends the events after its place, up to flows.MaxHookBatch per POST,
+// waiting up to the batch wait for a batch to fill, through the sender
+// (flows.EventHooks.Send), and records every attempt with the new place in
+// one transaction. A delivery that is to be retried keeps its id and its
+// last event on the hook, so a retry sends the same events under the same
+// eventId. A 2xx or a final failure (4xx) ends a delivery; a retryable one
+// snoozes the job with exponential backoff, and a hook that keeps failing
+// for the give-up period is turned off, with the reason, and skips to the
+// end of the log.
 //
-// Other consumers of the events (the Hookflow Event card) are fed by
-// dispatch beside the hooks: add them to wants and to dispatch.
+// The loop (run) wakes when a writer commits events (poke) and every
+// relayEvery: it moves the main file's events to the log, queues the job
+// of each hook with events after its place, and, on its ticks, deletes the
+// events every hook that wants them is past.
 type hookRelay struct {
 	s      *Store
 	wants  atomic.Pointer[map[flows.HookEventType]bool] // nil: none
@@ -76,9 +88,6 @@ var relayEvery = time.Second
 
 // relayGather is how long the relay waits, once woken, for more events.
 const relayGather = 100 * time.Millisecond
-
-// relayBatch bounds the events one relay transaction moves.
-const relayBatch = 1000
 
 func newHookRelay(s *Store) *hookRelay {
 	return &hookRelay{s: s, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
@@ -154,12 +163,13 @@ func (r *hookRelay) run() {
 	tick := time.NewTicker(relayEvery)
 	defer tick.Stop()
 	for {
+		tock := false
 		select {
 		case <-r.stop:
 			return
 		case <-r.wake:
-			// Let the events of a burst gather: one move of many costs
-			// the writers less than many moves of a few.
+			// Let the events of a burst gather: one look for many costs
+			// the writers less than many looks for a few.
 			select {
 			case <-time.After(relayGather):
 			case <-r.stop:
@@ -171,30 +181,46 @@ func (r *hookRelay) run() {
 			}
 		case <-tick.C:
 			r.refresh(ctx)
-			if err := r.ensureJobs(ctx); err != nil && ctx.Err() == nil {
-				r.s.log.Warn("event hooks: queue deliveries", "error", err)
-			}
+			tock = true
 		}
-		for ctx.Err() == nil {
-			n, err := r.dispatch(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					r.s.log.Warn("event hooks: relay events", "error", err)
-				}
-				break
-			}
-			if n < relayBatch {
-				break
-			}
+		if err := r.relay(ctx, tock); err != nil && ctx.Err() == nil {
+			r.s.log.Warn("event hooks: relay events", "error", err)
 		}
 	}
 }
 
+// relay moves the main file's events to the log, queues the jobs of the
+// hooks with events to send and, if prune, deletes what every hook sent.
+func (r *hookRelay) relay(ctx context.Context, prune bool) error {
+	if err := r.s.moveOutbox(ctx); err != nil {
+		return err
+	}
+	hooks, err := r.s.receivingHookRecords(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range hooks {
+		waiting, err := r.s.hookHasEvents(ctx, h)
+		if err != nil {
+			return err
+		}
+		if waiting {
+			if err := r.s.queueHookSend(ctx, h.ID); err != nil {
+				return err
+			}
+		}
+	}
+	if prune {
+		return r.s.pruneLog(ctx, hooks)
+	}
+	return nil
+}
+
 // receivingHooks lists the hooks that are active and verified.
 func (s *Store) receivingHooks(ctx context.Context) ([]flows.EventHook, error) {
-	var rs []eventHookRecord
-	if err := s.reads.WithContext(ctx).Where("active AND verified").Order("id").Find(&rs).Error; err != nil {
-		return nil, fmt.Errorf("store: receiving event hooks: %w", err)
+	rs, err := s.receivingHookRecords(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]flows.EventHook, 0, len(rs))
 	for _, r := range rs {
@@ -207,97 +233,137 @@ func (s *Store) receivingHooks(ctx context.Context) ([]flows.EventHook, error) {
 	return out, nil
 }
 
-// dispatch moves up to relayBatch events from the outbox to the hooks
-// that want them, queues their jobs, and returns how many it moved.
-func (r *hookRelay) dispatch(ctx context.Context) (int, error) {
-	s := r.s
-	var hist []hookOutboxRecord // SQLite: the history file's outbox
-	if s.dialect == SQLite {
-		if err := s.reads.WithContext(ctx).Table("history.hook_outbox").Order("id").Limit(relayBatch).Find(&hist).Error; err != nil {
-			return 0, fmt.Errorf("store: read the event outbox: %w", err)
-		}
+func (s *Store) receivingHookRecords(ctx context.Context) ([]eventHookRecord, error) {
+	var rs []eventHookRecord
+	if err := s.reads.WithContext(ctx).Where("active AND verified").Order("id").Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: receiving event hooks: %w", err)
 	}
-	hooks, err := s.receivingHooks(ctx)
-	if err != nil {
-		return 0, err
-	}
-	fed := map[int64]bool{}
-	n := 0
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var main []hookOutboxRecord
-		q := tx.Order("id").Limit(relayBatch)
-		if s.dialect == Postgres {
-			// Instances sharing the database move different events.
-			q = q.Clauses(gclause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-		}
-		if err := q.Find(&main).Error; err != nil {
-			return err
-		}
-		events := append(slices.Clone(main), hist...)
-		slices.SortStableFunc(events, func(a, b hookOutboxRecord) int { return a.CreatedAt.Compare(b.CreatedAt) })
-		n = len(events)
-		if pending := pendingFor(events, hooks, fed); len(pending) > 0 {
-			if err := tx.Clauses(gclause.OnConflict{DoNothing: true}).CreateInBatches(&pending, 200).Error; err != nil {
-				return err
-			}
-		}
-		if len(main) > 0 {
-			return tx.Where("id IN ?", outboxIDs(main)).Delete(&hookOutboxRecord{}).Error
-		}
+	return rs, nil
+}
+
+// moveOutbox moves the events waiting in the main file's outbox to the
+// log, on SQLite (on Postgres they are written to the log itself).
+func (s *Store) moveOutbox(ctx context.Context) error {
+	if s.dialect != SQLite {
 		return nil
-	})
+	}
+	var upto int64
+	if err := s.reads.WithContext(ctx).Raw("SELECT COALESCE(MAX(id), 0) FROM hook_outbox").Scan(&upto).Error; err != nil {
+		return fmt.Errorf("store: read the event outbox: %w", err)
+	}
+	if upto == 0 {
+		return nil
+	}
+	err := s.hist.WithContext(ctx).Exec("INSERT INTO hook_outbox (uuid, event_type, event, created_at) "+
+		"SELECT uuid, event_type, event, created_at FROM hookflow.hook_outbox WHERE id <= ? ORDER BY id", upto).Error
 	if err != nil {
-		return 0, fmt.Errorf("store: relay events: %w", err)
+		return fmt.Errorf("store: move events to the log: %w", err)
 	}
-	if len(hist) > 0 {
-		// Moved twice after a crash here, an event is stored once.
-		if err := s.hist.WithContext(ctx).Where("id IN ?", outboxIDs(hist)).Delete(&hookOutboxRecord{}).Error; err != nil {
-			return 0, fmt.Errorf("store: relay events: %w", err)
-		}
+	if err := s.db.WithContext(ctx).Exec("DELETE FROM hook_outbox WHERE id <= ?", upto).Error; err != nil {
+		return fmt.Errorf("store: move events to the log: %w", err)
 	}
-	for id := range fed {
-		if err := s.queueHookSend(ctx, id); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
+	return nil
 }
 
-// pendingFor is the rows that hand events to the hooks that want them;
-// fed gets the hooks that get some.
-func pendingFor(events []hookOutboxRecord, hooks []flows.EventHook, fed map[int64]bool) []hookPendingRecord {
-	now := time.Now().UTC()
-	var pending []hookPendingRecord
-	for _, ev := range events {
-		for _, h := range hooks {
-			if h.Wants(flows.HookEventType(ev.EventType)) {
-				pending = append(pending, hookPendingRecord{HookID: h.ID, EventUUID: ev.UUID, Event: ev.Event, CreatedAt: now})
-				fed[h.ID] = true
+// logTable is the log of events as the read pool names it.
+func (s *Store) logTable() string {
+	if s.dialect == SQLite {
+		return "history.hook_outbox"
+	}
+	return "hook_outbox"
+}
+
+// afterPlace is the condition on the log's rows after a place, and
+// visible to every later reader (see hookRelay).
+func (s *Store) afterPlace(tx, id int64) (string, []any) {
+	if s.dialect == SQLite {
+		return "id > ?", []any{id}
+	}
+	return "(tx, id) > (?, ?) AND tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint", []any{tx, id}
+}
+
+// logOrder orders the log.
+func (s *Store) logOrder() string {
+	if s.dialect == SQLite {
+		return "id"
+	}
+	return "tx, id"
+}
+
+// hookHasEvents reports whether the log holds events after h's place that
+// h wants.
+func (s *Store) hookHasEvents(ctx context.Context, h eventHookRecord) (bool, error) {
+	types, err := hookTypes(h)
+	if err != nil || len(types) == 0 {
+		return false, err
+	}
+	cond, args := s.afterPlace(h.CursorTx, h.CursorID)
+	var ids []int64
+	err = s.reads.WithContext(ctx).Table(s.logTable()).Where(cond, args...).Where("event_type IN ?", types).
+		Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return false, fmt.Errorf("store: events for event hook %d: %w", h.ID, err)
+	}
+	return len(ids) > 0 || h.Delivery != nil, nil
+}
+
+// hookTypes is the event types h wants.
+func hookTypes(h eventHookRecord) ([]string, error) {
+	var types []string
+	if err := json.Unmarshal([]byte(h.Events), &types); err != nil {
+		return nil, fmt.Errorf("store: event hook %d events: %w", h.ID, err)
+	}
+	return types, nil
+}
+
+// logHead is the place of the log's last event: a hook placed there gets
+// only the events written after.
+func (s *Store) logHead(q *gorm.DB) (tx, id int64, err error) {
+	var head struct{ Tx, ID int64 }
+	if s.dialect == SQLite {
+		err = q.Raw("SELECT 0 AS tx, COALESCE(MAX(id), 0) AS id FROM history.hook_outbox").Scan(&head).Error
+	} else {
+		err = q.Raw("SELECT tx, id FROM hook_outbox ORDER BY tx DESC, id DESC LIMIT 1").Scan(&head).Error
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: the end of the event log: %w", err)
+	}
+	return head.Tx, head.ID, nil
+}
+
+// pruneLog deletes the events of the log that no receiving hook wants,
+// and those every hook that wants them has been sent.
+func (s *Store) pruneLog(ctx context.Context, hooks []eventHookRecord) error {
+	min := map[string][2]int64{} // by type: the earliest place of a hook that wants it
+	for _, h := range hooks {
+		types, err := hookTypes(h)
+		if err != nil {
+			return err
+		}
+		place := [2]int64{h.CursorTx, h.CursorID}
+		for _, t := range types {
+			if m, ok := min[t]; !ok || place[0] < m[0] || place[0] == m[0] && place[1] < m[1] {
+				min[t] = place
 			}
 		}
 	}
-	return pending
-}
-
-func outboxIDs(rs []hookOutboxRecord) []int64 {
-	ids := make([]int64, len(rs))
-	for i, r := range rs {
-		ids[i] = r.ID
-	}
-	return ids
-}
-
-// ensureJobs queues a job for each hook with events waiting (one is
-// queued at most: the job is unique per hook).
-func (r *hookRelay) ensureJobs(ctx context.Context) error {
-	var ids []int64
-	if err := r.s.reads.WithContext(ctx).Model(&hookPendingRecord{}).Distinct("hook_id").Pluck("hook_id", &ids).Error; err != nil {
-		return fmt.Errorf("store: hooks with events waiting: %w", err)
-	}
-	for _, id := range ids {
-		if err := r.s.queueHookSend(ctx, id); err != nil {
-			return err
+	var conds []string
+	var args []any
+	if len(min) == 0 {
+		conds = append(conds, "1 = 1")
+	} else {
+		types := slices.Sorted(maps.Keys(min))
+		conds, args = append(conds, "event_type NOT IN ?"), append(args, types)
+		for _, t := range types {
+			if s.dialect == SQLite {
+				conds, args = append(conds, "(event_type = ? AND id <= ?)"), append(args, t, min[t][1])
+			} else {
+				conds, args = append(conds, "(event_type = ? AND (tx, id) <= (?, ?))"), append(args, t, min[t][0], min[t][1])
+			}
 		}
+	}
+	if err := s.hist.WithContext(ctx).Exec("DELETE FROM hook_outbox WHERE "+strings.Join(conds, " OR "), args...).Error; err != nil {
+		return fmt.Errorf("store: prune the event log: %w", err)
 	}
 	return nil
 }

@@ -69,7 +69,7 @@ func (w *hookSendWorker) Work(ctx context.Context, job *river.Job[hookSendArgs])
 			return err
 		}
 		switch {
-		case len(d.ids) == 0:
+		case len(d.events) == 0 && d.wait == 0:
 			return nil
 		case d.wait > 0:
 			select {
@@ -81,7 +81,7 @@ func (w *hookSendWorker) Work(ctx context.Context, job *river.Job[hookSendArgs])
 		}
 		a := b.Send(ctx, h, d.id, d.events)
 		a.Attempt = d.attempt
-		failing, err := s.recordHookAttempt(ctx, a, d.ids)
+		failing, err := s.recordHookAttempt(ctx, a, d.upto)
 		if err != nil {
 			return err
 		}
@@ -106,59 +106,89 @@ func hookBackoff(base time.Duration, n int) time.Duration {
 	return d
 }
 
-// hookBatch is the next delivery of a hook: its id, its events and their
-// rows, which attempt this is; or how long to wait for it to fill.
+// hookBatch is the next delivery of a hook: its id, its events and the
+// place of its last one, which attempt this is; or how long to wait for
+// it to fill.
 type hookBatch struct {
 	id      string
 	events  []json.RawMessage
-	ids     []int64
+	upto    [2]int64
 	attempt int
 	wait    time.Duration
 }
 
 // nextHookBatch is a hook's next delivery: the one tried before, if one
-// failed, else up to MaxHookBatch waiting events once the oldest has
-// waited batchWait or they fill a batch.
+// failed, else up to MaxHookBatch events after its place once the oldest
+// has waited batchWait or they fill a batch.
 func (s *Store) nextHookBatch(ctx context.Context, hook int64, batchWait time.Duration) (hookBatch, error) {
-	var rs []hookPendingRecord
-	if err := s.db.WithContext(ctx).Where("hook_id = ?", hook).Order("id").Limit(flows.MaxHookBatch).Find(&rs).Error; err != nil {
-		return hookBatch{}, fmt.Errorf("store: events waiting for event hook %d: %w", hook, err)
+	var h eventHookRecord
+	if err := s.reads.WithContext(ctx).First(&h, hook).Error; err != nil {
+		return hookBatch{}, fmt.Errorf("store: event hook %d: %w", hook, notFound(err))
 	}
+	types, err := hookTypes(h)
+	if err != nil || len(types) == 0 {
+		return hookBatch{}, err
+	}
+	cond, args := s.afterPlace(h.CursorTx, h.CursorID)
+	q := s.reads.WithContext(ctx).Table(s.logTable()).Select(s.logColumns()).Where(cond, args...).Where("event_type IN ?", types)
 	var b hookBatch
-	if len(rs) == 0 {
-		return b, nil
-	}
-	if rs[0].Delivery != nil {
-		b.id = *rs[0].Delivery
-		for _, r := range rs {
-			if r.Delivery == nil || *r.Delivery != b.id {
-				break
-			}
-			b.events, b.ids = append(b.events, json.RawMessage(r.Event)), append(b.ids, r.ID)
+	if h.Delivery != nil {
+		b.id, b.upto = *h.Delivery, [2]int64{h.UptoTx, h.UptoID}
+		if s.dialect == SQLite {
+			q = q.Where("id <= ?", h.UptoID)
+		} else {
+			q = q.Where("(tx, id) <= (?, ?)", h.UptoTx, h.UptoID)
 		}
+	}
+	var rs []hookOutboxRecord
+	if err := q.Order(s.logOrder()).Limit(flows.MaxHookBatch).Find(&rs).Error; err != nil {
+		return hookBatch{}, fmt.Errorf("store: events for event hook %d: %w", hook, err)
+	}
+	if h.Delivery != nil && len(rs) == 0 {
+		// The hook wants none of the retried events any more.
+		err := s.db.WithContext(ctx).Model(&eventHookRecord{}).Where("id = ?", hook).
+			Updates(map[string]any{"cursor_tx": h.UptoTx, "cursor_id": h.UptoID, "delivery": nil, "upto_tx": 0, "upto_id": 0}).Error
+		if err != nil {
+			return hookBatch{}, fmt.Errorf("store: event hook %d: %w", hook, err)
+		}
+		return s.nextHookBatch(ctx, hook, batchWait)
+	}
+	if h.Delivery != nil {
 		var n int64
-		if err := s.db.WithContext(ctx).Model(&hookAttemptRecord{}).Where("hook_id = ? AND delivery = ?", hook, b.id).Count(&n).Error; err != nil {
+		if err := s.reads.WithContext(ctx).Model(&hookAttemptRecord{}).Where("hook_id = ? AND delivery = ?", hook, b.id).Count(&n).Error; err != nil {
 			return hookBatch{}, fmt.Errorf("store: attempts of event hook %d: %w", hook, err)
 		}
 		b.attempt = int(n) + 1
-		return b, nil
+	} else {
+		if len(rs) == 0 {
+			return b, nil
+		}
+		if age := time.Since(rs[0].CreatedAt); len(rs) < flows.MaxHookBatch && age < batchWait {
+			return hookBatch{wait: batchWait - age}, nil
+		}
+		b.id, b.attempt = flows.NewUUID(), 1
+		last := rs[len(rs)-1]
+		b.upto = [2]int64{last.Tx, last.ID}
 	}
-	if age := time.Since(rs[0].CreatedAt); len(rs) < flows.MaxHookBatch && age < batchWait {
-		return hookBatch{wait: batchWait - age}, nil
-	}
-	// The delivery's id is stored with its events only if it is to be
-	// tried again (recordHookAttempt).
-	b.id, b.attempt = flows.NewUUID(), 1
 	for _, r := range rs {
-		b.events, b.ids = append(b.events, json.RawMessage(r.Event)), append(b.ids, r.ID)
+		b.events = append(b.events, json.RawMessage(r.Event))
 	}
 	return b, nil
 }
 
-// recordHookAttempt records an attempt; a delivery that succeeded or
-// will not be retried is done with. It returns since when the hook's
-// deliveries have been failing, nil if they are not.
-func (s *Store) recordHookAttempt(ctx context.Context, a flows.HookAttempt, ids []int64) (*time.Time, error) {
+// logColumns are the columns of the log a hook's job reads.
+func (s *Store) logColumns() string {
+	if s.dialect == SQLite {
+		return "id, 0 AS tx, event_type, event, created_at"
+	}
+	return "id, tx, event_type, event, created_at"
+}
+
+// recordHookAttempt records an attempt and moves the hook's place: past
+// the delivery's events (through upto) when it succeeded or will not be
+// retried, else it keeps the delivery to retry. It returns since when the
+// hook's deliveries have been failing, nil if they are not.
+func (s *Store) recordHookAttempt(ctx context.Context, a flows.HookAttempt, upto [2]int64) (*time.Time, error) {
 	var failing *time.Time
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		r := hookAttemptRecord{HookID: a.HookID, Delivery: a.Delivery, At: a.At, Events: a.Events, Attempt: a.Attempt,
@@ -167,14 +197,12 @@ func (s *Store) recordHookAttempt(ctx context.Context, a flows.HookAttempt, ids 
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}
+		hook := tx.Model(&eventHookRecord{}).Where("id = ?", a.HookID)
 		if !a.OK && a.Retry {
-			if a.Attempt == 1 {
-				if err := tx.Model(&hookPendingRecord{}).Where("id IN ?", ids).Update("delivery", a.Delivery).Error; err != nil {
-					return err
-				}
-			}
 			now := time.Now().UTC()
-			if err := tx.Model(&eventHookRecord{}).Where("id = ? AND failing_since IS NULL", a.HookID).Update("failing_since", now).Error; err != nil {
+			up := map[string]any{"delivery": a.Delivery, "upto_tx": upto[0], "upto_id": upto[1],
+				"failing_since": gorm.Expr("COALESCE(failing_since, ?)", now)}
+			if err := hook.Updates(up).Error; err != nil {
 				return err
 			}
 			var h eventHookRecord
@@ -184,12 +212,11 @@ func (s *Store) recordHookAttempt(ctx context.Context, a flows.HookAttempt, ids 
 			failing = h.FailingSince
 			return nil
 		}
+		up := map[string]any{"cursor_tx": upto[0], "cursor_id": upto[1], "delivery": nil, "upto_tx": 0, "upto_id": 0}
 		if a.OK {
-			if err := tx.Model(&eventHookRecord{}).Where("id = ? AND failing_since IS NOT NULL", a.HookID).Update("failing_since", nil).Error; err != nil {
-				return err
-			}
+			up["failing_since"] = nil
 		}
-		return tx.Where("id IN ?", ids).Delete(&hookPendingRecord{}).Error
+		return hook.Updates(up).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: record event hook %d attempt: %w", a.HookID, err)
@@ -198,7 +225,7 @@ func (s *Store) recordHookAttempt(ctx context.Context, a flows.HookAttempt, ids 
 }
 
 // giveUpHook turns off a hook whose deliveries failed for the whole
-// give-up period, saying why, and drops its waiting events.
+// give-up period, saying why, and skips the events it was not sent.
 func (s *Store) giveUpHook(ctx context.Context, hook int64, period time.Duration, last string) error {
 	reason := fmt.Sprintf("Hookflow turned this hook off: its deliveries failed for %s. The last error: %s", period, last)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -208,7 +235,7 @@ func (s *Store) giveUpHook(ctx context.Context, hook int64, period time.Duration
 		if err != nil {
 			return err
 		}
-		return dropPending(tx, hook, false)
+		return s.placeAtHead(tx, hook)
 	})
 	if err != nil {
 		return fmt.Errorf("store: turn off event hook %d: %w", hook, err)
