@@ -89,6 +89,9 @@ const (
 	maxHookHeaders       = 20
 )
 
+// HookAttemptsKept is how long delivery attempts are kept.
+const HookAttemptsKept = 7 * 24 * time.Hour
+
 // HookTiming paces deliveries. The zero value means the defaults.
 type HookTiming struct {
 	// BatchWait is how long the first event of a batch waits for others

@@ -53,7 +53,8 @@ import (
 // The loop (run) wakes when a writer commits events (poke) and every
 // relayEvery: it moves the main file's events to the log, queues the job
 // of each hook with events after its place, and, on its ticks, deletes the
-// events every hook that wants them is past.
+// events every hook that wants them is past (and, once a minute, attempts
+// older than flows.HookAttemptsKept).
 type hookRelay struct {
 	s      *Store
 	wants  atomic.Pointer[map[flows.HookEventType]bool] // nil: none
@@ -64,6 +65,8 @@ type hookRelay struct {
 	// started says the loop runs (start); stopping closes stop once.
 	started  atomic.Bool
 	stopping sync.Once
+	// attemptsPruned is when the loop last deleted old attempts.
+	attemptsPruned time.Time
 }
 
 // HookSender sends deliveries to event hooks: flows.EventHooks.
@@ -210,8 +213,19 @@ func (r *hookRelay) relay(ctx context.Context, prune bool) error {
 			}
 		}
 	}
-	if prune {
-		return r.s.pruneLog(ctx, hooks)
+	if !prune {
+		return nil
+	}
+	if err := r.s.pruneLog(ctx, hooks); err != nil {
+		return err
+	}
+	if time.Since(r.attemptsPruned) < time.Minute {
+		return nil
+	}
+	r.attemptsPruned = time.Now()
+	err = r.s.db.WithContext(ctx).Where("at < ?", time.Now().Add(-flows.HookAttemptsKept).UTC()).Delete(&hookAttemptRecord{}).Error
+	if err != nil {
+		return fmt.Errorf("store: prune event hook attempts: %w", err)
 	}
 	return nil
 }

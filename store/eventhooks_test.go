@@ -511,3 +511,37 @@ func TestHookVerify(t *testing.T) {
 		}
 	})
 }
+
+// TestHookLateCommit: an event whose transaction commits after later
+// events were written is still sent (on Postgres ids are taken before
+// commit); on SQLite writers take turns, so it is written in its turn.
+func TestHookLateCommit(t *testing.T) {
+	db := storetest.DBs[len(storetest.DBs)-1]
+	if db.Name != "postgres" {
+		t.Skip("only Postgres commits writers out of id order")
+	}
+	s := storetest.Open(t, db.URL(t), t.TempDir())
+	r := newReceiver(t)
+	svc := hookService(t, s, fast)
+	activeHook(t, svc, r, flows.EventAdminSigninFailed)
+	commit := store.HoldEvent(t, s, flows.SigninFailedEvent("early@example.com", "10.0.0.1", "wrong password"))
+	if err := s.Emit(context.Background(), flows.SigninFailedEvent("late@example.com", "10.0.0.2", "wrong password")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the relay and the hook's job look meanwhile
+	commit()
+	var got []string
+	waitFor(t, 10*time.Second, "both events", func() bool {
+		got = got[:0]
+		for _, p := range r.posts() {
+			_, evs := envelope(t, p.body)
+			for _, ev := range evs {
+				got = append(got, ev.Actor.AlternateID)
+			}
+		}
+		return len(got) == 2
+	})
+	if got[0] != "early@example.com" {
+		t.Errorf("sent %v; the early event first", got)
+	}
+}

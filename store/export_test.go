@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/hookflow/hookflow/flows"
@@ -261,4 +262,24 @@ func OutboxLen(ctx context.Context, s *Store) (int64, error) {
 		}
 	}
 	return n + h, nil
+}
+
+// HoldEvent records ev in a transaction left open until the returned
+// commit is called: an event whose writer commits after later ones.
+func HoldEvent(t testing.TB, s *Store, ev flows.HookEvent) (commit func()) {
+	t.Helper()
+	tx := s.db.Begin()
+	if tx.Error != nil {
+		t.Fatal(tx.Error)
+	}
+	if err := s.emit(tx, ev); err != nil {
+		tx.Rollback()
+		t.Fatal(err)
+	}
+	return func() {
+		if err := tx.Commit().Error; err != nil {
+			t.Fatal(err)
+		}
+		s.hooks.poke()
+	}
 }
