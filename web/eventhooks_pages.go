@@ -159,7 +159,7 @@ func (s *Server) renderEventHook(c echo.Context, status int, d templates.EventHo
 	d.Pages = max((d.Total+hookDeliveriesPerPage-1)/hookDeliveriesPerPage, 1)
 	if !d.PreviewType.Known() {
 		d.PreviewType = flows.EventExecutionFailed
-		if len(d.Hook.Events) > 0 {
+		if !d.Hook.Wants(d.PreviewType) && len(d.Hook.Events) > 0 {
 			d.PreviewType = d.Hook.Events[0]
 		}
 	}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -337,8 +338,8 @@ func TestEventHookPagesDeliveries(t *testing.T) {
 	_, body = web.Get(t, link)
 	doc = parse(t, body)
 	first := recv.received()[0]
-	if doc.Find(`[data-testid="attempt"]`).Length() != 1 || doc.Find(`[data-testid="attempt-request"]`).Text() != string(first.body) ||
-		doc.Find(`[data-testid="attempt-response"]`).Text() != `{"received":true,"status":400}` {
+	if doc.Find(`[data-testid="attempt"]`).Length() != 1 || compactJSON(doc.Find(`[data-testid="attempt-request"]`).Text()) != string(first.body) ||
+		compactJSON(doc.Find(`[data-testid="attempt-response"]`).Text()) != `{"received":true,"status":400}` {
 		t.Fatalf("the delivery's page: %s", doc.Find("main").Text())
 	}
 
@@ -420,7 +421,7 @@ func TestEventHookPagesPreview(t *testing.T) {
 	edited := strings.Replace(sample, "Customers", "Invoices", 1)
 	res, doc := hookPost(t, web, csrf, path+"/preview", url.Values{"eventType": {"table.cleared"}, "body": {edited}})
 	if res.StatusCode != http.StatusOK || doc.Find(`[data-testid="preview-result"] [data-testid="outcome-ok"]`).Text() != "Delivered · HTTP 202" ||
-		doc.Find(`[data-testid="preview-response"]`).Text() != `{"received":true,"status":202}` {
+		compactJSON(doc.Find(`[data-testid="preview-response"]`).Text()) != `{"received":true,"status":202}` {
 		t.Fatalf("the preview = %d: %s", res.StatusCode, doc.Find(`[data-testid="hook-preview"]`).Text())
 	}
 	got := recv.received()
@@ -447,4 +448,14 @@ func TestEventHookPagesPreview(t *testing.T) {
 	if !strings.HasPrefix(errorMessage(bad), "The body is not valid JSON") {
 		t.Errorf("the API's invalid preview: %v", bad)
 	}
+}
+
+// compactJSON is a JSON text as it was sent, without the indentation a
+// page adds.
+func compactJSON(s string) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		return s
+	}
+	return b.String()
 }
