@@ -459,3 +459,29 @@ func compactJSON(s string) string {
 	}
 	return b.String()
 }
+
+// TestEventHookPagesGaveUp: a hook Hookflow turned off after its
+// deliveries failed for the give-up period (a short one here) shows why,
+// on the list and on its page.
+func TestEventHookPagesGaveUp(t *testing.T) {
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true,
+		HookTiming: flows.HookTiming{BatchWait: 10 * time.Millisecond, GiveUp: time.Nanosecond, RetryBase: 10 * time.Millisecond}})
+	web := srv.SignedIn(t)
+	recv := newHookReceiver(t)
+	recv.setStatus(http.StatusServiceUnavailable)
+	path := createHookPage(t, web, "Flaky", recv.URL+"/hook")
+	hookPost(t, web, web.CSRF(t, path), path+"/verify", url.Values{})
+	srv.NewClient().PostForm(t, "/login", url.Values{"email": {"intruder@example.com"}, "password": {"guess"}}).Body.Close()
+	waitFor(t, "the hook turned off", func() bool { return !hookAt(t, srv, path).Active })
+
+	_, body := web.Get(t, "/settings/event-hooks")
+	if msg := parse(t, body).Find(`[data-testid="hook-deactivated"]`).Text(); !strings.Contains(msg, "Hookflow turned this hook off") ||
+		!strings.Contains(msg, "HTTP 503") {
+		t.Errorf("the list's notice = %q", msg)
+	}
+	_, body = web.Get(t, path)
+	doc := parse(t, body)
+	if msg := doc.Find(`[data-testid="hook-deactivated"]`).Text(); !strings.Contains(msg, "Activate it again") || doc.Find(`[data-testid="hook-inactive"]`).Length() != 1 {
+		t.Errorf("the page's notice = %q", msg)
+	}
+}
