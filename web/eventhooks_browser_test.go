@@ -38,7 +38,7 @@ func TestBrowserEventHooks(t *testing.T) {
 	shot("empty")
 	b.Run(chromedp.Click(webtest.TestID("hook-new")), chromedp.WaitVisible(webtest.TestID("hook-form")))
 	b.Run(
-		chromedp.SendKeys(webtest.TestID("hook-url"), recv.URL+"/events"),
+		chromedp.SendKeys(webtest.TestID("hook-url"), "ftp://example.com/events"),
 		chromedp.SendKeys(webtest.TestID("hook-name-input"), "SIEM"),
 		chromedp.SendKeys(webtest.TestID("hook-auth-field"), "Authorization"),
 		chromedp.SendKeys(webtest.TestID("hook-auth-secret"), "Bearer abc"),
@@ -52,7 +52,20 @@ func TestBrowserEventHooks(t *testing.T) {
 		chromedp.Click(`[data-testid="hook-header-row"]:nth-child(2) [data-testid="hook-header-remove"]`),
 	)
 	shot("new")
-	b.Run(chromedp.Click(webtest.TestID("hook-save")), chromedp.WaitVisible(webtest.TestID("signing-secret")))
+	// A refused URL is said beside it; the rest stays as typed but the secret.
+	b.Run(chromedp.Click(webtest.TestID("hook-save")), chromedp.WaitVisible(webtest.TestID("error-url")))
+	if got := b.Text("error-url"); !strings.HasPrefix(got, "The endpoint URL must start with https://") {
+		t.Fatalf("the URL's error: %q", got)
+	}
+	kept := webtest.Value(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="hook-form"] input[type=text]')].map(i => i.value).filter(v => v)`))
+	if strings.Join(kept, ",") != "SIEM,Authorization,X-Env,prod,X-Team,ops" {
+		t.Fatalf("the refused form kept %q", kept)
+	}
+	shot("refused")
+	b.Run(
+		chromedp.SetValue(webtest.TestID("hook-url"), recv.URL+"/events"),
+		chromedp.SendKeys(webtest.TestID("hook-auth-secret"), "Bearer abc"),
+		chromedp.Click(webtest.TestID("hook-save")), chromedp.WaitVisible(webtest.TestID("signing-secret")))
 	if secret := webtest.Value(b, chromedp.Evaluate[string](`document.querySelector('[data-testid="signing-secret-value"]').value`)); !strings.HasPrefix(secret, "whsec_") {
 		t.Fatalf("the signing secret shown: %q", secret)
 	}
@@ -70,6 +83,9 @@ func TestBrowserEventHooks(t *testing.T) {
 	h := hooks[0]
 	if len(h.Headers) != 2 || h.Headers[0] != (flows.HookHeader{Name: "X-Env", Value: "prod"}) || h.Headers[1] != (flows.HookHeader{Name: "X-Team", Value: "ops"}) {
 		t.Errorf("the headers saved: %v", h.Headers)
+	}
+	if sec, err := srv.Store.EventHookSecrets(context.Background(), h.ID); err != nil || sec.Auth != "Bearer abc" {
+		t.Errorf("the secret saved: %q, %v", sec.Auth, err)
 	}
 
 	b.Run(chromedp.Click(webtest.TestID("hook-deactivate")), chromedp.WaitVisible(webtest.TestID("hook-activate")))

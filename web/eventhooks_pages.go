@@ -87,7 +87,7 @@ func readHookForm(c echo.Context) (flows.HookInput, templates.EventHookForm, err
 		in.Events = append(in.Events, flows.HookEventType(e))
 	}
 	f := templates.EventHookForm{Name: in.Name, Description: in.Description, URL: in.URL, AuthField: in.AuthField,
-		Headers: slices.Clone(in.Headers), Events: in.Events, Errors: templates.FormErrors{}}
+		Headers: slices.Clone(in.Headers), Events: in.Events, Errors: templates.FormErrors{}, SecretTyped: form.Get("authSecret") != ""}
 	if len(in.Events) == 0 {
 		f.Errors["events"] = "Choose at least one event."
 	}

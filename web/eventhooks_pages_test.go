@@ -131,6 +131,9 @@ func TestEventHookPagesCreate(t *testing.T) {
 			if v, _ := doc.Find(`[data-testid="hook-header-value"]`).First().Attr("value"); v != "prod" {
 				t.Errorf("the header was lost: %q", v)
 			}
+			if html, _ := doc.Html(); strings.Contains(html, "s3cret") || doc.Find(`[data-testid="hook-secret-again"]`).Length() != 1 {
+				t.Error("the secret is sent back, or the form does not ask for it again")
+			}
 		})
 	}
 
