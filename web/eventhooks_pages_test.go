@@ -488,3 +488,34 @@ func TestEventHookPagesGaveUp(t *testing.T) {
 		t.Errorf("the page's notice = %q", msg)
 	}
 }
+
+// TestEventHookPagesDeliveriesPaged: a hook's deliveries come 20 to a
+// page, newest first, with links to the older and newer pages.
+func TestEventHookPagesDeliveriesPaged(t *testing.T) {
+	srv := webtest.Start(t)
+	web := srv.SignedIn(t)
+	path := createHookPage(t, web, "Busy", "https://example.com/events")
+	h := hookAt(t, srv, path)
+	at := time.Now().UTC()
+	for i := range 23 {
+		_, err := srv.Store.RecordEventHookAttempt(context.Background(), flows.HookAttempt{HookID: h.ID, Delivery: fmt.Sprintf("d%02d", i),
+			At: at.Add(time.Duration(i) * time.Second), Events: 1, Attempt: 1, Status: 200, OK: true, RequestBody: "{}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body := web.Get(t, path)
+	doc := parse(t, body)
+	first, _ := doc.Find(`[data-testid="delivery-row"]`).First().Attr("data-delivery")
+	if doc.Find(`[data-testid="delivery-row"]`).Length() != 20 || first != "d22" || doc.Find(`[data-testid="page-next"]`).Length() != 1 ||
+		doc.Find(`[data-testid="page-prev"]`).Length() != 0 {
+		t.Fatalf("the first page starts at %s with %d rows", first, doc.Find(`[data-testid="delivery-row"]`).Length())
+	}
+	next, _ := doc.Find(`[data-testid="page-next"]`).Attr("href")
+	_, body = web.Get(t, next)
+	doc = parse(t, body)
+	first, _ = doc.Find(`[data-testid="delivery-row"]`).First().Attr("data-delivery")
+	if doc.Find(`[data-testid="delivery-row"]`).Length() != 3 || first != "d02" || doc.Find(`[data-testid="page-prev"]`).Length() != 1 {
+		t.Errorf("the second page starts at %s with %d rows", first, doc.Find(`[data-testid="delivery-row"]`).Length())
+	}
+}
