@@ -135,6 +135,15 @@ type EventHookStore interface {
 	EventHookSecrets(ctx context.Context, id int64) (HookSecrets, error)
 	// EventHookAttempts lists a hook's latest delivery attempts, newest first.
 	EventHookAttempts(ctx context.Context, id int64, limit int) ([]HookAttempt, error)
+	// EventHookDeliveries lists a page of a hook's deliveries, newest
+	// first, and how many it has in all.
+	EventHookDeliveries(ctx context.Context, id int64, offset, limit int) ([]HookDelivery, int, error)
+	// EventHookDelivery lists the attempts of one delivery, oldest first;
+	// ErrNotFound when it has none.
+	EventHookDelivery(ctx context.Context, id int64, delivery string) ([]HookAttempt, error)
+	// RecordEventHookAttempt records an attempt made outside the relay (a
+	// re-delivery) and returns it with its id.
+	RecordEventHookAttempt(ctx context.Context, a HookAttempt) (HookAttempt, error)
 }
 
 // EventHooks is the service behind the Event Hooks API and pages, and the
@@ -170,27 +179,46 @@ func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
+// HookFieldError is what is wrong with one field of a hook's form: Field
+// is the HookInput field's JSON name ("name", "url", "authField",
+// "authSecret", "headers", "events"). It wraps ErrInvalid, or ErrConflict
+// for a name another hook has.
+type HookFieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *HookFieldError) Error() string { return e.Err.Error() }
+
+// Unwrap is the error's kind and words.
+func (e *HookFieldError) Unwrap() error { return e.Err }
+
+// fieldf is an invalid value of one field.
+func fieldf(field, format string, args ...any) error {
+	return &HookFieldError{Field: field, Err: invalidf(format, args...)}
+}
+
 // check validates in and returns the hook it describes.
 func (s *EventHooks) check(in HookInput) (EventHook, error) {
 	h := EventHook{Name: strings.TrimSpace(in.Name), Description: strings.TrimSpace(in.Description),
 		URL: strings.TrimSpace(in.URL), AuthField: strings.TrimSpace(in.AuthField), Headers: in.Headers, Events: in.Events}
 	switch n := utf8.RuneCountInString(h.Name); {
 	case n == 0:
-		return h, invalidf("the name is required")
+		return h, fieldf("name", "the name is required")
 	case n > maxHookName:
-		return h, invalidf("the name is longer than %d characters", maxHookName)
+		return h, fieldf("name", "the name is longer than %d characters", maxHookName)
 	}
 	if err := s.checkURL(h.URL); err != nil {
 		return h, err
 	}
 	if h.AuthField != "" && !validHeaderName(h.AuthField) {
-		return h, invalidf("the authentication field %q is not a header name", h.AuthField)
+		return h, fieldf("authField", "the authentication field %q is not a header name", h.AuthField)
 	}
 	if h.AuthField != "" && slices.Contains(reservedHookHeaders, strings.ToLower(h.AuthField)) {
-		return h, invalidf("the authentication field %q is a header Hookflow sets itself", h.AuthField)
+		return h, fieldf("authField", "the authentication field %q is a header Hookflow sets itself", h.AuthField)
 	}
 	if len(h.Headers) > maxHookHeaders {
-		return h, invalidf("a hook has at most %d custom headers", maxHookHeaders)
+		return h, fieldf("headers", "a hook has at most %d custom headers", maxHookHeaders)
 	}
 	seen := map[string]bool{}
 	for i, hd := range h.Headers {
@@ -198,13 +226,13 @@ func (s *EventHooks) check(in HookInput) (EventHook, error) {
 		h.Headers[i].Name = name
 		switch key := strings.ToLower(name); {
 		case !validHeaderName(name):
-			return h, invalidf("custom header %d: %q is not a header name", i+1, name)
+			return h, fieldf("headers", "custom header %d: %q is not a header name", i+1, name)
 		case slices.Contains(reservedHookHeaders, key) || key == strings.ToLower(h.AuthField):
-			return h, invalidf("custom header %q is a header Hookflow sets itself", name)
+			return h, fieldf("headers", "custom header %q is a header Hookflow sets itself", name)
 		case seen[key]:
-			return h, invalidf("custom header %q is listed twice", name)
+			return h, fieldf("headers", "custom header %q is listed twice", name)
 		case strings.ContainsAny(hd.Value, "\r\n"):
-			return h, invalidf("custom header %q: the value may not span lines", name)
+			return h, fieldf("headers", "custom header %q: the value may not span lines", name)
 		}
 		seen[strings.ToLower(name)] = true
 	}
@@ -216,7 +244,7 @@ func (s *EventHooks) check(in HookInput) (EventHook, error) {
 	}
 	for _, t := range h.Events {
 		if !t.Known() {
-			return h, invalidf("%q is not a Hookflow event type", t)
+			return h, fieldf("events", "%q is not a Hookflow event type", t)
 		}
 	}
 	slices.Sort(h.Events)
@@ -228,14 +256,14 @@ func (s *EventHooks) check(in HookInput) (EventHook, error) {
 // policy opens.
 func (s *EventHooks) checkURL(raw string) error {
 	if raw == "" {
-		return invalidf("the endpoint URL is required")
+		return fieldf("url", "the endpoint URL is required")
 	}
 	if len(raw) > maxHookURL || strings.ContainsAny(raw, " \t\r\n") {
-		return invalidf("the endpoint URL must be at most %d characters, without spaces", maxHookURL)
+		return fieldf("url", "the endpoint URL must be at most %d characters, without spaces", maxHookURL)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
-		return invalidf("the endpoint URL %q is not a URL like https://example.com/hooks", raw)
+		return fieldf("url", "the endpoint URL %q is not a URL like https://example.com/hooks", raw)
 	}
 	switch {
 	case u.Scheme == "https":
@@ -243,7 +271,7 @@ func (s *EventHooks) checkURL(raw string) error {
 	case u.Scheme == "http" && s.PlainHTTP != nil && s.PlainHTTP(u.Hostname()):
 		return nil
 	}
-	return invalidf("the endpoint URL must start with https:// (http:// only for a host HOOKFLOW_OUTBOUND_ALLOW opens)")
+	return fieldf("url", "the endpoint URL must start with https:// (http:// only for a host HOOKFLOW_OUTBOUND_ALLOW opens)")
 }
 
 // NewSigningSecret is a fresh signing secret: 32 random bytes in hex,
@@ -275,7 +303,7 @@ func (s *EventHooks) Create(ctx context.Context, in HookInput) (EventHook, strin
 		sec.Auth = *in.AuthSecret
 	}
 	if h.AuthField == "" && sec.Auth != "" {
-		return EventHook{}, "", invalidf("name the authentication field the secret goes in (e.g. Authorization)")
+		return EventHook{}, "", fieldf("authField", "name the authentication field the secret goes in (e.g. Authorization)")
 	}
 	h, err = s.Store.CreateEventHook(ctx, h, sec)
 	if err != nil {
@@ -300,7 +328,7 @@ func (s *EventHooks) Update(ctx context.Context, id int64, in HookInput) (EventH
 		h.Verified = false
 	}
 	if h.AuthField == "" && in.AuthSecret != nil && *in.AuthSecret != "" {
-		return EventHook{}, invalidf("name the authentication field the secret goes in (e.g. Authorization)")
+		return EventHook{}, fieldf("authField", "name the authentication field the secret goes in (e.g. Authorization)")
 	}
 	return s.Store.UpdateEventHook(ctx, h, in.AuthSecret)
 }
@@ -415,15 +443,20 @@ func (s *EventHooks) challenge(ctx context.Context, h EventHook, sec HookSecrets
 // signature and the event id headers. A 2xx is success; a 5xx, a 429, a
 // timeout or a network error may be retried; another status is final.
 func (s *EventHooks) Send(ctx context.Context, h EventHook, id string, events []json.RawMessage) HookAttempt {
-	t := s.Timing.WithDefaults()
 	at := time.Now()
-	a := HookAttempt{HookID: h.ID, Delivery: id, At: at.UTC(), Events: len(events)}
 	body, err := EncodeHookEnvelope(s.BaseURL, h.ID, id, at, events)
 	if err != nil {
-		a.Error = "the events could not be encoded: " + err.Error()
-		return a
+		return HookAttempt{HookID: h.ID, Delivery: id, At: at.UTC(), Events: len(events),
+			Error: "the events could not be encoded: " + err.Error()}
 	}
-	a.RequestBody = string(body)
+	return s.post(ctx, h, id, at, body, len(events))
+}
+
+// post POSTs body, a delivery of n events begun at at, to h, signed and
+// with its headers, and reports the attempt.
+func (s *EventHooks) post(ctx context.Context, h EventHook, id string, at time.Time, body []byte, n int) HookAttempt {
+	t := s.Timing.WithDefaults()
+	a := HookAttempt{HookID: h.ID, Delivery: id, At: at.UTC(), Events: n, RequestBody: string(body)}
 	sec, err := s.Store.EventHookSecrets(ctx, h.ID)
 	if err != nil {
 		a.Error, a.Retry = "the hook's secrets could not be read", true

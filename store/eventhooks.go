@@ -203,7 +203,7 @@ func (s *Store) EventHook(ctx context.Context, id int64) (flows.EventHook, error
 // hookNameTaken is the error of a name another hook has.
 func hookNameTaken(name string, err error) error {
 	if errors.Is(err, gorm.ErrDuplicatedKey) || isUnique(err) {
-		return fmt.Errorf("%w: another event hook is named %q", flows.ErrConflict, name)
+		return &flows.HookFieldError{Field: "name", Err: fmt.Errorf("%w: another event hook is named %q", flows.ErrConflict, name)}
 	}
 	return err
 }

@@ -108,6 +108,20 @@ func (s *Server) routes() {
 	name(a.POST("/settings/tokens/:id/revoke", s.revokeToken), "settings.tokens.revoke")
 	name(a.POST("/settings/sessions/:id/revoke", s.revokeSession), "settings.sessions.revoke")
 	name(a.POST("/settings/sessions/revoke-others", s.revokeOtherSessions), "settings.sessions.revoke.others")
+	name(a.GET("/settings/event-hooks", s.eventHooksList), "event_hooks.list")
+	name(a.GET("/settings/event-hooks/new", s.eventHookNew), "event_hooks.new")
+	name(a.POST("/settings/event-hooks", s.eventHookCreate), "event_hooks.create")
+	name(a.GET("/settings/event-hooks/:id", s.eventHookShow), "event_hooks.show")
+	name(a.POST("/settings/event-hooks/:id", s.eventHookUpdate), "event_hooks.update")
+	name(a.GET("/settings/event-hooks/:id/edit", s.eventHookEdit), "event_hooks.edit")
+	name(a.POST("/settings/event-hooks/:id/verify", s.eventHookVerify), "event_hooks.verify")
+	name(a.POST("/settings/event-hooks/:id/activate", s.eventHookActivate), "event_hooks.activate")
+	name(a.POST("/settings/event-hooks/:id/deactivate", s.eventHookDeactivate), "event_hooks.deactivate")
+	name(a.GET("/settings/event-hooks/:id/delete", s.eventHookDeleteConfirm), "event_hooks.delete.confirm")
+	name(a.POST("/settings/event-hooks/:id/delete", s.eventHookDelete), "event_hooks.delete")
+	name(a.POST("/settings/event-hooks/:id/preview", s.eventHookPreview), "event_hooks.preview")
+	name(a.GET("/settings/event-hooks/:id/deliveries/:delivery", s.eventHookDelivery), "event_hooks.delivery")
+	name(a.POST("/settings/event-hooks/:id/deliveries/:delivery/redeliver", s.eventHookRedeliver), "event_hooks.redeliver")
 
 	// API: personal API token holders only.
 	api := e.Group("/api/v1", s.requireToken)
@@ -153,6 +167,11 @@ func (s *Server) routes() {
 	name(api.POST("/event-hooks/:id/activate", s.apiActivateEventHook), "api.event_hooks.activate")
 	name(api.POST("/event-hooks/:id/deactivate", s.apiDeactivateEventHook), "api.event_hooks.deactivate")
 	name(api.GET("/event-hooks/:id/attempts", s.apiEventHookAttempts), "api.event_hooks.attempts")
+	name(api.GET("/event-hooks/:id/deliveries", s.apiEventHookDeliveries), "api.event_hooks.deliveries")
+	name(api.GET("/event-hooks/:id/deliveries/:delivery", s.apiEventHookDelivery), "api.event_hooks.delivery")
+	name(api.POST("/event-hooks/:id/deliveries/:delivery/redeliver", s.apiEventHookRedeliver), "api.event_hooks.redeliver")
+	name(api.GET("/event-hooks/:id/preview", s.apiEventHookSample), "api.event_hooks.sample")
+	name(api.POST("/event-hooks/:id/preview", s.apiEventHookPreview), "api.event_hooks.preview")
 }
 
 // cacheForever lets browsers keep assets: their URLs change with their content.
