@@ -79,7 +79,8 @@ var eventSpecs = map[string]CardSpec{
 		}},
 	EventPolling: {Type: EventPolling, Title: "Polling Event", Category: CategoryEvent, ExtensibleOutputs: true,
 		Help: "Runs every so often while a flow using the event is ON, with the options its user filled (the fields you add here) and the connection: read the cursor, fetch what is new, set the cursor and Return the records."},
-	EventUnbound: unboundEventSpec,
+	EventUnbound:  unboundEventSpec,
+	EventHookflow: hookflowEventSpec,
 	EventAuthPing: {Type: EventAuthPing, Title: "Auth Ping", Category: CategoryEvent,
 		Help: "Checks a connection: fails when the credentials do not work."},
 }
@@ -99,5 +100,5 @@ var kindEvents = map[Kind][]string{
 	KindWebhookDeregistration: {EventDeregistration},
 	KindAuthPing:              {EventAuthPing},
 	KindPollingEvent:          {EventPolling},
-	KindWorkspace:             {EventManual, EventHelper, EventConnector, EventAPIEndpoint, EventSchedule, EventUnbound},
+	KindWorkspace:             {EventManual, EventHelper, EventConnector, EventAPIEndpoint, EventSchedule, EventUnbound, EventHookflow},
 }

@@ -28,6 +28,8 @@ const (
 	TriggerRerun          Trigger = "rerun"
 	// TriggerPoll: a poll of a Polling Event, and the workspace runs it started.
 	TriggerPoll Trigger = "poll"
+	// TriggerHookEvent: a run a Hookflow event started (hooktrigger.go).
+	TriggerHookEvent Trigger = "hookflow_event"
 )
 
 // Status is an execution's state. Persisted; the tokens never change.
@@ -99,8 +101,11 @@ type Execution struct {
 	// WorkspaceFlow is, for a run of a connector's flow made for a
 	// workspace flow (its Webhook Event flow on a payload, its
 	// registration or deregistration), that workspace flow.
-	WorkspaceFlow int64  `json:"workspaceFlow,omitempty"`
-	Steps         []Step `json:"steps"`
+	WorkspaceFlow int64 `json:"workspaceFlow,omitempty"`
+	// ByHookEvent: the run was started by a Hookflow event, or called by
+	// such a run; its execution.* events carry HookEventMarker.
+	ByHookEvent bool   `json:"byHookEvent,omitempty"`
+	Steps       []Step `json:"steps"`
 	// ResumesAt is, for a waiting run, when it resumes, and for a paused
 	// one, when its Pause times out; ResumeToken a paused run's token
 	// (its resume URL, /resume/<token>), and ResumeURL that URL. The

@@ -46,6 +46,8 @@ type hookRelay struct {
 	s      *Store
 	wants  atomic.Pointer[map[flows.HookEventType]bool] // nil: none
 	sender atomic.Pointer[senderBox]
+	// triggers are the flows ON on a Hookflow Event card (eventhooks_flows.go).
+	triggers atomic.Pointer[[]flows.HookTrigger]
 	wake   chan struct{}
 	stop   chan struct{}
 	done   chan struct{}
@@ -139,6 +141,7 @@ func (r *hookRelay) refresh(ctx context.Context) {
 			m[t] = true
 		}
 	}
+	r.refreshTriggers(ctx, m) // the flows on Hookflow events
 	if len(m) == 0 {
 		r.wants.Store(nil)
 		return
@@ -236,6 +239,9 @@ func (r *hookRelay) dispatch(ctx context.Context) (int, error) {
 		events := append(slices.Clone(main), hist...)
 		slices.SortStableFunc(events, func(a, b hookOutboxRecord) int { return a.CreatedAt.Compare(b.CreatedAt) })
 		n = len(events)
+		if err := s.startHookFlows(ctx, tx, events); err != nil { // eventhooks_flows.go
+			return err
+		}
 		if pending := pendingFor(events, hooks, fed); len(pending) > 0 {
 			if err := tx.Clauses(gclause.OnConflict{DoNothing: true}).CreateInBatches(&pending, 200).Error; err != nil {
 				return err
