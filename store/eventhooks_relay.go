@@ -48,9 +48,9 @@ type hookRelay struct {
 	sender atomic.Pointer[senderBox]
 	// triggers are the flows ON on a Hookflow Event card (eventhooks_flows.go).
 	triggers atomic.Pointer[[]flows.HookTrigger]
-	wake   chan struct{}
-	stop   chan struct{}
-	done   chan struct{}
+	wake     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
 	// started says the loop runs (start); stopping closes stop once.
 	started  atomic.Bool
 	stopping sync.Once
