@@ -46,14 +46,14 @@ type hookRelay struct {
 	s      *Store
 	wants  atomic.Pointer[map[flows.HookEventType]bool] // nil: none
 	sender atomic.Pointer[senderBox]
-	// triggers are the flows ON on a Hookflow Event card (eventhooks_flows.go).
-	triggers atomic.Pointer[[]flows.HookTrigger]
-	wake     chan struct{}
-	stop     chan struct{}
-	done     chan struct{}
+	wake   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
 	// started says the loop runs (start); stopping closes stop once.
 	started  atomic.Bool
 	stopping sync.Once
+	// triggers are the flows ON on a Hookflow Event card (eventhooks_flows.go).
+	triggers atomic.Pointer[[]flows.HookTrigger]
 }
 
 // HookSender sends deliveries to event hooks: flows.EventHooks.
