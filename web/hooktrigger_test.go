@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
@@ -171,6 +174,96 @@ func TestHookflowEventSurvivesRestart(t *testing.T) {
 			time.Sleep(time.Second)
 			if n := len(endedRuns(t, srv, alerts)); n != 1 {
 				t.Errorf("Alerts ran %d times", n)
+			}
+		})
+	}
+}
+
+// TestHookflowEventSettings: a flow made with the Hookflow Event card
+// starts on execution.failed; its settings form shows the catalogue as
+// checkboxes and saves the chosen types and flow; no type, an unknown
+// type or a flow that is not there are refused in plain words and
+// nothing is saved.
+func TestHookflowEventSettings(t *testing.T) {
+	srv := webtest.Start(t)
+	c := srv.SignedIn(t)
+	ctx := context.Background()
+	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Orders"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create Orders: %d", res.StatusCode)
+	}
+	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Alerts"}, "event": {"hookflow_event"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create Alerts: %d", res.StatusCode)
+	}
+	var orders, alerts flows.Flow
+	fs, _ := srv.Store.Flows(ctx, 0)
+	for _, f := range fs {
+		if f.Definition.Name == "Orders" {
+			orders = f
+		} else {
+			alerts = f
+		}
+	}
+	if alerts.Definition.Event.Type != flows.EventHookflow {
+		t.Fatalf("Alerts starts with %q", alerts.Definition.Event.Type)
+	}
+	page := func() *goquery.Document {
+		t.Helper()
+		res, body := c.Get(t, fmt.Sprintf("/flows/%d", alerts.ID))
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("the flow's page: %d", res.StatusCode)
+		}
+		return parse(t, body)
+	}
+	doc := page()
+	if n := doc.Find(`[data-testid="hookflow-settings"] input[type=checkbox][name=events]`).Length(); n != len(flows.HookEventTypes) {
+		t.Errorf("%d event checkboxes, want %d", n, len(flows.HookEventTypes))
+	}
+	if _, checked := doc.Find(`[data-testid="hookflow-event-execution.failed"]`).Attr("checked"); !checked {
+		t.Error("a new Hookflow Event flow does not start on execution.failed")
+	}
+	if doc.Find(fmt.Sprintf(`[data-testid="hookflow-flow"] option[value="%d"]`, orders.ID)).Length() != 1 {
+		t.Error("Orders is not offered as the flow to filter by")
+	}
+
+	edit := canvasEdit(t, srv, c, fmt.Sprintf("/flows/%d/edit", alerts.ID), alerts.ID)
+	status, body := edit(url.Values{"op": {"hookflow_event"}, "card": {"event"}, "events": {"flow.activated", "execution.failed"}, "flow": {fmt.Sprint(orders.ID)}})
+	if status != http.StatusOK {
+		t.Fatalf("save: %d %s", status, body)
+	}
+	saved, _ := srv.Store.Flow(ctx, alerts.ID)
+	got, err := flows.HookTriggerOf(saved)
+	if err != nil || fmt.Sprint(got.Events) != "[execution.failed flow.activated]" || got.OfFlow != orders.ID || got.Connector != 0 {
+		t.Errorf("saved %+v (%v)", got, err)
+	}
+	doc = page()
+	if _, checked := doc.Find(`[data-testid="hookflow-event-flow.activated"]`).Attr("checked"); !checked {
+		t.Error("flow.activated is not checked after saving it")
+	}
+	if _, sel := doc.Find(fmt.Sprintf(`[data-testid="hookflow-flow"] option[value="%d"]`, orders.ID)).Attr("selected"); !sel {
+		t.Error("Orders is not selected after saving it")
+	}
+
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"no event type", url.Values{}, "Choose at least one event type, such as execution.failed"},
+		{"an unknown type", url.Values{"events": {"execution.exploded"}}, `"execution.exploded" is not a Hookflow event`},
+		{"a flow that is not there", url.Values{"events": {"execution.failed"}, "flow": {"9999"}}, "There is no workspace flow 9999 to filter by"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("op", "hookflow_event")
+			tc.form.Set("card", "event")
+			status, body := edit(tc.form)
+			if status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", status)
+			}
+			if msg := parse(t, body).Find(".notice, [data-testid=notice]").Text(); !strings.Contains(msg, tc.want) {
+				t.Errorf("notice %q does not say %q", msg, tc.want)
+			}
+			if now, _ := srv.Store.Flow(ctx, alerts.ID); now.Revision != saved.Revision {
+				t.Error("the refused settings were saved")
 			}
 		})
 	}

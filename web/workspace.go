@@ -32,7 +32,8 @@ func (s *Server) eventChoices(c echo.Context) ([]templates.EventChoice, error) {
 	polls, err := s.newestFlowsOfKind(c, flows.KindPollingEvent, choice(" (polling)"))
 	return append(append([]templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"},
 		{Value: "api_endpoint", Title: "API Endpoint (an invoke URL that answers with the flow's result)"},
-		{Value: "schedule", Title: "Schedule (on a cron expression, or every so often)"}}, events...), polls...), err
+		{Value: "schedule", Title: "Schedule (on a cron expression, or every so often)"},
+		{Value: "hookflow_event", Title: "Hookflow Event (when a flow fails, is turned on or off, …)"}}, events...), polls...), err
 }
 
 // eventTitle says what starts a workspace flow.
@@ -48,6 +49,8 @@ func eventTitle(d *flows.Definition) string {
 		return "API Endpoint"
 	case flows.EventSchedule:
 		return "Schedule"
+	case flows.EventHookflow:
+		return "Hookflow Event"
 	case flows.EventUnbound:
 		return "App event (not bound)"
 	}
@@ -109,6 +112,9 @@ func (s *Server) newWorkspaceFlow(c echo.Context, name, event string, connection
 		return def, nil
 	case "schedule":
 		def.Event = flows.NewScheduleEvent()
+		return def, nil
+	case "hookflow_event":
+		def.Event = flows.NewHookflowEvent()
 		return def, nil
 	}
 	var conID, key int64
