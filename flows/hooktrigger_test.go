@@ -27,7 +27,9 @@ func TestHookTriggerMatches(t *testing.T) {
 		flows.HookActor{ID: "4", Type: "Connector", DisplayName: "Acme"})
 	connectorRun := failed(30, "Acme: new order", false)
 	connectorRun.Target[0].DetailEntry["workspaceFlow"] = 8
-	on := func(events ...flows.HookEventType) flows.HookTrigger { return flows.HookTrigger{Flow: 9, Events: events} }
+	on := func(events ...flows.HookEventType) flows.HookTrigger {
+		return flows.HookTrigger{Flow: 9, Events: events}
+	}
 	tests := []struct {
 		name    string
 		trigger flows.HookTrigger
