@@ -183,7 +183,8 @@ func (s *Server) workspaceFlowParam(c echo.Context) (flows.Flow, error) {
 func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus, error) {
 	ctx := c.Request().Context()
 	st := &templates.FlowStatus{FlowID: f.ID, Revision: f.Revision, SaveData: f.Definition.SavesData(), Event: eventTitle(&f.Definition),
-		Webhook: f.Definition.Source != nil, Scheduled: f.Definition.Event.Type == flows.EventSchedule}
+		Webhook: f.Definition.Source != nil, Scheduled: f.Definition.Event.Type == flows.EventSchedule,
+		HookTrigger: f.Definition.Event.Type == flows.EventHookflow}
 	var err error
 	if st.Polling, err = s.lifecycle.PollView(ctx, f, time.Now()); err != nil {
 		return nil, err
@@ -294,6 +295,8 @@ func (s *Server) flowOn(c echo.Context) error {
 		s.flash(c, "success", "The flow is ON: its invoke URL answers.")
 	case f.Definition.Event.Type == flows.EventSchedule:
 		s.flash(c, "success", "The flow is ON: it runs on its schedule.")
+	case f.Definition.Event.Type == flows.EventHookflow:
+		s.flash(c, "success", "The flow is ON: it runs for each Hookflow event its card chooses.")
 	case s.lifecycle.Polls(c.Request().Context(), f):
 		s.flash(c, "success", "The flow is ON: it polls now, then at each interval.")
 	default:
