@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
@@ -122,6 +123,9 @@ func (s *Store) startHookFlows(ctx context.Context, tx *gorm.DB, events []hookOu
 		return nil
 	}
 	var jobs []river.InsertManyParams
+	// An event recorded twice is queued once: River refuses a batch that
+	// holds one unique job twice.
+	queued := map[string]bool{}
 	for _, rec := range events {
 		typ := flows.HookEventType(rec.EventType)
 		var ev *flows.HookEvent
@@ -136,7 +140,8 @@ func (s *Store) startHookFlows(ctx context.Context, tx *gorm.DB, events []hookOu
 					break
 				}
 			}
-			if t.Matches(*ev) {
+			if key := ev.UUID + "/" + strconv.FormatInt(t.Flow, 10); t.Matches(*ev) && !queued[key] {
+				queued[key] = true
 				jobs = append(jobs, river.InsertManyParams{Args: hookFlowArgs{Flow: t.Flow, UUID: ev.UUID, Event: json.RawMessage(rec.Event)}})
 			}
 		}

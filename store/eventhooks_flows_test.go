@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,63 @@ func (j *hookEventJobs) got() []string {
 	return append([]string(nil), j.runs...)
 }
 
+// listening makes a flow on a Hookflow Event card for the event types,
+// ON, as the lifecycle does.
+func listening(t *testing.T, s *store.Store, name string, types ...flows.HookEventType) flows.Flow {
+	t.Helper()
+	ctx := context.Background()
+	def, _ := flows.NewDefinition(flows.KindWorkspace, name)
+	def.Event = flows.NewHookflowEvent()
+	names := make([]string, len(types))
+	for i, typ := range types {
+		names[i] = string(typ)
+	}
+	if err := flows.SetHookTrigger(&def, names, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.CreateFlow(ctx, flows.Flow{Definition: def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := flows.HookTriggerOf(f)
+	if _, err := s.StartSubscription(ctx, flows.Subscription{FlowID: f.ID, Token: flows.NewEventToken(), State: flows.SubscriptionActive,
+		Options: map[string]any{"hookflowEvents": tr}}); err != nil {
+		t.Fatal(err)
+	}
+	s.RefreshHookTriggers(ctx)
+	return f
+}
+
+// TestHookFlowEventRunsOnce: an event relayed twice (recorded twice, as
+// after a crash between moving it and forgetting it) queues one run per
+// flow listening: each of two flows gets one.
+func TestHookFlowEventRunsOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		jobs := &hookEventJobs{}
+		s.Queue().Handle(jobs)
+		a := listening(t, s, "Audit", flows.EventTableCleared)
+		b := listening(t, s, "Report", flows.EventTableCleared, flows.EventFlowActivated)
+		ev := flows.NewHookEvent(flows.EventTableCleared, flows.SystemActor(), "Table cleared", "",
+			flows.HookActor{ID: "3", Type: "Table", DisplayName: "Orders"})
+		for range 2 {
+			if err := s.Emit(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		startQueue(t, s)
+		waitFor(t, 10*time.Second, "the runs", func() bool { return len(jobs.got()) >= 2 })
+		time.Sleep(1500 * time.Millisecond)
+		got := jobs.got()
+		slices.Sort(got)
+		want := []string{flows.HookRunID(ev, a.ID) + "/3", flows.HookRunID(ev, b.ID) + "/3"}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("runs %v, want %v", got, want)
+		}
+	})
+}
+
 // TestHookFlowOutboxSurvivesCrash: with no flow on a Hookflow Event card
 // ON, a failed run records no event; once one is ON, the event is in the
 // outbox with the run's record, and a stop before the relay moved it
@@ -46,18 +104,7 @@ func TestHookFlowOutboxSurvivesCrash(t *testing.T) {
 			if n, err := store.OutboxLen(ctx, s); err != nil || n != 0 {
 				t.Fatalf("with no flow listening the outbox holds %d events (%v)", n, err)
 			}
-			def, _ := flows.NewDefinition(flows.KindWorkspace, "Alerts")
-			def.Event = flows.NewHookflowEvent()
-			f, err := s.CreateFlow(ctx, flows.Flow{Definition: def})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, _ := flows.HookTriggerOf(f)
-			if _, err := s.StartSubscription(ctx, flows.Subscription{FlowID: f.ID, Token: flows.NewEventToken(), State: flows.SubscriptionActive,
-				Options: map[string]any{"hookflowEvents": tr}}); err != nil {
-				t.Fatal(err)
-			}
-			s.RefreshHookTriggers(ctx)
+			listening(t, s, "Alerts", flows.EventExecutionFailed)
 			store.StopRelay(s)
 			e := failRun(t, s, 1)
 			if n, err := store.OutboxLen(ctx, s); err != nil || n != 1 {
