@@ -128,3 +128,16 @@ func TestHookFlowOutboxSurvivesCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestHasExecution: a recorded run is found by its id, an unknown id is not.
+func TestHasExecution(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		e := failRun(t, s, 1)
+		for id, want := range map[string]bool{e.ID: true, "0000000000000000000000dead": false} {
+			if got, err := s.HasExecution(ctx, id); err != nil || got != want {
+				t.Errorf("HasExecution(%s) = %v, %v; want %v", id, got, err, want)
+			}
+		}
+	})
+}
