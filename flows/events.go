@@ -79,10 +79,10 @@ var eventSpecs = map[string]CardSpec{
 		}},
 	EventPolling: {Type: EventPolling, Title: "Polling Event", Category: CategoryEvent, ExtensibleOutputs: true,
 		Help: "Runs every so often while a flow using the event is ON, with the options its user filled (the fields you add here) and the connection: read the cursor, fetch what is new, set the cursor and Return the records."},
-	EventUnbound:  unboundEventSpec,
-	EventHookflow: hookflowEventSpec,
+	EventUnbound: unboundEventSpec,
 	EventAuthPing: {Type: EventAuthPing, Title: "Auth Ping", Category: CategoryEvent,
 		Help: "Checks a connection: fails when the credentials do not work."},
+	EventHookflow: hookflowEventSpec,
 }
 
 // EventSpec returns the spec of an event card type.

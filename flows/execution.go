@@ -101,11 +101,8 @@ type Execution struct {
 	// WorkspaceFlow is, for a run of a connector's flow made for a
 	// workspace flow (its Webhook Event flow on a payload, its
 	// registration or deregistration), that workspace flow.
-	WorkspaceFlow int64 `json:"workspaceFlow,omitempty"`
-	// ByHookEvent: the run was started by a Hookflow event, or called by
-	// such a run; its execution.* events carry HookEventMarker.
-	ByHookEvent bool   `json:"byHookEvent,omitempty"`
-	Steps       []Step `json:"steps"`
+	WorkspaceFlow int64  `json:"workspaceFlow,omitempty"`
+	Steps         []Step `json:"steps"`
 	// ResumesAt is, for a waiting run, when it resumes, and for a paused
 	// one, when its Pause times out; ResumeToken a paused run's token
 	// (its resume URL, /resume/<token>), and ResumeURL that URL. The
@@ -113,6 +110,9 @@ type Execution struct {
 	ResumesAt   *time.Time `json:"resumesAt,omitempty"`
 	ResumeToken string     `json:"-"`
 	ResumeURL   string     `json:"resumeUrl,omitempty"`
+	// ByHookEvent: the run was started by a Hookflow event, or called by
+	// such a run; its execution.* events carry HookEventMarker.
+	ByHookEvent bool `json:"byHookEvent,omitempty"`
 
 	cause error // why it failed, for Transient; not stored
 }
