@@ -154,6 +154,9 @@ func ExecutionEvent(e *Execution) (HookEvent, bool) {
 	if e.ErrorCard != "" {
 		detail["errorCard"] = e.ErrorCard
 	}
+	if e.ByHookEvent {
+		detail[HookEventMarker] = true
+	}
 	flow := HookActor{ID: flowID, Type: "Flow", DisplayName: name}
 	msg := "Flow run succeeded"
 	failure := ""

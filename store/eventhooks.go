@@ -144,6 +144,17 @@ func migrateEventHooks(tx *gorm.DB) error {
 	if err := tx.Table("hook_outbox").Migrator().CreateTable(&hookOutbox{}); err != nil {
 		return err
 	}
+	type hookCursor struct {
+		Consumer string `gorm:"primaryKey;size:50"`
+		CursorTx int64  `gorm:"not null;default:0"`
+		CursorID int64  `gorm:"not null;default:0"`
+	}
+	if err := tx.Table("hook_cursors").Migrator().CreateTable(&hookCursor{}); err != nil {
+		return err
+	}
+	if err := tx.Exec("INSERT INTO hook_cursors (consumer, cursor_tx, cursor_id) VALUES ('flows', 0, 0)").Error; err != nil {
+		return err
+	}
 	if tx.Dialector.Name() == "postgres" {
 		// The writing transaction's id orders the log (hookRelay).
 		if err := tx.Exec("ALTER TABLE hook_outbox ADD COLUMN tx bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)").Error; err != nil {

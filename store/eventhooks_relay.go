@@ -50,9 +50,14 @@ import (
 // for the give-up period is turned off, with the reason, and skips to the
 // end of the log.
 //
+// The flows ON on a Hookflow Event card are the log's other reader: they
+// share one place (hook_cursors), and the loop queues their runs for the
+// events after it (eventhooks_flows.go).
+//
 // The loop (run) wakes when a writer commits events (poke) and every
 // relayEvery: it moves the main file's events to the log, queues the job
-// of each hook with events after its place, and, on its ticks, deletes the
+// of each hook with events after its place and the runs of the flows, and,
+// on its ticks, deletes the
 // events every hook that wants them is past (and, once a minute, attempts
 // older than flows.HookAttemptsKept).
 type hookRelay struct {
@@ -67,6 +72,8 @@ type hookRelay struct {
 	stopping sync.Once
 	// attemptsPruned is when the loop last deleted old attempts.
 	attemptsPruned time.Time
+	// triggers are the flows ON on a Hookflow Event card (eventhooks_flows.go).
+	triggers atomic.Pointer[[]flows.HookTrigger]
 }
 
 // HookSender sends deliveries to event hooks: flows.EventHooks.
@@ -151,6 +158,7 @@ func (r *hookRelay) refresh(ctx context.Context) {
 			m[t] = true
 		}
 	}
+	r.refreshTriggers(ctx, m) // the flows on Hookflow events
 	if len(m) == 0 {
 		r.wants.Store(nil)
 		return
@@ -213,10 +221,14 @@ func (r *hookRelay) relay(ctx context.Context, prune bool) error {
 			}
 		}
 	}
+	place, err := r.relayToFlows(ctx, prune)
+	if err != nil {
+		return err
+	}
 	if !prune {
 		return nil
 	}
-	if err := r.s.pruneLog(ctx, hooks); err != nil {
+	if err := r.s.pruneLog(ctx, hooks, place); err != nil {
 		return err
 	}
 	if time.Since(r.attemptsPruned) < time.Minute {
@@ -345,22 +357,26 @@ func (s *Store) logHead(q *gorm.DB) (tx, id int64, err error) {
 	return head.Tx, head.ID, nil
 }
 
-// pruneLog deletes the events of the log that no receiving hook wants,
-// and those every hook that wants them has been sent.
-func (s *Store) pruneLog(ctx context.Context, hooks []eventHookRecord) error {
+// pruneLog deletes the events of the log that no receiving hook or flow
+// wants, and those every hook and flow that wants them has been given;
+// flows is the flows' place and the types they want.
+func (s *Store) pruneLog(ctx context.Context, hooks []eventHookRecord, flows consumerPlace) error {
 	min := map[string][2]int64{} // by type: the earliest place of a hook that wants it
-	for _, h := range hooks {
-		types, err := hookTypes(h)
-		if err != nil {
-			return err
-		}
-		place := [2]int64{h.CursorTx, h.CursorID}
+	keep := func(types []string, place [2]int64) {
 		for _, t := range types {
 			if m, ok := min[t]; !ok || place[0] < m[0] || place[0] == m[0] && place[1] < m[1] {
 				min[t] = place
 			}
 		}
 	}
+	for _, h := range hooks {
+		types, err := hookTypes(h)
+		if err != nil {
+			return err
+		}
+		keep(types, [2]int64{h.CursorTx, h.CursorID})
+	}
+	keep(flows.types, flows.place)
 	var conds []string
 	var args []any
 	if len(min) == 0 {
