@@ -169,6 +169,20 @@ func (p Policy) Check(host string, addr netip.AddrPort) error {
 	return nil
 }
 
+// Opens reports whether the allow list opens host explicitly, by name or
+// as a literal address, and the deny list does not close it: an event
+// hook may then use plain http.
+func (p Policy) Opens(host string) bool {
+	host = strings.Trim(host, "[]")
+	if matchHost(p.denyHosts, host) {
+		return false
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return !containsAddr(p.deny, ip) && containsAddr(p.allow, ip)
+	}
+	return matchHost(p.allowHosts, host)
+}
+
 // dialHost carries the request's host name to the dialer's check.
 type dialHost struct{}
 

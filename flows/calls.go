@@ -88,7 +88,7 @@ func (r *run) runChild(ctx context.Context, req RunRequest, step int) (*Executio
 	childID := NewExecutionID(r.e.opts.Now())
 	r.addChild(step, childID)
 	req.Trigger, req.ParentID, req.ExecutionID, req.Recorder, req.depth = TriggerHelper, r.exec.ID, childID, r.req.Recorder, r.req.depth+1
-	req.Secrets = r.req.Secrets
+	req.Secrets, req.byHookEvent = r.req.Secrets, r.exec.ByHookEvent
 	child, err := r.e.Run(ctx, req)
 	if err != nil {
 		return nil, err

@@ -286,7 +286,8 @@ func controls() map[string]control {
 		// a run whose executions are recorded together (a payload's) may
 		// be stored before the child ends.
 		req := RunRequest{FlowID: id, Definition: def, Input: extra(in, "flow"), Trigger: TriggerHelper, ParentID: r.exec.ID,
-			Connector: r.req.Connector, ExecutionID: childID, Flows: r.req.Flows, Secrets: r.req.Secrets, depth: r.req.depth + 1, async: true}
+			Connector: r.req.Connector, ExecutionID: childID, Flows: r.req.Flows, Secrets: r.req.Secrets, depth: r.req.depth + 1, async: true,
+			byHookEvent: r.exec.ByHookEvent}
 		r.e.async.Add(1)
 		go func() {
 			defer r.e.async.Done()

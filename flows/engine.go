@@ -146,6 +146,8 @@ type RunRequest struct {
 
 	depth int
 	async bool // a Call Flow Async child: watched like a top-level run
+	// byHookEvent: a run called by a run a Hookflow event started.
+	byHookEvent bool
 	// resume, when set, continues a stored run where it stopped (waits.go).
 	resume *resumption
 }
@@ -253,6 +255,7 @@ func (e *Engine) run(ctx context.Context, req RunRequest) (*Execution, *run) {
 	if exec.ID == "" {
 		exec.ID = NewExecutionID(now)
 	}
+	exec.ByHookEvent = req.Trigger == TriggerHookEvent || req.byHookEvent
 	r := &run{e: e, req: &req, exec: exec, values: make(map[string]map[string]any, len(req.Definition.Cards)+1), done: map[string]bool{}}
 	var err error
 	if req.resume != nil {

@@ -82,6 +82,7 @@ var eventSpecs = map[string]CardSpec{
 	EventUnbound: unboundEventSpec,
 	EventAuthPing: {Type: EventAuthPing, Title: "Auth Ping", Category: CategoryEvent,
 		Help: "Checks a connection: fails when the credentials do not work."},
+	EventHookflow: hookflowEventSpec,
 }
 
 // EventSpec returns the spec of an event card type.
@@ -99,5 +100,5 @@ var kindEvents = map[Kind][]string{
 	KindWebhookDeregistration: {EventDeregistration},
 	KindAuthPing:              {EventAuthPing},
 	KindPollingEvent:          {EventPolling},
-	KindWorkspace:             {EventManual, EventHelper, EventConnector, EventAPIEndpoint, EventSchedule, EventUnbound},
+	KindWorkspace:             {EventManual, EventHelper, EventConnector, EventAPIEndpoint, EventSchedule, EventUnbound, EventHookflow},
 }

@@ -28,6 +28,8 @@ const (
 	TriggerRerun          Trigger = "rerun"
 	// TriggerPoll: a poll of a Polling Event, and the workspace runs it started.
 	TriggerPoll Trigger = "poll"
+	// TriggerHookEvent: a run a Hookflow event started (hooktrigger.go).
+	TriggerHookEvent Trigger = "hookflow_event"
 )
 
 // Status is an execution's state. Persisted; the tokens never change.
@@ -108,6 +110,9 @@ type Execution struct {
 	ResumesAt   *time.Time `json:"resumesAt,omitempty"`
 	ResumeToken string     `json:"-"`
 	ResumeURL   string     `json:"resumeUrl,omitempty"`
+	// ByHookEvent: the run was started by a Hookflow event, or called by
+	// such a run; its execution.* events carry HookEventMarker.
+	ByHookEvent bool `json:"byHookEvent,omitempty"`
 
 	cause error // why it failed, for Transient; not stored
 	kind  Kind  // the kind of the flow that ran, for FlowKind; not stored

@@ -108,6 +108,8 @@ type LifecycleStore interface {
 	ScheduleStore
 	// PollStore claims and finishes the polls of flows on a Polling Event.
 	PollStore
+	// HookTriggerStore serves flows on a Hookflow Event card (hooktrigger.go).
+	HookTriggerStore
 }
 
 // Lifecycle turns flows ON and OFF and runs what arrives at Event URLs.
@@ -251,6 +253,9 @@ func (l *Lifecycle) On(ctx context.Context, flowID int64) (Subscription, error) 
 	if f.Definition.Event.Type == EventSchedule {
 		return l.onSchedule(ctx, f)
 	}
+	if f.Definition.Event.Type == EventHookflow {
+		return l.onHookTrigger(ctx, f)
+	}
 	t, err := l.targetOf(ctx, f)
 	if err != nil {
 		return Subscription{}, err
@@ -342,6 +347,9 @@ func (l *Lifecycle) Off(ctx context.Context, flowID int64) (Subscription, error)
 	if f, err := l.Store.Flow(ctx, flowID); err != nil {
 		return sub, err
 	} else if f.Definition.Event.Type == EventSchedule || l.Polls(ctx, f) {
+		return l.offSchedule(ctx, sub)
+	} else if f.Definition.Event.Type == EventHookflow {
+		defer l.Store.RefreshHookTriggers(context.WithoutCancel(ctx))
 		return l.offSchedule(ctx, sub)
 	}
 	if sub.Source == (EventSource{}) && sub.State == SubscriptionActive {

@@ -108,6 +108,10 @@ func (l *Lifecycle) Reschedule(ctx context.Context, f Flow) error {
 	if f.Definition.Event.Type == EventConnector {
 		return l.reschedulePoll(ctx, f)
 	}
+	if f.Definition.Event.Type == EventHookflow {
+		l.Store.RefreshHookTriggers(ctx) // its settings apply at once
+		return nil
+	}
 	if f.Definition.Event.Type != EventSchedule {
 		return nil
 	}

@@ -127,6 +127,7 @@ func (v *validator) flow(def *Definition) {
 	v.cards(def.Cards, sc, "")
 	v.webhook(def)
 	v.schedule(def)
+	v.hookTrigger(def)
 	v.polling(def)
 	v.unbound(def)
 

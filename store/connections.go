@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/hookflow/hookflow/flows"
 )
 
@@ -46,7 +48,13 @@ func (s *Store) CreateConnection(ctx context.Context, c flows.Connection) (flows
 		return flows.Connection{}, err
 	}
 	r := connectionRecord{ConnectorID: c.ConnectorID, Name: c.Name, Sealed: sealed}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		return s.emitWith(tx, flows.EventConnectionCreated, func() flows.HookEvent { return connectionEvent(tx, flows.EventConnectionCreated, r) })
+	})
+	if err != nil {
 		return flows.Connection{}, fmt.Errorf("store: create connection: %w", err)
 	}
 	return s.connectionOf(r)
@@ -157,11 +165,22 @@ func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
 	if err := onRefusal(on, "this connection"); err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Delete(&connectionRecord{}, id)
-	if res.Error != nil {
-		return fmt.Errorf("store: delete connection %d: %w", id, res.Error)
+	var n int64
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r connectionRecord
+		if err := tx.Select("id", "connector_id", "name").First(&r, id).Error; err != nil {
+			return notFound(err)
+		}
+		res := tx.Delete(&connectionRecord{}, id)
+		if n = res.RowsAffected; res.Error != nil || n == 0 {
+			return res.Error
+		}
+		return s.emitWith(tx, flows.EventConnectionDeleted, func() flows.HookEvent { return connectionEvent(tx, flows.EventConnectionDeleted, r) })
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete connection %d: %w", id, err)
 	}
-	if res.RowsAffected == 0 {
+	if n == 0 {
 		return fmt.Errorf("store: connection %d: %w", id, flows.ErrNotFound)
 	}
 	return nil

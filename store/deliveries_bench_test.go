@@ -21,6 +21,12 @@ func BenchmarkDeliveryWrites(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	deliveryWrites(b, s)
+}
+
+// deliveryWrites is the loop of BenchmarkDeliveryWrites on s.
+func deliveryWrites(b *testing.B, s *Store) {
+	ctx := context.Background()
 	sub, err := s.StartSubscription(ctx, flows.Subscription{FlowID: 1, Token: "bench", State: flows.SubscriptionActive})
 	if err != nil {
 		b.Fatal(err)

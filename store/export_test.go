@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/hookflow/hookflow/flows"
@@ -243,4 +244,42 @@ func CountRows(ctx context.Context, s *Store, table string) (int64, error) {
 // record, and returns the setting before.
 func SetWaitRecordGrace(d time.Duration) time.Duration {
 	return time.Duration(waitRecordGrace.Swap(int64(d)))
+}
+
+// StopRelay stops the relay of events to event hooks, as a crash before
+// it ran would: events stay in the outbox.
+func StopRelay(s *Store) { s.hooks.close() }
+
+// OutboxLen counts the events in the outbox (both files on SQLite).
+func OutboxLen(ctx context.Context, s *Store) (int64, error) {
+	var n, h int64
+	if err := s.reads.WithContext(ctx).Table("hook_outbox").Count(&n).Error; err != nil {
+		return 0, err
+	}
+	if s.dialect == SQLite {
+		if err := s.reads.WithContext(ctx).Table("history.hook_outbox").Count(&h).Error; err != nil {
+			return 0, err
+		}
+	}
+	return n + h, nil
+}
+
+// HoldEvent records ev in a transaction left open until the returned
+// commit is called: an event whose writer commits after later ones.
+func HoldEvent(t testing.TB, s *Store, ev flows.HookEvent) (commit func()) {
+	t.Helper()
+	tx := s.db.Begin()
+	if tx.Error != nil {
+		t.Fatal(tx.Error)
+	}
+	if err := s.emit(tx, ev); err != nil {
+		tx.Rollback()
+		t.Fatal(err)
+	}
+	return func() {
+		if err := tx.Commit().Error; err != nil {
+			t.Fatal(err)
+		}
+		s.hooks.poke()
+	}
 }

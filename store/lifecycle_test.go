@@ -474,6 +474,8 @@ func (r *recordingJobs) Deliver(_ context.Context, d flows.Delivery, _ bool) ([]
 func (r *recordingJobs) Deregister(context.Context, int64, bool) error { return nil }
 func (r *recordingJobs) Tick(context.Context, int64, time.Time) error  { return nil }
 
+func (r *recordingJobs) HookEvent(context.Context, int64, flows.HookEvent) error { return nil }
+
 func (r *recordingJobs) delivered() []int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -45,6 +45,7 @@ var migrations = []migration{
 	{21, "tables: their schemas (each table's rows are in a table of their own)", migrateTables},
 	{22, "tables: each table's row count kept as rows come and go", migrateTableCounts},
 	{23, "folders of workspace flows", migrateFolders},
+	{24, "event hooks: the hooks, the log of events and each reader's place in it, delivery attempts", migrateEventHooks},
 	{25, "deliveries done and kept for dedupe forget their job", migrateDoneWithoutJob},
 }
 

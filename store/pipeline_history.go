@@ -29,6 +29,7 @@ const pruneRecordedEvery = time.Second
 // connection.
 type recorderStmts struct {
 	mark, pack, execution, fts, prune *sql.Stmt
+	outbox                            *sql.Stmt // events for event hooks
 	// replacing a record of a run as running (replaceSQLite)
 	find, unindex, drop, dropPack *sql.Stmt
 }
@@ -43,6 +44,7 @@ func (p *pipeline) prepareRecorder(ctx context.Context) (*recorderStmts, error) 
 	st.pack = pr.prep("INSERT INTO execution_packs (packed) VALUES (?)")
 	st.execution = pr.prep(insertExecutionSQLite)
 	st.fts = pr.prep("INSERT INTO executions_fts (rowid, body) VALUES (?, ?)")
+	st.outbox = pr.prep(insertOutbox("?, ?, ?, ?"))
 	st.prune = pr.prep("DELETE FROM finished_deliveries WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = finished_deliveries.id AND d.state = '" +
 		deliveryQueued + "')")
 	st.find = pr.prep("SELECT rowid, pack_id, status FROM executions WHERE id = ?")
@@ -196,6 +198,11 @@ func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finis
 				continue // a run still going: not in the search index
 			}
 			if _, err := fts.ExecContext(ctx, rowid, x.text); err != nil {
+				return err
+			}
+		}
+		for _, ev := range f.events {
+			if _, err := tx.StmtContext(ctx, st.outbox).ExecContext(ctx, ev.UUID, ev.EventType, ev.Event, ev.CreatedAt); err != nil {
 				return err
 			}
 		}

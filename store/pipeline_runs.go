@@ -229,7 +229,11 @@ func (p *pipeline) finishRun(st start, r ran) {
 		st.job.settle(r.err)
 		return
 	}
-	p.finish(&finished{runs: []flows.FinishedDelivery{{ID: st.d.ID, Executions: r.execs}}, done: st.job.settle})
+	f := &finished{runs: []flows.FinishedDelivery{{ID: st.d.ID, Executions: r.execs}}, done: st.job.settle}
+	if p.s.hooks.want(flows.EventDeliveryDead) {
+		f.dead = deadEvent(st.d, r.execs)
+	}
+	p.finish(f)
 }
 
 // finished is runs on their way to the database: deliveries' (ID set), or
@@ -242,6 +246,9 @@ type finished struct {
 	// rewrites them), not counted as ending now.
 	again bool
 	done  func(error)
+	// dead is the delivery.dead event of a delivery whose run failed for
+	// good, written with its executions (eventhooks_relay.go).
+	dead *hookOutboxRecord
 }
 
 // stored tells the finished runs that they are stored, or why not, and
@@ -307,8 +314,12 @@ const maxGather = 4
 // one bad run fails only its own delivery.
 func (p *pipeline) writePieces(pieces [][]*finished) {
 	reqs, err := p.encodePieces(pieces)
+	events := hasEvents(reqs) // before write, which may drop some of reqs
 	if err == nil {
 		err = p.write(reqs)
+	}
+	if err == nil && events {
+		p.s.hooks.poke()
 	}
 	var all []*finished
 	for _, piece := range pieces {
@@ -416,11 +427,20 @@ func (p *pipeline) encodePiece(piece []*finished) (*writeReq, error) {
 				r.PackIndex, n = n, n+1
 				content = appendToPack(content, doc)
 				fin.rows[j] = executionRow{r: r, replaces: p.markProvisional(e) || f.replace}
+				if p.s.hooks.any() {
+					if fin.events, err = p.s.hooks.executionEvent(fin.events, e); err != nil {
+						*buf = content[:0]
+						return nil, err
+					}
+				}
 				if e.Status != flows.StatusRunning {
 					// A run is found by search once it has ended: its
 					// record as running is replaced soon.
 					fin.rows[j].text = search.text(e)
 				}
+			}
+			if f.dead != nil && run.ID != 0 {
+				fin.events = append(fin.events, *f.dead)
 			}
 			req.finish = append(req.finish, fin)
 			// Encoding a piece is CPU work from end to end: requests being

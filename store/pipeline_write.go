@@ -33,6 +33,9 @@ type finishing struct {
 	id   int64
 	rows []executionRow
 	pack *executionPack // holds the rows' documents
+	// events are the rows' events for event hooks (eventhooks_relay.go),
+	// written to the outbox with them.
+	events []hookOutboxRecord
 }
 
 // executionPack is a pack of execution documents to insert (documents.go).
@@ -522,6 +525,9 @@ func finishPG(ctx context.Context, tx pgx.Tx, fs []finishing) error {
 		for _, x := range f.rows {
 			x.r.PackID = &pack
 			b.Queue(insertExecutionPG, x.r.values(x.text)...)
+		}
+		for _, ev := range f.events {
+			b.Queue(insertOutbox("$1, $2, $3, $4"), ev.UUID, ev.EventType, ev.Event, ev.CreatedAt)
 		}
 	}
 	return tx.SendBatch(ctx, &b).Close()

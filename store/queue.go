@@ -55,6 +55,8 @@ type Jobs interface {
 	Deregister(ctx context.Context, subscriptionID int64, final bool) error
 	// Tick runs a scheduled flow's tick (schedules.go).
 	Tick(ctx context.Context, subscriptionID int64, tick time.Time) error
+	// HookEvent runs a flow on a Hookflow Event card for an event (eventhooks_flows.go).
+	HookEvent(ctx context.Context, flowID int64, ev flows.HookEvent) error
 }
 
 type jobsBox struct{ Jobs }
@@ -246,13 +248,17 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 	river.AddWorker(workers, &deregistrationWorker{store: s})
 	river.AddWorker(workers, &resumeWorker{store: s})
 	river.AddWorker(workers, &scheduleTickWorker{store: s})
+	river.AddWorker(workers, &hookSendWorker{store: s})
+	river.AddWorker(workers, &hookFlowWorker{store: s})
 	cfg := &river.Config{
 		ID:     s.instance,
 		Logger: slog.New(warnOnly{s.log.Handler()}).With("component", "queue"),
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8},
 			deliveryQueue: {MaxWorkers: deliveryQueueWorkers},
 			resumeQueue:   {MaxWorkers: resumeQueueWorkers},
-			scheduleQueue: {MaxWorkers: scheduleQueueWorkers}},
+			scheduleQueue: {MaxWorkers: scheduleQueueWorkers},
+			hookQueue:     {MaxWorkers: hookQueueWorkers},
+			hookFlowQueue: {MaxWorkers: hookFlowQueueWorkers}},
 		Workers:     workers,
 		MaxAttempts: s.cfg.MaxAttempts,
 		RetryPolicy: backoff{base: s.cfg.RetryBase},

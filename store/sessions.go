@@ -117,12 +117,19 @@ func (s *Store) Sessions(ctx context.Context, userID int64) ([]flows.Session, er
 // from now on. Another user's session, or one already ended, is
 // flows.ErrNotFound.
 func (s *Store) RevokeSession(ctx context.Context, userID, id int64) error {
-	res := s.db.WithContext(ctx).Model(&sessionRecord{}).Where("id = ? AND user_id = ? AND revoked_at IS NULL", id, userID).
-		Update("revoked_at", time.Now().UTC())
-	if res.Error != nil {
-		return fmt.Errorf("store: end session %d: %w", id, res.Error)
+	var n int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&sessionRecord{}).Where("id = ? AND user_id = ? AND revoked_at IS NULL", id, userID).
+			Update("revoked_at", time.Now().UTC())
+		if n = res.RowsAffected; res.Error != nil || n == 0 {
+			return res.Error
+		}
+		return s.emit(tx, sessionsRevokedEvent(userID, []int64{id}, 1))
+	})
+	if err != nil {
+		return fmt.Errorf("store: end session %d: %w", id, err)
 	}
-	if res.RowsAffected == 0 {
+	if n == 0 {
 		return fmt.Errorf("store: session %d: %w", id, flows.ErrNotFound)
 	}
 	return nil
@@ -131,7 +138,14 @@ func (s *Store) RevokeSession(ctx context.Context, userID, id int64) error {
 // RevokeOtherSessions ends every live session of a user but keep (0 ends
 // them all) and reports how many it ended.
 func (s *Store) RevokeOtherSessions(ctx context.Context, userID, keep int64) (int64, error) {
-	n, err := revokeOtherSessions(s.db.WithContext(ctx), userID, keep)
+	var n int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if n, err = revokeOtherSessions(tx, userID, keep); err != nil || n == 0 {
+			return err
+		}
+		return s.emit(tx, sessionsRevokedEvent(userID, nil, n))
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: end sessions of user %d: %w", userID, err)
 	}

@@ -136,6 +136,9 @@ type Store struct {
 	// observer is told of the write path's transactions and of the
 	// executions stored as ended (Observe).
 	observer flows.ObserverSlot
+
+	// hooks relays events to event hooks (eventhooks_relay.go).
+	hooks *hookRelay
 }
 
 // Observe makes o the observer of the store's write path: the size and
@@ -164,6 +167,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return s, s.openReader(ctx, gcfg)
 	}
 	s.pipe = newPipeline(s)
+	s.hooks = newHookRelay(s)
 	s.instance = newInstanceID()
 	switch {
 	case cfg.DatabaseURL == "":
@@ -191,6 +195,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.hooks.start(ctx)
 	return s, nil
 }
 
@@ -422,6 +427,9 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		if s.hooks != nil {
+			s.hooks.close()
+		}
 		if s.pipe != nil {
 			s.pipe.close()
 		}

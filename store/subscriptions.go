@@ -87,7 +87,19 @@ func (s *Store) StartSubscription(ctx context.Context, sub flows.Subscription) (
 	if err != nil {
 		return flows.Subscription{}, err
 	}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		if !s.hooks.any() {
+			return nil
+		}
+		if ev, ok := subscriptionEvent(tx, flows.SubscriptionRegistering, flows.Subscription{ID: r.ID, FlowID: sub.FlowID, State: sub.State}); ok {
+			return s.emit(tx, ev)
+		}
+		return nil
+	})
+	if err != nil {
 		if errors.Is(conflict(err), flows.ErrConflict) {
 			return flows.Subscription{}, fmt.Errorf("%w: the flow is already ON or being turned on or off", flows.ErrConflict)
 		}
@@ -103,8 +115,10 @@ func (s *Store) SaveSubscription(ctx context.Context, sub flows.Subscription) er
 	if err != nil {
 		return err
 	}
-	err = s.db.WithContext(ctx).Model(&subscriptionRecord{ID: sub.ID}).Select("state", "registration", "last_error",
-		"registration_execution", "deregistration_execution", "updated_at").Updates(&r).Error
+	err = s.saveSubscriptionTx(ctx, sub, func(tx *gorm.DB) error {
+		return tx.Model(&subscriptionRecord{ID: sub.ID}).Select("state", "registration", "last_error",
+			"registration_execution", "deregistration_execution", "updated_at").Updates(&r).Error
+	})
 	if err != nil {
 		return fmt.Errorf("store: save subscription %d: %w", sub.ID, err)
 	}
@@ -204,7 +218,9 @@ func (s *Store) StopSubscription(ctx context.Context, id int64) error {
 			return err
 		}
 		if n, _ = res.RowsAffected(); n == 1 {
-			_, err = s.riverLite.InsertTx(ctx, tx, args, nil)
+			if _, err = s.riverLite.InsertTx(ctx, tx, args, nil); err == nil {
+				err = s.emitRaw(ctx, tx, nil, s.flowOffEvent(ctx, id))
+			}
 		}
 		return err
 	}, func(tx pgx.Tx) error {
@@ -213,7 +229,9 @@ func (s *Store) StopSubscription(ctx context.Context, id int64) error {
 			return err
 		}
 		if n = tag.RowsAffected(); n == 1 {
-			_, err = s.riverPG.InsertTx(ctx, tx, args, nil)
+			if _, err = s.riverPG.InsertTx(ctx, tx, args, nil); err == nil {
+				err = s.emitRaw(ctx, nil, tx, s.flowOffEvent(ctx, id))
+			}
 		}
 		return err
 	})

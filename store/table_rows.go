@@ -181,6 +181,9 @@ func (s *Store) ClearTable(ctx context.Context, t *flows.Table) (int64, error) {
 			return err
 		}
 		n, _ = res.RowsAffected()
+		if err := s.emitRaw(ctx, tx, nil, tableClearedEvent(t, n)); err != nil {
+			return err
+		}
 		if s.dialect == SQLite {
 			return s.exec(ctx, tx, createSearch(t)...)
 		}

@@ -46,7 +46,10 @@ func (s *Store) Deploy(ctx context.Context, x flows.ConnectorExport, connectorID
 			return err
 		}
 		r = versionRecord{ConnectorID: connectorID, Version: last + 1, CreatedBy: by, Snapshot: string(snap)}
-		return tx.Create(&r).Error
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		return s.emit(tx, deployedEvent(x, connectorID, r.Version, by))
 	})
 	if err != nil {
 		return flows.ConnectorVersion{}, fmt.Errorf("store: deploy connector %d: %w", connectorID, conflict(err))

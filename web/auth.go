@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/templates"
 )
@@ -36,12 +37,18 @@ func (s *Server) login(c echo.Context) error {
 	}
 	if wait > 0 {
 		s.log.WarnContext(ctx, "sign-in throttled", "email", email, "remote_ip", addr)
+		if err := s.store.Emit(ctx, flows.SigninFailedEvent(email, addr, "too many failed sign-ins")); err != nil {
+			return err
+		}
 		form.Error = fmt.Sprintf("Too many failed sign-ins. Try again in %s.", wait)
 		return render(c, http.StatusTooManyRequests, templates.LoginPage(s.page(c, "Sign in", ""), form))
 	}
 	u, err := s.store.Authenticate(ctx, email, password)
 	if errors.Is(err, store.ErrBadCredentials) {
 		s.log.WarnContext(ctx, "sign-in failed", "email", email, "remote_ip", addr)
+		if err := s.store.Emit(ctx, flows.SigninFailedEvent(email, addr, "wrong email or password")); err != nil {
+			return err
+		}
 		form.Error = "Wrong email or password."
 		return render(c, http.StatusUnauthorized, templates.LoginPage(s.page(c, "Sign in", ""), form))
 	}

@@ -130,6 +130,9 @@ func (s *Server) editorPanels(c echo.Context, con flows.Connector, f flows.Flow,
 	if d.Status, err = s.flowStatus(c, f); err != nil {
 		return err
 	}
+	if d.HookTrigger, err = s.hookTriggerPanel(c, f); err != nil {
+		return err
+	}
 	actions, err := s.actionChoices(c)
 	if len(actions) > 0 {
 		d.Palette = append([]templates.PaletteGroup{{Category: flows.CategoryConnector, Actions: actions}}, d.Palette...)
@@ -314,6 +317,8 @@ func (s *Server) applyEdit(c echo.Context, f flows.Flow, def *flows.Definition) 
 		return "", s.bindEdit(c, def, card, field)
 	case "add_condition", "condition", "remove_condition":
 		return "", s.conditionEdit(c, def, card)
+	case "hookflow_event":
+		return "Saved the event settings.", s.hookTriggerEdit(c, def)
 	}
 	return "", fmt.Errorf("%w: unknown change %q", flows.ErrInvalid, c.FormValue("op"))
 }

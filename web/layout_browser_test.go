@@ -374,6 +374,7 @@ func layoutContent(t *testing.T) (*webtest.Server, []layoutPage) {
 		{"flopack-import", route("flopacks.import.form"), "flopacks.import.form"},
 		{"flow-unbound", route("flows.show", unboundID), "flows.show"},
 	}
+	pages = append(pages, layoutEventHooks(t, srv, api, token)...)
 	flowsOf, err := srv.Store.Flows(ctx, conID)
 	if err != nil {
 		t.Fatal(err)

@@ -58,6 +58,9 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// Lifecycle turns flows ON and OFF and accepts what arrives at Event URLs.
 	Lifecycle *flows.Lifecycle
+	// EventHooks manages event hooks (nil: one without an outbound
+	// client, which cannot verify).
+	EventHooks *flows.EventHooks
 }
 
 // Server is Hookflow's HTTP handler.
@@ -73,6 +76,7 @@ type Server struct {
 
 	lifecycle     *flows.Lifecycle
 	hookBodyBytes int64
+	eventHooks    *flows.EventHooks
 
 	// API Endpoint flows: how long callers wait, the default rate limit,
 	// and each flow's token bucket.
@@ -89,6 +93,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Engine == nil || d.Registry == nil || d.Lifecycle == nil {
 		return nil, fmt.Errorf("web: no engine, card registry or lifecycle")
+	}
+	if d.EventHooks == nil {
+		d.EventHooks = &flows.EventHooks{Store: d.Store, BaseURL: d.Config.BaseURL}
 	}
 	if d.Config.MaxHookBytes <= 0 {
 		d.Config.MaxHookBytes = 1 << 20
@@ -125,6 +132,7 @@ func New(d Deps) (*Server, error) {
 
 		lifecycle:     d.Lifecycle,
 		hookBodyBytes: d.Config.MaxHookBytes,
+		eventHooks:    d.EventHooks,
 
 		endpointTimeout: d.Config.EndpointTimeout,
 		endpointRate:    d.Config.EndpointRateLimit,

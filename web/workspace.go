@@ -32,7 +32,8 @@ func (s *Server) eventChoices(c echo.Context) ([]templates.EventChoice, error) {
 	polls, err := s.newestFlowsOfKind(c, flows.KindPollingEvent, choice(" (polling)"))
 	return append(append([]templates.EventChoice{{Value: "manual", Title: "Manual (run by hand or from the API)"},
 		{Value: "api_endpoint", Title: "API Endpoint (an invoke URL that answers with the flow's result)"},
-		{Value: "schedule", Title: "Schedule (on a cron expression, or every so often)"}}, events...), polls...), err
+		{Value: "schedule", Title: "Schedule (on a cron expression, or every so often)"},
+		{Value: "hookflow_event", Title: "Hookflow Event (when a flow fails, is turned on or off, …)"}}, events...), polls...), err
 }
 
 // eventTitle says what starts a workspace flow.
@@ -48,6 +49,8 @@ func eventTitle(d *flows.Definition) string {
 		return "API Endpoint"
 	case flows.EventSchedule:
 		return "Schedule"
+	case flows.EventHookflow:
+		return "Hookflow Event"
 	case flows.EventUnbound:
 		return "App event (not bound)"
 	}
@@ -109,6 +112,9 @@ func (s *Server) newWorkspaceFlow(c echo.Context, name, event string, connection
 		return def, nil
 	case "schedule":
 		def.Event = flows.NewScheduleEvent()
+		return def, nil
+	case "hookflow_event":
+		def.Event = flows.NewHookflowEvent()
 		return def, nil
 	}
 	var conID, key int64
@@ -177,7 +183,8 @@ func (s *Server) workspaceFlowParam(c echo.Context) (flows.Flow, error) {
 func (s *Server) flowStatus(c echo.Context, f flows.Flow) (*templates.FlowStatus, error) {
 	ctx := c.Request().Context()
 	st := &templates.FlowStatus{FlowID: f.ID, Revision: f.Revision, SaveData: f.Definition.SavesData(), Event: eventTitle(&f.Definition),
-		Webhook: f.Definition.Source != nil, Scheduled: f.Definition.Event.Type == flows.EventSchedule}
+		Webhook: f.Definition.Source != nil, Scheduled: f.Definition.Event.Type == flows.EventSchedule,
+		HookTrigger: f.Definition.Event.Type == flows.EventHookflow}
 	var err error
 	if st.Polling, err = s.lifecycle.PollView(ctx, f, time.Now()); err != nil {
 		return nil, err
@@ -288,6 +295,8 @@ func (s *Server) flowOn(c echo.Context) error {
 		s.flash(c, "success", "The flow is ON: its invoke URL answers.")
 	case f.Definition.Event.Type == flows.EventSchedule:
 		s.flash(c, "success", "The flow is ON: it runs on its schedule.")
+	case f.Definition.Event.Type == flows.EventHookflow:
+		s.flash(c, "success", "The flow is ON: it runs for each Hookflow event its card chooses.")
 	case s.lifecycle.Polls(c.Request().Context(), f):
 		s.flash(c, "success", "The flow is ON: it polls now, then at each interval.")
 	default:

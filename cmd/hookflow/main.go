@@ -121,10 +121,13 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	st.Queue().Handle(lifecycle)
 	st.Queue().HandleResumes(engine)
 	st.HandleCancels(engine.Cancel) // cancel requests of every instance
+	eventHooks := &flows.EventHooks{Store: st, Client: outbound, BaseURL: cfg.BaseURL, PlainHTTP: cfg.Outbound.Opens}
+	st.HandleEventHooks(eventHooks)
 	srv, err := web.New(web.Deps{
 		Config: web.Config{BaseURL: cfg.BaseURL, SessionKeys: keys, TrustProxy: cfg.TrustProxy, MaxFormBytes: cfg.MaxBodyBytes,
 			MaxHookBytes: cfg.MaxHookBytes, EndpointTimeout: cfg.EndpointTimeout, EndpointRateLimit: endpointRate(cfg.EndpointRateLimit)},
 		Store: st, Logger: log, Metrics: prometheus.NewRegistry(), Engine: engine, Registry: registry, Lifecycle: lifecycle,
+		EventHooks: eventHooks,
 	})
 	if err != nil {
 		return err

@@ -87,6 +87,8 @@ type Options struct {
 	// MinPollInterval is the shortest interval flows on a Polling Event
 	// poll at (0: one second, so that tests poll quickly).
 	MinPollInterval time.Duration
+	// HookTiming paces event hooks' deliveries (zero: the defaults).
+	HookTiming flows.HookTiming
 }
 
 // LoopbackAllow opens loopback to the flows of a test server.
@@ -143,8 +145,10 @@ func StartWith(t testing.TB, o Options) *Server {
 	st.Queue().Handle(lc)
 	st.Queue().HandleResumes(engine)
 	st.HandleCancels(engine.Cancel)
+	hooks := &flows.EventHooks{Store: st, Client: client, BaseURL: base, PlainHTTP: policy.Opens, Timing: o.HookTiming}
+	st.HandleEventHooks(hooks)
 	srv, err := web.New(web.Deps{
-		Engine: engine, Registry: registry, Lifecycle: lc,
+		Engine: engine, Registry: registry, Lifecycle: lc, EventHooks: hooks,
 		Config: web.Config{BaseURL: base, SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("b", 32))}, MaxHookBytes: o.MaxHookBytes,
 			EndpointTimeout: o.EndpointTimeout, EndpointRateLimit: o.EndpointRateLimit},
 		Store:  st,
