@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,11 +31,10 @@ func burstHook(b *testing.B, hook bool) (s *Store, received *atomic.Int64) {
 			json.NewEncoder(w).Encode(map[string]string{"verification": r.Header.Get(flows.HeaderVerification)})
 			return
 		}
-		var env flows.HookEnvelope
+		// Counted, not parsed: the receiver stands for another system,
+		// whose work is not Hookflow's.
 		body, _ := io.ReadAll(r.Body)
-		if json.Unmarshal(body, &env) == nil {
-			received.Add(int64(len(env.Data.Events)))
-		}
+		received.Add(int64(bytes.Count(body, []byte(`"uuid":`))))
 	}))
 	b.Cleanup(recv.Close)
 	svc := &flows.EventHooks{Store: s, Client: &http.Client{}, PlainHTTP: func(string) bool { return true }}
