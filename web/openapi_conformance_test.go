@@ -8,7 +8,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
@@ -17,13 +19,13 @@ import (
 // its flows, connect it, build flows, run them, turn one ON and OFF (anyway
 // when its deregistration fails), upgrade it, change a flow's settings,
 // read the history, re-run, import a flopack, fill a table, make and revoke
-// an API token — through the checking client: each
+// an API token, make an event hook and send it a delivery — through the checking client: each
 // request and response is validated against the document (webtest.CheckAPI),
 // and the test fails unless every documented operation was called and
 // answered with a success at least once.
 func TestOpenAPIConformance(t *testing.T) {
 	prov := newAcme(t)
-	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
+	srv := webtest.StartWith(t, webtest.Options{StartQueue: true, HookTiming: flows.HookTiming{BatchWait: 20 * time.Millisecond}})
 	c, token := srv.NewClient(), srv.Token(t)
 	call := func(method, path, body string, want int) map[string]any {
 		t.Helper()
@@ -175,6 +177,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	call("DELETE", fmt.Sprintf("/api/v1/tokens/%d", id(made)), "", http.StatusNoContent)
 	call("DELETE", fmt.Sprintf("/api/v1/tokens/%d", id(made)), "", http.StatusNotFound)
 	apiJSON(t, c, made["token"].(string), "GET", "/api/v1/me", "", http.StatusUnauthorized)
+
+	// An event hook: verified, sent a delivery, previewed, changed and deleted.
+	conformEventHooks(t, srv, call)
 
 	// Every documented operation was called, and succeeded at least once.
 	doc, err := webtest.OpenAPI()
