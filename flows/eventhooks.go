@@ -133,7 +133,8 @@ type EventHookStore interface {
 	CreateEventHook(ctx context.Context, h EventHook, s HookSecrets) (EventHook, error)
 	UpdateEventHook(ctx context.Context, h EventHook, authSecret *string) (EventHook, error)
 	DeleteEventHook(ctx context.Context, id int64) error
-	// SetEventHookState sets Active and Verified; turning a hook off
+	// SetEventHookState sets Active and Verified, as the hook's next
+	// revision; turning a hook off
 	// drops the events waiting for it.
 	SetEventHookState(ctx context.Context, id int64, active, verified bool) (EventHook, error)
 	EventHookSecrets(ctx context.Context, id int64) (HookSecrets, error)
