@@ -134,8 +134,7 @@ type EventHookStore interface {
 	UpdateEventHook(ctx context.Context, h EventHook, authSecret *string) (EventHook, error)
 	DeleteEventHook(ctx context.Context, id int64) error
 	// SetEventHookState sets Active and Verified, as the hook's next
-	// revision; turning a hook off
-	// drops the events waiting for it.
+	// revision; turning a hook off drops the events waiting for it.
 	SetEventHookState(ctx context.Context, id int64, active, verified bool) (EventHook, error)
 	EventHookSecrets(ctx context.Context, id int64) (HookSecrets, error)
 	// EventHookAttempts lists a hook's latest delivery attempts, newest first.
