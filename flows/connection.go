@@ -16,7 +16,9 @@ type Connection struct {
 	ConnectorID int64
 	Name        string
 	Values      map[string]string
-	CreatedAt   time.Time
+	// Revision starts at 1 and counts every change.
+	Revision  int
+	CreatedAt time.Time
 	// ConnectorName is the connector's name (in lists).
 	ConnectorName string
 }

@@ -68,18 +68,27 @@ func (cs Connectors) Connection(ctx context.Context, id int64) (Connection, erro
 // ConnectionPatch changes a connection: a nil Name stays; each value in
 // Values replaces the field's value (a secret's new value is never shown
 // again), and the fields it leaves out, or sends as Masked, keep theirs.
+// Revision, when not 0, is the revision the change was made to: a stale
+// one is refused.
 type ConnectionPatch struct {
-	Name   *string           `json:"name"`
-	Values map[string]string `json:"values"`
+	Revision int               `json:"revision,omitempty"`
+	Name     *string           `json:"name"`
+	Values   map[string]string `json:"values"`
 }
 
 // UpdateConnection checks and saves a change of a connection; it answers
-// the connection with its secret values masked.
+// the connection with its secret values masked. A change of an older
+// revision than p.Revision names is refused (*StaleError) and nothing is
+// written.
 func (cs Connectors) UpdateConnection(ctx context.Context, id int64, p ConnectionPatch) (Connection, error) {
 	c, err := cs.Store.Connection(ctx, id)
 	if err != nil {
 		return c, err
 	}
+	if err := checkRevision("connection", p.Revision, c.Revision); err != nil {
+		return Connection{}, err
+	}
+	c.Revision = p.Revision
 	con, err := cs.Store.Connector(ctx, c.ConnectorID)
 	if err != nil {
 		return c, err

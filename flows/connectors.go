@@ -29,6 +29,8 @@ type ConnectorStore interface {
 	Version(ctx context.Context, connectorID int64, version int) (ConnectorVersion, error)
 	Connection(ctx context.Context, id int64) (Connection, error)
 	ConnectionPage(ctx context.Context, q ListQuery) (Page[Connection], error)
+	// UpdateConnection saves c at its next revision, over c.Revision
+	// when that is not 0: a *StaleError when it was saved since.
 	UpdateConnection(ctx context.Context, c Connection) (Connection, error)
 	// DeleteConnection refuses (ErrConflict) while flows are ON with it.
 	DeleteConnection(ctx context.Context, id int64) error
@@ -71,10 +73,11 @@ func (cs Connectors) Create(ctx context.Context, info ConnectorInfo) (Connector,
 	return c, err
 }
 
-// StaleError refuses a change made to an older revision of a connector or
-// a flow: it was saved since. It matches ErrConflict.
+// StaleError refuses a change made to an older revision of a connector, a
+// flow, a connection, a table or an event hook: it was saved since. It
+// matches ErrConflict.
 type StaleError struct {
-	What     string // "connector", "flow"
+	What     string // "connector", "flow", "connection", "table", "event hook"
 	Revision int    // the revision the change was made to
 	Now      int    // the revision it is at
 }
@@ -89,6 +92,15 @@ func (e *StaleError) Is(target error) bool { return target == ErrConflict }
 
 func staleError(what string, revision, now int) error {
 	return &StaleError{What: what, Revision: revision, Now: now}
+}
+
+// checkRevision refuses a change made to revision given (0: none was
+// given, nothing to check) of what is at revision now.
+func checkRevision(what string, given, now int) error {
+	if given > 0 && given != now {
+		return staleError(what, given, now)
+	}
+	return nil
 }
 
 // needRevision refuses a change that does not say which revision it changes.

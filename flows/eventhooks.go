@@ -29,6 +29,9 @@ type EventHook struct {
 	Events      []HookEventType `json:"events"`
 	Active      bool            `json:"active"`
 	Verified    bool            `json:"verified"`
+	// Revision starts at 1 and counts every change people make: of its
+	// settings, and activating, deactivating or verifying it.
+	Revision int `json:"revision"`
 	// FailingSince is when deliveries started failing, while they do.
 	FailingSince *time.Time `json:"failingSince,omitempty"`
 	// Deactivated says why Hookflow turned the hook off itself, and when:
@@ -122,15 +125,16 @@ func (t HookTiming) WithDefaults() HookTiming {
 
 // EventHookStore keeps event hooks (store implements it). Create and
 // Update fail with a *UniqueError on a name in use; Update's secret is
-// left as it is when nil.
+// left as it is when nil, and it saves over h.Revision when that is not 0
+// (a *StaleError when the hook was saved since).
 type EventHookStore interface {
 	EventHooks(ctx context.Context) ([]EventHook, error)
 	EventHook(ctx context.Context, id int64) (EventHook, error)
 	CreateEventHook(ctx context.Context, h EventHook, s HookSecrets) (EventHook, error)
 	UpdateEventHook(ctx context.Context, h EventHook, authSecret *string) (EventHook, error)
 	DeleteEventHook(ctx context.Context, id int64) error
-	// SetEventHookState sets Active and Verified; turning a hook off
-	// drops the events waiting for it.
+	// SetEventHookState sets Active and Verified, as the hook's next
+	// revision; turning a hook off drops the events waiting for it.
 	SetEventHookState(ctx context.Context, id int64, active, verified bool) (EventHook, error)
 	EventHookSecrets(ctx context.Context, id int64) (HookSecrets, error)
 	// EventHookAttempts lists a hook's latest delivery attempts, newest first.
@@ -160,8 +164,10 @@ type EventHooks struct {
 }
 
 // HookInput is what an admin writes to create or change a hook.
-// AuthSecret nil on update keeps the secret.
+// AuthSecret nil on update keeps the secret. Revision, on update and when
+// not 0, is the revision the change was made to: a stale one is refused.
 type HookInput struct {
+	Revision    int             `json:"revision,omitempty"`
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	URL         string          `json:"url"`
@@ -323,7 +329,10 @@ func (s *EventHooks) Update(ctx context.Context, id int64, in HookInput) (EventH
 	if err != nil {
 		return EventHook{}, err
 	}
-	h.ID, h.Active, h.Verified = id, old.Active, old.Verified
+	if err := checkRevision("event hook", in.Revision, old.Revision); err != nil {
+		return EventHook{}, err
+	}
+	h.ID, h.Active, h.Verified, h.Revision = id, old.Active, old.Verified, in.Revision
 	if h.URL != old.URL || h.AuthField != old.AuthField || !slices.Equal(h.Headers, old.Headers) || in.AuthSecret != nil {
 		h.Verified = false
 	}

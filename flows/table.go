@@ -19,12 +19,15 @@ import (
 
 // Table is a table's schema.
 type Table struct {
-	ID          int64     `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Columns     []Column  `json:"columns"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	ID          int64    `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Columns     []Column `json:"columns"`
+	// Revision starts at 1 and counts every change of the table's name,
+	// description or columns (not of its rows).
+	Revision  int       `json:"revision"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // Column is one typed column of a table. Default, when set, is what

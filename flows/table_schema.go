@@ -65,8 +65,11 @@ func hasControl(s string) bool {
 // TableChange is what changing a table does, in one transaction: its new
 // name and description, the columns it adds, those it changes (renamed, a
 // new default, the unique flag set or cleared) and those it removes with
-// their values. Columns lists them all in their new order.
+// their values. Columns lists them all in their new order. Revision, when
+// not 0, is the revision it is made to: the store refuses it
+// (*StaleError) when the table is at another.
 type TableChange struct {
+	Revision    int
 	Name        string
 	Description string
 	Columns     []Column

@@ -26,8 +26,10 @@ func (ts Tables) Create(ctx context.Context, t Table) (Table, error) {
 
 // TablePatch changes a table: what is nil stays. Columns is the whole new
 // list of columns (see PlanTableChange); ConfirmRemove lets it remove
-// columns and their values.
+// columns and their values. Revision, when not 0, is the revision the
+// change was made to: a stale one is refused.
 type TablePatch struct {
+	Revision      int       `json:"revision,omitempty"`
 	Name          *string   `json:"name"`
 	Description   *string   `json:"description"`
 	Columns       *[]Column `json:"columns"`
@@ -37,6 +39,9 @@ type TablePatch struct {
 // Change applies a patch to a table as it is when the change is made.
 func (ts Tables) Change(ctx context.Context, id int64, p TablePatch) (Table, error) {
 	return ts.Store.ChangeTable(ctx, id, func(old Table) (TableChange, error) {
+		if err := checkRevision("table", p.Revision, old.Revision); err != nil {
+			return TableChange{}, err
+		}
 		want := old
 		if p.Name != nil {
 			want.Name = *p.Name
@@ -47,7 +52,9 @@ func (ts Tables) Change(ctx context.Context, id int64, p TablePatch) (Table, err
 		if p.Columns != nil {
 			want.Columns = append([]Column(nil), *p.Columns...)
 		}
-		return PlanTableChange(old, want, p.ConfirmRemove)
+		ch, err := PlanTableChange(old, want, p.ConfirmRemove)
+		ch.Revision = p.Revision
+		return ch, err
 	})
 }
 

@@ -19,13 +19,14 @@ type connectionRecord struct {
 	ConnectorID int64
 	Name        string
 	Sealed      string
+	Revision    int
 	CreatedAt   time.Time
 }
 
 func (connectionRecord) TableName() string { return "connections" }
 
 func (s *Store) connectionOf(r connectionRecord) (flows.Connection, error) {
-	c := flows.Connection{ID: r.ID, ConnectorID: r.ConnectorID, Name: r.Name, CreatedAt: r.CreatedAt}
+	c := flows.Connection{ID: r.ID, ConnectorID: r.ConnectorID, Name: r.Name, Revision: r.Revision, CreatedAt: r.CreatedAt}
 	plain, err := s.sealer.open(r.Sealed, "connection:"+strconv.FormatInt(r.ConnectorID, 10))
 	if err != nil {
 		return c, fmt.Errorf("store: connection %d: %w", r.ID, err)
@@ -47,7 +48,7 @@ func (s *Store) CreateConnection(ctx context.Context, c flows.Connection) (flows
 	if err != nil {
 		return flows.Connection{}, err
 	}
-	r := connectionRecord{ConnectorID: c.ConnectorID, Name: c.Name, Sealed: sealed}
+	r := connectionRecord{ConnectorID: c.ConnectorID, Name: c.Name, Sealed: sealed, Revision: 1}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&r).Error; err != nil {
 			return err
@@ -100,8 +101,10 @@ func (s *Store) Connections(ctx context.Context, connectorID int64) ([]flows.Con
 	return out, nil
 }
 
-// UpdateConnection saves a connection's name and values, sealed again.
-// The caller validates it first.
+// UpdateConnection saves a connection's name and values, sealed again, as
+// its next revision. When c.Revision is not 0 the check and the change are
+// one statement: if the connection was saved since, nothing is written and
+// the error is a *flows.StaleError. The caller validates it first.
 func (s *Store) UpdateConnection(ctx context.Context, c flows.Connection) (flows.Connection, error) {
 	plain, err := json.Marshal(c.Values)
 	if err != nil {
@@ -111,13 +114,13 @@ func (s *Store) UpdateConnection(ctx context.Context, c flows.Connection) (flows
 	if err != nil {
 		return flows.Connection{}, err
 	}
-	res := s.db.WithContext(ctx).Model(&connectionRecord{}).Where("id = ? AND connector_id = ?", c.ID, c.ConnectorID).
-		Updates(map[string]any{"name": c.Name, "sealed": sealed})
+	q := s.db.WithContext(ctx).Model(&connectionRecord{}).Where("id = ? AND connector_id = ?", c.ID, c.ConnectorID)
+	res := atRevision(q, c.Revision).Updates(map[string]any{"name": c.Name, "sealed": sealed, "revision": nextRevision})
 	if res.Error != nil {
 		return flows.Connection{}, fmt.Errorf("store: update connection %d: %w", c.ID, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return flows.Connection{}, fmt.Errorf("store: connection %d: %w", c.ID, flows.ErrNotFound)
+		return flows.Connection{}, fmt.Errorf("store: update connection %d: %w", c.ID, staleRevision(ctx, s.db, "connections", "connection", c.ID, c.Revision))
 	}
 	return s.Connection(ctx, c.ID)
 }

@@ -33,6 +33,7 @@ type eventHookRecord struct {
 	Events            string // JSON []flows.HookEventType
 	Active            bool
 	Verified          bool
+	Revision          int
 	FailingSince      *time.Time
 	DeactivatedReason string
 	DeactivatedAt     *time.Time
@@ -169,7 +170,7 @@ func migrateEventHooks(tx *gorm.DB) error {
 
 func (s *Store) hookOf(r eventHookRecord) (flows.EventHook, error) {
 	h := flows.EventHook{ID: r.ID, Name: r.Name, Description: r.Description, URL: r.URL, AuthField: r.AuthField,
-		HasSecret: r.AuthSecret != "", Active: r.Active, Verified: r.Verified, FailingSince: r.FailingSince,
+		HasSecret: r.AuthSecret != "", Active: r.Active, Verified: r.Verified, Revision: r.Revision, FailingSince: r.FailingSince,
 		DeactivatedReason: r.DeactivatedReason, DeactivatedAt: r.DeactivatedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if err := json.Unmarshal([]byte(r.Headers), &h.Headers); err != nil {
 		return h, fmt.Errorf("store: event hook %d headers: %w", r.ID, err)
@@ -226,7 +227,7 @@ func (s *Store) CreateEventHook(ctx context.Context, h flows.EventHook, sec flow
 		return flows.EventHook{}, err
 	}
 	r := eventHookRecord{Name: h.Name, NameKey: strings.ToLower(h.Name), Description: h.Description, URL: h.URL,
-		AuthField: h.AuthField, Headers: headers, Events: events, Active: h.Active, Verified: false}
+		AuthField: h.AuthField, Headers: headers, Events: events, Active: h.Active, Verified: false, Revision: 1}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		r.SigningSecret = "pending"
 		if err := tx.Create(&r).Error; err != nil {
@@ -283,8 +284,10 @@ func encodeHookLists(h flows.EventHook) (string, string, error) {
 }
 
 // UpdateEventHook saves a hook's fields and state, and its authentication
-// secret unless that is nil. An unverified or inactive hook's waiting
-// events are dropped.
+// secret unless that is nil, as its next revision. When h.Revision is not
+// 0 the check and the change are one statement: if the hook was saved
+// since, nothing is written and the error is a *flows.StaleError. An
+// unverified or inactive hook's waiting events are dropped.
 func (s *Store) UpdateEventHook(ctx context.Context, h flows.EventHook, authSecret *string) (flows.EventHook, error) {
 	headers, events, err := encodeHookLists(h)
 	if err != nil {
@@ -296,11 +299,15 @@ func (s *Store) UpdateEventHook(ctx context.Context, h flows.EventHook, authSecr
 			return notFound(err)
 		}
 		was := r.Active && r.Verified
-		err := tx.Model(&r).Updates(map[string]any{"name": h.Name, "name_key": strings.ToLower(h.Name), "description": h.Description,
-			"url": h.URL, "auth_field": h.AuthField, "headers": headers, "events": events, "active": h.Active, "verified": h.Verified,
-			"updated_at": time.Now().UTC()}).Error
-		if err != nil {
-			return hookNameTaken(h.Name, err)
+		res := atRevision(tx.Model(&eventHookRecord{}).Where("id = ?", h.ID), h.Revision).Updates(map[string]any{"name": h.Name,
+			"name_key": strings.ToLower(h.Name), "description": h.Description, "url": h.URL, "auth_field": h.AuthField,
+			"headers": headers, "events": events, "active": h.Active, "verified": h.Verified,
+			"updated_at": time.Now().UTC(), "revision": nextRevision})
+		if res.Error != nil {
+			return hookNameTaken(h.Name, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return staleRevision(ctx, tx, "event_hooks", "event hook", h.ID, h.Revision)
 		}
 		if err := s.sealHookSecrets(tx, &r, authSecret, ""); err != nil {
 			return err
@@ -334,16 +341,16 @@ func (s *Store) placeIfStarting(tx *gorm.DB, id int64, was, is bool) error {
 	return s.placeAtHead(tx, id)
 }
 
-// SetEventHookState sets a hook's Active and Verified; one that starts
-// receiving gets the events written from then on. Turning a hook on clears why
-// Hookflow turned it off.
+// SetEventHookState sets a hook's Active and Verified, as its next
+// revision; one that starts receiving gets the events written from then
+// on. Turning a hook on clears why Hookflow turned it off.
 func (s *Store) SetEventHookState(ctx context.Context, id int64, active, verified bool) (flows.EventHook, error) {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var old eventHookRecord
 		if err := tx.Select("id", "active", "verified").First(&old, id).Error; err != nil {
 			return notFound(err)
 		}
-		up := map[string]any{"active": active, "verified": verified, "updated_at": time.Now().UTC()}
+		up := map[string]any{"active": active, "verified": verified, "updated_at": time.Now().UTC(), "revision": nextRevision}
 		if active {
 			up["deactivated_reason"], up["deactivated_at"], up["failing_since"] = "", nil, nil
 		}

@@ -47,6 +47,7 @@ var migrations = []migration{
 	{23, "folders of workspace flows", migrateFolders},
 	{24, "event hooks: the hooks, the log of events and each reader's place in it, delivery attempts", migrateEventHooks},
 	{25, "deliveries done and kept for dedupe forget their job", migrateDoneWithoutJob},
+	{26, "connections, tables and event hooks count their revisions", migrateRevisions},
 }
 
 // schemaMigration records an applied step.

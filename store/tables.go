@@ -100,7 +100,7 @@ func (s *Store) loadTables(ctx context.Context, q queryer, id int64, lock bool) 
 			suffix = " FOR UPDATE"
 		}
 	}
-	rows, err := q.QueryContext(ctx, s.rebind("SELECT id, name, description, created_at, updated_at FROM data_tables"+where+" ORDER BY name_key"+suffix), args...)
+	rows, err := q.QueryContext(ctx, s.rebind("SELECT id, name, description, revision, created_at, updated_at FROM data_tables"+where+" ORDER BY name_key"+suffix), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (s *Store) loadTables(ctx context.Context, q queryer, id int64, lock bool) 
 	for rows.Next() {
 		var t flows.Table
 		var created, updated any
-		if err := rows.Scan(&t.ID, &t.Name, &t.Description, &created, &updated); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Description, &t.Revision, &created, &updated); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -244,9 +244,11 @@ func (s *Store) createRowsTable(ctx context.Context, tx *sql.Tx, t *flows.Table)
 }
 
 // ChangeTable applies what plan makes of the table as it is now, in one
-// transaction: its name and description, and its columns added (with
-// their indexes), changed (renamed, a new default, a unique index made or
-// dropped) and removed with their values.
+// transaction, as its next revision: its name and description, and its
+// columns added (with their indexes), changed (renamed, a new default, a
+// unique index made or dropped) and removed with their values. A change
+// made to a revision (TableChange.Revision) the table is no longer at is
+// a *flows.StaleError, and nothing is written.
 func (s *Store) ChangeTable(ctx context.Context, id int64, plan func(flows.Table) (flows.TableChange, error)) (flows.Table, error) {
 	s.forgetSchema(id)
 	defer s.forgetSchema(id)
@@ -272,9 +274,7 @@ func (s *Store) ChangeTable(ctx context.Context, id int64, plan func(flows.Table
 }
 
 func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, old *flows.Table, ch flows.TableChange) error {
-	_, err := tx.ExecContext(ctx, s.rebind("UPDATE data_tables SET name = ?, name_key = ?, description = ?, updated_at = ? WHERE id = ?"),
-		ch.Name, strings.ToLower(ch.Name), ch.Description, time.Now().UTC(), old.ID)
-	if err != nil {
+	if err := s.nextTableRevision(ctx, tx, old.ID, ch); err != nil {
 		return err
 	}
 	tn := tableName(old.ID)
@@ -450,3 +450,26 @@ func errNoRows(err error) error {
 }
 
 var _ flows.TableStore = (*Store)(nil)
+
+// nextTableRevision saves a table's name and description as its next
+// revision, checking in the same statement that it is at ch.Revision
+// (unless that is 0): a *flows.StaleError when it is not.
+func (s *Store) nextTableRevision(ctx context.Context, tx *sql.Tx, id int64, ch flows.TableChange) error {
+	q, args := "UPDATE data_tables SET name = ?, name_key = ?, description = ?, updated_at = ?, revision = revision + 1 WHERE id = ?",
+		[]any{ch.Name, strings.ToLower(ch.Name), ch.Description, time.Now().UTC(), id}
+	if ch.Revision > 0 {
+		q, args = q+" AND revision = ?", append(args, ch.Revision)
+	}
+	res, err := tx.ExecContext(ctx, s.rebind(q), args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var now int
+	if err := tx.QueryRowContext(ctx, s.rebind("SELECT revision FROM data_tables WHERE id = ?"), id).Scan(&now); err != nil {
+		return err
+	}
+	return &flows.StaleError{What: "table", Revision: ch.Revision, Now: now}
+}

@@ -169,6 +169,7 @@ type connectionJSON struct {
 	ConnectorName string            `json:"connectorName,omitempty"`
 	Name          string            `json:"name"`
 	Values        map[string]string `json:"values"`
+	Revision      int               `json:"revision"`
 	CreatedAt     time.Time         `json:"createdAt"`
 }
 
@@ -184,7 +185,7 @@ func toConnectionJSON(conn flows.Connection) connectionJSON {
 		conn.Values = map[string]string{}
 	}
 	return connectionJSON{ID: conn.ID, ConnectorID: conn.ConnectorID, ConnectorName: conn.ConnectorName, Name: conn.Name,
-		Values: conn.Values, CreatedAt: conn.CreatedAt}
+		Values: conn.Values, Revision: conn.Revision, CreatedAt: conn.CreatedAt}
 }
 
 // apiCreateConnection saves a connection from {connectorId, name, values}.
@@ -246,7 +247,7 @@ func (s *Server) apiChangeConnection(c echo.Context) error {
 		return err
 	}
 	var p flows.ConnectionPatch
-	if err := decodeJSON(c, &p, `{"name": "…", "values": {"api_key": "…"}}`); err != nil {
+	if err := decodeJSON(c, &p, `{"revision": 1, "name": "…", "values": {"api_key": "…"}}`); err != nil {
 		return err
 	}
 	conn, err := s.connectors().UpdateConnection(c.Request().Context(), id, p)

@@ -126,7 +126,7 @@ func (s *Server) apiChangeTable(c echo.Context) error {
 		return err
 	}
 	var p flows.TablePatch
-	if err := decodeJSON(c, &p, `{"name": "…", "description": "…", "columns": […], "confirmRemove": true}`); err != nil {
+	if err := decodeJSON(c, &p, `{"revision": 1, "name": "…", "description": "…", "columns": […], "confirmRemove": true}`); err != nil {
 		return err
 	}
 	t, err := s.tables().Change(c.Request().Context(), id, p)
