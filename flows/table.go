@@ -25,7 +25,7 @@ type Table struct {
 	Columns     []Column `json:"columns"`
 	// Revision starts at 1 and counts every change of the table's name,
 	// description or columns (not of its rows).
-	Revision  int       `json:"revision"`
+	Revision  int       `json:"revision,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
