@@ -410,6 +410,11 @@ func (l *Lifecycle) Deregister(ctx context.Context, subID int64, final bool) err
 	if err == nil {
 		exec, err = l.deregister(ctx, t, sub)
 	}
+	// The admin may have turned the flow off anyway while the
+	// deregistration ran: that stands.
+	if cur, cerr := l.Store.Subscription(context.WithoutCancel(ctx), subID); cerr == nil && cur.State != SubscriptionDeregistering {
+		return nil
+	}
 	if err == nil {
 		sub.State, sub.LastError, sub.DeregistrationExecution = SubscriptionOff, "", exec.ID
 		return l.Store.SaveSubscription(ctx, sub)
