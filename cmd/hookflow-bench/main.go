@@ -51,6 +51,7 @@ type options struct {
 	levels               []int
 	workloads            []string
 	keep                 bool
+	rate                 int // payloads a second at most, over all posters (0: as fast as answered)
 }
 
 func run() error {
@@ -62,6 +63,7 @@ func run() error {
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long each concurrency posts")
 	flag.StringVar(&levels, "concurrency", "1,16,64", "the concurrencies to run, in order")
 	workloads := flag.String("workload", "reference,mixed,endpoint", "the workloads to run, in order: reference, mixed, endpoint, parked (the reference workload beside 1,000 paused runs and 100 waiting a minute)")
+	flag.IntVar(&o.rate, "rate", 0, "post at most this many payloads a second (0: as fast as the server answers); with a rate below what the server takes, CPU µs/exec is what a payload costs")
 	flag.BoolVar(&o.keep, "keep", false, "keep the server's data directory (SQLite) for inspection")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	flag.Parse()
@@ -136,7 +138,7 @@ func run() error {
 		fmt.Printf("\n%-5s %10s %8s %8s %8s %8s %12s %7s %5s %7s %9s %10s %11s\n",
 			"conc", answered, "p50 ms", "p95 ms", "p99 ms", "max ms", "completed/s", "errors", "lost", "doubled", "peak RSS", "DB B/exec", "CPU µs/exec")
 		for _, c := range o.levels {
-			r, err := b.level(c, o.duration, w)
+			r, err := b.level(c, o.duration, w, o.rate)
 			if err != nil {
 				return err
 			}
@@ -394,7 +396,7 @@ type result struct {
 // level posts at concurrency conc for d: every payload to the reference
 // flow, or (mixed) every fifth to the waiting flow, or (endpoint) every
 // payload to the API Endpoint flow.
-func (b *bench) level(conc int, d time.Duration, workload string) (result, error) {
+func (b *bench) level(conc int, d time.Duration, workload string, rate int) (result, error) {
 	var r result
 	ctx := context.Background()
 	mixed := workload == "mixed"
@@ -421,6 +423,7 @@ func (b *bench) level(conc int, d time.Duration, workload string) (result, error
 	acked, ackedWait := make([][]int64, conc), make([][]int64, conc)
 	began := time.Now()
 	end := began.Add(d)
+	tokens := pace(rate, end)
 	var wg sync.WaitGroup
 	for w := range conc {
 		p, err := newPoster(url, header...)
@@ -437,6 +440,11 @@ func (b *bench) level(conc int, d time.Duration, workload string) (result, error
 			defer p.close()
 			defer pw.close()
 			for i := 0; time.Now().Before(end); i++ {
+				if tokens != nil {
+					if _, ok := <-tokens; !ok {
+						break
+					}
+				}
 				n := b.sequence.Add(1)
 				to, into := p, &acked[w]
 				if mixed && i%5 == 4 {
@@ -513,6 +521,32 @@ func (b *bench) level(conc int, d time.Duration, workload string) (result, error
 		r.bytesPerExec = float64(size) / float64(total)
 	}
 	return r, nil
+}
+
+// pace hands out rate tokens a second until end, then closes; nil when
+// rate is 0 (no limit).
+func pace(rate int, end time.Time) chan struct{} {
+	if rate <= 0 {
+		return nil
+	}
+	tokens := make(chan struct{})
+	go func() {
+		defer close(tokens)
+		every := time.Second / time.Duration(rate)
+		next := time.Now()
+		for next.Before(end) {
+			if d := time.Until(next); d > 0 {
+				time.Sleep(d)
+			}
+			select {
+			case tokens <- struct{}{}:
+			case <-time.After(time.Until(end)):
+				return
+			}
+			next = next.Add(every)
+		}
+	}()
+	return tokens
 }
 
 // waitUntil waits until a filter selects want executions (at most 10
