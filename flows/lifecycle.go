@@ -79,6 +79,9 @@ type LifecycleStore interface {
 	// fails with ErrConflict while the flow has a live one.
 	StartSubscription(ctx context.Context, s Subscription) (Subscription, error)
 	SaveSubscription(ctx context.Context, s Subscription) error
+	// SaveSubscriptionFrom saves s only while its stored state is still
+	// from; saved is false, and nothing written, when it changed meanwhile.
+	SaveSubscriptionFrom(ctx context.Context, s Subscription, from SubscriptionState) (saved bool, err error)
 	Subscription(ctx context.Context, id int64) (Subscription, error)
 	SubscriptionByToken(ctx context.Context, token string) (Subscription, error)
 	// LiveSubscription is the flow's subscription that is not off, or ErrNotFound.
@@ -401,25 +404,27 @@ func (l *Lifecycle) Deregister(ctx context.Context, subID int64, final bool) err
 	if sub.State != SubscriptionDeregistering {
 		return nil // done, or turned off anyway
 	}
+	// Each save below is made only while the subscription is still being
+	// deregistered: the admin may have turned the flow off anyway
+	// meanwhile, and that stands.
+	save := func(sub Subscription) (bool, error) {
+		return l.Store.SaveSubscriptionFrom(context.WithoutCancel(ctx), sub, SubscriptionDeregistering)
+	}
 	t, err := l.target(ctx, sub.FlowID)
 	if err == nil && t.event.Webhook.Deregistration == nil {
 		sub.State, sub.LastError = SubscriptionOff, ""
-		return l.Store.SaveSubscription(ctx, sub)
+		_, err := save(sub)
+		return err
 	}
 	var exec *Execution
 	if err == nil {
 		exec, err = l.deregister(ctx, t, sub)
 	}
-	// The admin may have turned the flow off anyway while the
-	// deregistration ran: that stands.
-	if cur, cerr := l.Store.Subscription(context.WithoutCancel(ctx), subID); cerr == nil && cur.State != SubscriptionDeregistering {
-		return nil
-	}
 	if err == nil {
 		sub.State, sub.LastError, sub.DeregistrationExecution = SubscriptionOff, "", exec.ID
-		return l.Store.SaveSubscription(ctx, sub)
+		_, err := save(sub)
+		return err
 	}
-	l.observer.Get().DeregistrationFailed()
 	msg, _ := ErrorText(err)
 	sub.LastError = "Deregistration failed: " + msg
 	if exec != nil {
@@ -428,9 +433,14 @@ func (l *Lifecycle) Deregister(ctx context.Context, subID int64, final bool) err
 	if final {
 		sub.State = SubscriptionFailed
 	}
-	if serr := l.Store.SaveSubscription(context.WithoutCancel(ctx), sub); serr != nil {
+	saved, serr := save(sub)
+	if serr != nil {
 		return serr
 	}
+	if !saved {
+		return nil // turned off anyway: nothing to retry
+	}
+	l.observer.Get().DeregistrationFailed()
 	return err
 }
 

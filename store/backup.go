@@ -16,11 +16,13 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // A backup of a SQLite data directory is one gzipped tar archive:
-// manifest.json first, then a consistent copy of the main file and of the
-// history taken with VACUUM INTO (a server may be serving meanwhile), then
+// manifest.json first, then copies of the main file and of the history
+// taken at one moment (a server may be serving meanwhile), then
 // the other files asked for (the generated keys). Restore checks every
 // file against the manifest before it puts any in place.
 
@@ -56,8 +58,8 @@ var ErrNoDatabase = errors.New("there is no Hookflow database in the data direct
 
 // Backup writes a backup of the SQLite database in dataDir to w, with the
 // files of dataDir named in extra that exist (keys). It needs no server
-// stopped: each file is copied in one read transaction beside the
-// server's writers. The copies are made in workDir (a directory of their
+// stopped: both files are copied in one read transaction beside the
+// server's writers (snapshotFiles). The copies are made in workDir (a directory of their
 // own in it, removed at the end); version is the binary's.
 func Backup(ctx context.Context, dataDir, workDir string, extra []string, version string, w io.Writer) (BackupManifest, error) {
 	if _, err := os.Stat(filepath.Join(dataDir, mainFile)); errors.Is(err, fs.ErrNotExist) {
@@ -68,15 +70,8 @@ func Backup(ctx context.Context, dataDir, workDir string, extra []string, versio
 		return BackupManifest{}, fmt.Errorf("store: backup: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	// The main file first, then the history: a delivery is recorded in the
-	// history before it is marked done in the main file, so a history copied
-	// later holds every run the main copy says is done, and the deliveries
-	// it finished after are finished again on the next start
-	// (finishRecorded). The other order could lose runs.
-	for _, name := range []string{mainFile, historyFile} {
-		if err := snapshot(ctx, filepath.Join(dataDir, name), filepath.Join(tmp, name)); err != nil {
-			return BackupManifest{}, err
-		}
+	if err := snapshotFiles(ctx, dataDir, tmp); err != nil {
+		return BackupManifest{}, err
 	}
 	for _, name := range extra {
 		if err := copyFile(filepath.Join(dataDir, name), filepath.Join(tmp, name)); errors.Is(err, fs.ErrNotExist) {
@@ -105,28 +100,128 @@ func Backup(ctx context.Context, dataDir, workDir string, extra []string, versio
 	return m, nil
 }
 
-// snapshot copies the SQLite file at src to dst as one consistent
-// snapshot (VACUUM INTO), and checks the copy.
-func snapshot(ctx context.Context, src, dst string) error {
-	db, err := sql.Open("sqlite3", "file:"+src+"?_busy_timeout=10000")
-	if err != nil {
-		return fmt.Errorf("store: backup %s: %w", src, err)
+// backupBetween, when set, runs between the moments the two files are
+// copied at (tests place writes there).
+var backupBetween func()
+
+// snapshotFiles copies the main file and the history of dataDir into dir
+// as they were at one moment: a delivery finishes in two steps, one in
+// each file (see pipeline), and copies of the two taken at different
+// moments could hold its run and still hold it queued (the recorder
+// forgets that it finished once the main file says so), or neither. The
+// copies are read in one read transaction that begins on both files while
+// the history's writer is held off (the main file changes meanwhile only
+// in ways the next start settles: finishRecorded), then copied out of it
+// page by page; the server's writers go on meanwhile.
+func snapshotFiles(ctx context.Context, dataDir, dir string) error {
+	mainPath, histPath := filepath.Join(dataDir, mainFile), filepath.Join(dataDir, historyFile)
+	files := map[string]string{"main": mainFile}
+	att := attachment{}
+	if _, err := os.Stat(histPath); err == nil {
+		att = attachment{name: "history", path: histPath, readOnly: true}
+		files["history"] = historyFile
 	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
-		return fmt.Errorf("store: backup %s: %w", src, err)
+	src := openLite(mainPath, 1, att, nil, "_query_only", "1")
+	defer src.Close()
+	conn, err := src.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: backup %s: %w", mainPath, err)
+	}
+	defer conn.Close()
+	if err := beginBoth(ctx, conn, att.path); err != nil {
+		return fmt.Errorf("store: backup %s: %w", dataDir, err)
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	for _, schema := range []string{"main", "history"} {
+		name, ok := files[schema]
+		if !ok {
+			continue
+		}
+		if err := copyOut(ctx, conn, schema, filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("store: backup %s: %w", filepath.Join(dataDir, name), err)
+		}
+	}
+	return nil
+}
+
+// beginBoth begins a read transaction on conn that reads both the main
+// file and the history at hist (unless it is empty) as they are now,
+// holding the history's write lock while it begins on the two.
+func beginBoth(ctx context.Context, conn *sql.Conn, hist string) error {
+	if hist != "" {
+		lock := openLite(hist, 1, attachment{}, nil, "_txlock", "immediate")
+		defer lock.Close()
+		held, err := lock.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("hold the history's writer: %w", err)
+		}
+		defer held.Rollback()
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM main.sqlite_master").Scan(&n); err != nil {
+		return err
+	}
+	if backupBetween != nil {
+		backupBetween()
+	}
+	if hist != "" {
+		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM history.sqlite_master").Scan(&n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyOut copies the database schema of src, in the read transaction src
+// holds, to a new file at dst (SQLite's online backup), and checks the
+// copy.
+func copyOut(ctx context.Context, src *sql.Conn, schema, dst string) error {
+	out, err := sql.Open("sqlite3", "file:"+dst)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	dc, err := out.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	err = src.Raw(func(s any) error {
+		return dc.Raw(func(d any) error {
+			b, err := d.(*sqlite3.SQLiteConn).Backup("main", s.(*sqlite3.SQLiteConn), schema)
+			if err != nil {
+				return err
+			}
+			if _, err := b.Step(-1); err != nil {
+				b.Finish()
+				return err
+			}
+			return b.Finish()
+		})
+	})
+	if err == nil {
+		// The copy stands alone, without a write-ahead log.
+		_, err = dc.ExecContext(ctx, "PRAGMA journal_mode = DELETE")
+	}
+	if cerr := dc.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
 	}
 	if err := os.Chmod(dst, dataFileMode); err != nil {
-		return fmt.Errorf("store: backup %s: %w", src, err)
+		return err
 	}
 	cp, err := sql.Open("sqlite3", "file:"+dst+"?mode=ro")
 	if err != nil {
-		return fmt.Errorf("store: check the copy of %s: %w", src, err)
+		return fmt.Errorf("check the copy: %w", err)
 	}
 	defer cp.Close()
 	var ok string
 	if err := cp.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&ok); err != nil || ok != "ok" {
-		return fmt.Errorf("store: the copy of %s is damaged (%s): %w", src, ok, err)
+		return fmt.Errorf("the copy is damaged (%s): %w", ok, err)
 	}
 	return nil
 }

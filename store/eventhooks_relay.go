@@ -59,7 +59,11 @@ import (
 // of each hook with events after its place and the runs of the flows, and,
 // on its ticks, deletes the
 // events every hook that wants them is past (and, once a minute, attempts
-// older than flows.HookAttemptsKept).
+// older than flows.HookAttemptsKept). An idle relay — no receiving hook
+// and no flow on a Hookflow Event card, so no event is wanted — looks at
+// the outbox and the log only to see whether they changed since its last
+// pass (another instance, or events recorded before the last hook went),
+// and does nothing more when they did not and none was committed here.
 type hookRelay struct {
 	s      *Store
 	wants  atomic.Pointer[map[flows.HookEventType]bool] // nil: none
@@ -74,6 +78,16 @@ type hookRelay struct {
 	attemptsPruned time.Time
 	// triggers are the flows ON on a Hookflow Event card (eventhooks_flows.go).
 	triggers atomic.Pointer[[]flows.HookTrigger]
+	// receivers is how many receiving hooks the last refresh found.
+	receivers atomic.Int64
+	// poked says events were committed here since the last pass.
+	poked atomic.Bool
+	// quiet is the outbox and the log as an idle relay's last full pass
+	// found them (nil: it has made none since it was last busy); the loop
+	// alone uses it.
+	quiet *outboxMark
+	// passes counts the full passes (tests watch it).
+	passes atomic.Int64
 }
 
 // HookSender sends deliveries to event hooks: flows.EventHooks.
@@ -136,6 +150,7 @@ func (r *hookRelay) poke() {
 	if r == nil {
 		return
 	}
+	r.poked.Store(true)
 	select {
 	case r.wake <- struct{}{}:
 	default:
@@ -154,10 +169,16 @@ func (r *hookRelay) refresh(ctx context.Context) {
 	}
 	m := map[flows.HookEventType]bool{}
 	for _, h := range hooks {
-		for _, t := range h.Events {
-			m[t] = true
+		types, err := hookTypes(h)
+		if err != nil {
+			r.s.log.Warn("event hooks: read the hooks", "error", err)
+			return
+		}
+		for _, t := range types {
+			m[flows.HookEventType(t)] = true
 		}
 	}
+	r.receivers.Store(int64(len(hooks)))
 	r.refreshTriggers(ctx, m) // the flows on Hookflow events
 	if len(m) == 0 {
 		r.wants.Store(nil)
@@ -194,19 +215,74 @@ func (r *hookRelay) run() {
 			r.refresh(ctx)
 			tock = true
 		}
-		if err := r.relay(ctx, tock); err != nil && ctx.Err() == nil {
+		if err := r.pass(ctx, tock); err != nil && ctx.Err() == nil {
 			r.s.log.Warn("event hooks: relay events", "error", err)
 		}
 	}
 }
 
+// pass relays the events (tock: on a tick), unless the relay is idle and
+// nothing changed since its last full pass (see hookRelay).
+func (r *hookRelay) pass(ctx context.Context, tock bool) error {
+	poked := r.poked.Swap(false)
+	if tock {
+		if err := r.pruneAttempts(ctx); err != nil {
+			return err
+		}
+	}
+	if !r.idle() || !tock {
+		// Busy, or woken: the next tick of an idle relay passes in full.
+		r.quiet = nil
+		return r.relay(ctx, tock)
+	}
+	// Read before the pass: what is written during it changes the mark.
+	mark, err := r.s.outboxMark(ctx)
+	if err != nil {
+		return err
+	}
+	if !poked && r.quiet != nil && *r.quiet == mark {
+		return nil
+	}
+	if err := r.relay(ctx, true); err != nil {
+		return err
+	}
+	r.quiet = &mark
+	return nil
+}
+
+// idle reports whether no receiving hook and no flow on a Hookflow Event
+// card is there to want events.
+func (r *hookRelay) idle() bool {
+	t := r.triggers.Load()
+	return r.wants.Load() == nil && r.receivers.Load() == 0 && (t == nil || len(*t) == 0)
+}
+
+// outboxMark is how many events the log and (on SQLite) the main file's
+// outbox hold, and their last ids: while it stays the same, no event was
+// written to either.
+type outboxMark struct{ Logged, LastLogged, Staged, LastStaged int64 }
+
+// outboxMark reads the outbox's and the log's mark.
+func (s *Store) outboxMark(ctx context.Context) (outboxMark, error) {
+	q := "SELECT (SELECT COUNT(*) FROM " + s.logTable() + ") AS logged, (SELECT COALESCE(MAX(id), 0) FROM " + s.logTable() + ") AS last_logged"
+	if s.dialect == SQLite {
+		q += ", (SELECT COUNT(*) FROM main.hook_outbox) AS staged, (SELECT COALESCE(MAX(id), 0) FROM main.hook_outbox) AS last_staged"
+	}
+	var m outboxMark
+	if err := s.reads.WithContext(ctx).Raw(q).Scan(&m).Error; err != nil {
+		return m, fmt.Errorf("store: look at the event log: %w", err)
+	}
+	return m, nil
+}
+
 // relay moves the main file's events to the log, queues the jobs of the
 // hooks with events to send and, if prune, deletes what every hook sent.
 func (r *hookRelay) relay(ctx context.Context, prune bool) error {
+	r.passes.Add(1)
 	if err := r.s.moveOutbox(ctx); err != nil {
 		return err
 	}
-	hooks, err := r.s.receivingHookRecords(ctx)
+	hooks, err := r.s.receivingHooks(ctx)
 	if err != nil {
 		return err
 	}
@@ -228,38 +304,26 @@ func (r *hookRelay) relay(ctx context.Context, prune bool) error {
 	if !prune {
 		return nil
 	}
-	if err := r.s.pruneLog(ctx, hooks, place); err != nil {
-		return err
-	}
+	return r.s.pruneLog(ctx, hooks, place)
+}
+
+// pruneAttempts deletes, once a minute, the attempts older than
+// flows.HookAttemptsKept.
+func (r *hookRelay) pruneAttempts(ctx context.Context) error {
 	if time.Since(r.attemptsPruned) < time.Minute {
 		return nil
 	}
 	r.attemptsPruned = time.Now()
-	err = r.s.db.WithContext(ctx).Where("at < ?", time.Now().Add(-flows.HookAttemptsKept).UTC()).Delete(&hookAttemptRecord{}).Error
+	err := r.s.db.WithContext(ctx).Where("at < ?", time.Now().Add(-flows.HookAttemptsKept).UTC()).Delete(&hookAttemptRecord{}).Error
 	if err != nil {
 		return fmt.Errorf("store: prune event hook attempts: %w", err)
 	}
 	return nil
 }
 
-// receivingHooks lists the hooks that are active and verified.
-func (s *Store) receivingHooks(ctx context.Context) ([]flows.EventHook, error) {
-	rs, err := s.receivingHookRecords(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]flows.EventHook, 0, len(rs))
-	for _, r := range rs {
-		h, err := s.hookOf(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, nil
-}
-
-func (s *Store) receivingHookRecords(ctx context.Context) ([]eventHookRecord, error) {
+// receivingHooks lists the hooks that are active and verified, with
+// their places in the log.
+func (s *Store) receivingHooks(ctx context.Context) ([]eventHookRecord, error) {
 	var rs []eventHookRecord
 	if err := s.reads.WithContext(ctx).Where("active AND verified").Order("id").Find(&rs).Error; err != nil {
 		return nil, fmt.Errorf("store: receiving event hooks: %w", err)

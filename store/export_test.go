@@ -283,3 +283,24 @@ func HoldEvent(t testing.TB, s *Store, ev flows.HookEvent) (commit func()) {
 		s.hooks.poke()
 	}
 }
+
+// RelayEvery makes the relay of the stores opened from now on until the
+// test ends look every d.
+func RelayEvery(t testing.TB, d time.Duration) {
+	old := relayEvery
+	relayEvery = d
+	t.Cleanup(func() { relayEvery = old })
+}
+
+// RelayPasses counts the relay's full passes.
+func RelayPasses(s *Store) int64 { return s.hooks.passes.Load() }
+
+// StageEvent writes ev to the outbox whether or not a hook wants it, as
+// another instance that still thought one did would.
+func StageEvent(ctx context.Context, s *Store, ev flows.HookEvent) error {
+	rec, err := outboxRecord(ev)
+	if err != nil {
+		return err
+	}
+	return s.db.WithContext(ctx).Create(&rec).Error
+}

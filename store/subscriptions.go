@@ -125,6 +125,36 @@ func (s *Store) SaveSubscription(ctx context.Context, sub flows.Subscription) er
 	return nil
 }
 
+// SaveSubscriptionFrom writes a subscription as SaveSubscription does, but
+// only while its stored state is still from; saved is false, and nothing
+// is written, when it changed meanwhile (a deregistration that ends after
+// the flow was turned off anyway leaves it off).
+func (s *Store) SaveSubscriptionFrom(ctx context.Context, sub flows.Subscription, from flows.SubscriptionState) (saved bool, err error) {
+	r, err := s.subscriptionRecordOf(sub)
+	if err != nil {
+		return false, err
+	}
+	err = s.saveSubscriptionTx(ctx, sub, func(tx *gorm.DB) error {
+		res := tx.Model(&subscriptionRecord{ID: sub.ID}).Where("state = ?", string(from)).Select("state", "registration", "last_error",
+			"registration_execution", "deregistration_execution", "updated_at").Updates(&r)
+		if res.Error == nil && res.RowsAffected == 0 {
+			return errStateChanged
+		}
+		return res.Error
+	})
+	if errors.Is(err, errStateChanged) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: save subscription %d: %w", sub.ID, err)
+	}
+	return true, nil
+}
+
+// errStateChanged rolls back a conditional save whose row was not in the
+// state it expected.
+var errStateChanged = errors.New("store: the subscription's state changed meanwhile")
+
 // SaveUpgrade saves a flow's new definition over revision f.Revision (a
 // new revision; flows.ErrConflict when it was saved since) and, when sub
 // is not nil, the subscription's source, options, state, Registration Data
