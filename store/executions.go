@@ -32,6 +32,9 @@ type executionRecord struct {
 	PackIndex  int
 	RerunOf    *string
 	Revision   int
+	// RunningOn is the instance that runs the execution while it is
+	// recorded as running (stranded.go); nil once it has ended.
+	RunningOn *string
 }
 
 func (executionRecord) TableName() string { return "executions" }

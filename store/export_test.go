@@ -304,3 +304,43 @@ func StageEvent(ctx context.Context, s *Store, ev flows.HookEvent) error {
 	}
 	return s.db.WithContext(ctx).Create(&rec).Error
 }
+
+// SilenceInstance stops this instance's heartbeat and reaper and leaves its
+// row in the instances table, as a process killed at once would (Postgres).
+func SilenceInstance(s *Store) {
+	if s.alive != nil {
+		s.alive.stop()
+		<-s.alive.done
+		s.alive = nil
+	}
+}
+
+// ReapInstances makes the instance dead look not heard from for longer
+// than deadAfter, then runs the reaper of s once, as it runs every
+// reapEvery.
+func ReapInstances(ctx context.Context, s *Store, dead string) error {
+	if err := s.db.WithContext(ctx).Exec("UPDATE instances SET seen_at = ? WHERE id = ?",
+		time.Now().Add(-2*deadAfter).UTC(), dead).Error; err != nil {
+		return err
+	}
+	return s.reapDeadInstances(ctx)
+}
+
+// InstanceAlive reports whether the instances table lists the instance id.
+func InstanceAlive(ctx context.Context, s *Store, id string) (bool, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Raw("SELECT count(*) FROM instances WHERE id = ?", id).Scan(&n).Error
+	return n > 0, err
+}
+
+// ForgetInstance deletes the instance id from the instances table, as a
+// reaper that ran before runs named their instance would have.
+func ForgetInstance(ctx context.Context, s *Store, id string) error {
+	return s.db.WithContext(ctx).Exec("DELETE FROM instances WHERE id = ?", id).Error
+}
+
+// Errors of a stranded run (stranded.go).
+const (
+	StrandedPayload = strandedPayload
+	StrandedOther   = strandedOther
+)

@@ -33,8 +33,9 @@ const (
 	heartbeatEvery = 2 * time.Second
 	reapEvery      = 5 * time.Second
 	deadAfter      = 15 * time.Second
-	// abandonedAfter is when a run still shown as running is taken for one
-	// whose instance died: no run goes on longer than the run time limit.
+	// abandonedAfter is when a run still shown as running, recorded before
+	// runs named their instance, is taken for one whose instance died: no
+	// run goes on longer than the run time limit.
 	abandonedAfter = 10 * time.Minute
 )
 
@@ -69,6 +70,9 @@ func (s *Store) startInstance(ctx context.Context) error {
 	if err := s.db.WithContext(ctx).Exec("INSERT INTO instances (id, started_at, seen_at) VALUES (?, now(), now()) "+
 		"ON CONFLICT (id) DO UPDATE SET seen_at = now()", s.instance).Error; err != nil {
 		return fmt.Errorf("store: register instance: %w", err)
+	}
+	if err := s.failStrandedPG(s.db.WithContext(ctx)); err != nil {
+		return fmt.Errorf("store: mark the runs of stopped instances failed: %w", err)
 	}
 	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.alive = &instances{stop: stop, done: make(chan struct{})}
@@ -116,7 +120,7 @@ func (s *Store) heartbeat(ctx context.Context) error {
 
 // reapDeadInstances forgets the instances not heard from for deadAfter and
 // makes the jobs they were running available again, and marks failed the
-// runs shown as running for longer than any run may go on.
+// runs recorded as running by an instance that is gone (stranded.go).
 func (s *Store) reapDeadInstances(ctx context.Context) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var dead []string
@@ -131,8 +135,7 @@ func (s *Store) reapDeadInstances(ctx context.Context) error {
 			}
 			s.log.Warn("store: instances stopped answering; their running jobs run again", "instances", dead, "jobs", res.RowsAffected)
 		}
-		return tx.Exec("UPDATE executions SET status = 'failed', error = 'interrupted: the server running it stopped' "+
-			"WHERE status = 'running' AND started_at < ?", time.Now().Add(-abandonedAfter).UTC()).Error
+		return s.failStrandedPG(tx)
 	})
 }
 

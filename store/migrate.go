@@ -48,6 +48,7 @@ var migrations = []migration{
 	{24, "event hooks: the hooks, the log of events and each reader's place in it, delivery attempts", migrateEventHooks},
 	{25, "deliveries done and kept for dedupe forget their job", migrateDoneWithoutJob},
 	{26, "connections, tables and event hooks count their revisions", migrateRevisions},
+	{27, "executions recorded as running name the instance that runs them", migrateRunningOn},
 }
 
 // schemaMigration records an applied step.

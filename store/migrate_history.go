@@ -218,3 +218,19 @@ func migrateInstances(tx *gorm.DB) error {
 	}
 	return tx.Migrator().CreateTable(&instance{})
 }
+
+// migrateRunningOn adds to each execution the instance that runs it while
+// it is recorded as running (stranded.go), indexed for those rows only:
+// an ended execution names none.
+func migrateRunningOn(tx *gorm.DB) error {
+	table, index := "executions", "CREATE INDEX idx_executions_running_on ON executions (running_on) WHERE running_on IS NOT NULL"
+	if tx.Dialector.Name() != "postgres" {
+		table, index = "history.executions", "CREATE INDEX history.idx_executions_running_on ON executions (running_on) WHERE running_on IS NOT NULL"
+	}
+	for _, q := range []string{"ALTER TABLE " + table + " ADD COLUMN running_on VARCHAR(200)", index} {
+		if err := tx.Exec(q).Error; err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}

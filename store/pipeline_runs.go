@@ -426,6 +426,9 @@ func (p *pipeline) encodePiece(piece []*finished) (*writeReq, error) {
 					return nil, err
 				}
 				r.PackIndex, n = n, n+1
+				if e.Status == flows.StatusRunning {
+					r.RunningOn = &p.s.instance
+				}
 				content = appendToPack(content, doc)
 				fin.rows[j] = executionRow{r: r, replaces: p.markProvisional(e) || f.replace}
 				if p.s.hooks.any() {

@@ -573,14 +573,14 @@ func scanIDs(rs *sql.Rows, set map[int64]bool) error {
 // The inserts of an execution's row: on SQLite its rowid keys the
 // full-text index entry; on Postgres the last value is the search text.
 const (
-	insertExecutionSQLite = `INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, pack_id, pack_index, rerun_of, revision)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	insertExecutionPG = `INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, pack_id, pack_index, rerun_of, revision, search)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, to_tsvector('simple', $14))`
+	insertExecutionSQLite = `INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, pack_id, pack_index, rerun_of, revision, running_on)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertExecutionPG = `INSERT INTO executions (id, flow_id, parent_id, "trigger", status, started_at, finished_at, duration_us, error, pack_id, pack_index, rerun_of, revision, running_on, search)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, to_tsvector('simple', $15))`
 )
 
 // values are the row's columns in the order of the inserts, then extra.
 func (r *executionRecord) values(extra ...any) []any {
 	return append([]any{r.ID, r.FlowID, r.ParentID, r.Trigger, r.Status, r.StartedAt, r.FinishedAt, r.DurationUS, r.Error,
-		r.PackID, r.PackIndex, r.RerunOf, r.Revision}, extra...)
+		r.PackID, r.PackIndex, r.RerunOf, r.Revision, r.RunningOn}, extra...)
 }

@@ -298,8 +298,7 @@ func newQueue(ctx context.Context, s *Store) (*Queue, error) {
 					return err
 				}
 				// Runs shown as running when the server stopped did not finish.
-				_, err := s.histDB.ExecContext(ctx, "UPDATE executions SET status = 'failed', error = 'interrupted: the server stopped while it ran' WHERE status = 'running'")
-				if err != nil {
+				if err := s.failStrandedSQLite(ctx); err != nil {
 					return err
 				}
 				// Nor did the polls going on (polls.go).

@@ -40,7 +40,8 @@ func api(t *testing.T, base, token, method, path string, body []byte, want int) 
 
 // TestCrashLosesNoAcknowledgedPayload SIGKILLs the server while payloads
 // are being posted, restarts it, and checks that every payload that got a
-// 2xx runs exactly once.
+// 2xx runs exactly once, and that a run it held waiting in memory is
+// marked failed rather than left showing as running.
 func TestCrashLosesNoAcknowledgedPayload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test: not in -short")
@@ -48,11 +49,12 @@ func TestCrashLosesNoAcknowledgedPayload(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	token := apiToken(t, store.Config{DataDir: dir})
-	env := []string{"HOOKFLOW_DATA_DIR=" + dir, "HOOKFLOW_LOG_LEVEL=warn"}
+	env := []string{"HOOKFLOW_DATA_DIR=" + dir, "HOOKFLOW_LOG_LEVEL=warn", "HOOKFLOW_DURABLE_WAIT=1h"}
 	s := startServer(t, env...)
 
 	// A connector whose Webhook Event returns the body's n, registered by hand.
 	flowID, path := numbersFlow(t, s.url, token)
+	child := startWaitingChild(t, s.url, token)
 	hook := s.url + path
 	st, err := store.Open(ctx, store.Config{DataDir: dir})
 	if err != nil {
@@ -143,5 +145,12 @@ func TestCrashLosesNoAcknowledgedPayload(t *testing.T) {
 		total, ackedCount, refused.Load(), len(runs), lost, doubled)
 	if lost != 0 || doubled != 0 || ackedCount < 400 {
 		t.Fatalf("%d acknowledged payloads lost, %d run twice (of %d acknowledged)", lost, doubled, ackedCount)
+	}
+	if running, err := st.CountExecutions(ctx, store.ExecutionFilter{Status: flows.StatusRunning}); err != nil || running != 0 {
+		t.Fatalf("%d executions still show as running after the restart (%v)", running, err)
+	}
+	e, err := st.Execution(ctx, child)
+	if err != nil || e.Status != flows.StatusFailed || !strings.HasPrefix(e.Error, "the server stopped while this ran") || e.FinishedAt.IsZero() {
+		t.Fatalf("the waiting child after the restart: %+v, %v; want failed as the server stopped", e, err)
 	}
 }

@@ -62,7 +62,8 @@ func numbersFlow(t *testing.T, base, token string, cards ...flows.Node) (int64, 
 // TestKilledInstanceRunsNothingTwice runs two Hookflow processes on one
 // Postgres, posts payloads to both, and SIGKILLs one while its runs are
 // in flight: within 60 s the survivor runs every payload either of them
-// acknowledged, each exactly once.
+// acknowledged, each exactly once, and no run of the killed one is left
+// showing as running (a child it held waiting in memory is marked failed).
 func TestKilledInstanceRunsNothingTwice(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two processes: not in -short")
@@ -73,10 +74,12 @@ func TestKilledInstanceRunsNothingTwice(t *testing.T) {
 	shared := []string{"HOOKFLOW_DATABASE_URL=" + dbURL, "HOOKFLOW_LOG_LEVEL=warn",
 		"HOOKFLOW_SESSION_SECRET=" + strings.Repeat("s", 40), "HOOKFLOW_ENCRYPTION_KEY=" + strings.Repeat("e", 40)}
 	a := startServer(t, append(shared, "HOOKFLOW_DATA_DIR="+t.TempDir())...)
-	b := startServer(t, append(shared, "HOOKFLOW_DATA_DIR="+t.TempDir())...)
+	b := startServer(t, append(shared, "HOOKFLOW_DATA_DIR="+t.TempDir(), "HOOKFLOW_DURABLE_WAIT=1h")...)
 	// Each run waits a little, so that the killed instance has runs in flight.
 	flowID, path := numbersFlow(t, a.url, token,
 		flows.Node{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 0.3}}})
+	// And one waits a minute in the memory of the one killed.
+	child := startWaitingChild(t, b.url, token)
 
 	const total = 1500
 	var acked sync.Map
@@ -164,6 +167,29 @@ func TestKilledInstanceRunsNothingTwice(t *testing.T) {
 	if !strings.Contains(a.stderr.String(), "their running jobs run again") {
 		t.Fatalf("the survivor did not take over the killed instance's jobs:\n%s", a.stderr.String())
 	}
+	// The runs the killed instance recorded as running were marked failed
+	// when the survivor reaped it.
+	var running []string
+	for deadline := killedAt.Add(60 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		running = running[:0]
+		err := reader.EachExecution(ctx, store.ExecutionFilter{Status: flows.StatusRunning}, func(e *flows.Execution) error {
+			running = append(running, e.ID)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(running) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(running) > 0 {
+		t.Fatalf("%d executions still show as running 60 s after the kill: %v", len(running), running)
+	}
+	e, err := reader.Execution(ctx, child)
+	if err != nil || e.Status != flows.StatusFailed || !strings.HasPrefix(e.Error, "the server stopped while this ran") || e.FinishedAt.IsZero() {
+		t.Fatalf("the killed instance's waiting child: %+v, %v; want failed as the server stopped", e, err)
+	}
 }
 
 // TestShutdownCancelsRunsInTime stops a server with a flow started by Call
@@ -176,29 +202,7 @@ func TestShutdownCancelsRunsInTime(t *testing.T) {
 	token := apiToken(t, store.Config{DataDir: dir})
 	// Its wait holds the child in memory (it is not stored to resume).
 	s := startServer(t, "HOOKFLOW_DATA_DIR="+dir, "HOOKFLOW_SHUTDOWN_TIMEOUT=2s", "HOOKFLOW_DURABLE_WAIT=1h")
-	helper, _ := flows.NewDefinition(flows.KindWorkspace, "Waits a minute")
-	helper.Cards = []flows.Node{{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"amount": {Value: 60.0}}}}
-	doc, _ := flows.MarshalDefinition(helper)
-	helperID := api(t, s.url, token, "POST", "/api/v1/flows", doc, 201)["id"].(float64)
-	starter, _ := flows.NewDefinition(flows.KindWorkspace, "Starts it")
-	starter.Cards = []flows.Node{{ID: "start", Type: flows.ControlCallFlowAsync, Bindings: map[string]flows.Binding{"flow": {Value: helperID}}}}
-	doc, _ = flows.MarshalDefinition(starter)
-	starterID := api(t, s.url, token, "POST", "/api/v1/flows", doc, 201)["id"].(float64)
-	run := api(t, s.url, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", int64(starterID)), []byte(`{"input":{}}`), 200)
-	child := run["steps"].([]any)[1].(map[string]any)["children"].([]any)[0].(string)
-	// The child shows as running after a second.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		res, err := http.DefaultClient.Do(bearer(s.url+"/api/v1/executions/"+child, token))
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the child was not recorded as running")
-		}
-	}
+	child := startWaitingChild(t, s.url, token)
 	began := time.Now()
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
@@ -220,6 +224,38 @@ func TestShutdownCancelsRunsInTime(t *testing.T) {
 	if err != nil || e.Status != flows.StatusCanceled || e.Error != flows.ErrShutdown.Error() {
 		t.Fatalf("the child after shutdown: %+v, %v; want canceled by the shutdown", e, err)
 	}
+}
+
+// startWaitingChild starts, by the API on the server at base, a flow whose
+// Call Flow Async starts a child that waits a minute, and returns the
+// child's execution id once the child shows as running. The server holds
+// the wait in memory when its durable wait is longer.
+func startWaitingChild(t *testing.T, base, token string) string {
+	t.Helper()
+	helper, _ := flows.NewDefinition(flows.KindWorkspace, "Waits a minute")
+	helper.Cards = []flows.Node{{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"amount": {Value: 60.0}}}}
+	doc, _ := flows.MarshalDefinition(helper)
+	helperID := api(t, base, token, "POST", "/api/v1/flows", doc, 201)["id"].(float64)
+	starter, _ := flows.NewDefinition(flows.KindWorkspace, "Starts it")
+	starter.Cards = []flows.Node{{ID: "start", Type: flows.ControlCallFlowAsync, Bindings: map[string]flows.Binding{"flow": {Value: helperID}}}}
+	doc, _ = flows.MarshalDefinition(starter)
+	starterID := api(t, base, token, "POST", "/api/v1/flows", doc, 201)["id"].(float64)
+	run := api(t, base, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", int64(starterID)), []byte(`{"input":{}}`), 200)
+	child := run["steps"].([]any)[1].(map[string]any)["children"].([]any)[0].(string)
+	// The child shows as running after a second.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, err := http.DefaultClient.Do(bearer(base+"/api/v1/executions/"+child, token))
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the child was not recorded as running")
+		}
+	}
+	return child
 }
 
 func bearer(url, token string) *http.Request {
