@@ -28,7 +28,7 @@ func scheduledFlow(t *testing.T, c *webtest.Client, token string, settings map[s
 	def.Cards = []flows.Node{{ID: "say", Type: "text.compose", Bindings: map[string]flows.Binding{
 		"text": {Parts: []flows.Part{{Text: "tick "}, {Ref: &flows.Ref{Card: "event", Field: flows.FieldScheduledAt}}}}}}}
 	doc, _ := flows.MarshalDefinition(def)
-	return int64(apiJSON(t, c, token, "POST", "/api/v1/flows", string(doc), http.StatusCreated)["id"].(float64))
+	return int64(webtest.APIJSON(t, c, token, "POST", "/api/v1/flows", string(doc), http.StatusCreated)["id"].(float64))
 }
 
 // scheduleRuns lists a flow's schedule runs, oldest first.
@@ -89,13 +89,13 @@ func TestScheduleRunsEverySecondUntilOff(t *testing.T) {
 			id := scheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1s"})
 			path := fmt.Sprintf("/api/v1/flows/%d", id)
 
-			on := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+			on := webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
 			if st := on["state"].(map[string]any); st["on"] != true || st["eventUrl"] != nil {
 				t.Fatalf("after ON: state %v", st)
 			}
 			began := time.Now()
 			time.Sleep(4500 * time.Millisecond)
-			apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
+			webtest.APIJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
 			off := time.Now()
 			secs := off.Sub(began).Seconds()
 			time.Sleep(2 * time.Second)
@@ -135,8 +135,8 @@ func TestMissedTicksRunOnceAfterRestart(t *testing.T) {
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
 			token := srv.Token(t)
 			id := scheduledFlow(t, srv.NewClient(), token, map[string]string{"every": "1s"})
-			apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), nil, http.StatusOK)
-			waitFor(t, "two runs", func() bool { return len(scheduleRuns(t, srv.Store, id)) >= 2 })
+			webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), nil, http.StatusOK)
+			webtest.WaitFor(t, "two runs", func() bool { return len(scheduleRuns(t, srv.Store, id)) >= 2 })
 			srv.Stop()
 			stopped := time.Now()
 			time.Sleep(4 * time.Second)
@@ -178,7 +178,7 @@ func TestSavingTheScheduleReschedules(t *testing.T) {
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token, c := srv.Token(t), srv.SignedIn(t)
 	id := scheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1h"})
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), nil, http.StatusOK)
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), nil, http.StatusOK)
 	f, err := srv.Store.Flow(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +189,7 @@ func TestSavingTheScheduleReschedules(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save the schedule: status %d", res.StatusCode)
 	}
-	waitFor(t, "two runs", func() bool { return len(scheduleRuns(t, srv.Store, id)) >= 2 })
+	webtest.WaitFor(t, "two runs", func() bool { return len(scheduleRuns(t, srv.Store, id)) >= 2 })
 	checkTicks(t, scheduleRuns(t, srv.Store, id))
 }
 
@@ -209,7 +209,7 @@ func TestScheduledFlowAPI(t *testing.T) {
 		b, _ := flows.MarshalDefinition(def)
 		return string(b)
 	}
-	bad := apiJSON(t, c, token, "POST", "/api/v1/flows", doc(map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Mars/Olympus"}), http.StatusUnprocessableEntity)
+	bad := webtest.APIJSON(t, c, token, "POST", "/api/v1/flows", doc(map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Mars/Olympus"}), http.StatusUnprocessableEntity)
 	problems := bad["error"].(map[string]any)["problems"].([]any)
 	if p := problems[0].(map[string]any); len(problems) != 1 || p["card"] != "event" || p["field"] != "timezone" || !strings.Contains(p["message"].(string), "Mars/Olympus") {
 		t.Fatalf("problems %v", problems)
@@ -217,7 +217,7 @@ func TestScheduledFlowAPI(t *testing.T) {
 
 	id := scheduledFlow(t, c, token, map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Europe/Paris"})
 	path := fmt.Sprintf("/api/v1/flows/%d", id)
-	got := apiJSON(t, c, token, "GET", path, nil, http.StatusOK)
+	got := webtest.APIJSON(t, c, token, "GET", path, nil, http.StatusOK)
 	sched := got["schedule"].(map[string]any)
 	runs := sched["nextRuns"].([]any)
 	if sched["description"] != "At 09:00 on Monday through Friday (Europe/Paris)" || len(runs) != 5 ||
@@ -230,14 +230,14 @@ func TestScheduledFlowAPI(t *testing.T) {
 			t.Fatalf("next run %v is not 09:00 on a weekday in Paris", r)
 		}
 	}
-	on := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+	on := webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
 	if st := on["state"].(map[string]any); st["on"] != true || st["subscription"] != "active" || st["eventUrl"] != nil {
 		t.Fatalf("after ON: %v", st)
 	}
-	apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusConflict)
+	webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusConflict)
 
 	ended := scheduledFlow(t, c, token, map[string]string{"every": "1h", "end": "2020-01-01"})
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ended), nil, http.StatusUnprocessableEntity)
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ended), nil, http.StatusUnprocessableEntity)
 
 	// The page: cron mode shows the expression, not Every; the schedule in words.
 	page := parse(t, pageBody(t, srv, fmt.Sprintf("/flows/%d", id)))
