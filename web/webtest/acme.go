@@ -20,58 +20,6 @@ import (
 	"github.com/hookflow/hookflow/store"
 )
 
-// FlakyAcmeSetup is AcmeSetup with a Webhook Event flow that first calls
-// the provider's GET /flaky, which fails while prov.fail is set.
-func FlakyAcmeSetup(t *testing.T, srv *Server, prov *Acme, token string) (flowID, eventFlow int64) {
-	t.Helper()
-	c := srv.NewClient()
-	export := AcmeExportWith(t, prov.URL, func(x *flows.ConnectorExport) {
-		for i := range x.Flows {
-			if d := &x.Flows[i].Definition; d.Kind == flows.KindWebhookEvent {
-				d.Cards = append([]flows.Node{{ID: "flaky", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: "/flaky"}}}}, d.Cards...)
-			}
-		}
-	})
-	con := APIJSON(t, c, token, "POST", "/api/v1/connectors/import", export, http.StatusCreated)
-	conID := int64(con["id"].(float64))
-	APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
-	v, err := srv.Store.Version(context.Background(), conID, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return NewUsersFlow(t, srv, token, conID, v)
-}
-
-// PushRaw sends a body to the flow's Event URL as the provider does,
-// signed, with a delivery id.
-func (a *Acme) PushRaw(t *testing.T, delivery, body string) {
-	t.Helper()
-	for _, s := range a.Subscriptions() {
-		req, _ := http.NewRequest(http.MethodPost, s.URL, bytes.NewReader([]byte(body)))
-		req.Header.Set("Content-Type", "application/json")
-		a.Sign(req, s.Secret, body)
-		req.Header.Set("X-Delivery-Id", delivery)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusAccepted {
-			t.Fatalf("push: %d", res.StatusCode)
-		}
-	}
-}
-
-// ConnectorRuns lists the runs of the connector's Webhook Event flow.
-func ConnectorRuns(t *testing.T, st *store.Store, eventFlow int64, status flows.Status) []*flows.Execution {
-	t.Helper()
-	es, err := st.Executions(context.Background(), store.ExecutionFilter{FlowID: eventFlow, Status: status})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return es
-}
-
 // AcmeKey is the API key the fake provider wants in X-Api-Key.
 const AcmeKey = "acme-api-key-123"
 
@@ -85,12 +33,13 @@ type AcmeSub struct {
 // pushes events signed with the subscription's secret to registered URLs.
 type Acme struct {
 	*httptest.Server
-	mu      sync.Mutex
-	subs    map[string]AcmeSub
-	next    int
-	Fail    atomic.Bool // registration and deregistration answer 5xx
+	mu   sync.Mutex
+	subs map[string]AcmeSub
+	next int
+	Fail atomic.Bool // registration and deregistration answer 5xx
+	// Deletes counts the subscriptions deleted.
 	Deletes atomic.Int32
-	// flakyCalls counts the calls of GET /flaky.
+	// FlakyCalls counts the calls of GET /flaky.
 	FlakyCalls atomic.Int32
 }
 
@@ -98,7 +47,7 @@ type Acme struct {
 func NewAcme(t *testing.T) *Acme {
 	a := &Acme{subs: map[string]AcmeSub{}}
 	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/flaky" { // a public endpoint that fails while fail is set
+		if r.URL.Path == "/flaky" { // a public endpoint that fails while Fail is set
 			a.FlakyCalls.Add(1)
 			if a.Fail.Load() {
 				http.Error(w, "try later", http.StatusServiceUnavailable)
@@ -373,6 +322,58 @@ func PayloadRuns(t *testing.T, st *store.Store, flowID int64) []*flows.Execution
 // UserEvent is one Acme user-created event with its uuid and actor's name.
 func UserEvent(uuid, name string) map[string]any {
 	return map[string]any{"uuid": uuid, "eventType": "user.lifecycle.create", "actor": map[string]any{"displayName": name}}
+}
+
+// FlakyAcmeSetup is AcmeSetup with a Webhook Event flow that first calls
+// the provider's GET /flaky, which fails while prov.Fail is set.
+func FlakyAcmeSetup(t *testing.T, srv *Server, prov *Acme, token string) (flowID, eventFlow int64) {
+	t.Helper()
+	c := srv.NewClient()
+	export := AcmeExportWith(t, prov.URL, func(x *flows.ConnectorExport) {
+		for i := range x.Flows {
+			if d := &x.Flows[i].Definition; d.Kind == flows.KindWebhookEvent {
+				d.Cards = append([]flows.Node{{ID: "flaky", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: "/flaky"}}}}, d.Cards...)
+			}
+		}
+	})
+	con := APIJSON(t, c, token, "POST", "/api/v1/connectors/import", export, http.StatusCreated)
+	conID := int64(con["id"].(float64))
+	APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
+	v, err := srv.Store.Version(context.Background(), conID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewUsersFlow(t, srv, token, conID, v)
+}
+
+// PushRaw sends a body to the flow's Event URL as the provider does,
+// signed, with a delivery id.
+func (a *Acme) PushRaw(t *testing.T, delivery, body string) {
+	t.Helper()
+	for _, s := range a.Subscriptions() {
+		req, _ := http.NewRequest(http.MethodPost, s.URL, bytes.NewReader([]byte(body)))
+		req.Header.Set("Content-Type", "application/json")
+		a.Sign(req, s.Secret, body)
+		req.Header.Set("X-Delivery-Id", delivery)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusAccepted {
+			t.Fatalf("push: %d", res.StatusCode)
+		}
+	}
+}
+
+// ConnectorRuns lists the runs of the connector's Webhook Event flow.
+func ConnectorRuns(t *testing.T, st *store.Store, eventFlow int64, status flows.Status) []*flows.Execution {
+	t.Helper()
+	es, err := st.Executions(context.Background(), store.ExecutionFilter{FlowID: eventFlow, Status: status})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
 }
 
 // Registrations counts the subscriptions the provider was ever asked for.
