@@ -159,9 +159,9 @@ func TestMetricsAfterAReferenceRun(t *testing.T) {
 	prov.Fail.Store(false)
 
 	// A flow scheduled every second runs once at least.
-	sched := scheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1s"})
+	sched := webtest.ScheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1s"})
 	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", sched), nil, http.StatusOK)
-	webtest.WaitFor(t, "a scheduled run", func() bool { return len(scheduleRuns(t, srv.Store, sched)) >= 1 })
+	webtest.WaitFor(t, "a scheduled run", func() bool { return len(webtest.ScheduleRuns(t, srv.Store, sched)) >= 1 })
 	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", sched), nil, http.StatusOK)
 
 	// Clearing the flow's stored data records its runs again: not counted

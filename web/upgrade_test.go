@@ -56,12 +56,6 @@ var addKind = webtest.EventReturn(func(ret *flows.Node, _ *flows.WebhookSettings
 	ret.Bindings["kind"] = webtest.Ref("event", "body", "data.kind")
 })
 
-// upgradeForm is the Confirm form of the upgrade of a flow's connector
-// cards to version, previewed at revision from.
-func upgradeForm(conID int64, version, from int) url.Values {
-	return url.Values{"connector": {fmt.Sprint(conID)}, "version": {fmt.Sprint(version)}, "from": {fmt.Sprint(from)}}
-}
-
 // flowPage loads a workspace flow's page.
 func flowPage(t *testing.T, c *webtest.Client, flowID int64) string {
 	t.Helper()
@@ -141,14 +135,14 @@ func upgradeOffFlowAndRollBack(t *testing.T, dbURL string) {
 	path := fmt.Sprintf("/flows/%d/upgrade", flowID)
 
 	// A preview older than the flow saves nothing.
-	if res, _ := webtest.PostConnectorForm(t, c, path, upgradeForm(conID, 2, f.Revision-1)); res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "/upgrade?") {
+	if res, _ := webtest.PostConnectorForm(t, c, path, webtest.UpgradeForm(conID, 2, f.Revision-1)); res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "/upgrade?") {
 		t.Fatalf("stale confirm: %d to %s", res.StatusCode, res.Header.Get("Location"))
 	}
 	if got, _ := srv.Store.Flow(ctx, flowID); got.Revision != f.Revision {
 		t.Fatal("a stale confirm saved the flow")
 	}
 
-	res, _ := webtest.PostConnectorForm(t, c, path, upgradeForm(conID, 2, f.Revision))
+	res, _ := webtest.PostConnectorForm(t, c, path, webtest.UpgradeForm(conID, 2, f.Revision))
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("confirm: %d", res.StatusCode)
 	}
@@ -224,7 +218,7 @@ func TestUpgradeOnFlow(t *testing.T) {
 				before, _ := srv.Store.LiveSubscription(ctx, flowID)
 				webtest.DeployNext(t, srv, token, f.Definition.Source.Connector, tt.edit)
 
-				if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), upgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
+				if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), webtest.UpgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
 					t.Fatalf("confirm: %d", res.StatusCode)
 				}
 				if got := parse(t, flowPage(t, c, flowID)).Find(`[data-testid="flash-success"]`).Text(); !strings.Contains(got, "Upgraded to Acme version 2") {
@@ -267,7 +261,7 @@ func TestUpgradeOnFlow(t *testing.T) {
 				d.Cards[1].Bindings["url"] = flows.Binding{Value: "/no-such-endpoint"}
 			}
 		})
-		if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), upgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
+		if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), webtest.UpgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("confirm: %d", res.StatusCode)
 		}
 		doc := parse(t, flowPage(t, c, flowID))
@@ -307,7 +301,7 @@ func TestUpgradeOnFlow(t *testing.T) {
 		if _, disabled := doc.Find(`[data-testid="upgrade-confirm"]`).Attr("disabled"); !disabled {
 			t.Fatal("Confirm is not disabled")
 		}
-		webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), upgradeForm(conID, 2, f.Revision))
+		webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), webtest.UpgradeForm(conID, 2, f.Revision))
 		if got := parse(t, flowPage(t, c, flowID)).Find(`[data-testid="flash-error"]`).Text(); !strings.Contains(got, "Nothing was changed") {
 			t.Fatalf("flash %q", got)
 		}
@@ -331,7 +325,7 @@ func TestUpgradeOnFlow(t *testing.T) {
 			}
 		})
 		prov.Fail.Store(true)
-		if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), upgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
+		if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), webtest.UpgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("confirm: %d", res.StatusCode)
 		}
 		if got := parse(t, flowPage(t, c, flowID)).Find(`[data-testid="flash-error"]`).Text(); !strings.Contains(got, "Nothing was changed and the flow stays ON: the deregistration failed") {

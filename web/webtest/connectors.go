@@ -2,6 +2,8 @@ package webtest
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -111,4 +113,10 @@ func WebhookFlows(t *testing.T, srv *Server) (flows.Connector, flows.Flow, flows
 			Bindings: map[string]flows.Binding{"data": Ref("event", "body", "")}}}
 	})
 	return con, reg, dereg, ev
+}
+
+// UpgradeForm is the Confirm form of the upgrade of a flow's connector
+// cards to version, previewed at revision from.
+func UpgradeForm(conID int64, version, from int) url.Values {
+	return url.Values{"connector": {fmt.Sprint(conID)}, "version": {fmt.Sprint(version)}, "from": {fmt.Sprint(from)}}
 }

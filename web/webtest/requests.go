@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // PostConnectorForm posts a form with a CSRF token taken from the new
@@ -91,3 +93,13 @@ func APICall(t *testing.T, c *Client, token, method, path, body string, want int
 
 // Itoa is n in decimal.
 func Itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ParseHTML parses a page's HTML for goquery, failing the test on error.
+func ParseHTML(t *testing.T, body string) *goquery.Document {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -119,4 +120,34 @@ func PauseFlow(t *testing.T, srv *Server, amount float64, unit string) int64 {
 			Bindings: map[string]flows.Binding{"amount": {Value: amount}, "unit": {Value: unit}}},
 		flows.Node{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "approved", Type: flows.TypeBool}},
 			Bindings: map[string]flows.Binding{"approved": {Ref: &flows.Ref{Card: "pause", Field: "approved"}}}})
+}
+
+// ScheduledFlow saves a workspace flow that starts with a Schedule card
+// of the given settings and composes a text from its tick.
+func ScheduledFlow(t *testing.T, c *Client, token string, settings map[string]string) int64 {
+	t.Helper()
+	def, _ := flows.NewDefinition(flows.KindWorkspace, "Every so often")
+	def.Event = flows.Node{ID: "event", Type: flows.EventSchedule, Bindings: map[string]flows.Binding{}}
+	for k, v := range settings {
+		def.Event.Bindings[k] = flows.Binding{Value: v}
+	}
+	def.Cards = []flows.Node{{ID: "say", Type: "text.compose", Bindings: map[string]flows.Binding{
+		"text": {Parts: []flows.Part{{Text: "tick "}, {Ref: &flows.Ref{Card: "event", Field: flows.FieldScheduledAt}}}}}}}
+	doc, _ := flows.MarshalDefinition(def)
+	return int64(APIJSON(t, c, token, "POST", "/api/v1/flows", string(doc), http.StatusCreated)["id"].(float64))
+}
+
+// ScheduleRuns lists a flow's schedule runs, oldest first.
+func ScheduleRuns(t *testing.T, st *store.Store, flowID int64) []*flows.Execution {
+	t.Helper()
+	var out []*flows.Execution
+	err := st.EachExecution(context.Background(), store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerSchedule}, func(e *flows.Execution) error {
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(out, func(a, b *flows.Execution) int { return a.StartedAt.Compare(b.StartedAt) })
+	return out
 }

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -327,7 +327,7 @@ func TestPollingFlowUpgradesWhileOn(t *testing.T) {
 	webtest.WaitFor(t, "the first ticket", func() bool { return len(ticketRuns(t, srv.Store, pf)) == 1 })
 	f, _ := srv.Store.Flow(context.Background(), pf.ID)
 	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", f.Definition.Source.Connector), nil, http.StatusCreated)
-	res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", pf.ID), upgradeForm(f.Definition.Source.Connector, 2, f.Revision))
+	res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", pf.ID), webtest.UpgradeForm(f.Definition.Source.Connector, 2, f.Revision))
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("upgrade: %d", res.StatusCode)
 	}
