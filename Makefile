@@ -55,7 +55,7 @@ lint: ## gofmt, go vet, and fail when generated files are stale
 .PHONY: screenshots
 screenshots: test-deps ## Refresh the README's screenshots under static/img/
 	mkdir -p static/img
-	HOOKFLOW_SCREENSHOTS=$(CURDIR)/static/img $(GO) test -count=1 -run 'TestBrowserBuildRegistrationFlow|TestBrowserConnectionFlowOnOff|TestBrowserFailedRunAndRerun' ./web/
+	HOOKFLOW_SCREENSHOTS=$(CURDIR)/static/img $(GO) test -count=1 -run 'TestBrowserBuildRegistrationFlow|TestBrowserConnectionFlowOnOff|TestBrowserFailedRunAndRerun' ./web/browser/
 
 .PHONY: clean
 clean: ## Remove build output and test artifacts (keeps ./data)

@@ -38,7 +38,7 @@ func TestEditorUndoAndTypedText(t *testing.T) {
 	srv := webtest.Start(t)
 	c := srv.SignedIn(t)
 	ctx := context.Background()
-	con, f := registrationFlow(t, srv)
+	con, f := webtest.RegistrationFlow(t, srv)
 	edit := canvasEdit(t, srv, c, fmt.Sprintf("/connectors/%d/flows/%d/edit", con.ID, f.ID), f.ID)
 	saved := func() flows.Definition {
 		t.Helper()
@@ -132,7 +132,7 @@ func TestEditorUndoAndTypedText(t *testing.T) {
 func TestCanvasFormsWorkAsPlainForms(t *testing.T) {
 	srv := webtest.Start(t)
 	c := srv.SignedIn(t)
-	con, f := registrationFlow(t, srv)
+	con, f := webtest.RegistrationFlow(t, srv)
 	def := f.Definition
 	def.AddCard(flows.Place{}, flows.Node{ID: "post1", Type: "http.post"}, flows.CardSpec{})
 	def.Bind("return", flows.FieldRegistrationData, flows.Binding{Ref: &flows.Ref{Card: "post1", Field: "body"}})
@@ -183,12 +183,12 @@ func TestCanvasFormsWorkAsPlainForms(t *testing.T) {
 }
 
 func TestWorkspaceTestRunSaysCredentialsWereNotSent(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.Start(t)
 	token := srv.Token(t)
-	conID, v := deployAcme(t, srv, prov, token)
+	conID, v := webtest.DeployAcme(t, srv, prov, token)
 	c := srv.SignedIn(t)
-	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Lookup"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, "/flows", url.Values{"name": {"Lookup"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d", res.StatusCode)
 	}
 	fs, _ := srv.Store.Flows(context.Background(), 0)

@@ -22,16 +22,16 @@ func TestAPIConnections(t *testing.T) {
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t)})
 			c, token := srv.NewClient(), srv.Token(t)
 			ctx := context.Background()
-			basic := int64(apiCall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Acme","auth":{"kind":"basic"}}`, 201)["id"].(float64))
-			bearer := int64(apiCall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Box","auth":{"kind":"bearer"}}`, 201)["id"].(float64))
+			basic := int64(webtest.APICall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Acme","auth":{"kind":"basic"}}`, 201)["id"].(float64))
+			bearer := int64(webtest.APICall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Box","auth":{"kind":"bearer"}}`, 201)["id"].(float64))
 			const secret = "s3cret-Pa55word"
 			var ids []int64
 			for i, name := range []string{"Acme prod", "Acme staging", "Acme test"} {
-				conn := apiCall(t, c, token, "POST", "/api/v1/connections",
+				conn := webtest.APICall(t, c, token, "POST", "/api/v1/connections",
 					fmt.Sprintf(`{"connectorId":%d,"name":%q,"values":{"username":"ada%d","password":%q}}`, basic, name, i, secret), 201)
 				ids = append(ids, int64(conn["id"].(float64)))
 			}
-			apiCall(t, c, token, "POST", "/api/v1/connections", fmt.Sprintf(`{"connectorId":%d,"name":"Box prod","values":{"token":%q}}`, bearer, secret), 201)
+			webtest.APICall(t, c, token, "POST", "/api/v1/connections", fmt.Sprintf(`{"connectorId":%d,"name":"Box prod","values":{"token":%q}}`, bearer, secret), 201)
 
 			if got := listNames(t, c, token, "/api/v1/connections?limit=1"); !slices.Equal(got, []string{"Box prod", "Acme test", "Acme staging", "Acme prod"}) {
 				t.Errorf("pages of 1 list %v", got)
@@ -42,7 +42,7 @@ func TestAPIConnections(t *testing.T) {
 			if got := listNames(t, c, token, "/api/v1/connections?q=PROD&offset=1"); !slices.Equal(got, []string{"Acme prod"}) {
 				t.Errorf("q=PROD from offset 1 lists %v", got)
 			}
-			apiCall(t, c, token, "GET", "/api/v1/connections?connector=acme", "", 422)
+			webtest.APICall(t, c, token, "GET", "/api/v1/connections?connector=acme", "", 422)
 			status, body := c.API(t, token, "GET", "/api/v1/connections", "")
 			if status != 200 || strings.Contains(body, secret) || !strings.Contains(body, `"password":"[masked]"`) || !strings.Contains(body, `"connectorName":"Box"`) {
 				t.Fatalf("list: %d %s", status, body)
@@ -54,7 +54,7 @@ func TestAPIConnections(t *testing.T) {
 				t.Fatalf("get: %d %s", status, body)
 			}
 			// Renamed, the masked secret sent back as it was read: the secret stays.
-			got := apiCall(t, c, token, "PATCH", path, `{"name":"Acme live","values":{"username":"grace","password":"[masked]"}}`, 200)
+			got := webtest.APICall(t, c, token, "PATCH", path, `{"name":"Acme live","values":{"username":"grace","password":"[masked]"}}`, 200)
 			if got["name"] != "Acme live" || got["values"].(map[string]any)["password"] != flows.Masked {
 				t.Fatalf("renamed: %v", got)
 			}
@@ -92,10 +92,10 @@ func TestAPIConnections(t *testing.T) {
 				t.Fatalf("a refused change was written: %+v", conn)
 			}
 
-			apiCall(t, c, token, "DELETE", path, "", 204)
-			apiCall(t, c, token, "GET", path, "", 404)
-			apiCall(t, c, token, "PATCH", path, `{"name":"x"}`, 404)
-			apiCall(t, c, token, "DELETE", path, "", 404)
+			webtest.APICall(t, c, token, "DELETE", path, "", 204)
+			webtest.APICall(t, c, token, "GET", path, "", 404)
+			webtest.APICall(t, c, token, "PATCH", path, `{"name":"x"}`, 404)
+			webtest.APICall(t, c, token, "DELETE", path, "", 404)
 		})
 	}
 }

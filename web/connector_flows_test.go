@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/chromedp/chromedp"
 
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
@@ -26,7 +24,7 @@ func TestConnectorFlowsTab(t *testing.T) {
 	}
 	base := fmt.Sprintf("/connectors/%d", con.ID)
 	create := func(kind, name string) (*http.Response, string) {
-		return postForm(t, c, base+"/flows", url.Values{"kind": {kind}, "name": {name}})
+		return webtest.PostConnectorForm(t, c, base+"/flows", url.Values{"kind": {kind}, "name": {name}})
 	}
 	for _, k := range flows.ConnectorKinds {
 		if res, body := create(string(k.Kind), k.Title); res.StatusCode != http.StatusSeeOther {
@@ -63,7 +61,7 @@ func TestConnectorFlowsTab(t *testing.T) {
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
-			res, body := postForm(t, c, tt.path, tt.form)
+			res, body := webtest.PostConnectorForm(t, c, tt.path, tt.form)
 			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, tt.want) {
 				t.Fatalf("%d, want 422 saying %q", res.StatusCode, tt.want)
 			}
@@ -71,10 +69,10 @@ func TestConnectorFlowsTab(t *testing.T) {
 	}
 
 	// Rename and duplicate.
-	if res, _ := postForm(t, c, fmt.Sprintf("%s/flows/%d/rename", base, reg.ID), url.Values{"name": {"Subscribe"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("%s/flows/%d/rename", base, reg.ID), url.Values{"name": {"Subscribe"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("rename: %d", res.StatusCode)
 	}
-	if res, _ := postForm(t, c, fmt.Sprintf("%s/flows/%d/duplicate", base, reg.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("%s/flows/%d/duplicate", base, reg.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("duplicate: %d", res.StatusCode)
 	}
 	_, page := c.Get(t, base+"?tab=flows")
@@ -91,7 +89,7 @@ func TestConnectorFlowsTab(t *testing.T) {
 	if _, err := srv.Store.UpdateFlow(ctx, action); err != nil {
 		t.Fatal(err)
 	}
-	res, body := postForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, helper.ID), url.Values{})
+	res, body := webtest.PostConnectorForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, helper.ID), url.Values{})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `&#34;Action&#34; uses it`) {
 		t.Fatalf("delete of a called helper: %d", res.StatusCode)
 	}
@@ -101,52 +99,20 @@ func TestConnectorFlowsTab(t *testing.T) {
 	if _, err := srv.Store.UpdateFlow(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
-	if res, body := postForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, reg.ID), url.Values{}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Webhook Event&#34; uses it") {
+	if res, body := webtest.PostConnectorForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, reg.ID), url.Values{}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Webhook Event&#34; uses it") {
 		t.Fatalf("delete of a linked registration flow: %d", res.StatusCode)
 	}
-	if res, _ := postForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, action.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, action.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d", res.StatusCode)
 	}
-	if res, _ := postForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, helper.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("%s/flows/%d/delete", base, helper.ID), url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete once no longer called: %d", res.StatusCode)
 	}
 
 	// A flow of another connector is not found through this one.
 	other, _ := srv.Store.CreateConnector(ctx, flows.ConnectorInfo{Name: "Other", Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
-	if res, _ := postForm(t, c, fmt.Sprintf("/connectors/%d/flows/%d/rename", other.ID, reg.ID), url.Values{"name": {"x"}}); res.StatusCode != http.StatusNotFound {
+	if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/connectors/%d/flows/%d/rename", other.ID, reg.ID), url.Values{"name": {"x"}}); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("cross-connector rename: %d", res.StatusCode)
-	}
-}
-
-func TestBrowserNewRegistrationFlow(t *testing.T) {
-	srv := webtest.Start(t)
-	con, _ := srv.Store.CreateConnector(context.Background(), flows.ConnectorInfo{Name: "Acme", Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
-	b := webtest.NewBrowser(t, srv)
-	b.SignIn()
-	b.Open(fmt.Sprintf("/connectors/%d", con.ID))
-	b.Run(
-		chromedp.Click(webtest.TestID("tab-flows")),
-		chromedp.WaitVisible(webtest.TestID("connector-flows-empty")),
-		chromedp.SetValue(webtest.TestID("new-flow-kind"), string(flows.KindWebhookRegistration)),
-		chromedp.SendKeys(webtest.TestID("new-flow-name"), "Subscribe"),
-		chromedp.Click(webtest.TestID("new-flow-submit")),
-		// The new flow opens in the editor.
-		chromedp.WaitVisible(webtest.TestID("canvas")),
-	)
-	if got := b.Text("editor-title"); got != "Subscribe" {
-		t.Fatalf("the new flow opened %q", got)
-	}
-	loc := webtest.Value(b, chromedp.Location())
-	if !regexp.MustCompile(fmt.Sprintf(`/connectors/%d/flows/\d+$`, con.ID)).MatchString(loc) {
-		t.Fatalf("after creating, the browser is at %s, not the flow's editor", loc)
-	}
-	b.Run(chromedp.Click(webtest.TestID("back")), chromedp.WaitVisible(webtest.TestID("flow-row")))
-	if got := b.Text("flow-name"); got != "Subscribe" {
-		t.Fatalf("flow listed as %q", got)
-	}
-	kind := webtest.Value(b, chromedp.AttributeValue(webtest.TestID("flow-row"), "data-kind"))
-	if kind.Value != string(flows.KindWebhookRegistration) {
-		t.Fatalf("kind = %+v", kind)
 	}
 }
 

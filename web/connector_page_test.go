@@ -6,48 +6,18 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
-
-	"github.com/chromedp/cdproto/cdp"
-	cdppage "github.com/chromedp/cdproto/page"
-	"github.com/chromedp/chromedp"
 
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
 )
-
-// furnishedConnector makes a connector with custom authentication, a
-// helper flow, a deployed version and a connection: every tab has content.
-func furnishedConnector(t *testing.T, srv *webtest.Server) (flows.Connector, flows.Flow) {
-	t.Helper()
-	ctx := context.Background()
-	con, f := brokenConnector(t, srv)
-	fix(t, srv, f)
-	con.Info.Description = "Acme's user directory"
-	con.Info.Auth = flows.AuthDefinition{Kind: flows.AuthCustom, Fields: []flows.AuthField{
-		{Key: "tenant", Label: "Tenant", Type: "dropdown", Choices: []string{"eu", "us"}, Required: true},
-		{Key: "secret", Label: "Secret", Type: "password"}}}
-	con, err := srv.Store.UpdateConnector(ctx, con)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, _ := srv.Store.Flows(ctx, con.ID)
-	if _, err := srv.Store.Deploy(ctx, flows.ExportConnector(con, fs), con.ID, webtest.AdminEmail); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Store.CreateConnection(ctx, flows.Connection{ConnectorID: con.ID, Name: "Acme EU", Values: map[string]string{"tenant": "eu"}}); err != nil {
-		t.Fatal(err)
-	}
-	return con, f
-}
 
 // TestConnectorTabs checks that each tab is its own link: the page shows
 // that tab's section only and marks its link, without scripts.
 func TestConnectorTabs(t *testing.T) {
 	srv := webtest.Start(t)
 	c := srv.SignedIn(t)
-	con, _ := furnishedConnector(t, srv)
+	con, _ := webtest.FurnishedConnector(t, srv)
 	base := fmt.Sprintf("/connectors/%d", con.ID)
 	sections := map[string]string{"overview": "overview-tab", "flows": "flows-tab", "connections": "connections-tab", "deployment": "deployment-tab"}
 	tests := []struct {
@@ -100,7 +70,7 @@ func TestConnectorTabs(t *testing.T) {
 func TestConnectorRedirectsLandOnTheirTab(t *testing.T) {
 	srv := webtest.Start(t)
 	c := srv.SignedIn(t)
-	con, f := furnishedConnector(t, srv)
+	con, f := webtest.FurnishedConnector(t, srv)
 	base := fmt.Sprintf("/connectors/%d", con.ID)
 	conns, _ := srv.Store.Connections(context.Background(), con.ID)
 	update := url.Values{"name": {"Acme"}, "auth.kind": {"none"}, "revision": {fmt.Sprint(con.Revision)}}
@@ -125,7 +95,7 @@ func TestConnectorRedirectsLandOnTheirTab(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, body := postForm(t, c, tt.path, tt.form)
+			res, body := webtest.PostConnectorForm(t, c, tt.path, tt.form)
 			loc := res.Header.Get("Location")
 			// A want ending in "/" stands for any page below it (a new flow's editor).
 			if res.StatusCode != http.StatusSeeOther || loc != tt.want && !(strings.HasSuffix(tt.want, "/") && strings.HasPrefix(loc, tt.want)) {
@@ -141,7 +111,7 @@ func TestConnectorRedirectsLandOnTheirTab(t *testing.T) {
 		t.Fatalf("the form from %q does not return to the tab", href)
 	}
 	// A new connector opens on its Flows tab; a flow's page leads back to it.
-	res, _ := postForm(t, c, "/connectors", url.Values{"name": {"Globex"}, "auth.kind": {"none"}})
+	res, _ := webtest.PostConnectorForm(t, c, "/connectors", url.Values{"name": {"Globex"}, "auth.kind": {"none"}})
 	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "?tab=flows") {
 		t.Fatalf("create: %d to %q", res.StatusCode, loc)
 	}
@@ -161,7 +131,7 @@ func TestConnectorAuthOnlyChosenKind(t *testing.T) {
 	form := url.Values{"name": {"Acme"}, "auth.kind": {"basic"}, "auth.header": {"X Bad Header"}, "auth.tokenUrl": {"not a URL"},
 		"auth.scopes": {"read"}, "auth.hosts": {"https://uploads.acme.test"},
 		"auth.fields.0.key": {"tenant"}, "auth.fields.0.label": {""}, "auth.fields.0.type": {"dropdown"}}
-	res, body := postForm(t, c, "/connectors", form)
+	res, body := webtest.PostConnectorForm(t, c, "/connectors", form)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("basic with other kinds' inputs: %d\n%s", res.StatusCode, body)
 	}
@@ -173,7 +143,7 @@ func TestConnectorAuthOnlyChosenKind(t *testing.T) {
 	// The chosen kind's inputs are still checked.
 	form.Set("name", "Acme 2")
 	form.Set("auth.kind", "oauth2_client_credentials")
-	if res, body := postForm(t, c, "/connectors", form); res.StatusCode != http.StatusUnprocessableEntity || parse(t, body).Find(`[data-testid="error-auth.tokenUrl"]`).Length() != 1 {
+	if res, body := webtest.PostConnectorForm(t, c, "/connectors", form); res.StatusCode != http.StatusUnprocessableEntity || parse(t, body).Find(`[data-testid="error-auth.tokenUrl"]`).Length() != 1 {
 		t.Fatalf("oauth2 with a bad token URL: %d", res.StatusCode)
 	}
 
@@ -186,156 +156,6 @@ func TestConnectorAuthOnlyChosenKind(t *testing.T) {
 		_, disabled := sel.Attr("disabled")
 		if sel.Length() != 1 || hidden == shown || (sel.Is("fieldset") && disabled == shown) {
 			t.Errorf("%s: hidden %v, disabled %v; want shown %v", group, hidden, disabled, shown)
-		}
-	}
-}
-
-// TestBrowserConnectorAuthKinds switches the authentication kind in the
-// browser: only the chosen kind's inputs show, and only they are saved.
-func TestBrowserConnectorAuthKinds(t *testing.T) {
-	srv := webtest.Start(t)
-	con, err := srv.Store.CreateConnector(context.Background(), flows.ConnectorInfo{Name: "Acme", Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := webtest.NewBrowser(t, srv)
-	b.SignIn()
-	id := webtest.TestID
-	b.Open(fmt.Sprintf("/connectors/%d", con.ID))
-	visible := func(testID string) bool {
-		return webtest.Value(b, chromedp.Evaluate[bool](`(() => { const e = document.querySelector('[data-testid="`+testID+`"]'); return !!e && e.getClientRects().length > 0; })()`))
-	}
-	b.Run(chromedp.WaitVisible(id("auth-note-none")))
-	for _, g := range []string{"auth-header", "auth-token-url", "auth-fields", "auth-hosts"} {
-		if visible(g) {
-			t.Errorf("%s shows for no authentication", g)
-		}
-	}
-	b.Run(
-		chromedp.SetValue(id("auth-kind"), "api_key_header"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="auth-kind"]').dispatchEvent(new Event("change", {bubbles: true}))`),
-		chromedp.WaitVisible(id("auth-header")),
-		chromedp.SendKeys(id("auth-header"), "X-Api-Key"),
-	)
-	if !visible("auth-hosts") || visible("auth-fields") || visible("auth-token-url") || !visible("auth-note-api_key_header") {
-		t.Fatal("the API key kind shows other kinds' inputs")
-	}
-	// Custom fields: the API key's header is hidden and not sent.
-	b.Run(
-		chromedp.SetValue(id("auth-kind"), "custom"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="auth-kind"]').dispatchEvent(new Event("change", {bubbles: true}))`),
-		chromedp.WaitVisible(id("auth-fields")),
-		chromedp.WaitNotVisible(id("auth-header")),
-		chromedp.SendKeys(id("auth.fields.0.key"), "tenant"),
-		chromedp.SendKeys(id("auth.fields.0.label"), "Tenant"),
-		chromedp.Click(id("connector-save")),
-		chromedp.WaitVisible(id("flash-success")),
-	)
-	got, _ := srv.Store.Connector(context.Background(), con.ID)
-	if a := got.Info.Auth; a.Kind != flows.AuthCustom || a.Header != "" || len(a.Fields) != 1 || a.Fields[0].Key != "tenant" {
-		t.Fatalf("saved %+v", a)
-	}
-	if visible("auth-header") || !visible("auth-fields") {
-		t.Fatal("after saving, the page shows another kind's inputs")
-	}
-}
-
-// TestBrowserConnectorDestructiveButtons checks that deleting looks
-// dangerous and asks first: a dismissed question deletes nothing.
-func TestBrowserConnectorDestructiveButtons(t *testing.T) {
-	srv := webtest.Start(t)
-	con, f := furnishedConnector(t, srv)
-	b := webtest.NewBrowser(t, srv)
-	b.SignIn()
-	base := fmt.Sprintf("/connectors/%d", con.ID)
-	danger := `(sel) => { const e = document.querySelector(sel); const s = getComputedStyle(e);
-	  return e.classList.contains("danger") && s.backgroundColor === "rgb(192, 57, 43)" && s.color === "rgb(255, 255, 255)"; }`
-	for _, tt := range []struct{ tab, button string }{
-		{"", "connector-delete"},
-		{"?tab=flows", "flow-delete"},
-		{"?tab=connections", "connection-delete"},
-		{"?tab=deployment", "import-draft"},
-	} {
-		b.Open(base + tt.tab)
-		b.Run(chromedp.WaitVisible(webtest.TestID(tt.button)))
-		if !webtest.Value(b, chromedp.Evaluate[bool](`(`+danger+`)('[data-testid="`+tt.button+`"]')`)) {
-			t.Errorf("%s does not look destructive", tt.button)
-		}
-	}
-	// The question: dismissed, then accepted.
-	var answer atomic.Bool
-	var asked atomic.Int32
-	go func() {
-		for _, err := range chromedp.Events(b.Ctx, cdppage.JavascriptDialogOpening) {
-			if err != nil {
-				return
-			}
-			asked.Add(1)
-			accept := answer.Load()
-			go chromedp.Do(b.Ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: accept})
-				return err
-			}))
-		}
-	}()
-	for _, tt := range []struct {
-		tab, button string
-		gone        func() bool
-	}{
-		{"?tab=flows", "flow-delete", func() bool { _, err := srv.Store.Flow(context.Background(), f.ID); return err != nil }},
-		{"?tab=connections", "connection-delete", func() bool {
-			cs, _ := srv.Store.Connections(context.Background(), con.ID)
-			return len(cs) == 0
-		}},
-	} {
-		t.Run(tt.button, func(t *testing.T) {
-			before := asked.Load()
-			answer.Store(false)
-			b.Open(base + tt.tab)
-			b.Run(chromedp.Click(webtest.TestID(tt.button)))
-			waitFor(t, "the question before deleting", func() bool { return asked.Load() > before })
-			b.Open(base + tt.tab)
-			if tt.gone() {
-				t.Fatal("deleted although the question was dismissed")
-			}
-			answer.Store(true)
-			b.Run(chromedp.Click(webtest.TestID(tt.button)), chromedp.WaitVisible(webtest.TestID("flash-success")))
-			if !tt.gone() {
-				t.Fatal("not deleted after the question was accepted")
-			}
-		})
-	}
-	// The connector's delete asks on a page of its own.
-	b.Open(base)
-	b.Run(chromedp.Click(webtest.TestID("connector-delete")), chromedp.WaitVisible(webtest.TestID("delete-confirm")))
-}
-
-// TestBrowserConnectorPageLayout loads every tab of a connector with
-// content at 1440 and 1024 px: no boxes overlap, nothing runs out of its
-// container, and the tabs are links that keep the open one marked.
-func TestBrowserConnectorPageLayout(t *testing.T) {
-	srv := webtest.Start(t)
-	con, _ := furnishedConnector(t, srv)
-	b := webtest.NewBrowser(t, srv)
-	b.SignIn()
-	base := fmt.Sprintf("/connectors/%d", con.ID)
-	for _, width := range []int64{1440, 1024} {
-		b.Run(chromedp.EmulateViewport(width, 900))
-		b.Open(base)
-		for _, tab := range []string{"overview", "flows", "connections", "deployment"} {
-			t.Run(fmt.Sprintf("%s-%d", tab, width), func(t *testing.T) {
-				b.Run(chromedp.Click(webtest.TestID("tab-"+tab)), chromedp.WaitVisible(webtest.TestID(tab+"-tab")))
-				connectorShot(t, b, fmt.Sprintf("connector-%s-%d", tab, width))
-				if cur := b.Text("connector-tabs"); !strings.Contains(cur, "Overview") {
-					t.Fatalf("tabs read %q", cur)
-				}
-				if got := webtest.Value(b, chromedp.Evaluate[string](`document.querySelector('[aria-current="page"]').dataset.testid`)); got != "tab-"+tab {
-					t.Fatalf("marked tab %q", got)
-				}
-				if bad := webtest.Value(b, chromedp.Evaluate[[]string](panelOverlapsJS+`('main')`)); len(bad) > 0 {
-					t.Fatalf("the %s tab at %d px:\n%s", tab, width, strings.Join(bad, "\n"))
-				}
-			})
 		}
 	}
 }

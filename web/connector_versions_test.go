@@ -11,37 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
 )
-
-// brokenConnector makes a connector whose helper flow lacks a required input.
-func brokenConnector(t *testing.T, srv *webtest.Server) (flows.Connector, flows.Flow) {
-	t.Helper()
-	ctx := context.Background()
-	con, err := srv.Store.CreateConnector(ctx, flows.ConnectorInfo{Name: "Acme", BaseURL: "https://api.acme.test", Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, _ := flows.NewDefinition(flows.KindHelper, "Shout")
-	def.Event.Outputs = []flows.Field{{Key: "text", Type: flows.TypeText}}
-	def.Cards = []flows.Node{{ID: "up", Type: "text.upper"}}
-	f, err := srv.Store.CreateFlow(ctx, flows.Flow{ConnectorID: con.ID, Definition: def})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return con, f
-}
-
-func fix(t *testing.T, srv *webtest.Server, f flows.Flow) {
-	t.Helper()
-	f.Definition.Cards[0].Bindings = map[string]flows.Binding{"text": {Ref: &flows.Ref{Card: "event", Field: "text"}}}
-	if _, err := srv.Store.UpdateFlow(context.Background(), f); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func upload(t *testing.T, c *webtest.Client, path string, file []byte) *http.Response {
 	t.Helper()
@@ -59,11 +31,11 @@ func TestDeployExportImport(t *testing.T) {
 	srv := webtest.Start(t)
 	c := srv.SignedIn(t)
 	ctx := context.Background()
-	con, f := brokenConnector(t, srv)
+	con, f := webtest.BrokenConnector(t, srv)
 	base := fmt.Sprintf("/connectors/%d", con.ID)
 
 	// A flow with errors cannot be deployed; the problem names the card and field.
-	res, body := postForm(t, c, base+"/deploy", url.Values{})
+	res, body := webtest.PostConnectorForm(t, c, base+"/deploy", url.Values{})
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("deploy with errors: %d", res.StatusCode)
 	}
@@ -75,8 +47,8 @@ func TestDeployExportImport(t *testing.T) {
 		t.Fatal("a refused deploy stored a version")
 	}
 
-	fix(t, srv, f)
-	if res, _ := postForm(t, c, base+"/deploy", url.Values{}); res.StatusCode != http.StatusSeeOther {
+	webtest.FixHelperFlow(t, srv, f)
+	if res, _ := webtest.PostConnectorForm(t, c, base+"/deploy", url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("deploy: %d", res.StatusCode)
 	}
 	_, body = c.Get(t, base+"?tab=deployment")
@@ -125,12 +97,12 @@ func TestDeployExportImport(t *testing.T) {
 func TestAPIConnectors(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
-	con, f := brokenConnector(t, srv)
+	con, f := webtest.BrokenConnector(t, srv)
 	status, body := c.API(t, token, http.MethodPost, fmt.Sprintf("/api/v1/connectors/%d/deploy", con.ID), "")
 	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `"code":"missing_input"`) {
 		t.Fatalf("deploy with errors: %d %s", status, body)
 	}
-	fix(t, srv, f)
+	webtest.FixHelperFlow(t, srv, f)
 	status, body = c.API(t, token, http.MethodPost, fmt.Sprintf("/api/v1/connectors/%d/deploy", con.ID), "")
 	if status != http.StatusCreated || !strings.Contains(body, `"version":1`) {
 		t.Fatalf("deploy: %d %s", status, body)
@@ -172,56 +144,5 @@ func TestAPIConnectors(t *testing.T) {
 	}
 	if status, _ := c.API(t, token, http.MethodPost, "/api/v1/connectors/import", imported); status != http.StatusConflict {
 		t.Errorf("import with a taken name: %d", status)
-	}
-}
-
-// besideJS reports whether the element named by the second data-testid
-// sits right of the first one, on the same line.
-const besideJS = `((a, b) => {
-  const r = document.querySelector('[data-testid="' + a + '"]').getBoundingClientRect();
-  const s = document.querySelector('[data-testid="' + b + '"]').getBoundingClientRect();
-  return s.left >= r.right && s.top < r.bottom && s.bottom > r.top && s.width > 0;
-})`
-
-// TestBrowserDeploy deploys from the Deployment tab: what failed, and then
-// the deployed version, show beside the Deploy button, not at the top.
-func TestBrowserDeploy(t *testing.T) {
-	srv := webtest.Start(t)
-	con, f := brokenConnector(t, srv)
-	b := webtest.NewBrowser(t, srv)
-	b.SignIn()
-	b.Open(fmt.Sprintf("/connectors/%d", con.ID))
-	b.Run(chromedp.Click(webtest.TestID("tab-deployment")), chromedp.Click(webtest.TestID("deploy")), chromedp.WaitVisible(webtest.TestID("deploy-problems")))
-	if got := b.Text("deploy-problem"); !strings.Contains(got, "required") {
-		t.Fatalf("problem shown: %q", got)
-	}
-	for _, width := range []int64{1440, 1024} {
-		b.Run(chromedp.EmulateViewport(width, 900))
-		if !webtest.Value(b, chromedp.Evaluate[bool](besideJS+`("deploy", "deploy-problems")`)) {
-			t.Fatalf("at %d px the problems are not beside the Deploy button", width)
-		}
-	}
-	fix(t, srv, f)
-	b.Run(chromedp.Click(webtest.TestID("deploy")), chromedp.WaitVisible(webtest.TestID("deploy-success")))
-	if got := b.Text("deploy-success"); got != "Deployed version 1." {
-		t.Fatalf("deploy says %q", got)
-	}
-	if got := b.Text("version-number"); got != "1" {
-		t.Fatalf("version = %q", got)
-	}
-	if !webtest.Value(b, chromedp.Evaluate[bool](besideJS+`("deploy", "deploy-success")`)) {
-		t.Fatal("the result is not beside the Deploy button")
-	}
-	if n := webtest.Value(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid^="flash-"]').length`)); n != 0 {
-		t.Fatalf("%d messages at the top of the page", n)
-	}
-	if cur := webtest.Value(b, chromedp.Evaluate[string](`document.querySelector('[aria-current="page"]').dataset.testid`)); cur != "tab-deployment" {
-		t.Fatalf("after deploying, the open tab is %q", cur)
-	}
-	// The message shows once: a reload does not repeat it.
-	b.Open(fmt.Sprintf("/connectors/%d?tab=deployment", con.ID))
-	b.Run(chromedp.WaitVisible(webtest.TestID("version-row")))
-	if n := webtest.Value(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="deploy-success"]').length`)); n != 0 {
-		t.Fatal("the deploy result shows again after a reload")
 	}
 }

@@ -34,13 +34,13 @@ func TestAPIConnectorCRUD(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
 
-	bad := apiCall(t, c, token, "POST", "/api/v1/connectors", `{"name":" ","baseUrl":"ftp://x","auth":{"kind":"api_key_header"}}`, 422)
+	bad := webtest.APICall(t, c, token, "POST", "/api/v1/connectors", `{"name":" ","baseUrl":"ftp://x","auth":{"kind":"api_key_header"}}`, 422)
 	if got := problemFields(bad); !slices.Equal(got, []string{"name", "baseUrl", "auth.header"}) {
 		t.Errorf("problems name %v", got)
 	}
-	apiCall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Acme","colour":"red"}`, 422)
+	webtest.APICall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Acme","colour":"red"}`, 422)
 	// What the kind does not use (the header of a bearer token) is dropped.
-	con := apiCall(t, c, token, "POST", "/api/v1/connectors",
+	con := webtest.APICall(t, c, token, "POST", "/api/v1/connectors",
 		`{"name":" Acme ","description":"tickets","baseUrl":"https://api.acme.test","auth":{"kind":"bearer","header":"X-Key"}}`, 201)
 	id := int64(con["id"].(float64))
 	path := fmt.Sprintf("/api/v1/connectors/%d", id)
@@ -48,19 +48,19 @@ func TestAPIConnectorCRUD(t *testing.T) {
 	if info["name"] != "Acme" || con["revision"] != 1.0 || info["auth"].(map[string]any)["header"] != nil || con["createdAt"] == "" {
 		t.Fatalf("created %v", con)
 	}
-	if msg := errorMessage(apiCall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Acme","auth":{"kind":"none"}}`, 409)); msg != `Another connector is named "Acme"` {
+	if msg := errorMessage(webtest.APICall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Acme","auth":{"kind":"none"}}`, 409)); msg != `Another connector is named "Acme"` {
 		t.Errorf("a taken name: %q", msg)
 	}
-	if got := apiCall(t, c, token, "GET", path, "", 200); got["connector"].(map[string]any)["description"] != "tickets" {
+	if got := webtest.APICall(t, c, token, "GET", path, "", 200); got["connector"].(map[string]any)["description"] != "tickets" {
 		t.Errorf("get %v", got)
 	}
 
-	changed := apiCall(t, c, token, "PATCH", path, `{"revision":1,"description":"tickets and users"}`, 200)
+	changed := webtest.APICall(t, c, token, "PATCH", path, `{"revision":1,"description":"tickets and users"}`, 200)
 	if changed["revision"] != 2.0 || changed["connector"].(map[string]any)["name"] != "Acme" ||
 		changed["connector"].(map[string]any)["description"] != "tickets and users" {
 		t.Fatalf("changed %v", changed)
 	}
-	apiCall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Other","auth":{"kind":"none"}}`, 201)
+	webtest.APICall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Other","auth":{"kind":"none"}}`, 201)
 	refusals := []struct {
 		name, body string
 		status     int
@@ -79,15 +79,15 @@ func TestAPIConnectorCRUD(t *testing.T) {
 			}
 		})
 	}
-	if got := apiCall(t, c, token, "GET", path, "", 200); got["revision"] != 2.0 || got["connector"].(map[string]any)["name"] != "Acme" {
+	if got := webtest.APICall(t, c, token, "GET", path, "", 200); got["revision"] != 2.0 || got["connector"].(map[string]any)["name"] != "Acme" {
 		t.Fatalf("a refused change was written: %v", got)
 	}
 
-	apiCall(t, c, token, "DELETE", path, "", 204)
-	apiCall(t, c, token, "GET", path, "", 404)
-	apiCall(t, c, token, "DELETE", path, "", 404)
-	apiCall(t, c, token, "PATCH", path, `{"revision":2}`, 404)
-	apiCall(t, c, token, "GET", "/api/v1/connectors/x", "", 404)
+	webtest.APICall(t, c, token, "DELETE", path, "", 204)
+	webtest.APICall(t, c, token, "GET", path, "", 404)
+	webtest.APICall(t, c, token, "DELETE", path, "", 404)
+	webtest.APICall(t, c, token, "PATCH", path, `{"revision":2}`, 404)
+	webtest.APICall(t, c, token, "GET", "/api/v1/connectors/x", "", 404)
 }
 
 // listNames reads every page of a list, following next, and returns the
@@ -133,7 +133,7 @@ func TestAPIConnectorList(t *testing.T) {
 			c, token := srv.NewClient(), srv.Token(t)
 			names := []string{"Zendesk", "acme", "Box", "GitHub", "Jira", "Okta", "Slack", "50% off", "Stripe"}
 			for _, n := range names {
-				apiCall(t, c, token, "POST", "/api/v1/connectors", fmt.Sprintf(`{"name":%q,"auth":{"kind":"none"}}`, n), 201)
+				webtest.APICall(t, c, token, "POST", "/api/v1/connectors", fmt.Sprintf(`{"name":%q,"auth":{"kind":"none"}}`, n), 201)
 			}
 			all := listNames(t, c, token, "/api/v1/connectors")
 			if len(all) != len(names) {
@@ -146,8 +146,8 @@ func TestAPIConnectorList(t *testing.T) {
 				t.Fatalf("from offset 7: %v, want %v", got, all[7:])
 			}
 			// Items added before the cursor do not make a page repeat one.
-			p := apiCall(t, c, token, "GET", "/api/v1/connectors?limit=4", "", 200)
-			apiCall(t, c, token, "POST", "/api/v1/connectors", `{"name":"0 first","auth":{"kind":"none"}}`, 201)
+			p := webtest.APICall(t, c, token, "GET", "/api/v1/connectors?limit=4", "", 200)
+			webtest.APICall(t, c, token, "POST", "/api/v1/connectors", `{"name":"0 first","auth":{"kind":"none"}}`, 201)
 			if got := listNames(t, c, token, "/api/v1/connectors?limit=4&cursor="+p["next"].(string)); !slices.Equal(got, all[4:]) {
 				t.Fatalf("after the cursor: %v, want %v", got, all[4:])
 			}
@@ -163,7 +163,7 @@ func TestAPIConnectorList(t *testing.T) {
 				"cursor=zz&offset=2": "Give either a cursor or an offset, not both",
 				"cursor=zz":          `The cursor "zz" is not one this list gave; start again without it`,
 			} {
-				if msg := errorMessage(apiCall(t, c, token, "GET", "/api/v1/connectors?"+query, "", 422)); msg != want {
+				if msg := errorMessage(webtest.APICall(t, c, token, "GET", "/api/v1/connectors?"+query, "", 422)); msg != want {
 					t.Errorf("%s: %q, want %q", query, msg, want)
 				}
 			}
@@ -196,11 +196,11 @@ func shout(name string) flows.Definition {
 func TestAPIConnectorFlows(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
-	con := apiCall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Acme","auth":{"kind":"none"}}`, 201)
+	con := webtest.APICall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Acme","auth":{"kind":"none"}}`, 201)
 	base := fmt.Sprintf("/api/v1/connectors/%d/flows", int64(con["id"].(float64)))
-	other := apiCall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Other","auth":{"kind":"none"}}`, 201)
+	other := webtest.APICall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Other","auth":{"kind":"none"}}`, 201)
 
-	helper := apiCall(t, c, token, "POST", base, flowDoc(t, shout("Shout")), 201)
+	helper := webtest.APICall(t, c, token, "POST", base, flowDoc(t, shout("Shout")), 201)
 	helperID := int64(helper["id"].(float64))
 	one := fmt.Sprintf("%s/%d", base, helperID)
 	if helper["revision"] != 1.0 || helper["definition"].(map[string]any)["name"] != "Shout" {
@@ -209,11 +209,11 @@ func TestAPIConnectorFlows(t *testing.T) {
 	caller := shout("Caller")
 	caller.Cards = append(caller.Cards, flows.Node{ID: "call", Type: flows.ControlCallFlow,
 		Bindings: map[string]flows.Binding{"flow": {Value: float64(helperID)}}})
-	callerID := int64(apiCall(t, c, token, "POST", base, flowDoc(t, caller), 201)["id"].(float64))
+	callerID := int64(webtest.APICall(t, c, token, "POST", base, flowDoc(t, caller), 201)["id"].(float64))
 	ping, _ := flows.NewDefinition(flows.KindAuthPing, "Ping")
-	apiCall(t, c, token, "POST", base, flowDoc(t, ping), 201)
+	webtest.APICall(t, c, token, "POST", base, flowDoc(t, ping), 201)
 
-	list := apiCall(t, c, token, "GET", base, "", 200)
+	list := webtest.APICall(t, c, token, "GET", base, "", 200)
 	var names []string
 	for _, it := range list["items"].([]any) {
 		names = append(names, it.(map[string]any)["name"].(string)+":"+it.(map[string]any)["kind"].(string))
@@ -221,12 +221,12 @@ func TestAPIConnectorFlows(t *testing.T) {
 	if !slices.Equal(names, []string{"Caller:helper", "Ping:authping", "Shout:helper"}) {
 		t.Fatalf("listed %v", names)
 	}
-	if got := apiCall(t, c, token, "GET", one, "", 200); got["definition"].(map[string]any)["cards"].([]any)[0].(map[string]any)["type"] != "text.upper" {
+	if got := webtest.APICall(t, c, token, "GET", one, "", 200); got["definition"].(map[string]any)["cards"].([]any)[0].(map[string]any)["type"] != "text.upper" {
 		t.Fatalf("get %v", got)
 	}
 
 	louder := shout("Shout louder")
-	changed := apiCall(t, c, token, "PUT", one, fmt.Sprintf(`{"revision":1,"definition":%s}`, flowDoc(t, louder)), 200)
+	changed := webtest.APICall(t, c, token, "PUT", one, fmt.Sprintf(`{"revision":1,"definition":%s}`, flowDoc(t, louder)), 200)
 	if changed["revision"] != 2.0 || changed["definition"].(map[string]any)["name"] != "Shout louder" {
 		t.Fatalf("changed %v", changed)
 	}
@@ -234,7 +234,7 @@ func TestAPIConnectorFlows(t *testing.T) {
 	unbound := shout("Shout")
 	unbound.Cards[0].Bindings = nil
 	// A Webhook Event flow whose registration flows are another connector's.
-	foreign := int64(apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/flows", int64(other["id"].(float64))),
+	foreign := int64(webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/flows", int64(other["id"].(float64))),
 		flowDoc(t, shout("Elsewhere")), 201)["id"].(float64))
 	event, _ := flows.NewDefinition(flows.KindWebhookEvent, "New ticket")
 	event.Webhook = &flows.WebhookSettings{RunMode: flows.RunSingle, Registration: &flows.FlowLink{Flow: foreign}, Deregistration: &flows.FlowLink{Flow: foreign}}
@@ -271,12 +271,12 @@ func TestAPIConnectorFlows(t *testing.T) {
 			}
 		})
 	}
-	if got := apiCall(t, c, token, "GET", one, "", 200); got["revision"] != 2.0 {
+	if got := webtest.APICall(t, c, token, "GET", one, "", 200); got["revision"] != 2.0 {
 		t.Fatalf("a refused change was written: %v", got)
 	}
-	apiCall(t, c, token, "DELETE", fmt.Sprintf("%s/%d", base, callerID), "", 204)
-	apiCall(t, c, token, "DELETE", one, "", 204)
-	apiCall(t, c, token, "GET", one, "", 404)
+	webtest.APICall(t, c, token, "DELETE", fmt.Sprintf("%s/%d", base, callerID), "", 204)
+	webtest.APICall(t, c, token, "DELETE", one, "", 204)
+	webtest.APICall(t, c, token, "GET", one, "", 404)
 }
 
 // TestAPIConnectorVersions pages through a connector's deployed versions,
@@ -292,33 +292,33 @@ func TestAPIConnectorVersions(t *testing.T) {
 
 func apiConnectorVersions(t *testing.T, srv *webtest.Server) {
 	c, token := srv.NewClient(), srv.Token(t)
-	con, f := brokenConnector(t, srv)
-	fix(t, srv, f)
+	con, f := webtest.BrokenConnector(t, srv)
+	webtest.FixHelperFlow(t, srv, f)
 	base := fmt.Sprintf("/api/v1/connectors/%d", con.ID)
 	for range 3 {
-		apiCall(t, c, token, "POST", base+"/deploy", "", 201)
+		webtest.APICall(t, c, token, "POST", base+"/deploy", "", 201)
 	}
-	first := apiCall(t, c, token, "GET", base+"/versions?limit=2", "", 200)
+	first := webtest.APICall(t, c, token, "GET", base+"/versions?limit=2", "", 200)
 	items := first["items"].([]any)
 	if len(items) != 2 || items[0].(map[string]any)["version"] != 3.0 || items[1].(map[string]any)["createdBy"] != webtest.AdminEmail {
 		t.Fatalf("first page %v", first)
 	}
-	second := apiCall(t, c, token, "GET", base+"/versions?limit=2&cursor="+first["next"].(string), "", 200)
+	second := webtest.APICall(t, c, token, "GET", base+"/versions?limit=2&cursor="+first["next"].(string), "", 200)
 	if items := second["items"].([]any); len(items) != 1 || items[0].(map[string]any)["version"] != 1.0 || second["next"] != nil {
 		t.Fatalf("second page %v", second)
 	}
-	if got := apiCall(t, c, token, "GET", base+"/versions?offset=2", "", 200); len(got["items"].([]any)) != 1 {
+	if got := webtest.APICall(t, c, token, "GET", base+"/versions?offset=2", "", 200); len(got["items"].([]any)) != 1 {
 		t.Fatalf("from offset 2: %v", got)
 	}
 
-	v := apiCall(t, c, token, "GET", base+"/versions/2", "", 200)
+	v := webtest.APICall(t, c, token, "GET", base+"/versions/2", "", 200)
 	x := v["export"].(map[string]any)
 	if v["version"] != 2.0 || x["connector"].(map[string]any)["name"] != "Acme" || x["flows"].([]any)[0].(map[string]any)["definition"].(map[string]any)["name"] != "Shout" {
 		t.Fatalf("version 2: %v", v)
 	}
-	apiCall(t, c, token, "GET", base+"/versions/4", "", 404)
-	apiCall(t, c, token, "GET", base+"/versions/x", "", 404)
-	apiCall(t, c, token, "GET", "/api/v1/connectors/999/versions", "", 404)
+	webtest.APICall(t, c, token, "GET", base+"/versions/4", "", 404)
+	webtest.APICall(t, c, token, "GET", base+"/versions/x", "", 404)
+	webtest.APICall(t, c, token, "GET", "/api/v1/connectors/999/versions", "", 404)
 }
 
 // TestAPIConnectorInUse refuses to delete a connector and a connection
@@ -330,14 +330,14 @@ func TestAPIConnectorInUse(t *testing.T) {
 	f, _ := srv.Store.Flow(context.Background(), flowID)
 	connPath := fmt.Sprintf("/api/v1/connections/%d", f.Definition.Source.Connection)
 	conPath := fmt.Sprintf("/api/v1/connectors/%d", conID)
-	if msg := errorMessage(apiCall(t, c, token, "DELETE", connPath, "", 409)); msg != `Flow "New users" is ON with this connection; turn it off first` {
+	if msg := errorMessage(webtest.APICall(t, c, token, "DELETE", connPath, "", 409)); msg != `Flow "New users" is ON with this connection; turn it off first` {
 		t.Errorf("connection: %q", msg)
 	}
-	if msg := errorMessage(apiCall(t, c, token, "DELETE", conPath, "", 409)); msg != `Flow "New users" (version 1) is ON with this connector; turn it off first` {
+	if msg := errorMessage(webtest.APICall(t, c, token, "DELETE", conPath, "", 409)); msg != `Flow "New users" (version 1) is ON with this connector; turn it off first` {
 		t.Errorf("connector: %q", msg)
 	}
-	apiCall(t, c, token, "GET", connPath, "", 200)
-	apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", flowID), "", 200)
+	webtest.APICall(t, c, token, "GET", connPath, "", 200)
+	webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", flowID), "", 200)
 	// Deregistration runs in the background; the flow is off once it has.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		status, body := c.API(t, token, "DELETE", connPath, "")
@@ -348,6 +348,6 @@ func TestAPIConnectorInUse(t *testing.T) {
 			t.Fatalf("delete after OFF: %d %s", status, body)
 		}
 	}
-	apiCall(t, c, token, "DELETE", conPath, "", 204)
-	apiCall(t, c, token, "GET", conPath, "", 404)
+	webtest.APICall(t, c, token, "DELETE", conPath, "", 204)
+	webtest.APICall(t, c, token, "GET", conPath, "", 404)
 }

@@ -4,22 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
 )
-
-func postForm(t *testing.T, c *webtest.Client, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	form.Set("_csrf", c.CSRF(t, "/connectors/new"))
-	return c.Do(t, http.MethodPost, path, strings.NewReader(form.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
-}
 
 func acmeForm() url.Values {
 	return url.Values{
@@ -36,7 +26,7 @@ func TestConnectorCreateEditDelete(t *testing.T) {
 	c := srv.SignedIn(t)
 	ctx := context.Background()
 
-	res, _ := postForm(t, c, "/connectors", acmeForm())
+	res, _ := webtest.PostConnectorForm(t, c, "/connectors", acmeForm())
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d", res.StatusCode)
 	}
@@ -75,11 +65,11 @@ func TestConnectorCreateEditDelete(t *testing.T) {
 	form := acmeForm()
 	form.Set("name", "Acme")
 	form.Set("revision", "1")
-	if res, _ := postForm(t, c, show, form); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, show, form); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("update: %d", res.StatusCode)
 	}
 	form.Set("name", "Acme from a stale tab")
-	res, body = postForm(t, c, show, form)
+	res, body = webtest.PostConnectorForm(t, c, show, form)
 	if res.StatusCode != http.StatusConflict || !strings.Contains(parse(t, body).Find(`[data-testid="form-error"]`).Text(), "saved this connector after you opened it") {
 		t.Fatalf("stale save: %d", res.StatusCode)
 	}
@@ -92,7 +82,7 @@ func TestConnectorCreateEditDelete(t *testing.T) {
 	if parse(t, body).Find(`[data-testid="delete-confirm"]`).Length() != 1 {
 		t.Fatal("no confirmation page")
 	}
-	if res, _ := postForm(t, c, show+"/delete", url.Values{}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, show+"/delete", url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d", res.StatusCode)
 	}
 	if n, _ := srv.Store.CountConnectors(ctx); n != 0 {
@@ -122,7 +112,7 @@ func TestConnectorFormErrorsNextToFields(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			form := acmeForm()
 			tt.edit(form)
-			res, body := postForm(t, c, "/connectors", form)
+			res, body := webtest.PostConnectorForm(t, c, "/connectors", form)
 			if res.StatusCode != http.StatusUnprocessableEntity {
 				t.Fatalf("status %d", res.StatusCode)
 			}
@@ -140,65 +130,9 @@ func TestConnectorFormErrorsNextToFields(t *testing.T) {
 		t.Fatalf("invalid forms stored %d connectors", n)
 	}
 	// A taken name is refused next to the name.
-	postForm(t, c, "/connectors", acmeForm())
-	res, body := postForm(t, c, "/connectors", acmeForm())
+	webtest.PostConnectorForm(t, c, "/connectors", acmeForm())
+	res, body := webtest.PostConnectorForm(t, c, "/connectors", acmeForm())
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Another connector has this name") {
 		t.Fatalf("duplicate name: %d", res.StatusCode)
-	}
-}
-
-func TestBrowserConnectorLifecycle(t *testing.T) {
-	srv := webtest.Start(t)
-	b := webtest.NewBrowser(t, srv)
-	b.SignIn()
-	b.Open("/connectors")
-	b.Run(
-		chromedp.Click(webtest.TestID("connector-new")),
-		chromedp.WaitVisible(webtest.TestID("connector-form")),
-		chromedp.SendKeys(webtest.TestID("connector-name"), "Acme"),
-		chromedp.SendKeys(webtest.TestID("connector-base-url"), "https://api.acme.test"),
-		chromedp.SetValue(webtest.TestID("auth-kind"), "api_key_header"),
-		chromedp.Click(webtest.TestID("connector-save")),
-	)
-	// The header is missing: the error shows next to it and nothing is lost.
-	if got := b.Text("error-auth.header"); !strings.Contains(got, "header") {
-		t.Fatalf("header error = %q", got)
-	}
-	b.Run(
-		chromedp.SendKeys(webtest.TestID("auth-header"), "X-Api-Key"),
-		chromedp.Click(webtest.TestID("connector-save")),
-		chromedp.WaitVisible(webtest.TestID("connector-title")),
-	)
-	if got := b.Text("connector-title"); got != "Acme" {
-		t.Fatalf("title = %q", got)
-	}
-	b.Open("/connectors")
-	if got := b.Text("connector-link"); got != "Acme" {
-		t.Fatalf("listed as %q", got)
-	}
-	b.Run(
-		chromedp.Click(webtest.TestID("connector-link")),
-		chromedp.WaitVisible(webtest.TestID("connector-delete")),
-		chromedp.Click(webtest.TestID("connector-delete")),
-		chromedp.WaitVisible(webtest.TestID("delete-confirm")),
-		chromedp.Click(webtest.TestID("delete-submit")),
-		chromedp.WaitVisible(webtest.TestID("connectors-empty")),
-	)
-	if n, _ := srv.Store.CountConnectors(context.Background()); n != 0 {
-		t.Fatal("still stored")
-	}
-}
-
-// connectorShot saves a full-page screenshot as name.png into
-// $HOOKFLOW_SHOTS_DIR when it is set, to look at the pages by eye.
-func connectorShot(t *testing.T, b *webtest.Browser, name string) {
-	t.Helper()
-	dir := os.Getenv("HOOKFLOW_SHOTS_DIR")
-	if dir == "" {
-		return
-	}
-	png := webtest.Value(b, chromedp.FullScreenshot(100))
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -55,26 +55,6 @@ func createEndpoint(t *testing.T, srv *webtest.Server, c *webtest.Client, token,
 	return ep
 }
 
-// invoke calls an invoke URL and returns the response and its body.
-func invoke(t *testing.T, method, url, body string, h http.Header) (*http.Response, string) {
-	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, url, r)
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
-}
-
 // finished waits for an execution to be recorded as ended.
 func finished(t *testing.T, srv *webtest.Server, id string) *flows.Execution {
 	t.Helper()
@@ -129,7 +109,7 @@ func TestEndpointSecurity(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			setSecurity(tc.mode)
-			res, got := invoke(t, http.MethodPost, tc.url, body, tc.header)
+			res, got := webtest.Invoke(t, http.MethodPost, tc.url, body, tc.header)
 			if res.StatusCode != tc.want {
 				t.Fatalf("status %d %s, want %d", res.StatusCode, got, tc.want)
 			}
@@ -154,10 +134,10 @@ func TestEndpointSecurity(t *testing.T) {
 	if status != 200 || json.Unmarshal([]byte(b), &rotated) != nil || rotated.ClientToken == "" {
 		t.Fatalf("rotate = %d %s", status, b)
 	}
-	if res, _ := invoke(t, http.MethodPost, ep.InvokeURL, body, with(jsonType, "X-Api-Client-Token", ep.ClientToken)); res.StatusCode != 401 {
+	if res, _ := webtest.Invoke(t, http.MethodPost, ep.InvokeURL, body, with(jsonType, "X-Api-Client-Token", ep.ClientToken)); res.StatusCode != 401 {
 		t.Errorf("the old client token: %d, want 401", res.StatusCode)
 	}
-	if res, _ := invoke(t, http.MethodPost, ep.InvokeURL, body, with(jsonType, "X-Api-Client-Token", rotated.ClientToken)); res.StatusCode != 200 {
+	if res, _ := webtest.Invoke(t, http.MethodPost, ep.InvokeURL, body, with(jsonType, "X-Api-Client-Token", rotated.ClientToken)); res.StatusCode != 200 {
 		t.Errorf("the new client token: %d, want 200", res.StatusCode)
 	}
 }
@@ -198,7 +178,7 @@ func TestEndpointAnswers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ep := createEndpoint(t, srv, c, apiToken, endpointFlow(tc.name, tc.cards))
 			body := cmp.Or(tc.body, `{"id":"7","name":"grace"}`)
-			res, got := invoke(t, tc.method, ep.InvokeURL+"?q=v&clientToken="+ep.ClientToken, body,
+			res, got := webtest.Invoke(t, tc.method, ep.InvokeURL+"?q=v&clientToken="+ep.ClientToken, body,
 				http.Header{"Content-Type": {"application/json"}, "X-Trace": {"abc"}, "Authorization": {"Basic c2VjcmV0"}, "X-Api-Key": {"k-123456"}})
 			if res.StatusCode != tc.wantStatus || got != tc.wantBody {
 				t.Fatalf("answer %d %s, want %d %s", res.StatusCode, got, tc.wantStatus, tc.wantBody)
@@ -254,7 +234,7 @@ func TestEndpointCloseAnswersFirst(t *testing.T) {
 		{"id":"close","type":"control.http_close","bindings":{"status":{"value":202},"body":{"value":{"queued":true}}}},
 		{"id":"call","type":"http.get","bindings":{"url":{"value":"`+slow+`"}}},
 		{"id":"ret","type":"control.return","inputs":[{"key":"done","type":"text"}],"bindings":{"done":{"value":"yes"}}}`))
-	res, got := invoke(t, http.MethodPost, ep.InvokeURL, `{}`, clientHeader(ep.ClientToken))
+	res, got := webtest.Invoke(t, http.MethodPost, ep.InvokeURL, `{}`, clientHeader(ep.ClientToken))
 	id := res.Header.Get("X-Hookflow-Execution-Id")
 	if res.StatusCode != 202 || got != `{"queued":true}` || id == "" {
 		t.Fatalf("answer %d %s (execution %q)", res.StatusCode, got, id)
@@ -278,7 +258,7 @@ func TestEndpointTimeout(t *testing.T) {
 		{"id":"call","type":"http.get","bindings":{"url":{"value":"`+slow+`"}}},
 		{"id":"ret","type":"control.return","inputs":[{"key":"done","type":"text"}],"bindings":{"done":{"value":"late"}}}`))
 	began := time.Now()
-	res, got := invoke(t, http.MethodPost, ep.InvokeURL, `{}`, clientHeader(ep.ClientToken))
+	res, got := webtest.Invoke(t, http.MethodPost, ep.InvokeURL, `{}`, clientHeader(ep.ClientToken))
 	id := res.Header.Get("X-Hookflow-Execution-Id")
 	if res.StatusCode != http.StatusGatewayTimeout || !strings.Contains(got, `"status":504`) || id == "" {
 		t.Fatalf("answer %d %s (execution %q)", res.StatusCode, got, id)
@@ -303,7 +283,7 @@ func TestEndpointRateLimit(t *testing.T) {
 	}
 	var ok, limited int
 	for range 6 {
-		res, got := invoke(t, http.MethodPost, ep.InvokeURL, `{"id":"1","name":"a"}`, clientHeader(ep.ClientToken))
+		res, got := webtest.Invoke(t, http.MethodPost, ep.InvokeURL, `{"id":"1","name":"a"}`, clientHeader(ep.ClientToken))
 		switch res.StatusCode {
 		case 200:
 			ok++
@@ -329,7 +309,7 @@ func TestEndpointOffAndNewURL(t *testing.T) {
 	ep := createEndpoint(t, srv, c, apiToken, endpointFlow("Toggled", lookupCards))
 	h := clientHeader(ep.ClientToken)
 	call := func(url string) (int, string) {
-		res, got := invoke(t, http.MethodPost, url, `{"id":"1","name":"a"}`, h)
+		res, got := webtest.Invoke(t, http.MethodPost, url, `{"id":"1","name":"a"}`, h)
 		return res.StatusCode, got
 	}
 	if status, got := call(ep.InvokeURL); status != 200 {

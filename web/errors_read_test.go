@@ -41,7 +41,7 @@ func noGoChain(t *testing.T, what string, doc *goquery.Document) {
 func turnOn(t *testing.T, c *webtest.Client, flowID int64) *goquery.Document {
 	t.Helper()
 	path := fmt.Sprintf("/flows/%d", flowID)
-	if res, _ := postForm(t, c, path+"/on", url.Values{}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, path+"/on", url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("Turn ON: %d", res.StatusCode)
 	}
 	_, body := c.Get(t, path)
@@ -57,9 +57,9 @@ func TestRegistrationErrorsSpeakToPeople(t *testing.T) {
 	c := srv.SignedIn(t)
 
 	// A service that is not there: the connection is refused.
-	gone := newAcme(t)
+	gone := webtest.NewAcme(t)
 	gone.Close()
-	goneFlow := acmeSetup(t, srv, gone, token)
+	goneFlow := webtest.AcmeSetup(t, srv, gone, token)
 	doc := turnOn(t, c, goneFlow)
 	host := strings.TrimPrefix(gone.URL, "http://")
 	want := "Registration failed: the service at " + host + " refused the connection (POST /subscriptions)"
@@ -87,9 +87,9 @@ func TestRegistrationErrorsSpeakToPeople(t *testing.T) {
 	// A service that answers 503, then recovers.
 	srv = webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token, c = srv.Token(t), srv.SignedIn(t)
-	prov := newAcme(t)
-	flowID := acmeSetup(t, srv, prov, token)
-	prov.fail.Store(true)
+	prov := webtest.NewAcme(t)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
+	prov.Fail.Store(true)
 	doc = turnOn(t, c, flowID)
 	want = "Registration failed: HTTP 503 Service Unavailable from POST " + prov.URL + "/subscriptions"
 	if got := strings.TrimSpace(doc.Find(`[data-testid="last-error"]`).Text()); got != want {
@@ -99,7 +99,7 @@ func TestRegistrationErrorsSpeakToPeople(t *testing.T) {
 		t.Fatalf("the raw details read %q, want the response's body", raw)
 	}
 	noGoChain(t, "the flow's page", doc)
-	prov.fail.Store(false)
+	prov.Fail.Store(false)
 	doc = turnOn(t, c, flowID)
 	if doc.Find(`[data-testid="last-error"]`).Length() != 0 || strings.Contains(visibleText(doc), "Registration failed") || doc.Find(`[data-testid="flow-state"]`).Text() != "ON" {
 		t.Fatalf("after a successful try the page still reads %q", strings.Join(strings.Fields(visibleText(doc)), " "))
@@ -121,7 +121,7 @@ func TestHTTPCardErrorsSpeakToPeople(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := runFlow(t, srv, srv.Token(t), f.ID)
+	id := webtest.RunFlow(t, srv, srv.Token(t), f.ID)
 	_, body := srv.SignedIn(t).Get(t, "/executions/"+id)
 	doc := parse(t, body)
 	want := "HTTP 404 Not Found from GET " + missing.URL + "/users/42"

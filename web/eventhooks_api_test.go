@@ -44,13 +44,13 @@ func TestEventHookAPI(t *testing.T) {
 				HookTiming: flows.HookTiming{BatchWait: 20 * time.Millisecond}})
 			c, token := srv.NewClient(), srv.Token(t)
 
-			bad := apiCall(t, c, token, "POST", "/api/v1/event-hooks", `{"name":"Audit","url":"ftp://example.com"}`, 422)
+			bad := webtest.APICall(t, c, token, "POST", "/api/v1/event-hooks", `{"name":"Audit","url":"ftp://example.com"}`, 422)
 			if msg := errorMessage(bad); !strings.Contains(msg, "must start with https://") {
 				t.Errorf("a bad URL: %q", msg)
 			}
 			body := fmt.Sprintf(`{"name":"Audit","description":"to the SIEM","url":%q,"authField":"Authorization","authSecret":"Bearer xyz",
 				"headers":[{"name":"X-Env","value":"prod"}],"events":["admin.signin.failed","execution.failed"]}`, recv.URL+"/hook")
-			created := apiCall(t, c, token, "POST", "/api/v1/event-hooks", body, 201)
+			created := webtest.APICall(t, c, token, "POST", "/api/v1/event-hooks", body, 201)
 			signing, _ := created["signingSecret"].(string)
 			if !strings.HasPrefix(signing, "whsec_") || created["active"] != true || created["verified"] != false || created["hasAuthSecret"] != true {
 				t.Fatalf("created %v", created)
@@ -59,19 +59,19 @@ func TestEventHookAPI(t *testing.T) {
 				t.Errorf("the authentication secret was answered: %v", created)
 			}
 			base := fmt.Sprintf("/api/v1/event-hooks/%d", int64(created["id"].(float64)))
-			apiCall(t, c, token, "POST", "/api/v1/event-hooks", strings.Replace(body, "Audit", "audit", 1), 409)
+			webtest.APICall(t, c, token, "POST", "/api/v1/event-hooks", strings.Replace(body, "Audit", "audit", 1), 409)
 
-			shown := apiCall(t, c, token, "GET", base, "", 200)
+			shown := webtest.APICall(t, c, token, "GET", base, "", 200)
 			raw, _ := json.Marshal(shown)
 			if strings.Contains(string(raw), "xyz") || strings.Contains(string(raw), signing) {
 				t.Errorf("a secret in %s", raw)
 			}
-			if v := apiCall(t, c, token, "POST", base+"/verify", "", 200); v["verified"] != true {
+			if v := webtest.APICall(t, c, token, "POST", base+"/verify", "", 200); v["verified"] != true {
 				t.Fatalf("verify: %v", v)
 			}
-			apiCall(t, c, token, "DELETE", base, "", 409)
-			other := apiCall(t, c, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"Mute","url":%q}`, recv.URL+"/mute"), 201)
-			refused := apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/verify", int64(other["id"].(float64))), "", 422)
+			webtest.APICall(t, c, token, "DELETE", base, "", 409)
+			other := webtest.APICall(t, c, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"Mute","url":%q}`, recv.URL+"/mute"), 201)
+			refused := webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/verify", int64(other["id"].(float64))), "", 422)
 			if msg := errorMessage(refused); msg != `The endpoint was not verified: the endpoint did not answer with JSON {"verification": "<the challenge>"}.` {
 				t.Errorf("a failed verification: %q", msg)
 			}
@@ -108,25 +108,25 @@ func TestEventHookAPI(t *testing.T) {
 				p.Header.Get(flows.HeaderHookSignature) != flows.SignHookBody(signing, b) || p.Header.Get(flows.HeaderHookEventID) != got.EventID {
 				t.Errorf("headers %v", p.Header)
 			}
-			apiCall(t, c, token, "GET", base+"/attempts", "", 200)
+			webtest.APICall(t, c, token, "GET", base+"/attempts", "", 200)
 
-			changed := apiCall(t, c, token, "PUT", base, strings.Replace(body, "/hook", "/hook2", 1), 200)
+			changed := webtest.APICall(t, c, token, "PUT", base, strings.Replace(body, "/hook", "/hook2", 1), 200)
 			if changed["verified"] != false || changed["url"] != recv.URL+"/hook2" {
 				t.Errorf("after a new URL: %v", changed)
 			}
-			list := apiCall(t, c, token, "GET", "/api/v1/event-hooks", "", 200)
+			list := webtest.APICall(t, c, token, "GET", "/api/v1/event-hooks", "", 200)
 			if hooks, _ := list["hooks"].([]any); len(hooks) != 2 {
 				t.Errorf("list %v", list)
 			}
-			if off := apiCall(t, c, token, "POST", base+"/deactivate", "", 200); off["active"] != false {
+			if off := webtest.APICall(t, c, token, "POST", base+"/deactivate", "", 200); off["active"] != false {
 				t.Errorf("deactivate: %v", off)
 			}
-			if on := apiCall(t, c, token, "POST", base+"/activate", "", 200); on["active"] != true {
+			if on := webtest.APICall(t, c, token, "POST", base+"/activate", "", 200); on["active"] != true {
 				t.Errorf("activate: %v", on)
 			}
-			apiCall(t, c, token, "POST", base+"/deactivate", "", 200)
-			apiCall(t, c, token, "DELETE", base, "", 204)
-			apiCall(t, c, token, "GET", base, "", 404)
+			webtest.APICall(t, c, token, "POST", base+"/deactivate", "", 200)
+			webtest.APICall(t, c, token, "DELETE", base, "", 204)
+			webtest.APICall(t, c, token, "GET", base, "", 404)
 		})
 	}
 }
@@ -158,12 +158,12 @@ func TestEventHookFlowEvents(t *testing.T) {
 	defer recv.Close()
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true, HookTiming: flows.HookTiming{BatchWait: 20 * time.Millisecond}})
 	c, token := srv.NewClient(), srv.Token(t)
-	created := apiCall(t, c, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"Ops","url":%q,
+	created := webtest.APICall(t, c, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"Ops","url":%q,
 		"events":["flow.activated","execution.failed","delivery.dead"]}`, recv.URL+"/hook"), 201)
-	apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/verify", int64(created["id"].(float64))), "", 200)
+	webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/verify", int64(created["id"].(float64))), "", 200)
 
-	flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: recv.URL + "/gone"}}})
-	postEvent(t, srv, hook, 1)
+	flowID, hook := webtest.OktaFlowWith(t, srv, flows.Node{ID: "call", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: recv.URL + "/gone"}}})
+	webtest.PostOktaEvent(t, srv, hook, 1)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		mu.Lock()

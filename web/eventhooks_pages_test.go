@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,49 +17,6 @@ import (
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
 )
-
-// hookReceiver is a real endpoint for event hooks: it answers the
-// verification challenge, and POSTs with status (200 unless set) and a
-// short body, keeping every POST it gets.
-type hookReceiver struct {
-	*httptest.Server
-	mu     sync.Mutex
-	status int
-	posts  []receivedPost
-}
-
-type receivedPost struct {
-	header http.Header
-	body   []byte
-}
-
-func newHookReceiver(t *testing.T) *hookReceiver {
-	t.Helper()
-	r := &hookReceiver{status: http.StatusOK}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method == http.MethodGet {
-			fmt.Fprintf(w, `{"verification":%q}`, req.Header.Get(flows.HeaderVerification))
-			return
-		}
-		b, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.posts = append(r.posts, receivedPost{req.Header.Clone(), b})
-		status := r.status
-		r.mu.Unlock()
-		w.WriteHeader(status)
-		fmt.Fprintf(w, `{"received":true,"status":%d}`, status)
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *hookReceiver) setStatus(s int) { r.mu.Lock(); r.status = s; r.mu.Unlock() }
-
-func (r *hookReceiver) received() []receivedPost {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]receivedPost(nil), r.posts...)
-}
 
 // hookPost posts a form with the page's CSRF token and returns the
 // response and its body.
@@ -86,7 +41,7 @@ func hookForm(name, u string) url.Values {
 func TestEventHookPagesCreate(t *testing.T) {
 	srv := webtest.Start(t)
 	web := srv.SignedIn(t)
-	recv := newHookReceiver(t)
+	recv := webtest.NewHookReceiver(t)
 
 	_, body := web.Get(t, "/settings/event-hooks")
 	doc := parse(t, body)
@@ -206,7 +161,7 @@ func createHookPage(t *testing.T, web *webtest.Client, name, u string) string {
 func TestEventHookPagesEdit(t *testing.T) {
 	srv := webtest.Start(t)
 	web := srv.SignedIn(t)
-	recv := newHookReceiver(t)
+	recv := webtest.NewHookReceiver(t)
 	path := createHookPage(t, web, "Audit", recv.URL+"/hook")
 	csrf := web.CSRF(t, path)
 	hookPost(t, web, csrf, path+"/verify", url.Values{})
@@ -258,7 +213,7 @@ func hookAt(t *testing.T, srv *webtest.Server, path string) flows.EventHook {
 func TestEventHookPagesStateAndDelete(t *testing.T) {
 	srv := webtest.Start(t)
 	web := srv.SignedIn(t)
-	recv := newHookReceiver(t)
+	recv := webtest.NewHookReceiver(t)
 	mute := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
 	defer mute.Close()
 
@@ -314,8 +269,8 @@ func TestEventHookPagesStateAndDelete(t *testing.T) {
 func TestEventHookPagesDeliveries(t *testing.T) {
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true, HookTiming: flows.HookTiming{BatchWait: 20 * time.Millisecond}})
 	web := srv.SignedIn(t)
-	recv := newHookReceiver(t)
-	recv.setStatus(http.StatusBadRequest)
+	recv := webtest.NewHookReceiver(t)
+	recv.SetStatus(http.StatusBadRequest)
 	path := createHookPage(t, web, "Audit", recv.URL+"/hook")
 	csrf := web.CSRF(t, path)
 	hookPost(t, web, csrf, path+"/verify", url.Values{})
@@ -324,7 +279,7 @@ func TestEventHookPagesDeliveries(t *testing.T) {
 	// A refused sign-in is delivered and refused.
 	anon := srv.NewClient()
 	anon.PostForm(t, "/login", url.Values{"email": {"intruder@example.com"}, "password": {"guess"}}).Body.Close()
-	waitFor(t, "the refused delivery", func() bool {
+	webtest.WaitFor(t, "the refused delivery", func() bool {
 		ds, _, _ := srv.Store.EventHookDeliveries(context.Background(), h.ID, 0, 10)
 		return len(ds) == 1
 	})
@@ -340,32 +295,32 @@ func TestEventHookPagesDeliveries(t *testing.T) {
 	delivery, _ := row.Attr("data-delivery")
 	_, body = web.Get(t, link)
 	doc = parse(t, body)
-	first := recv.received()[0]
-	if doc.Find(`[data-testid="attempt"]`).Length() != 1 || compactJSON(doc.Find(`[data-testid="attempt-request"]`).Text()) != string(first.body) ||
+	first := recv.Received()[0]
+	if doc.Find(`[data-testid="attempt"]`).Length() != 1 || compactJSON(doc.Find(`[data-testid="attempt-request"]`).Text()) != string(first.Body) ||
 		compactJSON(doc.Find(`[data-testid="attempt-response"]`).Text()) != `{"received":true,"status":400}` {
 		t.Fatalf("the delivery's page: %s", doc.Find("main").Text())
 	}
 
 	// Re-deliver, now that the endpoint accepts.
-	recv.setStatus(http.StatusOK)
+	recv.SetStatus(http.StatusOK)
 	res, _ := hookPost(t, web, csrf, link+"/redeliver", url.Values{})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != link {
 		t.Fatalf("re-deliver = %d to %s", res.StatusCode, res.Header.Get("Location"))
 	}
-	got := recv.received()
+	got := recv.Received()
 	if len(got) != 2 {
 		t.Fatalf("%d requests received", len(got))
 	}
 	again := got[1]
 	sec, _ := srv.Store.EventHookSecrets(context.Background(), h.ID)
 	var env1, env2 flows.HookEnvelope
-	json.Unmarshal(first.body, &env1)
-	json.Unmarshal(again.body, &env2)
-	if again.header.Get("Authorization") != "Bearer s3cret" || again.header.Get("X-Env") != "prod" ||
-		again.header.Get(flows.HeaderHookSignature) != flows.SignHookBody(sec.Signing, again.body) ||
-		again.header.Get(flows.HeaderHookEventID) != delivery || env2.EventID != delivery ||
+	json.Unmarshal(first.Body, &env1)
+	json.Unmarshal(again.Body, &env2)
+	if again.Header.Get("Authorization") != "Bearer s3cret" || again.Header.Get("X-Env") != "prod" ||
+		again.Header.Get(flows.HeaderHookSignature) != flows.SignHookBody(sec.Signing, again.Body) ||
+		again.Header.Get(flows.HeaderHookEventID) != delivery || env2.EventID != delivery ||
 		len(env2.Data.Events) != 1 || string(env2.Data.Events[0]) != string(env1.Data.Events[0]) {
-		t.Errorf("the re-delivery: %v %s", again.header, again.body)
+		t.Errorf("the re-delivery: %v %s", again.Header, again.Body)
 	}
 	_, body = web.Get(t, link)
 	doc = parse(t, body)
@@ -380,20 +335,20 @@ func TestEventHookPagesDeliveries(t *testing.T) {
 	// The API.
 	api, token := srv.NewClient(), srv.Token(t)
 	base := fmt.Sprintf("/api/v1/event-hooks/%d", h.ID)
-	list := apiCall(t, api, token, "GET", base+"/deliveries", "", 200)
+	list := webtest.APICall(t, api, token, "GET", base+"/deliveries", "", 200)
 	ds, _ := list["deliveries"].([]any)
 	if list["total"] != float64(1) || len(ds) != 1 || ds[0].(map[string]any)["attempts"] != float64(2) {
 		t.Errorf("the API's deliveries: %v", list)
 	}
-	a := apiCall(t, api, token, "POST", base+"/deliveries/"+delivery+"/redeliver", "", 200)
-	if a["ok"] != true || a["attempt"] != float64(3) || len(recv.received()) != 3 {
+	a := webtest.APICall(t, api, token, "POST", base+"/deliveries/"+delivery+"/redeliver", "", 200)
+	if a["ok"] != true || a["attempt"] != float64(3) || len(recv.Received()) != 3 {
 		t.Errorf("the API's re-delivery: %v", a)
 	}
-	one := apiCall(t, api, token, "GET", base+"/deliveries/"+delivery, "", 200)
+	one := webtest.APICall(t, api, token, "GET", base+"/deliveries/"+delivery, "", 200)
 	if as, _ := one["attempts"].([]any); len(as) != 3 {
 		t.Errorf("the API's delivery: %v", one)
 	}
-	apiCall(t, api, token, "POST", base+"/deliveries/no-such/redeliver", "", 404)
+	webtest.APICall(t, api, token, "POST", base+"/deliveries/no-such/redeliver", "", 404)
 }
 
 // TestEventHookPagesPreview: a picked event type's sample body is the
@@ -404,8 +359,8 @@ func TestEventHookPagesDeliveries(t *testing.T) {
 func TestEventHookPagesPreview(t *testing.T) {
 	srv := webtest.Start(t)
 	web := srv.SignedIn(t)
-	recv := newHookReceiver(t)
-	recv.setStatus(http.StatusAccepted)
+	recv := webtest.NewHookReceiver(t)
+	recv.SetStatus(http.StatusAccepted)
 	path := createHookPage(t, web, "Audit", recv.URL+"/hook")
 	h := hookAt(t, srv, path)
 	csrf := web.CSRF(t, path)
@@ -427,10 +382,10 @@ func TestEventHookPagesPreview(t *testing.T) {
 		compactJSON(doc.Find(`[data-testid="preview-response"]`).Text()) != `{"received":true,"status":202}` {
 		t.Fatalf("the preview = %d: %s", res.StatusCode, doc.Find(`[data-testid="hook-preview"]`).Text())
 	}
-	got := recv.received()
+	got := recv.Received()
 	sec, _ := srv.Store.EventHookSecrets(context.Background(), h.ID)
-	if len(got) != 1 || string(got[0].body) != strings.TrimSpace(edited) || got[0].header.Get(flows.HeaderHookSignature) != flows.SignHookBody(sec.Signing, got[0].body) ||
-		got[0].header.Get(flows.HeaderHookEventID) != env.EventID || got[0].header.Get("X-Env") != "prod" {
+	if len(got) != 1 || string(got[0].Body) != strings.TrimSpace(edited) || got[0].Header.Get(flows.HeaderHookSignature) != flows.SignHookBody(sec.Signing, got[0].Body) ||
+		got[0].Header.Get(flows.HeaderHookEventID) != env.EventID || got[0].Header.Get("X-Env") != "prod" {
 		t.Errorf("the endpoint got %v %s", got, edited)
 	}
 
@@ -438,16 +393,16 @@ func TestEventHookPagesPreview(t *testing.T) {
 	if msg := doc.Find(`[data-testid="error-body"]`).Text(); res.StatusCode != http.StatusUnprocessableEntity || !strings.HasPrefix(msg, "The body is not valid JSON") {
 		t.Errorf("invalid JSON = %d %q", res.StatusCode, msg)
 	}
-	if v := doc.Find(`[data-testid="preview-body"]`).Text(); v != `{"eventType": }` || len(recv.received()) != 1 {
+	if v := doc.Find(`[data-testid="preview-body"]`).Text(); v != `{"eventType": }` || len(recv.Received()) != 1 {
 		t.Errorf("the invalid body was not kept (%q) or was sent", v)
 	}
 
 	api, token := srv.NewClient(), srv.Token(t)
-	a := apiCall(t, api, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/preview?eventType=flow.activated", h.ID), "", 200)
+	a := webtest.APICall(t, api, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/preview?eventType=flow.activated", h.ID), "", 200)
 	if a["status"] != float64(202) || a["ok"] != true || !strings.Contains(a["requestBody"].(string), `"flow.activated"`) {
 		t.Errorf("the API's preview: %v", a)
 	}
-	bad := apiCall(t, api, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/preview", h.ID), "{nope", 422)
+	bad := webtest.APICall(t, api, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/preview", h.ID), "{nope", 422)
 	if !strings.HasPrefix(errorMessage(bad), "The body is not valid JSON") {
 		t.Errorf("the API's invalid preview: %v", bad)
 	}
@@ -470,12 +425,12 @@ func TestEventHookPagesGaveUp(t *testing.T) {
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true,
 		HookTiming: flows.HookTiming{BatchWait: 10 * time.Millisecond, GiveUp: time.Nanosecond, RetryBase: 10 * time.Millisecond}})
 	web := srv.SignedIn(t)
-	recv := newHookReceiver(t)
-	recv.setStatus(http.StatusServiceUnavailable)
+	recv := webtest.NewHookReceiver(t)
+	recv.SetStatus(http.StatusServiceUnavailable)
 	path := createHookPage(t, web, "Flaky", recv.URL+"/hook")
 	hookPost(t, web, web.CSRF(t, path), path+"/verify", url.Values{})
 	srv.NewClient().PostForm(t, "/login", url.Values{"email": {"intruder@example.com"}, "password": {"guess"}}).Body.Close()
-	waitFor(t, "the hook turned off", func() bool { return !hookAt(t, srv, path).Active })
+	webtest.WaitFor(t, "the hook turned off", func() bool { return !hookAt(t, srv, path).Active })
 
 	_, body := web.Get(t, "/settings/event-hooks")
 	if msg := parse(t, body).Find(`[data-testid="hook-deactivated"]`).Text(); !strings.Contains(msg, "Hookflow turned this hook off") ||

@@ -77,11 +77,11 @@ func TestAPIExecutionBulkRerun(t *testing.T) {
 	fails, _ := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
 	var failed []string
 	for range 3 {
-		failed = append(failed, apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", fails.ID), `{"input":{}}`, http.StatusOK)["id"].(string))
+		failed = append(failed, webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", fails.ID), `{"input":{}}`, http.StatusOK)["id"].(string))
 	}
 	// A run whose input was not kept cannot be re-run.
 	quiet := createFlow(t, srv, token, strings.Replace(greeter, `"kind":"workspace",`, `"kind":"workspace","saveData":false,`, 1))
-	unsaved := apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", quiet), `{"input":{"name":"ada"}}`, http.StatusOK)["id"].(string)
+	unsaved := webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", quiet), `{"input":{"name":"ada"}}`, http.StatusOK)["id"].(string)
 
 	post := func(body string) bulkRerun {
 		t.Helper()
@@ -105,7 +105,7 @@ func TestAPIExecutionBulkRerun(t *testing.T) {
 			t.Errorf("result %d: %+v, want %q", i, r, want)
 		}
 	}
-	if rerun := apiJSON(t, c, token, "GET", "/api/v1/executions/"+out.Results[0].Rerun, nil, http.StatusOK); rerun["trigger"] != "rerun" || rerun["rerunOf"] != failed[0] {
+	if rerun := webtest.APIJSON(t, c, token, "GET", "/api/v1/executions/"+out.Results[0].Rerun, nil, http.StatusOK); rerun["trigger"] != "rerun" || rerun["rerunOf"] != failed[0] {
 		t.Fatalf("the re-run: %v", rerun)
 	}
 

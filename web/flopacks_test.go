@@ -8,7 +8,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,50 +16,6 @@ import (
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
 )
-
-// onboardingPack is web/testdata/onboarding.flopack: folder "Onboarding",
-// a manual flow "Welcome message", an Okta app-event flow "Notify on new
-// user" whose body (a helper flow) sends a Slack message, and a table
-// "New hires".
-func onboardingPack(t *testing.T) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/onboarding.flopack")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// importReport is the API's answer to an import.
-type importReport struct {
-	DryRun bool         `json:"dryRun"`
-	Folder flows.Folder `json:"folder"`
-	Flows  []struct {
-		Key      string          `json:"key"`
-		ID       int64           `json:"id"`
-		Name     string          `json:"name"`
-		Kind     string          `json:"kind"`
-		Valid    bool            `json:"valid"`
-		Problems []flows.Problem `json:"problems"`
-		Notes    []string        `json:"notes"`
-	} `json:"flows"`
-	Tables []struct {
-		ID   int64  `json:"id"`
-		Name string `json:"name"`
-	} `json:"tables"`
-	Unsupported []map[string]string `json:"unsupported"`
-}
-
-func importAPI(t *testing.T, c *webtest.Client, token, query string, body []byte, want int) (importReport, string) {
-	t.Helper()
-	status, out := c.API(t, token, "POST", "/api/v1/flopacks/import"+query, string(body))
-	if status != want {
-		t.Fatalf("import%s = %d %s, want %d", query, status, out, want)
-	}
-	var rep importReport
-	json.Unmarshal([]byte(out), &rep)
-	return rep, out
-}
 
 // countAll counts the folders, tables and workspace flows stored.
 func countAll(t *testing.T, srv *webtest.Server) (folders, tables, fs int) {
@@ -88,7 +43,7 @@ func countAll(t *testing.T, srv *webtest.Server) (folders, tables, fs int) {
 func TestFlopackImportAPI(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
-	pack := onboardingPack(t)
+	pack := webtest.OnboardingPack(t)
 
 	if status, _ := c.API(t, "", "POST", "/api/v1/flopacks/import", string(pack)); status != http.StatusUnauthorized {
 		t.Fatalf("import without a token = %d, want 401", status)
@@ -98,7 +53,7 @@ func TestFlopackImportAPI(t *testing.T) {
 		{"another JSON document", `{"type":"connector"}`, `Not a flopack: its type is "connector"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, out := importAPI(t, c, token, "", []byte(tc.body), http.StatusUnprocessableEntity)
+			_, out := webtest.ImportFlopack(t, c, token, "", []byte(tc.body), http.StatusUnprocessableEntity)
 			var e apiError
 			json.Unmarshal([]byte(out), &e)
 			if !strings.HasPrefix(e.Error.Message, tc.reason) {
@@ -107,7 +62,7 @@ func TestFlopackImportAPI(t *testing.T) {
 		})
 	}
 
-	dry, _ := importAPI(t, c, token, "?dryRun=true", pack, http.StatusOK)
+	dry, _ := webtest.ImportFlopack(t, c, token, "?dryRun=true", pack, http.StatusOK)
 	if !dry.DryRun || dry.Folder.Name != "Onboarding" || len(dry.Flows) != 3 || len(dry.Tables) != 1 {
 		t.Fatalf("dry run report = %+v", dry)
 	}
@@ -115,7 +70,7 @@ func TestFlopackImportAPI(t *testing.T) {
 		t.Fatalf("a dry run stored %d folders, %d tables, %d flows", fo, ta, fl)
 	}
 
-	rep, _ := importAPI(t, c, token, "", pack, http.StatusCreated)
+	rep, _ := webtest.ImportFlopack(t, c, token, "", pack, http.StatusCreated)
 	if rep.DryRun || rep.Folder.ID == 0 || rep.Folder.Name != "Onboarding" {
 		t.Fatalf("folder = %+v", rep.Folder)
 	}
@@ -163,7 +118,7 @@ func TestFlopackImportAPI(t *testing.T) {
 		t.Fatalf("imported table = %+v, %v", tb, err)
 	}
 
-	again, _ := importAPI(t, c, token, "", pack, http.StatusCreated)
+	again, _ := webtest.ImportFlopack(t, c, token, "", pack, http.StatusCreated)
 	if again.Folder.Name != "Onboarding (2)" || again.Tables[0].Name != "New hires (2)" {
 		t.Fatalf("a second import: folder %q, table %q; want free names", again.Folder.Name, again.Tables[0].Name)
 	}
@@ -217,7 +172,7 @@ func TestFlopackImportPage(t *testing.T) {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	fw, _ := w.CreateFormFile("file", "pack.flopack")
-	fw.Write(onboardingPack(t))
+	fw.Write(webtest.OnboardingPack(t))
 	w.Close()
 	if res, _ := c.Do(t, http.MethodPost, "/flows/import", &buf, http.Header{"Content-Type": {w.FormDataContentType()}}); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("an import without the CSRF token: %d, want 403", res.StatusCode)
@@ -231,7 +186,7 @@ func TestFlopackImportPage(t *testing.T) {
 		t.Fatalf("an empty pack: %d, error %q", res.StatusCode, parse(t, body).Find(`[data-testid="flopack-error"]`).Text())
 	}
 
-	res, body = uploadFlopack(t, c, onboardingPack(t))
+	res, body = uploadFlopack(t, c, webtest.OnboardingPack(t))
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("import: %d", res.StatusCode)
 	}
@@ -272,10 +227,10 @@ func TestFlopackImportPage(t *testing.T) {
 func TestFlopackBind(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.SignedIn(t), srv.Token(t)
-	con := apiJSON(t, srv.NewClient(), token, "POST", "/api/v1/connectors/import", acmeExport(t, "http://127.0.0.1:1"), http.StatusCreated)
+	con := webtest.APIJSON(t, srv.NewClient(), token, "POST", "/api/v1/connectors/import", webtest.AcmeExport(t, "http://127.0.0.1:1"), http.StatusCreated)
 	conID := int64(con["id"].(float64))
-	apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
-	rep, _ := importAPI(t, srv.NewClient(), token, "", onboardingPack(t), http.StatusCreated)
+	webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
+	rep, _ := webtest.ImportFlopack(t, srv.NewClient(), token, "", webtest.OnboardingPack(t), http.StatusCreated)
 	ids := map[string]int64{}
 	for _, f := range rep.Flows {
 		ids[f.Kind] = f.ID
@@ -293,7 +248,7 @@ func TestFlopackBind(t *testing.T) {
 	}
 	choice, _ := form.Find(`[data-testid="bind-choice"] option`).First().Attr("value")
 	card, _ := form.Attr("data-card")
-	res, _ := postForm(t, c, path+"/bind", url.Values{"card": {card}, "choice": {choice}, "revision": {"1"}})
+	res, _ := webtest.PostConnectorForm(t, c, path+"/bind", url.Values{"card": {card}, "choice": {choice}, "revision": {"1"}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("bind the event: %d", res.StatusCode)
 	}
@@ -302,7 +257,7 @@ func TestFlopackBind(t *testing.T) {
 		t.Fatalf("after binding, the event = %+v, source %+v, revision %d", f.Definition.Event, f.Definition.Source, f.Revision)
 	}
 	// A stale page binds nothing.
-	res, _ = postForm(t, c, path+"/bind", url.Values{"card": {card}, "choice": {choice}, "revision": {"1"}})
+	res, _ = webtest.PostConnectorForm(t, c, path+"/bind", url.Values{"card": {card}, "choice": {choice}, "revision": {"1"}})
 	if f2, _ := srv.Store.Flow(context.Background(), ids["app_event"]); res.StatusCode != http.StatusSeeOther || f2.Revision != 2 {
 		t.Fatalf("a stale bind: %d, revision %d", res.StatusCode, f2.Revision)
 	}
@@ -313,7 +268,7 @@ func TestFlopackBind(t *testing.T) {
 	form = parse(t, body).Find(`[data-testid="bind-form"]`)
 	choice, _ = form.Find(`[data-testid="bind-choice"] option`).First().Attr("value")
 	card, _ = form.Attr("data-card")
-	if res, _ := postForm(t, c, path+"/bind", url.Values{"card": {card}, "choice": {choice}, "revision": {"1"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, path+"/bind", url.Values{"card": {card}, "choice": {choice}, "revision": {"1"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("bind the card: %d", res.StatusCode)
 	}
 	f, _ = srv.Store.Flow(context.Background(), ids["helper"])

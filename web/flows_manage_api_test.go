@@ -38,7 +38,7 @@ func (p flowsPage) names() []string {
 // createFlow saves a workspace flow document through the API.
 func createFlow(t *testing.T, srv *webtest.Server, token, doc string) int64 {
 	t.Helper()
-	f := apiJSON(t, srv.NewClient(), token, "POST", "/api/v1/flows", doc, http.StatusCreated)
+	f := webtest.APIJSON(t, srv.NewClient(), token, "POST", "/api/v1/flows", doc, http.StatusCreated)
 	return int64(f["id"].(float64))
 }
 
@@ -66,7 +66,7 @@ func TestAPIFlowList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", endpoint), nil, http.StatusOK)
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", endpoint), nil, http.StatusOK)
 
 	list := func(q string) flowsPage {
 		t.Helper()
@@ -148,7 +148,7 @@ func TestAPIFlowUpdate(t *testing.T) {
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &saved) != nil || saved.Revision != 2 || saved.Definition.Name != "Welcomer" {
 		t.Fatalf("update: %d %s", code, body)
 	}
-	run := apiJSON(t, c, token, "POST", path+"/runs", `{"input":{"name":"ada"}}`, http.StatusOK)
+	run := webtest.APIJSON(t, c, token, "POST", path+"/runs", `{"input":{"name":"ada"}}`, http.StatusOK)
 	if run["output"].(map[string]any)["greeting"] != "Hello, ADA" {
 		t.Fatalf("the saved flow runs: %v", run)
 	}
@@ -184,7 +184,7 @@ func TestAPIFlowUpdate(t *testing.T) {
 
 	// An ON flow keeps its event card: turn it OFF to change it.
 	ep := createFlow(t, srv, token, endpointFlow("Lookup", lookupCards))
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ep), nil, http.StatusOK)
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ep), nil, http.StatusOK)
 	manual := strings.Replace(endpointFlow("Lookup", lookupCards), "event.api_endpoint", "event.manual", 1)
 	code, body = c.API(t, token, "PUT", fmt.Sprintf("/api/v1/flows/%d", ep), fmt.Sprintf(`{"revision":1,"definition":%s}`, manual))
 	if code != http.StatusConflict || !strings.Contains(body, "turn it OFF before changing its event card") {
@@ -203,12 +203,12 @@ func TestAPIFlowDelete(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
 	helper := helperFlow(t, srv, "Shout", []flows.Field{{Key: "text", Type: flows.TypeText}},
-		flows.Node{ID: "up", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "text", "")}})
+		flows.Node{ID: "up", Type: "text.upper", Bindings: map[string]flows.Binding{"text": webtest.Ref("event", "text", "")}})
 	caller := createFlow(t, srv, token, fmt.Sprintf(`{"schema":1,"kind":"workspace","name":"Caller",
  "event":{"id":"event","type":"event.manual"},
  "cards":[{"id":"call","type":"control.call_flow","inputs":[{"key":"text","type":"text"}],"bindings":{"flow":{"value":%d},"text":{"value":"hi"}}}]}`, helper))
 	ep := createFlow(t, srv, token, endpointFlow("Lookup", lookupCards))
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ep), nil, http.StatusOK)
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ep), nil, http.StatusOK)
 
 	tests := []struct {
 		name string
@@ -228,16 +228,16 @@ func TestAPIFlowDelete(t *testing.T) {
 	}
 	// The Flows page refuses the same.
 	page := srv.SignedIn(t)
-	postForm(t, page, fmt.Sprintf("/flows/%d/delete", helper), url.Values{})
+	webtest.PostConnectorForm(t, page, fmt.Sprintf("/flows/%d/delete", helper), url.Values{})
 	_, body := page.Get(t, fmt.Sprintf("/flows/%d", helper))
 	if msg := parse(t, body).Find(`[data-testid="flash-error"]`).Text(); !strings.Contains(msg, `"Shout" cannot be deleted: "Caller" calls it`) {
 		t.Fatalf("the page's refusal: %q", msg)
 	}
 
-	apiJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/flows/%d", caller), nil, http.StatusNoContent)
-	apiJSON(t, c, token, "GET", fmt.Sprintf("/api/v1/flows/%d", caller), nil, http.StatusNotFound)
-	apiJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/flows/%d", helper), nil, http.StatusNoContent)
-	apiJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/flows/%d", caller), nil, http.StatusNotFound)
+	webtest.APIJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/flows/%d", caller), nil, http.StatusNoContent)
+	webtest.APIJSON(t, c, token, "GET", fmt.Sprintf("/api/v1/flows/%d", caller), nil, http.StatusNotFound)
+	webtest.APIJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/flows/%d", helper), nil, http.StatusNoContent)
+	webtest.APIJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/flows/%d", caller), nil, http.StatusNotFound)
 }
 
 // TestAPIFlowSettings: save-data is read and changed as a new revision;
@@ -247,14 +247,14 @@ func TestAPIFlowSettings(t *testing.T) {
 	c, token := srv.NewClient(), srv.Token(t)
 	id := createFlow(t, srv, token, greeter)
 	path := fmt.Sprintf("/api/v1/flows/%d/settings", id)
-	if got := apiJSON(t, c, token, "GET", path, nil, http.StatusOK); got["saveData"] != true || got["revision"] != 1.0 {
+	if got := webtest.APIJSON(t, c, token, "GET", path, nil, http.StatusOK); got["saveData"] != true || got["revision"] != 1.0 {
 		t.Fatalf("settings: %v", got)
 	}
-	if got := apiJSON(t, c, token, "PATCH", path, `{"saveData":false,"revision":1}`, http.StatusOK); got["saveData"] != false || got["revision"] != 2.0 {
+	if got := webtest.APIJSON(t, c, token, "PATCH", path, `{"saveData":false,"revision":1}`, http.StatusOK); got["saveData"] != false || got["revision"] != 2.0 {
 		t.Fatalf("after the change: %v", got)
 	}
-	run := apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", id), `{"input":{"name":"ada"}}`, http.StatusOK)
-	stored := apiJSON(t, c, token, "GET", "/api/v1/executions/"+run["id"].(string), nil, http.StatusOK)
+	run := webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", id), `{"input":{"name":"ada"}}`, http.StatusOK)
+	stored := webtest.APIJSON(t, c, token, "GET", "/api/v1/executions/"+run["id"].(string), nil, http.StatusOK)
 	if stored["input"] != nil || stored["status"] != "succeeded" {
 		t.Fatalf("a run with save-data off kept its input: %v", stored)
 	}
@@ -276,7 +276,7 @@ func TestAPIFlowSettings(t *testing.T) {
 			}
 		})
 	}
-	if got := apiJSON(t, c, token, "GET", path, nil, http.StatusOK); got["saveData"] != false || got["revision"] != 2.0 {
+	if got := webtest.APIJSON(t, c, token, "GET", path, nil, http.StatusOK); got["saveData"] != false || got["revision"] != 2.0 {
 		t.Fatalf("refused changes were saved: %v", got)
 	}
 }
@@ -285,29 +285,29 @@ func TestAPIFlowSettings(t *testing.T) {
 // deregistration has not succeeded, without deregistering; an ON flow and
 // an OFF flow are refused, as on the flow page.
 func TestAPIFlowOffAnyway(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
-	flowID := acmeSetup(t, srv, prov, token)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
 	path := fmt.Sprintf("/api/v1/flows/%d", flowID)
 
 	code, body := c.API(t, token, "POST", path+"/off-anyway", "")
 	if code != http.StatusConflict || !strings.Contains(body, "The flow is OFF already") {
 		t.Fatalf("an OFF flow: %d %s", code, body)
 	}
-	apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+	webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
 	code, body = c.API(t, token, "POST", path+"/off?anyway=true", "")
 	if code != http.StatusConflict || !strings.Contains(body, "Only a flow whose deregistration failed") {
 		t.Fatalf("an ON flow: %d %s", code, body)
 	}
 	// No job runner: the deregistration waits in the queue.
-	st := apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)["state"].(map[string]any)
+	st := webtest.APIJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)["state"].(map[string]any)
 	if st["subscription"] != "deregistering" {
 		t.Fatalf("after OFF: %v", st)
 	}
-	st = apiJSON(t, c, token, "POST", path+"/off?anyway=true", nil, http.StatusOK)["state"].(map[string]any)
-	if st["subscription"] != "off" || st["on"] != false || len(prov.subscriptions()) != 1 {
-		t.Fatalf("after turn off anyway: %v; the provider holds %d", st, len(prov.subscriptions()))
+	st = webtest.APIJSON(t, c, token, "POST", path+"/off?anyway=true", nil, http.StatusOK)["state"].(map[string]any)
+	if st["subscription"] != "off" || st["on"] != false || len(prov.Subscriptions()) != 1 {
+		t.Fatalf("after turn off anyway: %v; the provider holds %d", st, len(prov.Subscriptions()))
 	}
 	if code, _ := c.API(t, token, "POST", path+"/off-anyway", ""); code != http.StatusConflict {
 		t.Fatalf("again: %d", code)
@@ -319,10 +319,10 @@ func TestAPIFlowOffAnyway(t *testing.T) {
 // resolves, and is refused when there is nothing newer or the revision
 // is stale.
 func TestAPIFlowUpgrade(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
-	flowID := acmeSetup(t, srv, prov, token)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
 	path := fmt.Sprintf("/api/v1/flows/%d/upgrade", flowID)
 	code, body := c.API(t, token, "POST", path, "")
 	if code != http.StatusConflict || !strings.Contains(body, "already uses the newest deployed version") {
@@ -330,7 +330,7 @@ func TestAPIFlowUpgrade(t *testing.T) {
 	}
 	f, _ := srv.Store.Flow(context.Background(), flowID)
 	conID := f.Definition.Source.Connector
-	deployNext(t, srv, token, conID, renameRecords)
+	webtest.DeployNext(t, srv, token, conID, webtest.RenameRecords)
 
 	tests := []struct {
 		name, body string
@@ -349,7 +349,7 @@ func TestAPIFlowUpgrade(t *testing.T) {
 			}
 		})
 	}
-	up := apiJSON(t, c, token, "POST", path, fmt.Sprintf(`{"revision":%d}`, f.Revision), http.StatusOK)
+	up := webtest.APIJSON(t, c, token, "POST", path, fmt.Sprintf(`{"revision":%d}`, f.Revision), http.StatusOK)
 	flow := up["flow"].(map[string]any)
 	if up["to"] != 2.0 || up["connector"] != float64(conID) || flow["revision"] != float64(f.Revision+1) || len(up["problems"].([]any)) != 1 {
 		t.Fatalf("upgrade: %v", up)
@@ -393,15 +393,15 @@ func TestAPIFlowUpgradeOnFlow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			prov := newAcme(t)
+			prov := webtest.NewAcme(t)
 			srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 			c, token := srv.NewClient(), srv.Token(t)
-			flowID := acmeSetup(t, srv, prov, token)
-			apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+			flowID := webtest.AcmeSetup(t, srv, prov, token)
+			webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
 			ctx := context.Background()
 			f, _ := srv.Store.Flow(ctx, flowID)
-			deployNext(t, srv, token, f.Definition.Source.Connector, tt.edit)
-			prov.fail.Store(tt.failing)
+			webtest.DeployNext(t, srv, token, f.Definition.Source.Connector, tt.edit)
+			prov.Fail.Store(tt.failing)
 			code, body := c.API(t, token, "POST", fmt.Sprintf("/api/v1/flows/%d/upgrade", flowID), "")
 			if code != tt.status || !strings.Contains(body, tt.want) {
 				t.Fatalf("%d %s; want %d with %s", code, body, tt.status, tt.want)
@@ -424,7 +424,7 @@ func TestAPIFlowClear(t *testing.T) {
 	id := createFlow(t, srv, token, greeter)
 	path := fmt.Sprintf("/api/v1/flows/%d/clear", id)
 	run := func() string {
-		return apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", id), `{"input":{"name":"ada"}}`, http.StatusOK)["id"].(string)
+		return webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", id), `{"input":{"name":"ada"}}`, http.StatusOK)["id"].(string)
 	}
 	first := run()
 	run()
@@ -437,16 +437,16 @@ func TestAPIFlowClear(t *testing.T) {
 			t.Errorf("%s: %d %s", tt.body, code, body)
 		}
 	}
-	if got := apiJSON(t, c, token, "POST", path, `{"mode":"data"}`, http.StatusOK); got["cleared"] != 2.0 {
+	if got := webtest.APIJSON(t, c, token, "POST", path, `{"mode":"data"}`, http.StatusOK); got["cleared"] != 2.0 {
 		t.Fatalf("clear data: %v", got)
 	}
-	if e := apiJSON(t, c, token, "GET", "/api/v1/executions/"+first, nil, http.StatusOK); e["input"] != nil || e["status"] != "succeeded" {
+	if e := webtest.APIJSON(t, c, token, "GET", "/api/v1/executions/"+first, nil, http.StatusOK); e["input"] != nil || e["status"] != "succeeded" {
 		t.Fatalf("after clearing the data: %v", e)
 	}
-	if got := apiJSON(t, c, token, "POST", path, `{"mode":"all"}`, http.StatusOK); got["cleared"] != 2.0 {
+	if got := webtest.APIJSON(t, c, token, "POST", path, `{"mode":"all"}`, http.StatusOK); got["cleared"] != 2.0 {
 		t.Fatalf("clear all: %v", got)
 	}
-	apiJSON(t, c, token, "GET", "/api/v1/executions/"+first, nil, http.StatusNotFound)
+	webtest.APIJSON(t, c, token, "GET", "/api/v1/executions/"+first, nil, http.StatusNotFound)
 	log, _ := srv.Store.AuditLog(context.Background(), 10)
 	if len(log) < 2 || !strings.Contains(log[0].Detail, "cleared the executions of 2") {
 		t.Fatalf("audit log: %+v", log)

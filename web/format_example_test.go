@@ -124,9 +124,9 @@ func TestFormatWorkedExample(t *testing.T) {
 	c, token := srv.NewClient(), srv.Token(t)
 
 	export := strings.Replace(githubExample(t), "https://api.github.com", gh.URL, 1)
-	conID := int64(apiJSON(t, c, token, "POST", "/api/v1/connectors/import", export, http.StatusCreated)["id"].(float64))
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
-	conn := apiJSON(t, c, token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "octocat",
+	conID := int64(webtest.APIJSON(t, c, token, "POST", "/api/v1/connectors/import", export, http.StatusCreated)["id"].(float64))
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
+	conn := webtest.APIJSON(t, c, token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "octocat",
 		"values": map[string]string{"token": pat}}, http.StatusCreated)
 
 	v, err := srv.Store.Version(t.Context(), conID, 1)
@@ -143,11 +143,11 @@ func TestFormatWorkedExample(t *testing.T) {
 	src.Connection = int64(conn["id"].(float64))
 	def, _ := flows.NewDefinition(flows.KindWorkspace, "New issues")
 	def.Event, def.Source = node, src
-	def.Cards = []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "sender", "")}}}
+	def.Cards = []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": webtest.Ref("event", "sender", "")}}}
 	doc, _ := flows.MarshalDefinition(def)
-	flowID := int64(apiJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)["id"].(float64))
+	flowID := int64(webtest.APIJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)["id"].(float64))
 
-	on := apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+	on := webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
 	gh.mu.Lock()
 	hookURL, events := gh.hook.URL, strings.Join(gh.events, ",")
 	gh.mu.Unlock()
@@ -174,10 +174,10 @@ func TestFormatWorkedExample(t *testing.T) {
 	if run.Status != flows.StatusSucceeded || stepOf(t, run, "who").Outputs["output"] != "OCTOCAT" {
 		t.Fatalf("the run: %s %s", run.Status, run.Error)
 	}
-	if n := len(payloadRuns(t, srv.Store, flowID)); n != 1 {
+	if n := len(webtest.PayloadRuns(t, srv.Store, flowID)); n != 1 {
 		t.Fatalf("%d payload runs, want 1: the redelivery ran again", n)
 	}
 
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", flowID), nil, http.StatusOK)
-	waitFor(t, "the hook deleted", func() bool { return gh.deletes.Load() == 1 })
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", flowID), nil, http.StatusOK)
+	webtest.WaitFor(t, "the hook deleted", func() bool { return gh.deletes.Load() == 1 })
 }

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,62 +9,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/web/webtest"
 )
-
-// historyFixture is a workspace flow and a deployed connector with three
-// executions: two of the workspace flow (18 µs and 8 ms), one of the
-// connector's Webhook Event flow (1.2 s).
-type historyFixture struct {
-	srv                  *webtest.Server
-	workspace, connector int64 // flow ids
-	runs                 map[string]*flows.Execution
-}
-
-func newHistoryFixture(t *testing.T) historyFixture {
-	t.Helper()
-	srv := webtest.Start(t)
-	ctx := context.Background()
-	prov := newAcme(t)
-	_, v := deployAcme(t, srv, prov, srv.Token(t))
-	var evFlow int64
-	fmt.Sscan(v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &evFlow)
-	def, _ := flows.NewDefinition(flows.KindWorkspace, "Greet people")
-	f, err := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx := historyFixture{srv: srv, workspace: f.ID, connector: evFlow, runs: map[string]*flows.Execution{}}
-	start := time.Date(2026, 11, 1, 10, 0, 5, 0, time.UTC)
-	for i, r := range []struct {
-		name   string
-		flow   int64
-		took   time.Duration
-		status flows.Status
-		who    string
-	}{
-		{"quick", f.ID, 18 * time.Microsecond, flows.StatusSucceeded, "Grace Hopper"},
-		{"slower", f.ID, 8 * time.Millisecond, flows.StatusFailed, "Ada Lovelace"},
-		{"connector", evFlow, 1200 * time.Millisecond, flows.StatusSucceeded, "Charles Babbage"},
-	} {
-		at := start.Add(time.Duration(i) * time.Minute)
-		e := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: r.flow, FlowName: r.name, Trigger: flows.TriggerManual, Status: r.status,
-			StartedAt: at, FinishedAt: at.Add(r.took), Input: map[string]any{"who": r.who},
-			Steps: []flows.Step{{CardID: "c1", Type: "text.upper", StartedAt: at, DurationUS: r.took.Microseconds(), Outputs: map[string]any{"output": strings.ToUpper(r.who)}}}}
-		if r.flow == evFlow {
-			e.Trigger = flows.TriggerPayload
-		}
-		if r.status == flows.StatusFailed {
-			e.Error, e.ErrorCard = "boom", "c1"
-		}
-		if err := srv.Store.RecordExecution(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-		fx.runs[r.name] = e
-	}
-	return fx
-}
 
 // rowsByID maps the history's rows by execution id.
 func rowsByID(doc *goquery.Document) map[string]*goquery.Selection {
@@ -79,8 +24,8 @@ func rowsByID(doc *goquery.Document) map[string]*goquery.Selection {
 // zone; runs of connectors' flows are told apart from workspace runs, and
 // the flow filter lists both.
 func TestHistoryReadsWell(t *testing.T) {
-	fx := newHistoryFixture(t)
-	c := fx.srv.SignedIn(t)
+	fx := webtest.NewHistoryFixture(t)
+	c := fx.Srv.SignedIn(t)
 	_, body := c.Get(t, "/executions")
 	doc := parse(t, body)
 	rows := rowsByID(doc)
@@ -92,7 +37,7 @@ func TestHistoryReadsWell(t *testing.T) {
 		{"connector", "1.2 s", "connector"},
 	} {
 		t.Run(tt.run, func(t *testing.T) {
-			e := fx.runs[tt.run]
+			e := fx.Runs[tt.run]
 			row := rows[e.ID]
 			if row == nil {
 				t.Fatalf("no row for %s", e.ID)
@@ -123,7 +68,7 @@ func TestHistoryReadsWell(t *testing.T) {
 			}
 		})
 	}
-	if got := strings.TrimSpace(rows[fx.runs["connector"].ID].Find(`[data-testid="execution-kind"]`).Text()); got != "Connector · Acme" {
+	if got := strings.TrimSpace(rows[fx.Runs["connector"].ID].Find(`[data-testid="execution-kind"]`).Text()); got != "Connector · Acme" {
 		t.Errorf("the connector run's kind reads %q", got)
 	}
 
@@ -134,7 +79,7 @@ func TestHistoryReadsWell(t *testing.T) {
 			groups[g.AttrOr("label", "")] = append(groups[g.AttrOr("label", "")], o.AttrOr("value", ""))
 		})
 	})
-	if len(groups["Workspace flows"]) != 1 || groups["Workspace flows"][0] != itoa(fx.workspace) || !strings.Contains(strings.Join(groups["Connector Acme"], ","), itoa(fx.connector)) {
+	if len(groups["Workspace flows"]) != 1 || groups["Workspace flows"][0] != webtest.Itoa(fx.Workspace) || !strings.Contains(strings.Join(groups["Connector Acme"], ","), webtest.Itoa(fx.Connector)) {
 		t.Fatalf("the flow filter lists %v", groups)
 	}
 
@@ -145,14 +90,14 @@ func TestHistoryReadsWell(t *testing.T) {
 	}{
 		{"connector runs", "kind=connector", []string{"connector"}},
 		{"workspace runs", "kind=workspace", []string{"slower", "quick"}},
-		{"a connector's flow", "flow=" + itoa(fx.connector), []string{"connector"}},
+		{"a connector's flow", "flow=" + webtest.Itoa(fx.Connector), []string{"connector"}},
 		{"a word's start", "q=Grac", []string{"quick"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, body := c.Get(t, "/executions?"+tt.query)
 			var got []string
 			parse(t, body).Find(`[data-testid="execution-row"]`).Each(func(_ int, s *goquery.Selection) {
-				for name, e := range fx.runs {
+				for name, e := range fx.Runs {
 					if e.ID == s.AttrOr("data-id", "") {
 						got = append(got, name)
 					}
@@ -193,8 +138,8 @@ func TestHistorySearchWithoutHits(t *testing.T) {
 // TestDashboardCountsMatchPages: each tile counts what its page lists
 // (the Flows page lists workspace flows, not the connectors' flows).
 func TestDashboardCountsMatchPages(t *testing.T) {
-	fx := newHistoryFixture(t)
-	c := fx.srv.SignedIn(t)
+	fx := webtest.NewHistoryFixture(t)
+	c := fx.Srv.SignedIn(t)
 	_, body := c.Get(t, "/")
 	dash := parse(t, body)
 	for _, tt := range []struct{ tile, page, row, noun string }{

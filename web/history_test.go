@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/store/storetest"
@@ -186,101 +184,41 @@ func TestExecutionPagesStayStableUnderInserts(t *testing.T) {
 	}
 }
 
-// TestBrowserFailedRunAndRerun: a failed run shows its failing card
-// highlighted; re-running it makes a new execution linked to the first.
-func TestBrowserFailedRunAndRerun(t *testing.T) {
-	srv := webtest.Start(t)
-	ctx := context.Background()
-	def, _ := flows.NewDefinition(flows.KindWorkspace, "Divide")
-	def.Event.Outputs = []flows.Field{{Key: "n", Type: flows.TypeNumber, Required: true}}
-	def.Cards = []flows.Node{
-		{ID: "half", Type: "number.divide", Bindings: map[string]flows.Binding{"a": ref("event", "n", ""), "b": {Value: 2.0}}},
-		{ID: "check", Type: "control.return_error_if", Bindings: map[string]flows.Binding{
-			"a": ref("half", "output", ""), "operator": {Value: "greater"}, "b": {Value: 10.0}, "message": {Value: "too big"}}},
-	}
-	if err := flows.Validate(def, srv.Web.Registry()); err != nil {
-		t.Fatal(err)
-	}
-	f, err := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := srv.Token(t)
-	api := srv.NewClient()
-	run := apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{"n": 30}}, http.StatusOK)
-	if run["status"] != "failed" {
-		t.Fatalf("run: %v", run)
-	}
-	// Fix the flow, then re-run on the current flow.
-	f.Definition.Cards[1].Bindings["b"] = flows.Binding{Value: 100.0}
-	if _, err := srv.Store.UpdateFlow(ctx, f); err != nil {
-		t.Fatal(err)
-	}
-
-	b := webtest.NewBrowser(t, srv)
-	b.SignIn()
-	id := webtest.TestID
-	b.Open("/executions?status=failed")
-	b.Run(chromedp.Click(id("execution-link")), chromedp.WaitVisible(id("execution-steps")))
-	failing := webtest.Value(b, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-testid="execution-step"][data-failing="true"]')].map(e => e.dataset.card).join(",")`))
-	if failing != "check" || !strings.Contains(b.Text("step-error"), "too big") {
-		t.Fatalf("failing cards %q", failing)
-	}
-	b.Screenshot("execution-failed")
-	b.Run(chromedp.Click(id("rerun")), chromedp.WaitVisible(id("execution-rerun-of")))
-	if got := b.Text("execution-status"); got != "succeeded" {
-		t.Fatalf("the re-run %s", got)
-	}
-	if got := b.Text("execution-rerun-of"); got != run["id"] {
-		t.Fatalf("re-run of %q, want %v", got, run["id"])
-	}
-	// And the first links to its re-run; on its revision it fails again.
-	b.Run(chromedp.Click(id("execution-rerun-of")), chromedp.WaitVisible(id("execution-reruns")))
-	b.Run(chromedp.Click(id("rerun-original")), chromedp.WaitVisible(id("execution-rerun-of")))
-	if got := b.Text("execution-status"); got != "failed" {
-		t.Fatalf("the re-run on the original revision %s", got)
-	}
-	reruns, _ := srv.Store.Executions(ctx, store.ExecutionFilter{RerunOf: run["id"].(string)})
-	if len(reruns) != 2 || reruns[0].Trigger != flows.TriggerRerun {
-		t.Fatalf("%d re-runs", len(reruns))
-	}
-}
-
 // TestNoSecretInHistory: neither a connection's secret nor a request's
 // Authorization header reaches any stored execution.
 func TestNoSecretInHistory(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token := srv.Token(t)
-	flowID := acmeSetup(t, srv, prov, token)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
 	c := srv.NewClient()
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
 	body := `{"data":{"events":[{"actor":{"displayName":"Ada"}}]}}`
 	// Sent with credentials of its own, which must be masked.
-	for _, s := range prov.subscriptions() {
+	for _, s := range prov.Subscriptions() {
 		req, _ := http.NewRequest("POST", s.URL, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer caller-token-xyz")
 		req.Header.Set("Cookie", "session=cookie-secret-xyz")
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Delivery-Id", "d1")
-		prov.sign(req, s.Secret, body)
+		prov.Sign(req, s.Secret, body)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil || res.StatusCode != 202 {
 			t.Fatalf("delivery: %v %v", res, err)
 		}
 	}
-	waitFor(t, "the run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 1 })
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", flowID), nil, http.StatusOK)
+	webtest.WaitFor(t, "the run", func() bool { return len(webtest.PayloadRuns(t, srv.Store, flowID)) == 1 })
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", flowID), nil, http.StatusOK)
 	// The deregistration run is recorded once its call has reached the
 	// provider: wait for its execution.
 	var all []*flows.Execution
-	waitFor(t, "the deregistration run", func() bool {
+	webtest.WaitFor(t, "the deregistration run", func() bool {
 		var err error
 		all, err = srv.Store.Executions(context.Background(), store.ExecutionFilter{Limit: 1000})
 		return err == nil && len(all) == 4
 	})
 	raw, _ := json.Marshal(all)
-	for _, secret := range []string{acmeKey, "caller-token-xyz", "cookie-secret-xyz"} {
+	for _, secret := range []string{webtest.AcmeKey, "caller-token-xyz", "cookie-secret-xyz"} {
 		if strings.Contains(string(raw), secret) {
 			t.Fatalf("the history holds %q", secret)
 		}
@@ -292,18 +230,18 @@ func TestSaveDataAndClearData(t *testing.T) {
 	ctx := context.Background()
 	def, _ := flows.NewDefinition(flows.KindWorkspace, "Echo")
 	def.Event.Outputs = []flows.Field{{Key: "word", Type: flows.TypeText}}
-	def.Cards = []flows.Node{{ID: "up", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "word", "")}}}
+	def.Cards = []flows.Node{{ID: "up", Type: "text.upper", Bindings: map[string]flows.Binding{"text": webtest.Ref("event", "word", "")}}}
 	f, _ := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
 	token := srv.Token(t)
 	api := srv.NewClient()
 	runWith := func(word string) string {
-		return apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{"word": word}}, http.StatusOK)["id"].(string)
+		return webtest.APIJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{"word": word}}, http.StatusOK)["id"].(string)
 	}
 	kept := runWith("keepme")
 	c := srv.SignedIn(t)
 
 	// Off: new runs keep metadata only.
-	if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/settings", f.ID), url.Values{"revision": {"1"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/settings", f.ID), url.Values{"revision": {"1"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("settings: %d", res.StatusCode)
 	}
 	bare := runWith("dropme")
@@ -316,13 +254,13 @@ func TestSaveDataAndClearData(t *testing.T) {
 	}
 
 	// Clear data: inputs and outputs go, recorded in the audit log.
-	if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/clear", f.ID), url.Values{"mode": {"data"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/clear", f.ID), url.Values{"mode": {"data"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("clear: %d", res.StatusCode)
 	}
 	if e, _ := srv.Store.Execution(ctx, kept); e.Input != nil {
 		t.Fatal("clear data kept the input")
 	}
-	if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/clear", f.ID), url.Values{"mode": {"all"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/clear", f.ID), url.Values{"mode": {"all"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("clear all: %d", res.StatusCode)
 	}
 	if _, err := srv.Store.Execution(ctx, kept); err == nil {
@@ -353,7 +291,7 @@ func TestCancelRunningExecution(t *testing.T) {
 		done <- m
 	}()
 	var running []*flows.Execution
-	waitFor(t, "the run to show as running", func() bool {
+	webtest.WaitFor(t, "the run to show as running", func() bool {
 		running, _ = srv.Store.Executions(ctx, store.ExecutionFilter{FlowID: f.ID, Status: flows.StatusRunning})
 		return len(running) == 1
 	})
@@ -362,7 +300,7 @@ func TestCancelRunningExecution(t *testing.T) {
 	if parse(t, body).Find(`[data-testid="execution-row"]`).Length() != 1 {
 		t.Fatal("the list does not show the running execution")
 	}
-	if res, _ := postForm(t, c, "/executions/"+running[0].ID+"/cancel", url.Values{}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, "/executions/"+running[0].ID+"/cancel", url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("cancel: %d", res.StatusCode)
 	}
 	select {
@@ -376,40 +314,4 @@ func TestCancelRunningExecution(t *testing.T) {
 	if e, _ := srv.Store.Execution(ctx, running[0].ID); e.Status != flows.StatusCanceled {
 		t.Fatalf("stored as %s", e.Status)
 	}
-}
-
-func TestBulkRerunAndLiveList(t *testing.T) {
-	srv := webtest.Start(t)
-	ctx := context.Background()
-	def, _ := flows.NewDefinition(flows.KindWorkspace, "Fails")
-	def.Cards = []flows.Node{{ID: "boom", Type: flows.ControlReturnError, Bindings: map[string]flows.Binding{"message": {Value: "boom"}}}}
-	f, _ := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
-	token := srv.Token(t)
-	api := srv.NewClient()
-	var ids []string
-	for range 2 {
-		ids = append(ids, apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{}}, http.StatusOK)["id"].(string))
-	}
-	c := srv.SignedIn(t)
-	if res, _ := postForm(t, c, "/executions/rerun", url.Values{"id": ids}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("bulk re-run: %d", res.StatusCode)
-	}
-	for _, id := range ids {
-		if rs, _ := srv.Store.Executions(ctx, store.ExecutionFilter{RerunOf: id}); len(rs) != 1 {
-			t.Fatalf("%s re-run %d times", id, len(rs))
-		}
-	}
-	if res, _ := postForm(t, c, "/executions/rerun", url.Values{}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("an empty bulk re-run: %d", res.StatusCode)
-	}
-
-	// The list shows a new run without a reload.
-	b := webtest.NewBrowser(t, srv)
-	b.SignIn()
-	b.Open("/executions")
-	before := webtest.Value(b, chromedp.Evaluate[float64](`document.querySelectorAll('[data-testid="execution-row"]').length`))
-	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{}}, http.StatusOK)
-	waitFor(t, "the new run in the list", func() bool {
-		return webtest.Value(b, chromedp.Evaluate[float64](`document.querySelectorAll('[data-testid="execution-row"]').length`)) == before+1
-	})
 }

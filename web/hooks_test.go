@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,10 +10,6 @@ import (
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/web/webtest"
 )
-
-// oktaHookSecret is what Okta sends in the Authorization header of the
-// event hook, kept in the connection.
-const oktaHookSecret = "okta-hook-secret-value"
 
 // oktaSample is the event hook delivery of okta.md §5.3, with two events.
 const oktaSample = `{
@@ -46,70 +40,7 @@ const oktaSample = `{
 // on it. It returns the flow's id and Event URL path.
 func oktaFlow(t *testing.T, srv *webtest.Server) (int64, string) {
 	t.Helper()
-	return oktaFlowWith(t, srv, flows.Node{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "event", "actor.displayName")}})
-}
-
-// oktaFlowWith is oktaFlow with the workspace flow's cards given.
-func oktaFlowWith(t *testing.T, srv *webtest.Server, cards ...flows.Node) (int64, string) {
-	t.Helper()
-	ids, hooks := oktaFlows(t, srv, cards)
-	return ids[0], hooks[0]
-}
-
-// oktaFlows is oktaFlowWith for several workspace flows on one Okta-style
-// connector and connection, each with its cards: each is ON, with an Event
-// URL of its own. It returns their ids and Event URL paths.
-func oktaFlows(t *testing.T, srv *webtest.Server, cards ...[]flows.Node) ([]int64, []string) {
-	t.Helper()
-	ctx := context.Background()
-	ev, _ := flows.NewDefinition(flows.KindWebhookEvent, "Event hook")
-	ev.Cards = []flows.Node{{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "event", Label: "Event", Type: flows.ListOf(flows.TypeObject)}},
-		Bindings: map[string]flows.Binding{"event": ref("event", "body", "data.events")}}}
-	ev.Webhook = &flows.WebhookSettings{RunMode: flows.RunEach, RecordsPath: "event", AckStatus: 200, ManualRegistration: true,
-		Security: flows.WebhookSecurity{VerificationChallenge: true, SecretHeader: "Authorization", Secret: "connection.hook_secret"}}
-	x := flows.ConnectorExport{Schema: flows.SchemaVersion, Connector: flows.ConnectorInfo{Name: "Okta", Auth: flows.AuthDefinition{Kind: flows.AuthCustom,
-		Fields: []flows.AuthField{{Key: "hook_secret", Label: "Event hook secret", Type: "password", Required: true}}}},
-		Flows: []flows.ExportedFlow{{Key: "1", Definition: ev}}}
-	if err := flows.ValidateConnector(x, srv.Web.Registry()); err != nil {
-		t.Fatal(err)
-	}
-	con, err := srv.Store.ImportConnector(ctx, x, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, _ := srv.Store.Flows(ctx, con.ID)
-	v, err := srv.Store.Deploy(ctx, flows.ExportConnector(con, fs), con.ID, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := srv.Store.CreateConnection(ctx, flows.Connection{ConnectorID: con.ID, Name: "Okta prod", Values: map[string]string{"hook_secret": oktaHookSecret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, token := srv.NewClient(), srv.Token(t)
-	var ids []int64
-	var hooks []string
-	for i, cs := range cards {
-		node, src, err := flows.ConnectorEvent(v, fs[0].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		src.Connection = conn.ID
-		name := "Okta events"
-		if len(cards) > 1 {
-			name = fmt.Sprintf("Okta events %d", i+1)
-		}
-		def, _ := flows.NewDefinition(flows.KindWorkspace, name)
-		def.Event, def.Source = node, src
-		def.Cards = cs
-		f, err := srv.Store.CreateFlow(ctx, flows.Flow{Definition: def})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", f.ID), nil, http.StatusOK)["state"].(map[string]any)
-		ids, hooks = append(ids, f.ID), append(hooks, strings.TrimPrefix(st["eventUrl"].(string), srv.URL))
-	}
-	return ids, hooks
+	return webtest.OktaFlowWith(t, srv, flows.Node{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": webtest.Ref("event", "event", "actor.displayName")}})
 }
 
 func TestOktaEventHookCompatibility(t *testing.T) {
@@ -126,13 +57,13 @@ func TestOktaEventHookCompatibility(t *testing.T) {
 
 	// The sample delivery: one execution per data.events item.
 	res, _ = c.Do(t, http.MethodPost, hook, strings.NewReader(oktaSample),
-		http.Header{"Content-Type": {"application/json"}, "Authorization": {oktaHookSecret}})
+		http.Header{"Content-Type": {"application/json"}, "Authorization": {webtest.OktaHookSecret}})
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("delivery: %d", res.StatusCode)
 	}
-	waitFor(t, "the two runs", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 2 })
+	webtest.WaitFor(t, "the two runs", func() bool { return len(webtest.PayloadRuns(t, srv.Store, flowID)) == 2 })
 	got := map[string]string{}
-	for _, e := range payloadRuns(t, srv.Store, flowID) {
+	for _, e := range webtest.PayloadRuns(t, srv.Store, flowID) {
 		rec := e.Input["event"].(map[string]any)
 		got[rec["uuid"].(string)] = e.Steps[len(e.Steps)-1].Outputs["output"].(string)
 	}
@@ -140,13 +71,13 @@ func TestOktaEventHookCompatibility(t *testing.T) {
 		t.Fatalf("runs: %v", got)
 	}
 	// The secret in the Authorization header never reaches the history.
-	for _, e := range payloadRuns(t, srv.Store, flowID) {
+	for _, e := range webtest.PayloadRuns(t, srv.Store, flowID) {
 		parent, err := srv.Store.Execution(t.Context(), e.ParentID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		raw, _ := json.Marshal(parent)
-		if strings.Contains(string(raw), oktaHookSecret) || !strings.Contains(string(raw), flows.Masked) {
+		if strings.Contains(string(raw), webtest.OktaHookSecret) || !strings.Contains(string(raw), flows.Masked) {
 			t.Fatalf("the connector run stores the request's secret: %s", raw)
 		}
 	}
@@ -171,12 +102,12 @@ func TestEventURLRefusals(t *testing.T) {
 		want   int
 		metric string
 	}{
-		{"unknown token", "POST", "/hooks/nope", "{}", with(json, "Authorization", oktaHookSecret), 404, "unknown_token"},
+		{"unknown token", "POST", "/hooks/nope", "{}", with(json, "Authorization", webtest.OktaHookSecret), 404, "unknown_token"},
 		{"no secret", "POST", hook, "{}", json, 401, "missing_secret"},
 		{"wrong secret", "POST", hook, "{}", with(json, "Authorization", "guess"), 403, "bad_secret"},
-		{"method not allowed", "PUT", hook, "{}", with(json, "Authorization", oktaHookSecret), 405, "method"},
+		{"method not allowed", "PUT", hook, "{}", with(json, "Authorization", webtest.OktaHookSecret), 405, "method"},
 		{"GET without a challenge", "GET", hook, "", nil, 405, "method"},
-		{"body over the limit", "POST", hook, `{"x":"` + strings.Repeat("a", 5000) + `"}`, with(json, "Authorization", oktaHookSecret), 413, "too_large"},
+		{"body over the limit", "POST", hook, `{"x":"` + strings.Repeat("a", 5000) + `"}`, with(json, "Authorization", webtest.OktaHookSecret), 413, "too_large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,7 +124,7 @@ func TestEventURLRefusals(t *testing.T) {
 	if n, _ := srv.Store.CountQueuedDeliveries(t.Context()); n != 0 {
 		t.Fatalf("%d refused requests were stored", n)
 	}
-	if runs := payloadRuns(t, srv.Store, flowID); len(runs) != 0 {
+	if runs := webtest.PayloadRuns(t, srv.Store, flowID); len(runs) != 0 {
 		t.Fatalf("refused requests ran %d times", len(runs))
 	}
 }
@@ -206,7 +137,7 @@ func TestEventURLTokensStayOutOfTheLog(t *testing.T) {
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true, Log: &log})
 	_, hook := oktaFlow(t, srv)
 	c := srv.NewClient()
-	json := http.Header{"Content-Type": {"application/json"}, "Authorization": {oktaHookSecret}}
+	json := http.Header{"Content-Type": {"application/json"}, "Authorization": {webtest.OktaHookSecret}}
 	if res, _ := c.Do(t, "POST", hook, strings.NewReader(oktaSample), json); res.StatusCode != http.StatusOK && res.StatusCode != http.StatusAccepted {
 		t.Fatalf("delivery: %d", res.StatusCode)
 	}
@@ -240,16 +171,6 @@ func TestResumeTokensStayOutOfTheLog(t *testing.T) {
 	text := log.String()
 	if strings.Contains(text, "secret-resume-token-xyz") || !strings.Contains(text, "path=/resume/"+flows.Masked) {
 		t.Fatalf("the log holds a resume URL's token, or not the masked path:\n%s", text)
-	}
-}
-
-// postEvent posts one Okta event to hook and checks that it is accepted.
-func postEvent(t *testing.T, srv *webtest.Server, hook string, n int) {
-	t.Helper()
-	body := fmt.Sprintf(`{"data":{"events":[{"uuid":"evt-%d","actor":{"displayName":"User %d"}}]}}`, n, n)
-	res, _ := srv.NewClient().Do(t, http.MethodPost, hook, strings.NewReader(body), http.Header{"Content-Type": {"application/json"}, "Authorization": {oktaHookSecret}})
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("delivery %d: %d", n, res.StatusCode)
 	}
 }
 

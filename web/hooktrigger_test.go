@@ -34,12 +34,6 @@ func hookTriggerFlow(name string, ofFlow int64, fails bool) string {
 		name, filter, cards)
 }
 
-// httpFailFlow is a manual flow whose HTTP card calls url, which answers 500.
-func httpFailFlow(name, url string) string {
-	return fmt.Sprintf(`{"schema":1,"kind":"workspace","name":%q,"event":{"id":"event","type":"event.manual"},
-		"cards":[{"id":"call","type":"http.get","bindings":{"url":{"value":%q}}}]}`, name, url)
-}
-
 // endedRuns lists a flow's runs.
 func endedRuns(t *testing.T, srv *webtest.Server, flow int64) []*flows.Execution {
 	t.Helper()
@@ -68,12 +62,6 @@ func waitEndedRuns(t *testing.T, srv *webtest.Server, flow int64, n int, what st
 	return nil
 }
 
-func apiFlowCreate(t *testing.T, c *webtest.Client, token, def string) int64 {
-	t.Helper()
-	out := apiCall(t, c, token, "POST", "/api/v1/flows", def, 201)
-	return int64(out["id"].(float64))
-}
-
 // TestHookflowEventErrorFlow: an error flow on execution.failed runs once
 // per failure of another flow (an HTTP card answered 500), with that
 // flow's id, name and error in its event card's outputs; its own failure
@@ -88,16 +76,16 @@ func TestHookflowEventErrorFlow(t *testing.T) {
 			defer down.Close()
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
 			c, token := srv.NewClient(), srv.Token(t)
-			orders := apiFlowCreate(t, c, token, httpFailFlow("Orders", down.URL+"/orders"))
-			invoices := apiFlowCreate(t, c, token, httpFailFlow("Invoices", down.URL+"/invoices"))
-			alerts := apiFlowCreate(t, c, token, hookTriggerFlow("Alerts", 0, true))
-			pager := apiFlowCreate(t, c, token, hookTriggerFlow("Pager", 0, false))
-			onlyInvoices := apiFlowCreate(t, c, token, hookTriggerFlow("Invoice errors", invoices, false))
+			orders := webtest.APIFlowCreate(t, c, token, webtest.HTTPFailFlow("Orders", down.URL+"/orders"))
+			invoices := webtest.APIFlowCreate(t, c, token, webtest.HTTPFailFlow("Invoices", down.URL+"/invoices"))
+			alerts := webtest.APIFlowCreate(t, c, token, hookTriggerFlow("Alerts", 0, true))
+			pager := webtest.APIFlowCreate(t, c, token, hookTriggerFlow("Pager", 0, false))
+			onlyInvoices := webtest.APIFlowCreate(t, c, token, hookTriggerFlow("Invoice errors", invoices, false))
 			for _, id := range []int64{alerts, pager, onlyInvoices} {
-				apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), "", 200)
+				webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), "", 200)
 			}
 
-			failed := apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", orders), `{}`, 200)
+			failed := webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", orders), `{}`, 200)
 			if failed["status"] != "failed" {
 				t.Fatalf("the Orders run: %v", failed)
 			}
@@ -124,15 +112,15 @@ func TestHookflowEventErrorFlow(t *testing.T) {
 				t.Errorf("the flow filtered on Invoices ran %d times for Orders", n)
 			}
 
-			apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", invoices), `{}`, 200)
+			webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", invoices), `{}`, 200)
 			inv := waitEndedRuns(t, srv, onlyInvoices, 1, "Invoice errors after Invoices failed")
 			if inv[0].Input["flowId"] != float64(invoices) {
 				t.Errorf("Invoice errors ran for %v", inv[0].Input["flowId"])
 			}
 			waitEndedRuns(t, srv, alerts, 2, "Alerts after Invoices failed")
 
-			apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", alerts), "", 200)
-			apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", orders), `{}`, 200)
+			webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", alerts), "", 200)
+			webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", orders), `{}`, 200)
 			waitEndedRuns(t, srv, pager, 3, "Pager after the third failure")
 			time.Sleep(time.Second)
 			if n := len(endedRuns(t, srv, alerts)); n != 2 {
@@ -154,10 +142,10 @@ func TestHookflowEventSurvivesRestart(t *testing.T) {
 			defer down.Close()
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t)})
 			c, token := srv.NewClient(), srv.Token(t)
-			orders := apiFlowCreate(t, c, token, httpFailFlow("Orders", down.URL))
-			alerts := apiFlowCreate(t, c, token, hookTriggerFlow("Alerts", 0, false))
-			apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", alerts), "", 200)
-			apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", orders), `{}`, 200)
+			orders := webtest.APIFlowCreate(t, c, token, webtest.HTTPFailFlow("Orders", down.URL))
+			alerts := webtest.APIFlowCreate(t, c, token, hookTriggerFlow("Alerts", 0, false))
+			webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", alerts), "", 200)
+			webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", orders), `{}`, 200)
 			time.Sleep(300 * time.Millisecond) // the event may or may not be relayed yet
 			if n := len(endedRuns(t, srv, alerts)); n != 0 {
 				t.Fatalf("Alerts ran %d times without a queue", n)
@@ -188,10 +176,10 @@ func TestHookflowEventSettings(t *testing.T) {
 	srv := webtest.Start(t)
 	c := srv.SignedIn(t)
 	ctx := context.Background()
-	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Orders"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, "/flows", url.Values{"name": {"Orders"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create Orders: %d", res.StatusCode)
 	}
-	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Alerts"}, "event": {"hookflow_event"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, "/flows", url.Values{"name": {"Alerts"}, "event": {"hookflow_event"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create Alerts: %d", res.StatusCode)
 	}
 	var orders, alerts flows.Flow

@@ -22,17 +22,17 @@ import (
 func TestWebhookLifecycle(t *testing.T) {
 	for _, db := range storetest.DBs {
 		t.Run(db.Name, func(t *testing.T) {
-			prov := newAcme(t)
+			prov := webtest.NewAcme(t)
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
 			token := srv.Token(t)
 			c := srv.NewClient()
-			flowID := acmeSetup(t, srv, prov, token)
+			flowID := webtest.AcmeSetup(t, srv, prov, token)
 			path := fmt.Sprintf("/api/v1/flows/%d", flowID)
 
 			// ON: the provider holds one subscription, for our Event URL.
-			on := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+			on := webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
 			state := on["state"].(map[string]any)
-			subs := prov.subscriptions()
+			subs := prov.Subscriptions()
 			if len(subs) != 1 || subs[0].URL != state["eventUrl"] || subs[0].Events != "user.created" || state["on"] != true {
 				t.Fatalf("after ON: provider %+v, state %v", subs, state)
 			}
@@ -40,19 +40,19 @@ func TestWebhookLifecycle(t *testing.T) {
 				t.Fatalf("Event URL %q is not unguessable", state["eventUrl"])
 			}
 			// ON again cannot register twice.
-			apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusConflict)
-			if n := len(prov.subscriptions()); n != 1 {
+			webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusConflict)
+			if n := len(prov.Subscriptions()); n != 1 {
 				t.Fatalf("second ON: provider holds %d subscriptions", n)
 			}
 
 			// A single event, then a batch of three: one run per record.
-			if codes := prov.push(t, "d1", false, event("u1", "Ada")); !slices.Equal(codes, []int{202}) {
+			if codes := prov.Push(t, "d1", false, webtest.UserEvent("u1", "Ada")); !slices.Equal(codes, []int{202}) {
 				t.Fatalf("push: %v", codes)
 			}
-			waitFor(t, "the first run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 1 })
-			prov.push(t, "d2", false, event("u2", "Bob"), event("u3", "Cy"), event("u4", "Dee"))
-			waitFor(t, "the batch", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 4 })
-			runs := payloadRuns(t, srv.Store, flowID)
+			webtest.WaitFor(t, "the first run", func() bool { return len(webtest.PayloadRuns(t, srv.Store, flowID)) == 1 })
+			prov.Push(t, "d2", false, webtest.UserEvent("u2", "Bob"), webtest.UserEvent("u3", "Cy"), webtest.UserEvent("u4", "Dee"))
+			webtest.WaitFor(t, "the batch", func() bool { return len(webtest.PayloadRuns(t, srv.Store, flowID)) == 4 })
+			runs := webtest.PayloadRuns(t, srv.Store, flowID)
 			var names []string
 			for _, e := range runs {
 				if e.Status != flows.StatusSucceeded || e.ParentID == "" {
@@ -72,42 +72,42 @@ func TestWebhookLifecycle(t *testing.T) {
 
 			// A bad signature is refused and runs nothing; a repeated
 			// delivery is acknowledged and runs nothing.
-			if codes := prov.push(t, "d3", true, event("u5", "Eve")); !slices.Equal(codes, []int{403}) {
+			if codes := prov.Push(t, "d3", true, webtest.UserEvent("u5", "Eve")); !slices.Equal(codes, []int{403}) {
 				t.Fatalf("bad signature: %v", codes)
 			}
-			if codes := prov.push(t, "d2", false, event("u2", "Bob")); !slices.Equal(codes, []int{202}) {
+			if codes := prov.Push(t, "d2", false, webtest.UserEvent("u2", "Bob")); !slices.Equal(codes, []int{202}) {
 				t.Fatalf("duplicate: %v", codes)
 			}
 
 			// A restart re-registers nothing and payloads keep flowing.
 			srv = srv.Restart(t)
-			if n := len(prov.subscriptions()); n != 1 || prov.deletes.Load() != 0 {
-				t.Fatalf("after restart: provider holds %d, %d deleted", n, prov.deletes.Load())
+			if n := len(prov.Subscriptions()); n != 1 || prov.Deletes.Load() != 0 {
+				t.Fatalf("after restart: provider holds %d, %d deleted", n, prov.Deletes.Load())
 			}
-			prov.push(t, "d4", false, event("u6", "Fay"))
-			waitFor(t, "the run after the restart", func() bool {
-				return slices.ContainsFunc(payloadRuns(t, srv.Store, flowID), func(e *flows.Execution) bool { return e.Input["events"].(map[string]any)["uuid"] == "u6" })
+			prov.Push(t, "d4", false, webtest.UserEvent("u6", "Fay"))
+			webtest.WaitFor(t, "the run after the restart", func() bool {
+				return slices.ContainsFunc(webtest.PayloadRuns(t, srv.Store, flowID), func(e *flows.Execution) bool { return e.Input["events"].(map[string]any)["uuid"] == "u6" })
 			})
 			// Deliveries run in order of arrival: nothing of the bad or the
 			// repeated delivery is still to come.
-			waitFor(t, "every delivery to be done", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
-			if n := len(payloadRuns(t, srv.Store, flowID)); n != 5 {
+			webtest.WaitFor(t, "every delivery to be done", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
+			if n := len(webtest.PayloadRuns(t, srv.Store, flowID)); n != 5 {
 				t.Fatalf("%d runs: the bad signature or the duplicate ran", n)
 			}
 
 			// OFF: the Event URL refuses at once; the provider holds none.
 			c = srv.NewClient()
 			eventURL := state["eventUrl"].(string)
-			off := apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
+			off := webtest.APIJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
 			if off["state"].(map[string]any)["on"] != false {
 				t.Fatalf("after OFF: %v", off["state"])
 			}
-			if codes := prov.push(t, "d5", false, event("u7", "Gus")); len(codes) == 1 && codes[0] != http.StatusGone {
+			if codes := prov.Push(t, "d5", false, webtest.UserEvent("u7", "Gus")); len(codes) == 1 && codes[0] != http.StatusGone {
 				t.Fatalf("after OFF the Event URL answers %v", codes)
 			}
-			waitFor(t, "the deregistration", func() bool { return len(prov.subscriptions()) == 0 })
-			waitFor(t, "the subscription to end", func() bool {
-				st := apiJSON(t, c, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
+			webtest.WaitFor(t, "the deregistration", func() bool { return len(prov.Subscriptions()) == 0 })
+			webtest.WaitFor(t, "the subscription to end", func() bool {
+				st := webtest.APIJSON(t, c, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
 				return st["subscription"] == "off" && st["deregistrationExecution"] != nil
 			})
 			res, _ := c.Do(t, http.MethodPost, strings.TrimPrefix(eventURL, srv.URL), strings.NewReader("{}"), nil)
@@ -121,19 +121,19 @@ func TestWebhookLifecycle(t *testing.T) {
 // TestTurnOnFailsCleanly: a failed registration leaves the flow OFF with
 // the error and the failed execution, and stores no Registration Data.
 func TestTurnOnFailsCleanly(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token := srv.Token(t)
 	c := srv.NewClient()
-	flowID := acmeSetup(t, srv, prov, token)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
 	path := fmt.Sprintf("/api/v1/flows/%d", flowID)
 
-	prov.fail.Store(true)
-	res := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusUnprocessableEntity)
+	prov.Fail.Store(true)
+	res := webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusUnprocessableEntity)
 	if !strings.Contains(res["error"].(string), "503") || res["execution"] == "" {
 		t.Fatalf("failed ON answers %v", res)
 	}
-	st := apiJSON(t, c, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
+	st := webtest.APIJSON(t, c, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
 	if st["on"] != false || st["subscription"] != "off" || !strings.Contains(st["lastError"].(string), "503") || st["registrationExecution"] != res["execution"] {
 		t.Fatalf("after a failed ON: %v", st)
 	}
@@ -147,7 +147,7 @@ func TestTurnOnFailsCleanly(t *testing.T) {
 	}
 
 	// Two admins at once: one registration.
-	prov.fail.Store(false)
+	prov.Fail.Store(false)
 	var wg sync.WaitGroup
 	codes := make([]int, 4)
 	for i := range codes {
@@ -159,8 +159,8 @@ func TestTurnOnFailsCleanly(t *testing.T) {
 	}
 	wg.Wait()
 	slices.Sort(codes)
-	if !slices.Equal(codes, []int{http.StatusOK, http.StatusConflict, http.StatusConflict, http.StatusConflict}) || len(prov.subscriptions()) != 1 {
-		t.Fatalf("concurrent ONs answered %v; the provider holds %d", codes, len(prov.subscriptions()))
+	if !slices.Equal(codes, []int{http.StatusOK, http.StatusConflict, http.StatusConflict, http.StatusConflict}) || len(prov.Subscriptions()) != 1 {
+		t.Fatalf("concurrent ONs answered %v; the provider holds %d", codes, len(prov.Subscriptions()))
 	}
 }
 
@@ -168,7 +168,7 @@ func TestTurnOnFailsCleanly(t *testing.T) {
 // backoff; when the service recovers it runs, and the history holds the
 // one run. When it never recovers, the failed run stays in the history.
 func TestDeliveryRetries(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	flowID, hook := oktaFlow(t, srv)
 	f, _ := srv.Store.Flow(t.Context(), flowID)
@@ -178,31 +178,31 @@ func TestDeliveryRetries(t *testing.T) {
 	}
 	c := srv.NewClient()
 	post := func() {
-		res, _ := c.Do(t, http.MethodPost, hook, strings.NewReader(oktaSample), http.Header{"Content-Type": {"application/json"}, "Authorization": {oktaHookSecret}})
+		res, _ := c.Do(t, http.MethodPost, hook, strings.NewReader(oktaSample), http.Header{"Content-Type": {"application/json"}, "Authorization": {webtest.OktaHookSecret}})
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("delivery: %d", res.StatusCode)
 		}
 	}
 
-	prov.fail.Store(true)
+	prov.Fail.Store(true)
 	post()
-	waitFor(t, "a failed try", func() bool { return prov.flakyCalls.Load() >= 1 })
-	if n := len(payloadRuns(t, srv.Store, flowID)); n != 0 {
+	webtest.WaitFor(t, "a failed try", func() bool { return prov.FlakyCalls.Load() >= 1 })
+	if n := len(webtest.PayloadRuns(t, srv.Store, flowID)); n != 0 {
 		t.Fatalf("a try that will be retried is in the history %d times", n)
 	}
-	prov.fail.Store(false)
-	waitFor(t, "the retry", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
-	runs := payloadRuns(t, srv.Store, flowID)
+	prov.Fail.Store(false)
+	webtest.WaitFor(t, "the retry", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
+	runs := webtest.PayloadRuns(t, srv.Store, flowID)
 	if len(runs) != 2 || runs[0].Status != flows.StatusSucceeded || runs[1].Status != flows.StatusSucceeded {
 		t.Fatalf("after recovery: %d runs", len(runs))
 	}
 
 	// Never recovering: after the last attempt (3 in tests) the failure is kept.
-	prov.fail.Store(true)
-	before := prov.flakyCalls.Load()
+	prov.Fail.Store(true)
+	before := prov.FlakyCalls.Load()
 	post()
-	waitFor(t, "the last attempt", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
-	if calls := prov.flakyCalls.Load() - before; calls != 3*2 {
+	webtest.WaitFor(t, "the last attempt", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
+	if calls := prov.FlakyCalls.Load() - before; calls != 3*2 {
 		t.Fatalf("%d calls, want 3 attempts of 2 records", calls)
 	}
 	failed, _ := srv.Store.Executions(t.Context(), store.ExecutionFilter{FlowID: flowID, Status: flows.StatusFailed})
@@ -215,20 +215,20 @@ func TestDeliveryRetries(t *testing.T) {
 // retried, then shown as failed with its error, and the admin may turn
 // the flow off anyway.
 func TestDeregistrationRetries(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token := srv.Token(t)
 	api := srv.NewClient()
-	flowID := acmeSetup(t, srv, prov, token)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
 	path := fmt.Sprintf("/api/v1/flows/%d", flowID)
-	apiJSON(t, api, token, "POST", path+"/on", nil, http.StatusOK)
+	webtest.APIJSON(t, api, token, "POST", path+"/on", nil, http.StatusOK)
 
-	prov.fail.Store(true)
-	apiJSON(t, api, token, "POST", path+"/off", nil, http.StatusOK)
-	waitFor(t, "the deregistration to give up", func() bool {
-		return apiJSON(t, api, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)["subscription"] == "failed"
+	prov.Fail.Store(true)
+	webtest.APIJSON(t, api, token, "POST", path+"/off", nil, http.StatusOK)
+	webtest.WaitFor(t, "the deregistration to give up", func() bool {
+		return webtest.APIJSON(t, api, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)["subscription"] == "failed"
 	})
-	st := apiJSON(t, api, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
+	st := webtest.APIJSON(t, api, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
 	if !strings.Contains(st["lastError"].(string), "503") || st["deregistrationExecution"] == nil || st["on"] != false {
 		t.Fatalf("after the failed deregistration: %v", st)
 	}
@@ -238,17 +238,17 @@ func TestDeregistrationRetries(t *testing.T) {
 	if !strings.Contains(doc.Find(`[data-testid="last-error"]`).Text(), "503") || doc.Find(`[data-testid="turn-off-anyway"]`).Length() != 1 {
 		t.Fatal("the flow page does not show the failed deregistration and the way out")
 	}
-	if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/off-anyway", flowID), url.Values{}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/off-anyway", flowID), url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("turn off anyway: %d", res.StatusCode)
 	}
-	st = apiJSON(t, api, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
-	if st["subscription"] != "off" || len(prov.subscriptions()) != 1 {
-		t.Fatalf("after turn off anyway: %v, provider holds %d", st, len(prov.subscriptions()))
+	st = webtest.APIJSON(t, api, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
+	if st["subscription"] != "off" || len(prov.Subscriptions()) != 1 {
+		t.Fatalf("after turn off anyway: %v, provider holds %d", st, len(prov.Subscriptions()))
 	}
 	// It can be turned on again: a new subscription.
-	prov.fail.Store(false)
-	apiJSON(t, api, token, "POST", path+"/on", nil, http.StatusOK)
-	if len(prov.subscriptions()) != 2 {
+	prov.Fail.Store(false)
+	webtest.APIJSON(t, api, token, "POST", path+"/on", nil, http.StatusOK)
+	if len(prov.Subscriptions()) != 2 {
 		t.Fatal("ON after turn off anyway did not register")
 	}
 }
@@ -259,23 +259,23 @@ func TestDeregistrationRetries(t *testing.T) {
 // flow's Return still starts the workspace flow, the deregistration still
 // gets the Registration Data; only the history leaves the data out.
 func TestSaveDataOffChangesOnlyWhatIsStored(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token := srv.Token(t)
 	c := srv.NewClient()
 	off := false
-	con := apiJSON(t, c, token, "POST", "/api/v1/connectors/import", acmeExportWith(t, prov.URL, func(x *flows.ConnectorExport) {
+	con := webtest.APIJSON(t, c, token, "POST", "/api/v1/connectors/import", webtest.AcmeExportWith(t, prov.URL, func(x *flows.ConnectorExport) {
 		for i := range x.Flows {
 			x.Flows[i].Definition.SaveData = &off
 		}
 	}), http.StatusCreated)
 	conID := int64(con["id"].(float64))
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
 	v, err := srv.Store.Version(t.Context(), conID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := acmeConnection(t, srv, token, conID)
+	conn := webtest.AcmeConnection(t, srv, token, conID)
 	var evKey int64
 	fmt.Sscan(v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &evKey)
 	node, src, err := flows.ConnectorEvent(v, evKey)
@@ -286,12 +286,12 @@ func TestSaveDataOffChangesOnlyWhatIsStored(t *testing.T) {
 	src.Connection = int64(conn["id"].(float64))
 	def, _ := flows.NewDefinition(flows.KindWorkspace, "New users, no data kept")
 	def.Event, def.Source, def.SaveData = node, src, &off
-	def.Cards = []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "events", "actor.displayName")}}}
+	def.Cards = []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": webtest.Ref("event", "events", "actor.displayName")}}}
 	doc, _ := flows.MarshalDefinition(def)
-	flowID := int64(apiJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)["id"].(float64))
+	flowID := int64(webtest.APIJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)["id"].(float64))
 	path := fmt.Sprintf("/api/v1/flows/%d", flowID)
 
-	apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+	webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
 	sub, err := srv.Store.LiveSubscription(t.Context(), flowID)
 	if err != nil || sub.Registration == nil {
 		t.Fatalf("subscription %+v, %v: the Registration Data was not kept", sub, err)
@@ -301,14 +301,14 @@ func TestSaveDataOffChangesOnlyWhatIsStored(t *testing.T) {
 		t.Fatalf("registration run %+v, %v: want it stored without its data", reg, err)
 	}
 	// Signed with the Registration Data's secret: accepted, and run.
-	if codes := prov.push(t, "d1", false, event("u1", "Ada")); !slices.Equal(codes, []int{202}) {
+	if codes := prov.Push(t, "d1", false, webtest.UserEvent("u1", "Ada")); !slices.Equal(codes, []int{202}) {
 		t.Fatalf("push: %v", codes)
 	}
-	waitFor(t, "the payload run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 1 })
-	run := payloadRuns(t, srv.Store, flowID)[0]
+	webtest.WaitFor(t, "the payload run", func() bool { return len(webtest.PayloadRuns(t, srv.Store, flowID)) == 1 })
+	run := webtest.PayloadRuns(t, srv.Store, flowID)[0]
 	if run.Status != flows.StatusSucceeded || run.Input != nil || len(run.Steps) != 2 || run.Steps[1].Outputs != nil {
 		t.Fatalf("payload run %+v: want it run and stored without its data", run)
 	}
-	apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
-	waitFor(t, "the deregistration", func() bool { return len(prov.subscriptions()) == 0 })
+	webtest.APIJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
+	webtest.WaitFor(t, "the deregistration", func() bool { return len(prov.Subscriptions()) == 0 })
 }

@@ -12,26 +12,24 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
-// acmeSetupWith is acmeSetup on the Acme connector changed by edit.
-func acmeSetupWith(t *testing.T, srv *webtest.Server, prov *acme, token string, edit func(*flows.ConnectorExport)) int64 {
+// acmeSetupWith is webtest.AcmeSetup on the Acme connector changed by edit.
+func acmeSetupWith(t *testing.T, srv *webtest.Server, prov *webtest.Acme, token string, edit func(*flows.ConnectorExport)) int64 {
 	t.Helper()
 	c := srv.NewClient()
-	con := apiJSON(t, c, token, "POST", "/api/v1/connectors/import", acmeExportWith(t, prov.URL, edit), http.StatusCreated)
+	con := webtest.APIJSON(t, c, token, "POST", "/api/v1/connectors/import", webtest.AcmeExportWith(t, prov.URL, edit), http.StatusCreated)
 	conID := int64(con["id"].(float64))
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
 	v, err := srv.Store.Version(context.Background(), conID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	flowID, _ := newUsersFlow(t, srv, token, conID, v)
+	flowID, _ := webtest.NewUsersFlow(t, srv, token, conID, v)
 	return flowID
 }
 
@@ -81,7 +79,7 @@ func TestRequestCredentialsAreMaskedInHistory(t *testing.T) {
 	secrets := []string{"k-123", "t-456", "q-789"}
 	for _, db := range storetest.DBs {
 		t.Run(db.Name, func(t *testing.T) {
-			prov := newAcme(t)
+			prov := webtest.NewAcme(t)
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
 			token := srv.Token(t)
 			c := srv.NewClient()
@@ -89,9 +87,9 @@ func TestRequestCredentialsAreMaskedInHistory(t *testing.T) {
 			flowID := acmeSetupWith(t, srv, prov, token, func(x *flows.ConnectorExport) {
 				ret := &x.Flows[2].Definition.Cards[0]
 				ret.Inputs = append(ret.Inputs, flows.Field{Key: "apiKey", Type: flows.TypeText}, flows.Field{Key: "query", Type: flows.TypeObject})
-				ret.Bindings["apiKey"], ret.Bindings["query"] = ref("event", "headers", "x-api-key"), ref("event", "query", "")
+				ret.Bindings["apiKey"], ret.Bindings["query"] = webtest.Ref("event", "headers", "x-api-key"), webtest.Ref("event", "query", "")
 			})
-			on := apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+			on := webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
 			eventURL := on["state"].(map[string]any)["eventUrl"].(string)
 
 			body := `{"data":{"events":[{"uuid":"u-zelda","actor":{"displayName":"Zelda Quartz"}}]}}`
@@ -100,15 +98,15 @@ func TestRequestCredentialsAreMaskedInHistory(t *testing.T) {
 			req.Header.Set("X-Api-Key", "k-123")
 			req.Header.Set("Authorization", "Bearer t-456")
 			req.Header.Set("X-Delivery-Id", "m-1")
-			prov.sign(req, prov.subscriptions()[0].Secret, body)
+			prov.Sign(req, prov.Subscriptions()[0].Secret, body)
 			signature := req.Header.Get("X-Acme-Signature")
 			res, err := http.DefaultClient.Do(req)
 			if err != nil || res.StatusCode != http.StatusAccepted {
 				t.Fatalf("delivery: %v %v", res, err)
 			}
 			res.Body.Close()
-			waitFor(t, "the run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 1 })
-			run := payloadRuns(t, srv.Store, flowID)[0]
+			webtest.WaitFor(t, "the run", func() bool { return len(webtest.PayloadRuns(t, srv.Store, flowID)) == 1 })
+			run := webtest.PayloadRuns(t, srv.Store, flowID)[0]
 			if run.Status != flows.StatusSucceeded || run.Steps[len(run.Steps)-1].Outputs["output"] != "ZELDA QUARTZ" {
 				t.Fatalf("the run: %s %q %+v", run.Status, run.Error, run.Steps)
 			}
@@ -163,17 +161,17 @@ func TestRequestCredentialsAreMaskedInHistory(t *testing.T) {
 // verified with the real secret; the Event URL's token is in no stored
 // execution.
 func TestRegistrationDataIsMaskedAndRevealed(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token := srv.Token(t)
 	c := srv.NewClient()
 	ctx := context.Background()
-	flowID := acmeSetup(t, srv, prov, token)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
 	path := fmt.Sprintf("/api/v1/flows/%d", flowID)
-	state := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)["state"].(map[string]any)
+	state := webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)["state"].(map[string]any)
 	regID := state["registrationExecution"].(string)
 	eventToken := strings.TrimPrefix(state["eventUrl"].(string), srv.URL+"/hooks/")
-	secret := prov.subscriptions()[0].Secret
+	secret := prov.Subscriptions()[0].Secret
 
 	reg, raw := apiExecution(t, c, token, regID)
 	masked := map[string]any{"id": flows.Masked, "secret": flows.Masked}
@@ -241,23 +239,23 @@ func TestRegistrationDataIsMaskedAndRevealed(t *testing.T) {
 
 	// Masking changes nothing of what runs: deliveries are verified with
 	// the real secret.
-	if codes := prov.push(t, "d1", false, event("u1", "Ada")); len(codes) != 1 || codes[0] != http.StatusAccepted {
+	if codes := prov.Push(t, "d1", false, webtest.UserEvent("u1", "Ada")); len(codes) != 1 || codes[0] != http.StatusAccepted {
 		t.Fatalf("a delivery signed with the secret: %v", codes)
 	}
-	if codes := prov.push(t, "d2", true, event("u2", "Bob")); len(codes) != 1 || codes[0] != http.StatusForbidden {
+	if codes := prov.Push(t, "d2", true, webtest.UserEvent("u2", "Bob")); len(codes) != 1 || codes[0] != http.StatusForbidden {
 		t.Fatalf("a delivery signed otherwise: %v", codes)
 	}
-	waitFor(t, "the run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 1 })
-	if res, _ := admin.Do(t, "POST", "/executions/"+payloadRuns(t, srv.Store, flowID)[0].ID+"/registration-data", nil,
+	webtest.WaitFor(t, "the run", func() bool { return len(webtest.PayloadRuns(t, srv.Store, flowID)) == 1 })
+	if res, _ := admin.Do(t, "POST", "/executions/"+webtest.PayloadRuns(t, srv.Store, flowID)[0].ID+"/registration-data", nil,
 		http.Header{"HX-Request": {"true"}, "X-CSRF-Token": {csrf}}); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("reveal on a payload run: %d", res.StatusCode)
 	}
 
 	// OFF: the deregistration run gets it, masked in its record.
-	apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
+	webtest.APIJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
 	var deregID string
-	waitFor(t, "the deregistration", func() bool {
-		st := apiJSON(t, c, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
+	webtest.WaitFor(t, "the deregistration", func() bool {
+		st := webtest.APIJSON(t, c, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)
 		deregID, _ = st["deregistrationExecution"].(string)
 		return st["subscription"] == "off" && deregID != ""
 	})
@@ -267,9 +265,9 @@ func TestRegistrationDataIsMaskedAndRevealed(t *testing.T) {
 	}
 
 	// A registration that failed has no Registration Data to reveal.
-	prov.fail.Store(true)
-	failed := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusUnprocessableEntity)["execution"].(string)
-	prov.fail.Store(false)
+	prov.Fail.Store(true)
+	failed := webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusUnprocessableEntity)["execution"].(string)
+	prov.Fail.Store(false)
 	_, page = admin.Get(t, "/executions/"+failed)
 	if doc := parse(t, page); doc.Find(`[data-testid="registration-data-missing"]`).Length() != 1 || doc.Find(`[data-testid="reveal-registration-data"]`).Length() != 0 {
 		t.Fatalf("a failed registration's page:\n%s", doc.Find(`[data-testid="registration-data"]`).Text())
@@ -322,13 +320,13 @@ func TestPasswordOutputIsMaskedInHistory(t *testing.T) {
 	def.Event.Outputs = []flows.Field{{Key: "login", Type: flows.TypeObject}}
 	def.Cards = []flows.Node{
 		{ID: "pick", Type: "object.get_multiple", Outputs: []flows.Field{{Key: "user", Type: flows.TypeText}, {Key: "pass", Type: flows.TypePassword}},
-			Bindings: map[string]flows.Binding{"object": ref("event", "login", "")}},
+			Bindings: map[string]flows.Binding{"object": webtest.Ref("event", "login", "")}},
 		{ID: "send", Type: "http.post", Bindings: map[string]flows.Binding{"url": {Value: svc.URL + "/login"},
 			"body": {Parts: []flows.Part{{Text: "user="}, {Ref: &flows.Ref{Card: "pick", Field: "user"}}, {Text: "&pass="}, {Ref: &flows.Ref{Card: "pick", Field: "pass"}}}}}},
 	}
 	doc, _ := flows.MarshalDefinition(def)
-	f := apiJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)
-	run := apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%v/runs", f["id"]),
+	f := webtest.APIJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)
+	run := webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%v/runs", f["id"]),
 		map[string]any{"input": map[string]any{"login": map[string]any{"user": "ada-lovelace", "pass": pass}}}, http.StatusOK)
 	if run["status"] != "succeeded" {
 		t.Fatalf("the run: %v", run)
@@ -360,32 +358,5 @@ func TestPasswordOutputIsMaskedInHistory(t *testing.T) {
 	}
 	if ids := searchIDs(t, c, token, "ada-lovelace"); len(ids) != 1 || ids[0] != id {
 		t.Fatalf("a search for the user finds %v", ids)
-	}
-}
-
-// TestBrowserRevealRegistrationData: the admin reveals a registration
-// run's Registration Data with its button, at 1440 and 1024 px wide.
-func TestBrowserRevealRegistrationData(t *testing.T) {
-	prov := newAcme(t)
-	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
-	token := srv.Token(t)
-	flowID := acmeSetup(t, srv, prov, token)
-	state := apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)["state"].(map[string]any)
-	regID := state["registrationExecution"].(string)
-	secret := prov.subscriptions()[0].Secret
-	b := webtest.NewBrowser(t, srv)
-	b.SignIn()
-	for _, width := range []int64{1440, 1024} {
-		b.Run(chromedp.EmulateViewport(width, 900))
-		b.Open("/executions/" + regID)
-		if got := b.Text("registration-data-state"); got != "masked" {
-			t.Fatalf("at %d px the Registration Data is %q", width, got)
-		}
-		b.Screenshot(fmt.Sprintf("registration-data-masked-%d", width))
-		b.Run(chromedp.Click(webtest.TestID("reveal-registration-data")), chromedp.WaitVisible(webtest.TestID("registration-data-value")))
-		if got := b.Text("registration-data-value"); !strings.Contains(got, secret) || b.Text("registration-data-state") != "revealed" {
-			t.Fatalf("at %d px Reveal shows %q", width, got)
-		}
-		b.Screenshot(fmt.Sprintf("registration-data-revealed-%d", width))
 	}
 }

@@ -115,27 +115,27 @@ func documentedMetrics(t *testing.T) map[string]string {
 // happened, every hookflow_ metric there is documented, and the Grafana
 // dashboard uses only documented metrics.
 func TestMetricsAfterAReferenceRun(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token, c := srv.Token(t), srv.NewClient()
-	flowID, _ := flakyAcmeSetup(t, srv, prov, token)
+	flowID, _ := webtest.FlakyAcmeSetup(t, srv, prov, token)
 	path := fmt.Sprintf("/api/v1/flows/%d", flowID)
 
 	// A registration that fails, then one that works.
-	prov.fail.Store(true)
-	apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusUnprocessableEntity)
-	prov.fail.Store(false)
-	apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+	prov.Fail.Store(true)
+	webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusUnprocessableEntity)
+	prov.Fail.Store(false)
+	webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
 
 	// A payload that runs, its duplicate, a bad signature, an unknown Event URL.
-	if codes := prov.push(t, "d1", false, event("u1", "Ada")); !slices.Equal(codes, []int{202}) {
+	if codes := prov.Push(t, "d1", false, webtest.UserEvent("u1", "Ada")); !slices.Equal(codes, []int{202}) {
 		t.Fatalf("push: %v", codes)
 	}
-	waitFor(t, "the payload's run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 1 })
-	if codes := prov.push(t, "d1", false, event("u1", "Ada")); !slices.Equal(codes, []int{202}) {
+	webtest.WaitFor(t, "the payload's run", func() bool { return len(webtest.PayloadRuns(t, srv.Store, flowID)) == 1 })
+	if codes := prov.Push(t, "d1", false, webtest.UserEvent("u1", "Ada")); !slices.Equal(codes, []int{202}) {
 		t.Fatalf("duplicate: %v", codes)
 	}
-	if codes := prov.push(t, "d2", true, event("u2", "Eve")); !slices.Equal(codes, []int{403}) {
+	if codes := prov.Push(t, "d2", true, webtest.UserEvent("u2", "Eve")); !slices.Equal(codes, []int{403}) {
 		t.Fatalf("bad signature: %v", codes)
 	}
 	if res, _ := c.Do(t, "POST", "/hooks/no-such-token", strings.NewReader("{}"), http.Header{"Content-Type": {"application/json"}}); res.StatusCode != http.StatusNotFound {
@@ -143,26 +143,26 @@ func TestMetricsAfterAReferenceRun(t *testing.T) {
 	}
 
 	// A payload whose connector run meets a 503 on each of its 3 attempts.
-	prov.fail.Store(true)
-	if codes := prov.push(t, "d3", false, event("u3", "Bob")); !slices.Equal(codes, []int{202}) {
+	prov.Fail.Store(true)
+	if codes := prov.Push(t, "d3", false, webtest.UserEvent("u3", "Bob")); !slices.Equal(codes, []int{202}) {
 		t.Fatalf("push: %v", codes)
 	}
-	waitFor(t, "the last attempt", func() bool {
+	webtest.WaitFor(t, "the last attempt", func() bool {
 		n, _ := srv.Store.CountQueuedDeliveries(t.Context())
-		return n == 0 && prov.flakyCalls.Load() >= 4
+		return n == 0 && prov.FlakyCalls.Load() >= 4
 	})
 	// OFF while the provider is down: the deregistration gives up.
-	apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
-	waitFor(t, "the deregistration to give up", func() bool {
-		return apiJSON(t, c, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)["subscription"] == "failed"
+	webtest.APIJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
+	webtest.WaitFor(t, "the deregistration to give up", func() bool {
+		return webtest.APIJSON(t, c, token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)["subscription"] == "failed"
 	})
-	prov.fail.Store(false)
+	prov.Fail.Store(false)
 
 	// A flow scheduled every second runs once at least.
-	sched := scheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1s"})
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", sched), nil, http.StatusOK)
-	waitFor(t, "a scheduled run", func() bool { return len(scheduleRuns(t, srv.Store, sched)) >= 1 })
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", sched), nil, http.StatusOK)
+	sched := webtest.ScheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1s"})
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", sched), nil, http.StatusOK)
+	webtest.WaitFor(t, "a scheduled run", func() bool { return len(webtest.ScheduleRuns(t, srv.Store, sched)) >= 1 })
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", sched), nil, http.StatusOK)
 
 	// Clearing the flow's stored data records its runs again: not counted
 	// as ending again.

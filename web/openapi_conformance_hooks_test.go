@@ -52,7 +52,7 @@ func conformEventHooks(t *testing.T, srv *webtest.Server, call apiCaller) {
 	res := srv.NewClient().PostForm(t, "/login", url.Values{"email": {"intruder@example.com"}, "password": {"guess"}})
 	res.Body.Close()
 	var delivery string
-	waitFor(t, "the refused sign-in delivered", func() bool {
+	webtest.WaitFor(t, "the refused sign-in delivered", func() bool {
 		page := call("GET", hp+"/deliveries?page=1&limit=5", "", http.StatusOK)
 		ds := page["deliveries"].([]any)
 		if len(ds) == 0 {

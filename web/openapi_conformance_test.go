@@ -24,12 +24,12 @@ import (
 // and the test fails unless every documented operation was called and
 // answered with a success at least once.
 func TestOpenAPIConformance(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true, HookTiming: flows.HookTiming{BatchWait: 20 * time.Millisecond}})
 	c, token := srv.NewClient(), srv.Token(t)
 	call := func(method, path, body string, want int) map[string]any {
 		t.Helper()
-		return apiJSON(t, c, token, method, path, body, want)
+		return webtest.APIJSON(t, c, token, method, path, body, want)
 	}
 	id := func(m map[string]any) int64 { return int64(m["id"].(float64)) }
 
@@ -38,11 +38,11 @@ func TestOpenAPIConformance(t *testing.T) {
 		t.Fatalf("openapi.json = %d", res.StatusCode)
 	}
 	call("GET", "/api/v1/me", "", http.StatusOK)
-	apiJSON(t, c, "", "GET", "/api/v1/me", "", http.StatusUnauthorized)
+	webtest.APIJSON(t, c, "", "GET", "/api/v1/me", "", http.StatusUnauthorized)
 
 	// A connector: imported and deployed, its versions, its export, the
 	// export imported as its new draft, another connector.
-	conID, v := deployAcme(t, srv, prov, token)
+	conID, v := webtest.DeployAcme(t, srv, prov, token)
 	if _, body := c.API(t, token, "GET", fmt.Sprintf("/api/v1/connectors/%d/versions", conID), ""); !strings.Contains(body, `"version":1`) {
 		t.Fatalf("versions = %s", body)
 	}
@@ -58,7 +58,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	conformConnectors(t, call, conID, id(other))
 
 	// A flow on its Webhook Event (with a connection): ON, shown, OFF.
-	hooked, _ := newUsersFlow(t, srv, token, conID, v)
+	hooked, _ := webtest.NewUsersFlow(t, srv, token, conID, v)
 	on := call("POST", fmt.Sprintf("/api/v1/flows/%d/on", hooked), "", http.StatusOK)
 	if st := on["state"].(map[string]any); st["on"] != true || st["eventUrl"] == nil {
 		t.Fatalf("ON: state %v", st)
@@ -69,12 +69,12 @@ func TestOpenAPIConformance(t *testing.T) {
 	call("DELETE", fmt.Sprintf("/api/v1/connectors/%d", conID), "", http.StatusConflict) // a flow is ON with it
 	call("DELETE", fmt.Sprintf("/api/v1/flows/%d", hooked), "", http.StatusConflict)     // it is ON
 	// The provider refuses the deregistration: the flow is turned off anyway.
-	prov.fail.Store(true)
+	prov.Fail.Store(true)
 	call("POST", fmt.Sprintf("/api/v1/flows/%d/off", hooked), "", http.StatusOK)
 	if st := call("POST", fmt.Sprintf("/api/v1/flows/%d/off-anyway", hooked), "", http.StatusOK)["state"].(map[string]any); st["on"] != false {
 		t.Fatalf("off anyway: state %v", st)
 	}
-	prov.fail.Store(false)
+	prov.Fail.Store(false)
 	// A new version of the connector, and the flow moved to it.
 	call("POST", fmt.Sprintf("/api/v1/flows/%d/upgrade", hooked), "", http.StatusConflict) // nothing newer
 	call("POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), "", http.StatusCreated)
@@ -109,7 +109,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		done <- code
 	}()
 	var running []any
-	waitFor(t, "the slow run listed as running", func() bool {
+	webtest.WaitFor(t, "the slow run listed as running", func() bool {
 		_, body := c.API(t, token, "GET", fmt.Sprintf("/api/v1/executions?flow=%d&status=running", slow), "")
 		var p struct{ Executions []any }
 		json.Unmarshal([]byte(body), &p)
@@ -133,7 +133,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	call("POST", fmt.Sprintf("/api/v1/flows/%d/alias", id(ep)), "", http.StatusOK)
 
 	// A flopack: a dry run, then the import.
-	pack := string(onboardingPack(t))
+	pack := string(webtest.OnboardingPack(t))
 	call("POST", "/api/v1/flopacks/import?dryRun=true", pack, http.StatusOK)
 	call("POST", "/api/v1/flopacks/import", pack, http.StatusCreated)
 	call("POST", "/api/v1/flopacks/import", `"a note"`, http.StatusUnprocessableEntity)
@@ -170,13 +170,13 @@ func TestOpenAPIConformance(t *testing.T) {
 	// An API token: made, listed, revoked, refused.
 	made := call("POST", "/api/v1/tokens", `{"name": "CI"}`, http.StatusCreated)
 	call("POST", "/api/v1/tokens", `{"name": ""}`, http.StatusUnprocessableEntity)
-	apiJSON(t, c, made["token"].(string), "GET", "/api/v1/me", "", http.StatusOK)
+	webtest.APIJSON(t, c, made["token"].(string), "GET", "/api/v1/me", "", http.StatusOK)
 	if toks := call("GET", "/api/v1/tokens", "", http.StatusOK)["tokens"].([]any); len(toks) != 2 {
 		t.Fatalf("tokens listed: %v", toks)
 	}
 	call("DELETE", fmt.Sprintf("/api/v1/tokens/%d", id(made)), "", http.StatusNoContent)
 	call("DELETE", fmt.Sprintf("/api/v1/tokens/%d", id(made)), "", http.StatusNotFound)
-	apiJSON(t, c, made["token"].(string), "GET", "/api/v1/me", "", http.StatusUnauthorized)
+	webtest.APIJSON(t, c, made["token"].(string), "GET", "/api/v1/me", "", http.StatusUnauthorized)
 
 	// An event hook: verified, sent a delivery, previewed, changed and deleted.
 	conformEventHooks(t, srv, call)

@@ -38,10 +38,10 @@ func TestPayloadChosenURLRefusedByDefault(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			reached.Store(0)
 			srv := webtest.StartWith(t, tt.opts)
-			flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "post", Type: "http.post",
-				Bindings: map[string]flows.Binding{"url": ref("event", "event", "callback"), "body": {Value: "hello"}}})
+			flowID, hook := webtest.OktaFlowWith(t, srv, flows.Node{ID: "post", Type: "http.post",
+				Bindings: map[string]flows.Binding{"url": webtest.Ref("event", "event", "callback"), "body": {Value: "hello"}}})
 			body := fmt.Sprintf(`{"data":{"events":[{"uuid":"evt-1","callback":%q}]}}`, service.URL+"/collect")
-			res, _ := srv.NewClient().Do(t, http.MethodPost, hook, strings.NewReader(body), http.Header{"Content-Type": {"application/json"}, "Authorization": {oktaHookSecret}})
+			res, _ := srv.NewClient().Do(t, http.MethodPost, hook, strings.NewReader(body), http.Header{"Content-Type": {"application/json"}, "Authorization": {webtest.OktaHookSecret}})
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("delivery: %d", res.StatusCode)
 			}
@@ -71,7 +71,7 @@ func TestConnectorFormCredentialHosts(t *testing.T) {
 	form := acmeForm()
 	form.Set("auth.kind", "bearer") // a kind whose connections send credentials
 	form.Set("auth.hosts", "https://uploads.acme.test\r\nhttps://files.acme.test:8443")
-	res, _ := postForm(t, c, "/connectors", form)
+	res, _ := webtest.PostConnectorForm(t, c, "/connectors", form)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d", res.StatusCode)
 	}
@@ -87,7 +87,7 @@ func TestConnectorFormCredentialHosts(t *testing.T) {
 
 	form.Set("name", "Other")
 	form.Set("auth.hosts", "uploads.acme.test/files")
-	res, body = postForm(t, c, "/connectors", form)
+	res, body = webtest.PostConnectorForm(t, c, "/connectors", form)
 	doc := parse(t, body)
 	if res.StatusCode != http.StatusUnprocessableEntity || doc.Find(`[data-testid="error-auth.hosts"]`).Length() != 1 {
 		t.Fatalf("a host that is no origin: %d", res.StatusCode)

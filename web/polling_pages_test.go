@@ -34,7 +34,7 @@ func TestPollingEventBuilder(t *testing.T) {
 	if parse(t, page).Find(`[data-testid="new-flow-kind"] option[value="polling_event"]`).Length() != 1 {
 		t.Fatal("New flow does not offer the Polling Event kind")
 	}
-	res, body := postForm(t, c, base+"/flows", url.Values{"kind": {"polling_event"}, "name": {"New tickets"}})
+	res, body := webtest.PostConnectorForm(t, c, base+"/flows", url.Values{"kind": {"polling_event"}, "name": {"New tickets"}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d %s", res.StatusCode, body)
 	}
@@ -64,7 +64,7 @@ func TestPollingEventBuilder(t *testing.T) {
 		t.Helper()
 		cur, _ := srv.Store.Flow(ctx, f.ID)
 		form.Set("revision", fmt.Sprint(cur.Revision))
-		res, _ := postForm(t, c, editor+"/polling", form)
+		res, _ := webtest.PostConnectorForm(t, c, editor+"/polling", form)
 		after, _ := srv.Store.Flow(ctx, f.ID)
 		return res, after
 	}
@@ -127,7 +127,7 @@ func TestPollingEventBuilder(t *testing.T) {
 	// apply on top of it; settings saved over others made since are refused.
 	before, _ := srv.Store.Flow(ctx, f.ID)
 	form := url.Values{"revision": {fmt.Sprint(before.Revision - 1)}, "runMode": {"list"}, "recordsPath": {"records"}, "options.0.key": {"project"}, "options.0.type": {"text"}}
-	if res, _ := postForm(t, c, editor+"/polling", form); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, editor+"/polling", form); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save on the page before the card: %d", res.StatusCode)
 	}
 	after, _ := srv.Store.Flow(ctx, f.ID)
@@ -135,7 +135,7 @@ func TestPollingEventBuilder(t *testing.T) {
 		t.Fatalf("saved over the card: revision %d, %+v, %+v", after.Revision, after.Definition.Polling, after.Definition.Cards)
 	}
 	form.Set("runMode", "each")
-	postForm(t, c, editor+"/polling", form)
+	webtest.PostConnectorForm(t, c, editor+"/polling", form)
 	if again, _ := srv.Store.Flow(ctx, f.ID); again.Revision != after.Revision {
 		t.Fatal("settings saved over settings changed since the page loaded")
 	}
@@ -143,7 +143,7 @@ func TestPollingEventBuilder(t *testing.T) {
 		t.Fatal("the refusal is not said")
 	}
 
-	res, _ = postForm(t, c, base+"/flows", url.Values{"kind": {"action"}, "name": {"Get ticket"}})
+	res, _ = webtest.PostConnectorForm(t, c, base+"/flows", url.Values{"kind": {"action"}, "name": {"Get ticket"}})
 	action := res.Header.Get("Location")
 	if res, body := add(action); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Get Cursor works only in a Polling Event flow") {
 		t.Fatalf("add Get Cursor to an action flow: %d", res.StatusCode)
@@ -158,12 +158,12 @@ func TestPollingEventBuilder(t *testing.T) {
 // the flow's page shows the interval and the options on the event card,
 // that it polls, its next poll and its last poll once ON, and no Event URL.
 func TestPollingWorkspaceFlowPage(t *testing.T) {
-	svc := newTracker(t)
-	svc.add("one")
+	svc := webtest.NewTracker(t)
+	svc.Add("one")
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	c := srv.SignedIn(t)
 	token := srv.Token(t)
-	pf := trackerSetup(t, srv, svc, token, flows.RunEach)[0]
+	pf := webtest.TrackerSetup(t, srv, svc, token, flows.RunEach)[0]
 	pre, _ := srv.Store.Flow(context.Background(), pf.ID)
 	src := pre.Definition.Source
 
@@ -200,7 +200,7 @@ func TestPollingWorkspaceFlowPage(t *testing.T) {
 	if r := c.PostForm(t, path+"/on", url.Values{"_csrf": {c.CSRF(t, path)}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("ON: %d", r.StatusCode)
 	}
-	waitFor(t, "a poll shown on the page", func() bool {
+	webtest.WaitFor(t, "a poll shown on the page", func() bool {
 		_, page := c.Get(t, path)
 		return parse(t, page).Find(`[data-testid="poll-last-status"]`).Text() == "succeeded"
 	})

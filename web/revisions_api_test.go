@@ -35,20 +35,20 @@ func revisionedResources(hookURL string) []revisioned {
 	return []revisioned{
 		{what: "connection", method: "PATCH", list: "/api/v1/connections", key: "items",
 			made: func(t *testing.T, c *webtest.Client, token string) string {
-				con := int64(apiCall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Acme","auth":{"kind":"bearer"}}`, 201)["id"].(float64))
-				conn := apiCall(t, c, token, "POST", "/api/v1/connections", fmt.Sprintf(`{"connectorId":%d,"name":"A","values":{"token":"t0k3n"}}`, con), 201)
+				con := int64(webtest.APICall(t, c, token, "POST", "/api/v1/connectors", `{"name":"Acme","auth":{"kind":"bearer"}}`, 201)["id"].(float64))
+				conn := webtest.APICall(t, c, token, "POST", "/api/v1/connections", fmt.Sprintf(`{"connectorId":%d,"name":"A","values":{"token":"t0k3n"}}`, con), 201)
 				return fmt.Sprintf("/api/v1/connections/%d", int64(conn["id"].(float64)))
 			},
 			body: func(name string, rev int) string { return withRevision(fmt.Sprintf(`"name":%q`, name), rev) }},
 		{what: "table", method: "PATCH", list: "/api/v1/tables", key: "tables",
 			made: func(t *testing.T, c *webtest.Client, token string) string {
-				tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"A","columns":[{"name":"email","type":"text"}]}`, 201)
+				tb := webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"A","columns":[{"name":"email","type":"text"}]}`, 201)
 				return fmt.Sprintf("/api/v1/tables/%d", int64(tb["id"].(float64)))
 			},
 			body: func(name string, rev int) string { return withRevision(fmt.Sprintf(`"name":%q`, name), rev) }},
 		{what: "event hook", method: "PUT", list: "/api/v1/event-hooks", key: "hooks",
 			made: func(t *testing.T, c *webtest.Client, token string) string {
-				h := apiCall(t, c, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"A","url":%q,"events":["execution.failed"]}`, hookURL), 201)
+				h := webtest.APICall(t, c, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"A","url":%q,"events":["execution.failed"]}`, hookURL), 201)
 				return fmt.Sprintf("/api/v1/event-hooks/%d", int64(h["id"].(float64)))
 			},
 			body: func(name string, rev int) string {
@@ -69,7 +69,7 @@ func revisionOf(m map[string]any) int {
 // at the end of idPath.
 func listedRevision(t *testing.T, c *webtest.Client, token string, r revisioned, idPath string) int {
 	t.Helper()
-	items, _ := apiCall(t, c, token, "GET", r.list, "", 200)[r.key].([]any)
+	items, _ := webtest.APICall(t, c, token, "GET", r.list, "", 200)[r.key].([]any)
 	for _, it := range items {
 		m := it.(map[string]any)
 		if fmt.Sprintf("%s/%d", r.list, int64(m["id"].(float64))) == idPath {
@@ -96,27 +96,27 @@ func TestAPIRevisions(t *testing.T) {
 			for _, r := range revisionedResources(recv.URL + "/hook") {
 				t.Run(r.what, func(t *testing.T) {
 					path := r.made(t, c, token)
-					if got := revisionOf(apiCall(t, c, token, "GET", path, "", 200)); got != 1 {
+					if got := revisionOf(webtest.APICall(t, c, token, "GET", path, "", 200)); got != 1 {
 						t.Fatalf("a new %s is at revision %d, want 1", r.what, got)
 					}
 					if got := listedRevision(t, c, token, r, path); got != 1 {
 						t.Fatalf("the list shows revision %d, want 1", got)
 					}
 
-					if got := apiCall(t, c, token, r.method, path, r.body("B", 1), 200); got["name"] != "B" || revisionOf(got) != 2 {
+					if got := webtest.APICall(t, c, token, r.method, path, r.body("B", 1), 200); got["name"] != "B" || revisionOf(got) != 2 {
 						t.Fatalf("an update to the current revision answered %v", got)
 					}
 
-					stale := apiCall(t, c, token, r.method, path, r.body("C", 1), 409)
+					stale := webtest.APICall(t, c, token, r.method, path, r.body("C", 1), 409)
 					want := fmt.Sprintf("The %s was changed since revision 1 (it is at revision 2 now); get it again and make your change to the newest revision", r.what)
 					if msg := errorMessage(stale); msg != want {
 						t.Errorf("stale revision: %q, want %q", msg, want)
 					}
-					if got := apiCall(t, c, token, "GET", path, "", 200); got["name"] != "B" || revisionOf(got) != 2 {
+					if got := webtest.APICall(t, c, token, "GET", path, "", 200); got["name"] != "B" || revisionOf(got) != 2 {
 						t.Fatalf("a stale update changed the %s: %v", r.what, got)
 					}
 
-					if got := apiCall(t, c, token, r.method, path, r.body("D", 0), 200); got["name"] != "D" || revisionOf(got) != 3 {
+					if got := webtest.APICall(t, c, token, r.method, path, r.body("D", 0), 200); got["name"] != "D" || revisionOf(got) != 3 {
 						t.Fatalf("an update without a revision answered %v", got)
 					}
 					if got := listedRevision(t, c, token, r, path); got != 3 {
@@ -127,7 +127,7 @@ func TestAPIRevisions(t *testing.T) {
 					if statuses[http.StatusOK] != 1 || statuses[http.StatusConflict] != 5 {
 						t.Errorf("6 updates to revision 3 at once answered %v, want one 200 and five 409", statuses)
 					}
-					if got := revisionOf(apiCall(t, c, token, "GET", path, "", 200)); got != 4 {
+					if got := revisionOf(webtest.APICall(t, c, token, "GET", path, "", 200)); got != 4 {
 						t.Errorf("after the race the %s is at revision %d, want 4", r.what, got)
 					}
 				})
@@ -166,10 +166,10 @@ func TestAPIEventHookStateRevision(t *testing.T) {
 	c, token := srv.NewClient(), srv.Token(t)
 	r := revisionedResources(recv.URL + "/hook")[2]
 	path := r.made(t, c, token)
-	if got := revisionOf(apiCall(t, c, token, "POST", path+"/deactivate", "", 200)); got != 2 {
+	if got := revisionOf(webtest.APICall(t, c, token, "POST", path+"/deactivate", "", 200)); got != 2 {
 		t.Fatalf("deactivated: revision %d, want 2", got)
 	}
-	msg := errorMessage(apiCall(t, c, token, "PUT", path, r.body("B", 1), 409))
+	msg := errorMessage(webtest.APICall(t, c, token, "PUT", path, r.body("B", 1), 409))
 	if !strings.Contains(msg, "changed since revision 1 (it is at revision 2 now)") {
 		t.Errorf("an update made before deactivating: %q", msg)
 	}

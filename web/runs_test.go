@@ -8,13 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store"
@@ -22,35 +19,13 @@ import (
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
-// payloadRunWith returns the flow's payload run with the status, or nil.
-func payloadRunWith(t *testing.T, srv *webtest.Server, flowID int64, status flows.Status) *flows.Execution {
-	t.Helper()
-	for _, e := range payloadRuns(t, srv.Store, flowID) {
-		if e.Status == status {
-			return e
-		}
-	}
-	return nil
-}
-
-// waitPayloadRun waits until the flow has a payload run with the status.
-func waitPayloadRun(t *testing.T, srv *webtest.Server, flowID int64, status flows.Status) *flows.Execution {
-	t.Helper()
-	var e *flows.Execution
-	waitFor(t, fmt.Sprintf("a payload run of flow %d with status %s", flowID, status), func() bool {
-		e = payloadRunWith(t, srv, flowID, status)
-		return e != nil
-	})
-	return e
-}
-
 // finishedPayloadRun waits until the flow has a payload run that has
 // ended, and returns it.
 func finishedPayloadRun(t *testing.T, srv *webtest.Server, flowID int64) *flows.Execution {
 	t.Helper()
 	var e *flows.Execution
-	waitFor(t, fmt.Sprintf("a finished payload run of flow %d", flowID), func() bool {
-		for _, x := range payloadRuns(t, srv.Store, flowID) {
+	webtest.WaitFor(t, fmt.Sprintf("a finished payload run of flow %d", flowID), func() bool {
+		for _, x := range webtest.PayloadRuns(t, srv.Store, flowID) {
 			if x.Status.IsFinal() {
 				e = x
 				return true
@@ -59,32 +34,6 @@ func finishedPayloadRun(t *testing.T, srv *webtest.Server, flowID int64) *flows.
 		return false
 	})
 	return e
-}
-
-// cancelOnFailure lets a waiting run go when the test ends (release, if
-// not nil), and, should the test fail before it canceled the flow's
-// payload runs, cancels those still going, so that the server stops at
-// once. Call it after webtest.StartWith: cleanups run last first.
-func cancelOnFailure(t *testing.T, srv *webtest.Server, flowID int64, release func()) {
-	t.Cleanup(func() {
-		if release != nil {
-			release()
-		}
-		if !t.Failed() {
-			return
-		}
-		// A run shows as running after a second.
-		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			es, _ := srv.Store.Executions(context.Background(), store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerPayload, Status: flows.StatusRunning})
-			canceled := false
-			for _, e := range es {
-				canceled = srv.Engine.Cancel(e.ID) || canceled
-			}
-			if canceled {
-				return
-			}
-		}
-	})
 }
 
 // helperFlow saves a helper flow with the inputs and cards given and
@@ -187,15 +136,15 @@ func TestWaitingRunsHoldBackNoOther(t *testing.T) {
 			}
 			cards, started, release := tt.setup(t)
 			srv := webtest.StartWith(t, o)
-			quick := []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "event", "actor.displayName")}}}
-			ids, hooks := oktaFlows(t, srv, cards, quick)
+			quick := []flows.Node{{ID: "who", Type: "text.upper", Bindings: map[string]flows.Binding{"text": webtest.Ref("event", "event", "actor.displayName")}}}
+			ids, hooks := webtest.OktaFlows(t, srv, cards, quick)
 			aID, aHook, bID, bHook := ids[0], hooks[0], ids[1], hooks[1]
 			if hooks[0] == hooks[1] {
 				t.Fatal("the two flows share an Event URL")
 			}
-			cancelOnFailure(t, srv, aID, release)
+			webtest.CancelOnFailure(t, srv, aID, release)
 
-			postEvent(t, srv, aHook, 1)
+			webtest.PostOktaEvent(t, srv, aHook, 1)
 			if started != nil {
 				select {
 				case <-started:
@@ -203,11 +152,11 @@ func TestWaitingRunsHoldBackNoOther(t *testing.T) {
 					t.Fatal("the waiting flow's run did not reach its service")
 				}
 			} else {
-				waitPayloadRun(t, srv, aID, flows.StatusRunning)
+				webtest.WaitPayloadRun(t, srv, aID, flows.StatusRunning)
 			}
 
 			began := time.Now()
-			postEvent(t, srv, bHook, 2)
+			webtest.PostOktaEvent(t, srv, bHook, 2)
 			for runCount(t, srv, bID) == 0 {
 				if time.Since(began) > time.Second {
 					t.Fatalf("the quick flow's payload run was not recorded within 1 s while another waits")
@@ -215,10 +164,10 @@ func TestWaitingRunsHoldBackNoOther(t *testing.T) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			took := time.Since(began)
-			if b := payloadRuns(t, srv.Store, bID); len(b) != 1 || b[0].Status != flows.StatusSucceeded {
+			if b := webtest.PayloadRuns(t, srv.Store, bID); len(b) != 1 || b[0].Status != flows.StatusSucceeded {
 				t.Fatalf("the quick flow's runs: %+v", b)
 			}
-			for _, e := range payloadRuns(t, srv.Store, aID) {
+			for _, e := range webtest.PayloadRuns(t, srv.Store, aID) {
 				if e.Status.IsFinal() {
 					t.Fatalf("the waiting run ended (%s: %s) before the check", e.Status, e.Error)
 				}
@@ -229,7 +178,7 @@ func TestWaitingRunsHoldBackNoOther(t *testing.T) {
 			t.Logf("the quick run was recorded %v after its payload was posted", took)
 
 			// End the waiting run: it is canceled and recorded so.
-			a := waitPayloadRun(t, srv, aID, flows.StatusRunning)
+			a := webtest.WaitPayloadRun(t, srv, aID, flows.StatusRunning)
 			if !srv.Engine.Cancel(a.ID) {
 				t.Fatalf("run %s is not going on in the engine", a.ID)
 			}
@@ -239,7 +188,7 @@ func TestWaitingRunsHoldBackNoOther(t *testing.T) {
 				t.Fatalf("the waiting run ended %s (%s), want canceled", e.Status, e.Error)
 			}
 			release()
-			waitFor(t, "both deliveries done", func() bool {
+			webtest.WaitFor(t, "both deliveries done", func() bool {
 				n, err := srv.Store.CountQueuedDeliveries(t.Context())
 				return err == nil && n == 0
 			})
@@ -277,10 +226,10 @@ func TestLoopsRunItemsAtOnceInPayloadRuns(t *testing.T) {
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	helper := helperFlow(t, srv, "Fetch", []flows.Field{{Key: "item", Type: flows.TypeNumber}, {Key: "index", Type: flows.TypeNumber}},
 		flows.Node{ID: "get", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: service.URL + "/item"}}})
-	flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "loop", Type: flows.ControlForEach, Bindings: map[string]flows.Binding{
+	flowID, hook := webtest.OktaFlowWith(t, srv, flows.Node{ID: "loop", Type: flows.ControlForEach, Bindings: map[string]flows.Binding{
 		"list": {Value: []any{1.0, 2.0, 3.0, 4.0}}, "flow": {Value: float64(helper)}, "concurrency": {Value: float64(n)}}})
 
-	postEvent(t, srv, hook, 1)
+	webtest.PostOktaEvent(t, srv, hook, 1)
 	run := finishedPayloadRun(t, srv, flowID)
 	if run.Status != flows.StatusSucceeded {
 		t.Fatalf("the payload run %s: %s", run.Status, run.Error)
@@ -311,10 +260,10 @@ func TestAsyncChildrenOfPayloadRunsReachTheHistory(t *testing.T) {
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	helper := helperFlow(t, srv, "Later", nil,
 		flows.Node{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 0.3}}})
-	flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "start", Type: flows.ControlCallFlowAsync, Bindings: map[string]flows.Binding{
+	flowID, hook := webtest.OktaFlowWith(t, srv, flows.Node{ID: "start", Type: flows.ControlCallFlowAsync, Bindings: map[string]flows.Binding{
 		"flow": {Value: float64(helper)}}})
 
-	postEvent(t, srv, hook, 1)
+	webtest.PostOktaEvent(t, srv, hook, 1)
 	run := finishedPayloadRun(t, srv, flowID)
 	if run.Status != flows.StatusSucceeded {
 		t.Fatalf("the payload run %s: %s", run.Status, run.Error)
@@ -325,7 +274,7 @@ func TestAsyncChildrenOfPayloadRunsReachTheHistory(t *testing.T) {
 	}
 	id := step.Children[0]
 	var child *flows.Execution
-	waitFor(t, "the async child in the history", func() bool {
+	webtest.WaitFor(t, "the async child in the history", func() bool {
 		c, err := srv.Store.Execution(t.Context(), id)
 		if err != nil || !c.Status.IsFinal() {
 			return false
@@ -350,9 +299,9 @@ func TestCancelPayloadRun(t *testing.T) {
 	ctx := context.Background()
 	helper := helperFlow(t, srv, "Slow", nil,
 		flows.Node{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 30.0}}})
-	flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "call", Type: flows.ControlCallFlow, Bindings: map[string]flows.Binding{
+	flowID, hook := webtest.OktaFlowWith(t, srv, flows.Node{ID: "call", Type: flows.ControlCallFlow, Bindings: map[string]flows.Binding{
 		"flow": {Value: float64(helper)}}})
-	cancelOnFailure(t, srv, flowID, nil)
+	webtest.CancelOnFailure(t, srv, flowID, nil)
 
 	// ended checks a canceled run and the helper flow it called.
 	ended := func(t *testing.T, id string) {
@@ -369,41 +318,41 @@ func TestCancelPayloadRun(t *testing.T) {
 		if err != nil || child.ParentID != id || child.FlowID != helper || child.Status != flows.StatusCanceled {
 			t.Fatalf("the helper's run = %+v, %v", child, err)
 		}
-		waitFor(t, "the delivery done", func() bool {
+		webtest.WaitFor(t, "the delivery done", func() bool {
 			n, err := srv.Store.CountQueuedDeliveries(ctx)
 			return err == nil && n == 0
 		})
 	}
 
 	t.Run("api", func(t *testing.T) {
-		postEvent(t, srv, hook, 1)
-		running := waitPayloadRun(t, srv, flowID, flows.StatusRunning)
+		webtest.PostOktaEvent(t, srv, hook, 1)
+		running := webtest.WaitPayloadRun(t, srv, flowID, flows.StatusRunning)
 		_, body := srv.SignedIn(t).Get(t, "/executions?status=running")
 		rows := parse(t, body).Find(`[data-testid="execution-row"][data-id="` + running.ID + `"]`)
 		if rows.Length() != 1 || rows.AttrOr("data-status", "") != string(flows.StatusRunning) {
 			t.Fatalf("the list of running executions does not show %s: %d rows", running.ID, rows.Length())
 		}
-		x := apiJSON(t, srv.NewClient(), srv.Token(t), http.MethodPost, "/api/v1/executions/"+running.ID+"/cancel", nil, http.StatusOK)
+		x := webtest.APIJSON(t, srv.NewClient(), srv.Token(t), http.MethodPost, "/api/v1/executions/"+running.ID+"/cancel", nil, http.StatusOK)
 		if x["id"] != running.ID || x["status"] != string(flows.StatusCanceled) {
 			t.Fatalf("cancel answered %v", x)
 		}
 		ended(t, running.ID)
 		// An execution that has ended cannot be canceled again.
-		apiJSON(t, srv.NewClient(), srv.Token(t), http.MethodPost, "/api/v1/executions/"+running.ID+"/cancel", nil, http.StatusConflict)
+		webtest.APIJSON(t, srv.NewClient(), srv.Token(t), http.MethodPost, "/api/v1/executions/"+running.ID+"/cancel", nil, http.StatusConflict)
 	})
 
 	t.Run("form", func(t *testing.T) {
-		postEvent(t, srv, hook, 2)
-		running := waitPayloadRun(t, srv, flowID, flows.StatusRunning)
-		if res, _ := postForm(t, srv.SignedIn(t), "/executions/"+running.ID+"/cancel", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		webtest.PostOktaEvent(t, srv, hook, 2)
+		running := webtest.WaitPayloadRun(t, srv, flowID, flows.StatusRunning)
+		if res, _ := webtest.PostConnectorForm(t, srv.SignedIn(t), "/executions/"+running.ID+"/cancel", url.Values{}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("cancel: %d", res.StatusCode)
 		}
-		waitFor(t, "the run canceled", func() bool {
+		webtest.WaitFor(t, "the run canceled", func() bool {
 			e, err := srv.Store.Execution(ctx, running.ID)
 			return err == nil && e.Status.IsFinal()
 		})
 		ended(t, running.ID)
-		if n := len(payloadRuns(t, srv.Store, flowID)); n != 2 {
+		if n := len(webtest.PayloadRuns(t, srv.Store, flowID)); n != 2 {
 			t.Fatalf("%d payload runs, want 2", n)
 		}
 	})
@@ -433,14 +382,14 @@ func TestCancelReachesTheInstanceThatRuns(t *testing.T) {
 		done <- m
 	}()
 	var running []*flows.Execution
-	waitFor(t, "the run to show as running", func() bool {
+	webtest.WaitFor(t, "the run to show as running", func() bool {
 		running, _ = other.Store.Executions(ctx, store.ExecutionFilter{FlowID: f.ID, Status: flows.StatusRunning})
 		return len(running) == 1
 	})
 	if other.Engine.Running(running[0].ID) || !runner.Engine.Running(running[0].ID) {
 		t.Fatal("the run is not the first server's alone")
 	}
-	got := apiJSON(t, other.NewClient(), token, "POST", "/api/v1/executions/"+running[0].ID+"/cancel", nil, http.StatusOK)
+	got := webtest.APIJSON(t, other.NewClient(), token, "POST", "/api/v1/executions/"+running[0].ID+"/cancel", nil, http.StatusOK)
 	if got["status"] != string(flows.StatusCanceled) {
 		t.Fatalf("cancel through the other server answered %v", got)
 	}
@@ -459,37 +408,4 @@ func apiBody(body string) map[string]any {
 	var m map[string]any
 	json.Unmarshal([]byte(body), &m)
 	return m
-}
-
-// TestBrowserCancelPayloadRun finds a payload run that waits in the list
-// of running executions, opens it and cancels it with its button, at 1440
-// and at 1024 px wide.
-func TestBrowserCancelPayloadRun(t *testing.T) {
-	for _, width := range []int64{1440, 1024} {
-		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
-			flowID, hook := oktaFlowWith(t, srv, flows.Node{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 30.0}}})
-			cancelOnFailure(t, srv, flowID, nil)
-			postEvent(t, srv, hook, 1)
-			run := waitPayloadRun(t, srv, flowID, flows.StatusRunning)
-			b := webtest.NewBrowser(t, srv)
-			b.Run(chromedp.EmulateViewport(width, 900))
-			b.SignIn()
-			b.Open("/executions?status=running")
-			b.Run(chromedp.WaitVisible(fmt.Sprintf(`[data-testid="execution-row"][data-id="%s"]`, run.ID)))
-			b.Open("/executions/" + run.ID)
-			if got := b.Text("execution-status"); got != "running" || !strings.Contains(b.Text("execution-going"), "Still running") {
-				t.Fatalf("the execution page shows %q, without saying it still runs", got)
-			}
-			b.Screenshot(fmt.Sprintf("execution-running-%d", width))
-			b.Run(chromedp.Click(webtest.TestID("cancel")), chromedp.WaitVisible(`.status.canceled`))
-			b.Screenshot(fmt.Sprintf("execution-canceled-%d", width))
-			if flash := b.Text("flash-success"); !strings.HasPrefix(flash, "Canceled") {
-				t.Fatalf("the flash says %q", flash)
-			}
-			if e, err := srv.Store.Execution(context.Background(), run.ID); err != nil || e.Status != flows.StatusCanceled {
-				t.Fatalf("the run after Cancel: %+v, %v", e, err)
-			}
-		})
-	}
 }

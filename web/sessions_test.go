@@ -11,41 +11,6 @@ import (
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
-// signInWith signs the admin in through the form with a browser's user agent.
-func signInWith(t *testing.T, srv *webtest.Server, agent string) *webtest.Client {
-	t.Helper()
-	c := srv.NewClient()
-	form := url.Values{"_csrf": {c.CSRF(t, "/login")}, "email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}}
-	res, _ := c.Do(t, http.MethodPost, "/login", strings.NewReader(form.Encode()),
-		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "User-Agent": {agent}})
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign in with %q: status %d", agent, res.StatusCode)
-	}
-	return c
-}
-
-const (
-	firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-	safari  = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-	edge    = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0"
-)
-
-// signedOut checks that a client's session is refused: pages send it to
-// sign in, forms and htmx requests get 401.
-func signedOut(t *testing.T, c *webtest.Client, who string) {
-	t.Helper()
-	if res, _ := c.Get(t, "/settings"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
-		t.Errorf("%s: GET /settings = %d to %q, want a redirect to sign in", who, res.StatusCode, res.Header.Get("Location"))
-	}
-	if res, _ := c.Do(t, http.MethodGet, "/flows", nil, http.Header{"HX-Request": {"true"}}); res.StatusCode != http.StatusUnauthorized {
-		t.Errorf("%s: htmx GET /flows = %d, want 401", who, res.StatusCode)
-	}
-	res := c.PostForm(t, "/settings/tokens", url.Values{"name": {"after sign-out"}})
-	if res.StatusCode != http.StatusUnauthorized {
-		t.Errorf("%s: POST /settings/tokens = %d, want 401", who, res.StatusCode)
-	}
-}
-
 // signedIn checks that a client's session still opens Settings.
 func signedIn(t *testing.T, c *webtest.Client, who string) {
 	t.Helper()
@@ -56,8 +21,8 @@ func signedIn(t *testing.T, c *webtest.Client, who string) {
 
 func TestSettingsListsSessionsAndSignsOneOut(t *testing.T) {
 	srv := webtest.Start(t)
-	laptop := signInWith(t, srv, firefox)
-	phone := signInWith(t, srv, safari)
+	laptop := webtest.SignInWith(t, srv, webtest.FirefoxAgent)
+	phone := webtest.SignInWith(t, srv, webtest.SafariAgent)
 
 	_, body := laptop.Get(t, "/settings")
 	doc := parse(t, body)
@@ -82,7 +47,7 @@ func TestSettingsListsSessionsAndSignsOneOut(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign out the phone: status %d", res.StatusCode)
 	}
-	signedOut(t, phone, "phone")
+	webtest.SignedOut(t, phone, "phone")
 	signedIn(t, laptop, "laptop")
 	_, body = laptop.Get(t, "/settings")
 	doc = parse(t, body)
@@ -104,17 +69,17 @@ func TestSettingsListsSessionsAndSignsOneOut(t *testing.T) {
 
 func TestSignOutEverywhereElse(t *testing.T) {
 	srv := webtest.Start(t)
-	laptop := signInWith(t, srv, firefox)
-	phone := signInWith(t, srv, safari)
-	desktop := signInWith(t, srv, edge)
+	laptop := webtest.SignInWith(t, srv, webtest.FirefoxAgent)
+	phone := webtest.SignInWith(t, srv, webtest.SafariAgent)
+	desktop := webtest.SignInWith(t, srv, webtest.EdgeAgent)
 	token := srv.Token(t)
 
 	res := laptop.PostForm(t, "/settings/sessions/revoke-others", url.Values{"_csrf": {laptop.CSRF(t, "/settings")}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d", res.StatusCode)
 	}
-	signedOut(t, phone, "phone")
-	signedOut(t, desktop, "desktop")
+	webtest.SignedOut(t, phone, "phone")
+	webtest.SignedOut(t, desktop, "desktop")
 	// This session stays, and says how many others ended.
 	_, body := laptop.Get(t, "/settings")
 	if msg := parse(t, body).Find(`[data-testid="flash-success"]`).Text(); !strings.Contains(msg, "2 sessions ended") {
@@ -130,7 +95,7 @@ func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 	for _, db := range storetest.DBs {
 		t.Run(db.Name, func(t *testing.T) {
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t)})
-			c := signInWith(t, srv, firefox)
+			c := webtest.SignInWith(t, srv, webtest.FirefoxAgent)
 			signedIn(t, c, "before sign-out")
 			u, _ := url.Parse(srv.URL)
 			saved := c.Jar.Cookies(u)
@@ -141,7 +106,7 @@ func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 			// The cookie from before, sent again, no longer signs anyone in.
 			replay := srv.NewClient()
 			replay.Jar.SetCookies(u, saved)
-			signedOut(t, replay, "the cookie from before sign-out")
+			webtest.SignedOut(t, replay, "the cookie from before sign-out")
 			if list, _ := srv.Store.Sessions(context.Background(), srv.Admin.ID); len(list) != 0 {
 				t.Fatalf("%d sessions live after sign-out", len(list))
 			}
@@ -151,20 +116,20 @@ func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 
 func TestPasswordChangeSignsOutOtherSessions(t *testing.T) {
 	srv := webtest.Start(t)
-	laptop := signInWith(t, srv, firefox)
-	phone := signInWith(t, srv, safari)
+	laptop := webtest.SignInWith(t, srv, webtest.FirefoxAgent)
+	phone := webtest.SignInWith(t, srv, webtest.SafariAgent)
 	res := laptop.PostForm(t, "/settings/password", url.Values{"_csrf": {laptop.CSRF(t, "/settings")},
 		"current": {webtest.AdminPassword}, "new": {"a brand new password"}, "confirm": {"a brand new password"}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("change password: status %d", res.StatusCode)
 	}
-	signedOut(t, phone, "phone")
+	webtest.SignedOut(t, phone, "phone")
 	signedIn(t, laptop, "laptop")
 }
 
 func TestSessionCookieCarriesOnlyItsToken(t *testing.T) {
 	srv := webtest.Start(t)
-	c := signInWith(t, srv, firefox)
+	c := webtest.SignInWith(t, srv, webtest.FirefoxAgent)
 	u, _ := url.Parse(srv.URL)
 	before := sessionCookie(c, u)
 	// A flash message is kept on the server: the cookie does not change.

@@ -33,14 +33,14 @@ const tableFlow = `{"schema":1,"kind":"workspace","name":"Sign-ups",
 func TestAPITableCardsFlow(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
-	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Sign-ups","columns":[{"name":"email","type":"text","unique":true},{"name":"age","type":"number"}]}`, 201)
+	tb := webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"Sign-ups","columns":[{"name":"email","type":"text","unique":true},{"name":"age","type":"number"}]}`, 201)
 	id := int(tb["id"].(float64))
-	f := apiCall(t, c, token, "POST", "/api/v1/flows", fmt.Sprintf(tableFlow, id), 201)
+	f := webtest.APICall(t, c, token, "POST", "/api/v1/flows", fmt.Sprintf(tableFlow, id), 201)
 	runs := fmt.Sprintf("/api/v1/flows/%d/runs", int(f["id"].(float64)))
 
 	var x map[string]any
 	for _, in := range []string{`{"email":"ann@example.com","age":41}`, `{"email":"bob@example.com","age":52}`, `{"email":"cy@example.com","age":20}`} {
-		x = apiCall(t, c, token, "POST", runs, `{"input":`+in+`}`, 200)
+		x = webtest.APICall(t, c, token, "POST", runs, `{"input":`+in+`}`, 200)
 		if x["status"] != "succeeded" {
 			t.Fatalf("run %s = %v", in, x)
 		}
@@ -49,19 +49,19 @@ func TestAPITableCardsFlow(t *testing.T) {
 	if out["count"] != 2.0 || out["oldest"] != "bob@example.com" || out["id"] != 3.0 {
 		t.Errorf("third run's output = %v, want 2 rows over 30, bob the oldest, row 3 added", out)
 	}
-	x = apiCall(t, c, token, "POST", runs, `{"input":{"email":"ann@example.com","age":1}}`, 200)
+	x = webtest.APICall(t, c, token, "POST", runs, `{"input":{"email":"ann@example.com","age":1}}`, 200)
 	if msg, _ := x["error"].(string); x["status"] != "failed" || x["errorCard"] != "add" ||
 		!strings.Contains(msg, `the value "ann@example.com" of column "email" is already in table "Sign-ups"`) {
 		t.Errorf("a taken email = %v %v %q", x["status"], x["errorCard"], msg)
 	}
 
 	missing := strings.ReplaceAll(tableFlow, `"value":%[1]d`, `"value":9999`)
-	if msg := errorMessage(apiCall(t, c, token, "POST", "/api/v1/flows", missing, 422)); !strings.Contains(msg, `card "add" refers to table 9999, which does not exist`) {
+	if msg := errorMessage(webtest.APICall(t, c, token, "POST", "/api/v1/flows", missing, 422)); !strings.Contains(msg, `card "add" refers to table 9999, which does not exist`) {
 		t.Errorf("a flow naming a missing table = %q", msg)
 	}
 	unknown := strings.Replace(fmt.Sprintf(tableFlow, id), `{"key":"age","type":"number"}]`, `{"key":"years","type":"number"}]`, 1)
 	unknown = strings.Replace(unknown, `"age":{"ref"`, `"years":{"ref"`, 1)
-	if msg := errorMessage(apiCall(t, c, token, "POST", "/api/v1/flows", unknown, 422)); !strings.Contains(msg, `card "add" names the column "years", which table "Sign-ups" does not have`) {
+	if msg := errorMessage(webtest.APICall(t, c, token, "POST", "/api/v1/flows", unknown, 422)); !strings.Contains(msg, `card "add" names the column "years", which table "Sign-ups" does not have`) {
 		t.Errorf("a flow naming an unknown column = %q", msg)
 	}
 }
@@ -74,9 +74,9 @@ func TestEditorTableCard(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.SignedIn(t), srv.Token(t)
 	api := srv.NewClient()
-	people := apiCall(t, api, token, "POST", "/api/v1/tables", `{"name":"People","columns":[{"name":"email","type":"text"},{"name":"age","type":"number"}]}`, 201)
-	notes := apiCall(t, api, token, "POST", "/api/v1/tables", `{"name":"Notes","columns":[{"name":"body","type":"text"}]}`, 201)
-	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Sign-ups"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
+	people := webtest.APICall(t, api, token, "POST", "/api/v1/tables", `{"name":"People","columns":[{"name":"email","type":"text"},{"name":"age","type":"number"}]}`, 201)
+	notes := webtest.APICall(t, api, token, "POST", "/api/v1/tables", `{"name":"Notes","columns":[{"name":"body","type":"text"}]}`, 201)
+	if res, _ := webtest.PostConnectorForm(t, c, "/flows", url.Values{"name": {"Sign-ups"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d", res.StatusCode)
 	}
 	fs, _ := srv.Store.Flows(context.Background(), 0)

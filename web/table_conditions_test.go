@@ -26,11 +26,11 @@ const searchFlow = `{"schema":1,"kind":"workspace","name":"Find",
 func peopleTable(t *testing.T, srv *webtest.Server) int {
 	t.Helper()
 	api, token := srv.NewClient(), srv.Token(t)
-	tb := apiCall(t, api, token, "POST", "/api/v1/tables", `{"name":"People","columns":[{"name":"email","type":"text"},{"name":"age","type":"number"},{"name":"member","type":"boolean"}]}`, 201)
+	tb := webtest.APICall(t, api, token, "POST", "/api/v1/tables", `{"name":"People","columns":[{"name":"email","type":"text"},{"name":"age","type":"number"},{"name":"member","type":"boolean"}]}`, 201)
 	id := int(tb["id"].(float64))
 	for _, row := range []string{`{"email":"ann@example.com","age":41,"member":true}`, `{"email":"bob@example.com","age":52}`,
 		`{"email":"cy@other.test","age":60}`, `{"email":"dee@example.com","age":20}`} {
-		apiCall(t, api, token, "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), row, 201)
+		webtest.APICall(t, api, token, "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), row, 201)
 	}
 	return id
 }
@@ -46,7 +46,7 @@ func TestEditorTableCardConditions(t *testing.T) {
 	srv := webtest.Start(t)
 	tableID := peopleTable(t, srv)
 	api, token := srv.NewClient(), srv.Token(t)
-	f := apiCall(t, api, token, "POST", "/api/v1/flows", fmt.Sprintf(searchFlow, tableID), 201)
+	f := webtest.APICall(t, api, token, "POST", "/api/v1/flows", fmt.Sprintf(searchFlow, tableID), 201)
 	flowID := int64(f["id"].(float64))
 	c := srv.SignedIn(t)
 	edit := canvasEdit(t, srv, c, fmt.Sprintf("/flows/%d/edit", flowID), flowID)
@@ -90,11 +90,11 @@ func TestEditorTableCardConditions(t *testing.T) {
 	}
 
 	runs := fmt.Sprintf("/api/v1/flows/%d/runs", flowID)
-	x := apiCall(t, api, token, "POST", runs, `{"input":{"min":30}}`, 200)
+	x := webtest.APICall(t, api, token, "POST", runs, `{"input":{"min":30}}`, 200)
 	if out, _ := x["output"].(map[string]any); x["status"] != "succeeded" || out["count"] != 2.0 || out["first"] != "ann@example.com" {
 		t.Errorf("run with min 30 = %v", x)
 	}
-	x = apiCall(t, api, token, "POST", runs, `{"input":{"min":45}}`, 200)
+	x = webtest.APICall(t, api, token, "POST", runs, `{"input":{"min":45}}`, 200)
 	if out, _ := x["output"].(map[string]any); out["count"] != 1.0 || out["first"] != "bob@example.com" {
 		t.Errorf("run with min 45 = %v", x)
 	}
@@ -126,7 +126,7 @@ func TestTableCardConditionProblems(t *testing.T) {
 	srv := webtest.Start(t)
 	tableID := peopleTable(t, srv)
 	api, token := srv.NewClient(), srv.Token(t)
-	f := apiCall(t, api, token, "POST", "/api/v1/flows", fmt.Sprintf(searchFlow, tableID), 201)
+	f := webtest.APICall(t, api, token, "POST", "/api/v1/flows", fmt.Sprintf(searchFlow, tableID), 201)
 	flowID := int64(f["id"].(float64))
 	c := srv.SignedIn(t)
 	cases := []struct {
@@ -148,7 +148,7 @@ func TestTableCardConditionProblems(t *testing.T) {
 			def := flows.Definition{Schema: 1, Kind: flows.KindWorkspace, Name: "Find", Event: flows.Node{ID: "event", Type: flows.EventManual}, Cards: []flows.Node{find}}
 
 			body := fmt.Sprintf(`{"schema":1,"kind":"workspace","name":"Find","event":{"id":"event","type":"event.manual"},"cards":[%s]}`, string(must(json.Marshal(find))))
-			if msg := errorMessage(apiCall(t, api, token, "POST", "/api/v1/flows", body, 422)); !strings.Contains(msg, `card "find": `+tc.want) {
+			if msg := errorMessage(webtest.APICall(t, api, token, "POST", "/api/v1/flows", body, 422)); !strings.Contains(msg, `card "find": `+tc.want) {
 				t.Errorf("saving through the API: %q, want %q", msg, tc.want)
 			}
 

@@ -17,21 +17,6 @@ import (
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
-// apiCall sends a request and decodes its JSON answer, failing the test
-// on another status than want.
-func apiCall(t *testing.T, c *webtest.Client, token, method, path, body string, want int) map[string]any {
-	t.Helper()
-	status, b := c.API(t, token, method, path, body)
-	if status != want {
-		t.Fatalf("%s %s = %d %s, want %d", method, path, status, b, want)
-	}
-	var out map[string]any
-	if b != "" {
-		json.Unmarshal([]byte(b), &out)
-	}
-	return out
-}
-
 // errorMessage is the message of an API error answer.
 func errorMessage(m map[string]any) string {
 	e, _ := m["error"].(map[string]any)
@@ -46,50 +31,50 @@ func TestAPITables(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
 
-	bad := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Customers","columns":[{"name":"age","type":"number","default":"old"},{"name":"id","type":"text"}]}`, 422)
+	bad := webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"Customers","columns":[{"name":"age","type":"number","default":"old"},{"name":"id","type":"text"}]}`, 422)
 	if msg := errorMessage(bad); !strings.Contains(msg, `column "age" takes a number, not "old"`) {
 		t.Errorf("a bad default = %q", msg)
 	}
 	if probs, _ := bad["error"].(map[string]any)["problems"].([]any); len(probs) != 2 {
 		t.Errorf("problems = %v, want 2", probs)
 	}
-	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Customers","description":"who buys",
+	tb := webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"Customers","description":"who buys",
 		"columns":[{"name":"email","type":"text","unique":true},{"name":"age","type":"number"},{"name":"vip","type":"boolean","default":false}]}`, 201)
 	id := int64(tb["id"].(float64))
 	base := fmt.Sprintf("/api/v1/tables/%d", id)
-	if msg := errorMessage(apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"customers"}`, 409)); msg != `A table named "customers" exists already` {
+	if msg := errorMessage(webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"customers"}`, 409)); msg != `A table named "customers" exists already` {
 		t.Errorf("a taken name = %q", msg)
 	}
-	list := apiCall(t, c, token, "GET", "/api/v1/tables", "", 200)
+	list := webtest.APICall(t, c, token, "GET", "/api/v1/tables", "", 200)
 	if ts := list["tables"].([]any); len(ts) != 1 {
 		t.Errorf("list = %v", list)
 	}
 
-	ada := apiCall(t, c, token, "POST", base+"/rows", `{"email":"ada@example.com","age":36}`, 201)
+	ada := webtest.APICall(t, c, token, "POST", base+"/rows", `{"email":"ada@example.com","age":36}`, 201)
 	if ada["vip"] != false || ada["age"] != 36.0 || ada["id"] == nil || ada["createdAt"] == nil {
 		t.Errorf("created row = %v", ada)
 	}
 	adaURL := fmt.Sprintf("%s/rows/%d", base, int64(ada["id"].(float64)))
-	if msg := errorMessage(apiCall(t, c, token, "POST", base+"/rows", `{"email":"ada@example.com"}`, 409)); msg != `The table "Customers" already has a row with email "ada@example.com", and that column is unique.` {
+	if msg := errorMessage(webtest.APICall(t, c, token, "POST", base+"/rows", `{"email":"ada@example.com"}`, 409)); msg != `The table "Customers" already has a row with email "ada@example.com", and that column is unique.` {
 		t.Errorf("a duplicate email = %q", msg)
 	}
-	if msg := errorMessage(apiCall(t, c, token, "POST", base+"/rows", `{"email":"x@example.com","age":"many","colour":"red"}`, 422)); !strings.Contains(msg, `The row is not valid: column "age" takes a number, not "many"`) {
+	if msg := errorMessage(webtest.APICall(t, c, token, "POST", base+"/rows", `{"email":"x@example.com","age":"many","colour":"red"}`, 422)); !strings.Contains(msg, `The row is not valid: column "age" takes a number, not "many"`) {
 		t.Errorf("a bad row = %q", msg)
 	}
 	for i := range 5 {
-		apiCall(t, c, token, "POST", base+"/rows", fmt.Sprintf(`{"email":"user%d@example.org","age":%d}`, i, 20+i), 201)
+		webtest.APICall(t, c, token, "POST", base+"/rows", fmt.Sprintf(`{"email":"user%d@example.org","age":%d}`, i, 20+i), 201)
 	}
-	up := apiCall(t, c, token, "PATCH", adaURL, `{"vip":true}`, 200)
+	up := webtest.APICall(t, c, token, "PATCH", adaURL, `{"vip":true}`, 200)
 	if up["vip"] != true || up["email"] != "ada@example.com" || up["age"] != 36.0 {
 		t.Errorf("updated row = %v", up)
 	}
-	if got := apiCall(t, c, token, "GET", adaURL, "", 200); got["vip"] != true {
+	if got := webtest.APICall(t, c, token, "GET", adaURL, "", 200); got["vip"] != true {
 		t.Errorf("read row = %v", got)
 	}
 
 	rows := func(query string) (emails []string, next string) {
 		t.Helper()
-		page := apiCall(t, c, token, "GET", base+"/rows?"+query, "", 200)
+		page := webtest.APICall(t, c, token, "GET", base+"/rows?"+query, "", 200)
 		for _, r := range page["rows"].([]any) {
 			emails = append(emails, r.(map[string]any)["email"].(string))
 		}
@@ -121,15 +106,15 @@ func TestAPITables(t *testing.T) {
 		t.Errorf("pages by age, descending = %v", all)
 	}
 	// The last page's prev goes back to the rows just before it.
-	last := apiCall(t, c, token, "GET", base+"/rows?"+q, "", 200)
+	last := webtest.APICall(t, c, token, "GET", base+"/rows?"+q, "", 200)
 	prev, _ := last["prev"].(string)
 	if got, _ := rows("sort=age&desc=true&limit=4&cursor=" + url.QueryEscape(prev)); strings.Join(got, ",") != "ada@example.com,user4@example.org,user3@example.org,user2@example.org" {
 		t.Errorf("back from the last page = %v", got)
 	}
-	if msg := errorMessage(apiCall(t, c, token, "GET", base+"/rows?where.colour=red", "", 422)); !strings.Contains(msg, "where.colour names no column") {
+	if msg := errorMessage(webtest.APICall(t, c, token, "GET", base+"/rows?where.colour=red", "", 422)); !strings.Contains(msg, "where.colour names no column") {
 		t.Errorf("an unknown filter = %q", msg)
 	}
-	if msg := errorMessage(apiCall(t, c, token, "GET", base+"/rows?where.age.contains=3", "", 422)); !strings.Contains(msg, `column "age" holds a number: contains works on text columns only`) {
+	if msg := errorMessage(webtest.APICall(t, c, token, "GET", base+"/rows?where.age.contains=3", "", 422)); !strings.Contains(msg, `column "age" holds a number: contains works on text columns only`) {
 		t.Errorf("contains on a number = %q", msg)
 	}
 
@@ -137,30 +122,30 @@ func TestAPITables(t *testing.T) {
 	cols := tb["columns"].([]any)
 	emailID, ageID := cols[0].(map[string]any)["id"], cols[1].(map[string]any)["id"]
 	patch := fmt.Sprintf(`{"name":"Clients","columns":[{"id":%v,"name":"mail","type":"text","unique":true},{"id":%v,"name":"age","type":"number"},{"name":"city","type":"text"}]%%s}`, emailID, ageID)
-	if msg := errorMessage(apiCall(t, c, token, "PATCH", base, fmt.Sprintf(patch, ""), 422)); !strings.Contains(msg, `removing column "vip" deletes its values in every row: confirm to go on`) {
+	if msg := errorMessage(webtest.APICall(t, c, token, "PATCH", base, fmt.Sprintf(patch, ""), 422)); !strings.Contains(msg, `removing column "vip" deletes its values in every row: confirm to go on`) {
 		t.Errorf("removing without confirming = %q", msg)
 	}
-	changed := apiCall(t, c, token, "PATCH", base, fmt.Sprintf(patch, `,"confirmRemove":true`), 200)
+	changed := webtest.APICall(t, c, token, "PATCH", base, fmt.Sprintf(patch, `,"confirmRemove":true`), 200)
 	if changed["name"] != "Clients" || len(changed["columns"].([]any)) != 3 {
 		t.Errorf("changed = %v", changed)
 	}
-	if got := apiCall(t, c, token, "GET", adaURL, "", 200); got["mail"] != "ada@example.com" || got["city"] != nil || got["vip"] != nil {
+	if got := webtest.APICall(t, c, token, "GET", adaURL, "", 200); got["mail"] != "ada@example.com" || got["city"] != nil || got["vip"] != nil {
 		t.Errorf("row after the change = %v", got)
 	}
-	show := apiCall(t, c, token, "GET", base, "", 200)
+	show := webtest.APICall(t, c, token, "GET", base, "", 200)
 	if show["rows"] != 6.0 {
 		t.Errorf("show = %v", show)
 	}
 
-	apiCall(t, c, token, "DELETE", adaURL, "", 204)
-	apiCall(t, c, token, "DELETE", adaURL, "", 404)
-	apiCall(t, c, token, "GET", adaURL, "", 404)
-	apiCall(t, c, token, "GET", "/api/v1/tables/999/rows", "", 404)
-	if cleared := apiCall(t, c, token, "DELETE", base+"/rows", "", 200); cleared["deleted"] != 5.0 {
+	webtest.APICall(t, c, token, "DELETE", adaURL, "", 204)
+	webtest.APICall(t, c, token, "DELETE", adaURL, "", 404)
+	webtest.APICall(t, c, token, "GET", adaURL, "", 404)
+	webtest.APICall(t, c, token, "GET", "/api/v1/tables/999/rows", "", 404)
+	if cleared := webtest.APICall(t, c, token, "DELETE", base+"/rows", "", 200); cleared["deleted"] != 5.0 {
 		t.Errorf("clear = %v", cleared)
 	}
-	apiCall(t, c, token, "DELETE", base, "", 204)
-	apiCall(t, c, token, "GET", base, "", 404)
+	webtest.APICall(t, c, token, "DELETE", base, "", 204)
+	webtest.APICall(t, c, token, "GET", base, "", 404)
 }
 
 // TestAPIDeleteTableInUse refuses to delete a table a flow's card refers
@@ -168,7 +153,7 @@ func TestAPITables(t *testing.T) {
 func TestAPIDeleteTableInUse(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
-	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Seen","columns":[{"name":"key","type":"text","unique":true}]}`, 201)
+	tb := webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"Seen","columns":[{"name":"key","type":"text","unique":true}]}`, 201)
 	def, _ := flows.NewDefinition(flows.KindWorkspace, "Dedupe orders")
 	def.Cards = append(def.Cards, flows.Node{ID: "c1", Type: "table.create_row", Label: "Remember the order",
 		Bindings: map[string]flows.Binding{flows.TableInput: {Value: tb["id"]}}})
@@ -177,11 +162,11 @@ func TestAPIDeleteTableInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := fmt.Sprintf("/api/v1/tables/%v", tb["id"])
-	msg := errorMessage(apiCall(t, c, token, "DELETE", base, "", 409))
+	msg := errorMessage(webtest.APICall(t, c, token, "DELETE", base, "", 409))
 	if msg != `The table "Seen" is used by flow "Dedupe orders" (card "Remember the order"): change those cards before deleting it.` {
 		t.Errorf("delete in use = %q", msg)
 	}
-	show := apiCall(t, c, token, "GET", base, "", 200)
+	show := webtest.APICall(t, c, token, "GET", base, "", 200)
 	if used := show["usedBy"].([]any); len(used) != 1 || used[0].(map[string]any)["flowId"] != float64(f.ID) {
 		t.Errorf("usedBy = %v", show["usedBy"])
 	}
@@ -197,8 +182,8 @@ func TestAPITableCSV(t *testing.T) {
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t)})
 			c, token := srv.NewClient(), srv.Token(t)
 			schema := `"columns":[{"name":"sku","type":"text","unique":true},{"name":"price","type":"number"},{"name":"in stock","type":"boolean","default":true},{"name":"added","type":"datetime"},{"name":"note","type":"text"}]}`
-			a := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Products",`+schema, 201)
-			b := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Products copy",`+schema, 201)
+			a := webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"Products",`+schema, 201)
+			b := webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"Products copy",`+schema, 201)
 			aURL, bURL := fmt.Sprintf("/api/v1/tables/%v", a["id"]), fmt.Sprintf("/api/v1/tables/%v", b["id"])
 			send := func(path, body string) (int, map[string]any) {
 				res, text := c.Do(t, "POST", path+"/csv", strings.NewReader(body), http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"text/csv"}, "Accept": {"application/json"}})
@@ -218,7 +203,7 @@ func TestAPITableCSV(t *testing.T) {
 			if status, out = send(aURL, "colour\nred\n"); status != 422 || !strings.Contains(errorMessage(out), `line 1: the table "Products" has no column "colour"`) {
 				t.Errorf("an unknown column = %d %v", status, out)
 			}
-			if n := apiCall(t, c, token, "GET", aURL, "", 200)["rows"]; n != 0.0 {
+			if n := webtest.APICall(t, c, token, "GET", aURL, "", 200)["rows"]; n != 0.0 {
 				t.Fatalf("%v rows after refused imports, want 0", n)
 			}
 			good := "sku,note,price,added\n" +
@@ -276,8 +261,8 @@ func TestAPITableCSV(t *testing.T) {
 func TestAPIFlowExportWithTables(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
-	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Seen","columns":[{"name":"key","type":"text","unique":true}]}`, 201)
-	apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/tables/%v/rows", tb["id"]), `{"key":"k1"}`, 201)
+	tb := webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"Seen","columns":[{"name":"key","type":"text","unique":true}]}`, 201)
+	webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/tables/%v/rows", tb["id"]), `{"key":"k1"}`, 201)
 	def, _ := flows.NewDefinition(flows.KindWorkspace, "Dedupe")
 	def.Cards = append(def.Cards, flows.Node{ID: "c1", Type: "table.create_row", Bindings: map[string]flows.Binding{flows.TableInput: {Value: tb["id"]}}})
 	f, err := srv.Store.CreateFlow(context.Background(), flows.Flow{Definition: def})
@@ -294,12 +279,12 @@ func TestAPIFlowExportWithTables(t *testing.T) {
 	}
 
 	bundle := `{"schema":1,"flow":` + greeter + `,"tables":[{"id":41,"name":"Seen","columns":[{"name":"key","type":"text"}],"rows":[{"key":"a"},{"key":"b"}]}]}`
-	out := apiCall(t, c, token, "POST", "/api/v1/flows", bundle, 201)
+	out := webtest.APICall(t, c, token, "POST", "/api/v1/flows", bundle, 201)
 	made := out["tables"].([]any)
 	if len(made) != 1 || made[0].(map[string]any)["name"] != "Seen (2)" {
 		t.Fatalf("import made %v", out["tables"])
 	}
-	page := apiCall(t, c, token, "GET", fmt.Sprintf("/api/v1/tables/%v/rows", made[0].(map[string]any)["id"]), "", 200)
+	page := webtest.APICall(t, c, token, "GET", fmt.Sprintf("/api/v1/tables/%v/rows", made[0].(map[string]any)["id"]), "", 200)
 	if page["count"] != 2.0 {
 		t.Errorf("imported rows = %v", page)
 	}
@@ -309,7 +294,7 @@ func TestAPIFlowExportWithTables(t *testing.T) {
 func TestAPITableCSVForm(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
-	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Codes","columns":[{"name":"code","type":"text"}]}`, 201)
+	tb := webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"Codes","columns":[{"name":"code","type":"text"}]}`, 201)
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, _ := mw.CreateFormFile("file", "codes.csv")

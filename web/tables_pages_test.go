@@ -17,20 +17,6 @@ import (
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
-// tablesFixture makes a table "Customers" (email text, age number, vip
-// true/false with default false) with rows through the API.
-func tablesFixture(t *testing.T, srv *webtest.Server, rows int) int64 {
-	t.Helper()
-	c, token := srv.NewClient(), srv.Token(t)
-	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Customers","description":"who buys",
-		"columns":[{"name":"email","type":"text","unique":true},{"name":"age","type":"number"},{"name":"vip","type":"boolean","default":false}]}`, 201)
-	id := int64(tb["id"].(float64))
-	for i := range rows {
-		apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), fmt.Sprintf(`{"email":"user%02d@example.org","age":%d}`, i, 20+i), 201)
-	}
-	return id
-}
-
 // TestTablesPages checks the list (with row counts), the new table form
 // and its errors beside their fields, and a table's page: rows, search,
 // filters, pages and the settings.
@@ -60,7 +46,7 @@ func TestTablesPages(t *testing.T) {
 		t.Errorf("the form forgot the column: %q", v)
 	}
 
-	id := tablesFixture(t, srv, 30)
+	id := webtest.TablesFixture(t, srv, 30)
 	_, body = web.Get(t, "/tables")
 	doc = parse(t, body)
 	if doc.Find(`[data-testid="table-item"]`).Length() != 1 || doc.Find(`[data-testid="table-rows"]`).Text() != "30" {
@@ -110,7 +96,7 @@ func TestTablesPages(t *testing.T) {
 	// added before it meanwhile.
 	_, body = web.Get(t, base)
 	next, _ := parse(t, body).Find(`[data-testid="page-next"]`).Attr("href")
-	apiCall(t, srv.NewClient(), srv.Token(t), "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), `{"email":"late@example.org"}`, 201)
+	webtest.APICall(t, srv.NewClient(), srv.Token(t), "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), `{"email":"late@example.org"}`, 201)
 	_, body = web.Get(t, next)
 	doc = parse(t, body)
 	if got := doc.Find(`[data-testid="cell-email"]`).First().Text(); got != "user25@example.org" || doc.Find(`[data-testid="row"]`).Length() != 6 {
@@ -128,7 +114,7 @@ func TestTablesPages(t *testing.T) {
 func TestTablePageRows(t *testing.T) {
 	srv := webtest.Start(t)
 	web := srv.SignedIn(t)
-	id := tablesFixture(t, srv, 1)
+	id := webtest.TablesFixture(t, srv, 1)
 	csrf := web.CSRF(t, fmt.Sprintf("/tables/%d", id))
 	post := func(path string, form url.Values) (int, string) {
 		res, body := web.Do(t, "POST", path, strings.NewReader(form.Encode()), http.Header{
@@ -179,7 +165,7 @@ func TestTablePageRows(t *testing.T) {
 func TestTablePageSettings(t *testing.T) {
 	srv := webtest.Start(t)
 	web := srv.SignedIn(t)
-	id := tablesFixture(t, srv, 2)
+	id := webtest.TablesFixture(t, srv, 2)
 	page := fmt.Sprintf("/tables/%d", id)
 	csrf := web.CSRF(t, page)
 	tb, _ := srv.Store.Table(context.Background(), id)
@@ -244,7 +230,7 @@ func TestTablePageSettings(t *testing.T) {
 func TestTablePageImport(t *testing.T) {
 	srv := webtest.Start(t)
 	web := srv.SignedIn(t)
-	id := tablesFixture(t, srv, 1)
+	id := webtest.TablesFixture(t, srv, 1)
 	page := fmt.Sprintf("/tables/%d", id)
 	csrf := web.CSRF(t, page+"/import")
 	preview := func(text string) (int, *goquery.Document) {
@@ -307,7 +293,7 @@ func emailsOf(doc *goquery.Document) string {
 func TestTablePagePrevious(t *testing.T) {
 	srv := webtest.Start(t)
 	web := srv.SignedIn(t)
-	id := tablesFixture(t, srv, 30)
+	id := webtest.TablesFixture(t, srv, 30)
 	c, token := srv.NewClient(), srv.Token(t)
 	open := func(href string) *goquery.Document {
 		t.Helper()
@@ -337,8 +323,8 @@ func TestTablePagePrevious(t *testing.T) {
 	// A row of page 2 goes and one comes in its place.
 	tb, _ := srv.Store.Table(context.Background(), id)
 	page, _ := srv.Store.SearchRows(context.Background(), &tb, flows.RowQuery{Conditions: []flows.Condition{{Column: "email", Op: flows.OpEqual, Value: "user23@example.org"}}, Limit: 1})
-	apiCall(t, c, token, "DELETE", fmt.Sprintf("/api/v1/tables/%d/rows/%d", id, page.Rows[0].ID), "", 204)
-	apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), `{"email":"user-late@example.org","age":43.5}`, 201)
+	webtest.APICall(t, c, token, "DELETE", fmt.Sprintf("/api/v1/tables/%d/rows/%d", id, page.Rows[0].ID), "", 204)
+	webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), `{"email":"user-late@example.org","age":43.5}`, 201)
 	back := open(link(p3, "page-prev"))
 	if got := emailsOf(back); got != "user25@example.org,user24@example.org,user-late@example.org,user22@example.org" {
 		t.Errorf("back from page 3 = %s", got)
@@ -372,7 +358,7 @@ func TestTablePageUnique(t *testing.T) {
 	page := fmt.Sprintf("/tables/%d", tb.ID)
 	c, token := srv.NewClient(), srv.Token(t)
 	for _, code := range []string{"A1", "B2"} {
-		apiCall(t, c, token, "POST", "/api/v1"+page+"/rows", `{"code":"`+code+`","kind":"same"}`, 201)
+		webtest.APICall(t, c, token, "POST", "/api/v1"+page+"/rows", `{"code":"`+code+`","kind":"same"}`, 201)
 	}
 	_, body := web.Get(t, page)
 	doc := parse(t, body)
@@ -427,7 +413,7 @@ func TestTablePageUnique(t *testing.T) {
 	if strings.Join(flags, ",") != "code:false,kind:false,ref:true" {
 		t.Errorf("after saving: %v", flags)
 	}
-	apiCall(t, c, token, "POST", "/api/v1"+page+"/rows", `{"code":"A1","ref":"r1"}`, 201)
+	webtest.APICall(t, c, token, "POST", "/api/v1"+page+"/rows", `{"code":"A1","ref":"r1"}`, 201)
 	if status, _ := c.API(t, token, "POST", "/api/v1"+page+"/rows", `{"ref":"r1"}`); status != http.StatusConflict {
 		t.Errorf("a taken ref = %d", status)
 	}
@@ -439,7 +425,7 @@ func TestTablePageFilters(t *testing.T) {
 	srv := webtest.Start(t)
 	web := srv.SignedIn(t)
 	c, token := srv.NewClient(), srv.Token(t)
-	tb := apiCall(t, c, token, "POST", "/api/v1/tables", `{"name":"Events","columns":[{"name":"email","type":"text"},
+	tb := webtest.APICall(t, c, token, "POST", "/api/v1/tables", `{"name":"Events","columns":[{"name":"email","type":"text"},
 		{"name":"n","type":"number"},{"name":"ok","type":"boolean"},{"name":"at","type":"datetime"}]}`, 201)
 	id := int64(tb["id"].(float64))
 	for _, r := range []string{
@@ -447,7 +433,7 @@ func TestTablePageFilters(t *testing.T) {
 		`{"email":"bob@example.org","n":2,"ok":false,"at":"2026-02-01T00:00:00Z"}`,
 		`{"email":"annie@example.com","n":3,"at":"2026-03-01T00:00:00Z"}`,
 	} {
-		apiCall(t, c, token, "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), r, 201)
+		webtest.APICall(t, c, token, "POST", fmt.Sprintf("/api/v1/tables/%d/rows", id), r, 201)
 	}
 	tests := []struct{ name, query, want string }{
 		{"text contains", "where.email.contains=ANN", "ann@example.org,annie@example.com"},

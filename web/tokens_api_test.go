@@ -19,13 +19,13 @@ func TestAPITokens(t *testing.T) {
 	srv := webtest.Start(t)
 	c, token := srv.NewClient(), srv.Token(t)
 
-	made := apiJSON(t, c, token, "POST", "/api/v1/tokens", `{"name":"deploy bot"}`, http.StatusCreated)
+	made := webtest.APIJSON(t, c, token, "POST", "/api/v1/tokens", `{"name":"deploy bot"}`, http.StatusCreated)
 	secret, _ := made["token"].(string)
 	if !strings.HasPrefix(secret, "hf_") || made["name"] != "deploy bot" || made["lastUsedAt"] != nil || !strings.HasPrefix(secret, made["prefix"].(string)) {
 		t.Fatalf("made: %v", made)
 	}
 	id := int64(made["id"].(float64))
-	if me := apiJSON(t, c, secret, "GET", "/api/v1/me", nil, http.StatusOK); me["email"] != webtest.AdminEmail {
+	if me := webtest.APIJSON(t, c, secret, "GET", "/api/v1/me", nil, http.StatusOK); me["email"] != webtest.AdminEmail {
 		t.Fatalf("the new token's owner: %v", me)
 	}
 
@@ -76,18 +76,18 @@ func TestAPITokens(t *testing.T) {
 			}
 		})
 	}
-	apiJSON(t, c, otherSecret, "GET", "/api/v1/me", nil, http.StatusOK)
+	webtest.APIJSON(t, c, otherSecret, "GET", "/api/v1/me", nil, http.StatusOK)
 
-	apiJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/tokens/%d", id), nil, http.StatusNoContent)
+	webtest.APIJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/tokens/%d", id), nil, http.StatusNoContent)
 	code, body = c.API(t, secret, "GET", "/api/v1/me", "")
 	if code != http.StatusUnauthorized || !strings.Contains(body, "not valid or has been revoked") {
 		t.Fatalf("the revoked token: %d %s", code, body)
 	}
-	if got := apiJSON(t, c, token, "GET", "/api/v1/tokens", nil, http.StatusOK)["tokens"].([]any); len(got) != 1 {
+	if got := webtest.APIJSON(t, c, token, "GET", "/api/v1/tokens", nil, http.StatusOK)["tokens"].([]any); len(got) != 1 {
 		t.Fatalf("after the revoke: %v", got)
 	}
 	// A token can revoke itself; then it is refused too.
-	apiJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/tokens/%d", int64(list.Tokens[1].ID)), nil, http.StatusNoContent)
+	webtest.APIJSON(t, c, token, "DELETE", fmt.Sprintf("/api/v1/tokens/%d", int64(list.Tokens[1].ID)), nil, http.StatusNoContent)
 	if code, _ := c.API(t, token, "GET", "/api/v1/tokens", ""); code != http.StatusUnauthorized {
 		t.Fatalf("a token that revoked itself: %d", code)
 	}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/hookflow/hookflow/flows"
 	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/web/webtest"
@@ -19,10 +17,10 @@ import (
 // card would give workspace flows an event card without outputs; Deploy
 // refuses it on the page and in the API, saying why and naming the flow.
 func TestDeployRefusesEventWithoutOutputs(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.Start(t)
 	c := srv.SignedIn(t)
-	x, err := flows.ParseConnector(acmeExportWith(t, prov.URL, func(x *flows.ConnectorExport) {
+	x, err := flows.ParseConnector(webtest.AcmeExportWith(t, prov.URL, func(x *flows.ConnectorExport) {
 		x.Flows[2].Definition.Cards = []flows.Node{}
 	}))
 	if err != nil {
@@ -34,7 +32,7 @@ func TestDeployRefusesEventWithoutOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, body := postForm(t, c, fmt.Sprintf("/connectors/%d/deploy", con.ID), url.Values{})
+	res, body := webtest.PostConnectorForm(t, c, fmt.Sprintf("/connectors/%d/deploy", con.ID), url.Values{})
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("deploy: status %d", res.StatusCode)
 	}
@@ -52,70 +50,11 @@ func TestDeployRefusesEventWithoutOutputs(t *testing.T) {
 	}
 }
 
-// registrations counts the subscriptions the provider was ever asked for.
-func (a *acme) registrations() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.next
-}
-
-// deployNext changes the connector's draft flows with edit and deploys
-// them as the next version.
-func deployNext(t *testing.T, srv *webtest.Server, token string, conID int64, edit func(*flows.Definition)) flows.ConnectorVersion {
-	t.Helper()
-	ctx := context.Background()
-	fs, err := srv.Store.Flows(ctx, conID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fs {
-		before, _ := flows.MarshalDefinition(f.Definition)
-		edit(&f.Definition)
-		if after, _ := flows.MarshalDefinition(f.Definition); string(after) != string(before) {
-			if _, err := srv.Store.UpdateFlow(ctx, f); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	res := apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
-	v, err := srv.Store.Version(ctx, conID, int(res["version"].(float64)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-// eventReturn edits the Return card of the connector's Webhook Event flow.
-func eventReturn(edit func(ret *flows.Node, w *flows.WebhookSettings)) func(*flows.Definition) {
-	return func(d *flows.Definition) {
-		if d.Kind != flows.KindWebhookEvent {
-			return
-		}
-		for i := range d.Cards {
-			if d.Cards[i].Type == flows.ControlReturn {
-				edit(&d.Cards[i], d.Webhook)
-			}
-		}
-	}
-}
-
-// renameRecords renames the event's records output "events" to "records".
-var renameRecords = eventReturn(func(ret *flows.Node, w *flows.WebhookSettings) {
-	ret.Inputs[0].Key, ret.Bindings = "records", map[string]flows.Binding{"records": ret.Bindings["events"]}
-	w.RecordsPath = "records"
-})
-
 // addKind adds an output "kind" to the event and changes nothing else.
-var addKind = eventReturn(func(ret *flows.Node, _ *flows.WebhookSettings) {
+var addKind = webtest.EventReturn(func(ret *flows.Node, _ *flows.WebhookSettings) {
 	ret.Inputs = append(ret.Inputs, flows.Field{Key: "kind", Label: "Kind", Type: flows.TypeText})
-	ret.Bindings["kind"] = ref("event", "body", "data.kind")
+	ret.Bindings["kind"] = webtest.Ref("event", "body", "data.kind")
 })
-
-// upgradeForm is the Confirm form of the upgrade of a flow's connector
-// cards to version, previewed at revision from.
-func upgradeForm(conID int64, version, from int) url.Values {
-	return url.Values{"connector": {fmt.Sprint(conID)}, "version": {fmt.Sprint(version)}, "from": {fmt.Sprint(from)}}
-}
 
 // flowPage loads a workspace flow's page.
 func flowPage(t *testing.T, c *webtest.Client, flowID int64) string {
@@ -131,11 +70,11 @@ func flowPage(t *testing.T, c *webtest.Client, flowID int64) string {
 // version; its preview lists the mapping that reads an output the new
 // version renamed, and saves nothing.
 func TestUpgradePreviewFindsBrokenMapping(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.Start(t)
 	token := srv.Token(t)
 	c := srv.SignedIn(t)
-	flowID := acmeSetup(t, srv, prov, token)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
 	ctx := context.Background()
 	f, _ := srv.Store.Flow(ctx, flowID)
 	conID := f.Definition.Source.Connector
@@ -143,7 +82,7 @@ func TestUpgradePreviewFindsBrokenMapping(t *testing.T) {
 	if doc := parse(t, flowPage(t, c, flowID)); doc.Find(`[data-testid="upgrade-banner"]`).Length() != 0 {
 		t.Fatal("a banner offers an upgrade on the newest version")
 	}
-	deployNext(t, srv, token, conID, renameRecords)
+	webtest.DeployNext(t, srv, token, conID, webtest.RenameRecords)
 
 	doc := parse(t, flowPage(t, c, flowID))
 	link := doc.Find(`[data-testid="upgrade-link"]`)
@@ -184,26 +123,26 @@ func TestUpgradeOffFlowAndRollBack(t *testing.T) {
 }
 
 func upgradeOffFlowAndRollBack(t *testing.T, dbURL string) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{DatabaseURL: dbURL})
 	token := srv.Token(t)
 	c := srv.SignedIn(t)
-	flowID := acmeSetup(t, srv, prov, token)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
 	ctx := context.Background()
 	f, _ := srv.Store.Flow(ctx, flowID)
 	conID := f.Definition.Source.Connector
-	deployNext(t, srv, token, conID, renameRecords)
+	webtest.DeployNext(t, srv, token, conID, webtest.RenameRecords)
 	path := fmt.Sprintf("/flows/%d/upgrade", flowID)
 
 	// A preview older than the flow saves nothing.
-	if res, _ := postForm(t, c, path, upgradeForm(conID, 2, f.Revision-1)); res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "/upgrade?") {
+	if res, _ := webtest.PostConnectorForm(t, c, path, webtest.UpgradeForm(conID, 2, f.Revision-1)); res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "/upgrade?") {
 		t.Fatalf("stale confirm: %d to %s", res.StatusCode, res.Header.Get("Location"))
 	}
 	if got, _ := srv.Store.Flow(ctx, flowID); got.Revision != f.Revision {
 		t.Fatal("a stale confirm saved the flow")
 	}
 
-	res, _ := postForm(t, c, path, upgradeForm(conID, 2, f.Revision))
+	res, _ := webtest.PostConnectorForm(t, c, path, webtest.UpgradeForm(conID, 2, f.Revision))
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("confirm: %d", res.StatusCode)
 	}
@@ -232,7 +171,7 @@ func upgradeOffFlowAndRollBack(t *testing.T, dbURL string) {
 		t.Fatalf("rollback preview: %s", body)
 	}
 	back := url.Values{"rollback": {fmt.Sprint(f.Revision)}, "from": {fmt.Sprint(up.Revision)}}
-	if res, _ := postForm(t, c, path, back); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, path, back); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("roll back: %d", res.StatusCode)
 	}
 	rolled, _ := srv.Store.Flow(ctx, flowID)
@@ -268,53 +207,53 @@ func TestUpgradeOnFlow(t *testing.T) {
 	for _, db := range storetest.DBs {
 		for _, tt := range tests {
 			t.Run(db.Name+"/"+tt.name, func(t *testing.T) {
-				prov := newAcme(t)
+				prov := webtest.NewAcme(t)
 				srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
 				token := srv.Token(t)
 				c := srv.SignedIn(t)
-				flowID := acmeSetup(t, srv, prov, token)
-				apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+				flowID := webtest.AcmeSetup(t, srv, prov, token)
+				webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
 				ctx := context.Background()
 				f, _ := srv.Store.Flow(ctx, flowID)
 				before, _ := srv.Store.LiveSubscription(ctx, flowID)
-				deployNext(t, srv, token, f.Definition.Source.Connector, tt.edit)
+				webtest.DeployNext(t, srv, token, f.Definition.Source.Connector, tt.edit)
 
-				if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), upgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
+				if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), webtest.UpgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
 					t.Fatalf("confirm: %d", res.StatusCode)
 				}
 				if got := parse(t, flowPage(t, c, flowID)).Find(`[data-testid="flash-success"]`).Text(); !strings.Contains(got, "Upgraded to Acme version 2") {
 					t.Fatalf("flash %q", got)
 				}
-				if n, d := prov.registrations(), prov.deletes.Load(); n != tt.registrations || d != tt.deletes {
+				if n, d := prov.Registrations(), prov.Deletes.Load(); n != tt.registrations || d != tt.deletes {
 					t.Fatalf("the provider was asked for %d registrations and %d deletions, want %d and %d", n, d, tt.registrations, tt.deletes)
 				}
 				sub, err := srv.Store.LiveSubscription(ctx, flowID)
 				if err != nil || sub.ID != before.ID || sub.Token != before.Token || sub.State != flows.SubscriptionActive || sub.Source.Version != 2 {
 					t.Fatalf("subscription after the upgrade: %+v, %v", sub, err)
 				}
-				subs := prov.subscriptions()
+				subs := prov.Subscriptions()
 				if len(subs) != 1 || subs[0].Events != tt.events || !strings.HasSuffix(subs[0].URL, "/hooks/"+before.Token) {
 					t.Fatalf("the provider holds %+v", subs)
 				}
 				// Events go on arriving at the same Event URL and run the flow.
-				if codes := prov.push(t, "d1", false, event("u1", "Ada")); len(codes) != 1 || codes[0] != http.StatusAccepted {
+				if codes := prov.Push(t, "d1", false, webtest.UserEvent("u1", "Ada")); len(codes) != 1 || codes[0] != http.StatusAccepted {
 					t.Fatalf("push: %v", codes)
 				}
-				waitFor(t, "the run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 1 })
+				webtest.WaitFor(t, "the run", func() bool { return len(webtest.PayloadRuns(t, srv.Store, flowID)) == 1 })
 			})
 		}
 	}
 
 	t.Run("registration fails", func(t *testing.T) {
-		prov := newAcme(t)
+		prov := webtest.NewAcme(t)
 		srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 		token := srv.Token(t)
 		c := srv.SignedIn(t)
-		flowID := acmeSetup(t, srv, prov, token)
-		apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+		flowID := webtest.AcmeSetup(t, srv, prov, token)
+		webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
 		ctx := context.Background()
 		f, _ := srv.Store.Flow(ctx, flowID)
-		deployNext(t, srv, token, f.Definition.Source.Connector, func(d *flows.Definition) {
+		webtest.DeployNext(t, srv, token, f.Definition.Source.Connector, func(d *flows.Definition) {
 			switch d.Kind {
 			case flows.KindWebhookEvent:
 				d.Webhook.Registration.Inputs["events"] = flows.Binding{Value: "user.*"}
@@ -322,7 +261,7 @@ func TestUpgradeOnFlow(t *testing.T) {
 				d.Cards[1].Bindings["url"] = flows.Binding{Value: "/no-such-endpoint"}
 			}
 		})
-		if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), upgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
+		if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), webtest.UpgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("confirm: %d", res.StatusCode)
 		}
 		doc := parse(t, flowPage(t, c, flowID))
@@ -331,8 +270,8 @@ func TestUpgradeOnFlow(t *testing.T) {
 		}
 		got, _ := srv.Store.Flow(ctx, flowID)
 		sub, _ := srv.Store.LatestSubscription(ctx, flowID)
-		if got.Revision != f.Revision+1 || got.Definition.Source.Version != 2 || sub.State != flows.SubscriptionOff || sub.LastError == "" || len(prov.subscriptions()) != 0 {
-			t.Fatalf("after a failed registration: revision %d, subscription %+v, provider %+v", got.Revision, sub, prov.subscriptions())
+		if got.Revision != f.Revision+1 || got.Definition.Source.Version != 2 || sub.State != flows.SubscriptionOff || sub.LastError == "" || len(prov.Subscriptions()) != 0 {
+			t.Fatalf("after a failed registration: revision %d, subscription %+v, provider %+v", got.Revision, sub, prov.Subscriptions())
 		}
 		if doc.Find(`[data-testid="turn-on"]`).Length() != 1 || doc.Find(`[data-testid="rollback-link"]`).Length() != 1 {
 			t.Fatal("the page offers neither Turn ON nor the roll back")
@@ -340,16 +279,16 @@ func TestUpgradeOnFlow(t *testing.T) {
 	})
 
 	t.Run("a new required option blocks it", func(t *testing.T) {
-		prov := newAcme(t)
+		prov := webtest.NewAcme(t)
 		srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 		token := srv.Token(t)
 		c := srv.SignedIn(t)
-		flowID := acmeSetup(t, srv, prov, token)
-		apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+		flowID := webtest.AcmeSetup(t, srv, prov, token)
+		webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
 		ctx := context.Background()
 		f, _ := srv.Store.Flow(ctx, flowID)
 		conID := f.Definition.Source.Connector
-		deployNext(t, srv, token, conID, func(d *flows.Definition) {
+		webtest.DeployNext(t, srv, token, conID, func(d *flows.Definition) {
 			if d.Kind == flows.KindWebhookEvent {
 				d.Webhook.Options = append(d.Webhook.Options, flows.Field{Key: "scope", Label: "Scope", Type: flows.TypeText, Required: true})
 			}
@@ -362,31 +301,31 @@ func TestUpgradeOnFlow(t *testing.T) {
 		if _, disabled := doc.Find(`[data-testid="upgrade-confirm"]`).Attr("disabled"); !disabled {
 			t.Fatal("Confirm is not disabled")
 		}
-		postForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), upgradeForm(conID, 2, f.Revision))
+		webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), webtest.UpgradeForm(conID, 2, f.Revision))
 		if got := parse(t, flowPage(t, c, flowID)).Find(`[data-testid="flash-error"]`).Text(); !strings.Contains(got, "Nothing was changed") {
 			t.Fatalf("flash %q", got)
 		}
-		if got, _ := srv.Store.Flow(ctx, flowID); got.Revision != f.Revision || prov.registrations() != 1 {
-			t.Fatalf("a blocked upgrade saved revision %d or called the provider (%d registrations)", got.Revision, prov.registrations())
+		if got, _ := srv.Store.Flow(ctx, flowID); got.Revision != f.Revision || prov.Registrations() != 1 {
+			t.Fatalf("a blocked upgrade saved revision %d or called the provider (%d registrations)", got.Revision, prov.Registrations())
 		}
 	})
 
 	t.Run("deregistration fails", func(t *testing.T) {
-		prov := newAcme(t)
+		prov := webtest.NewAcme(t)
 		srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 		token := srv.Token(t)
 		c := srv.SignedIn(t)
-		flowID := acmeSetup(t, srv, prov, token)
-		apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+		flowID := webtest.AcmeSetup(t, srv, prov, token)
+		webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
 		ctx := context.Background()
 		f, _ := srv.Store.Flow(ctx, flowID)
-		deployNext(t, srv, token, f.Definition.Source.Connector, func(d *flows.Definition) {
+		webtest.DeployNext(t, srv, token, f.Definition.Source.Connector, func(d *flows.Definition) {
 			if d.Kind == flows.KindWebhookEvent {
 				d.Webhook.Registration.Inputs["events"] = flows.Binding{Value: "user.*"}
 			}
 		})
-		prov.fail.Store(true)
-		if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), upgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
+		prov.Fail.Store(true)
+		if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", flowID), webtest.UpgradeForm(f.Definition.Source.Connector, 2, f.Revision)); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("confirm: %d", res.StatusCode)
 		}
 		if got := parse(t, flowPage(t, c, flowID)).Find(`[data-testid="flash-error"]`).Text(); !strings.Contains(got, "Nothing was changed and the flow stays ON: the deregistration failed") {
@@ -394,58 +333,8 @@ func TestUpgradeOnFlow(t *testing.T) {
 		}
 		got, _ := srv.Store.Flow(ctx, flowID)
 		sub, err := srv.Store.LiveSubscription(ctx, flowID)
-		if got.Revision != f.Revision || err != nil || sub.State != flows.SubscriptionActive || sub.Source.Version != 1 || len(prov.subscriptions()) != 1 {
+		if got.Revision != f.Revision || err != nil || sub.State != flows.SubscriptionActive || sub.Source.Version != 1 || len(prov.Subscriptions()) != 1 {
 			t.Fatalf("after a failed deregistration: revision %d, subscription %+v %v", got.Revision, sub, err)
 		}
 	})
-}
-
-// TestBrowserUpgradeFlow: at 1440 and 1024 px wide, the flow page's banner
-// offers "Upgrade to version 2"; its preview lists the broken mapping with
-// Confirm and Cancel; Cancel changes nothing, Confirm saves and offers the
-// roll back.
-func TestBrowserUpgradeFlow(t *testing.T) {
-	prov := newAcme(t)
-	srv := webtest.Start(t)
-	token := srv.Token(t)
-	flowID := acmeSetup(t, srv, prov, token)
-	ctx := context.Background()
-	f, _ := srv.Store.Flow(ctx, flowID)
-	deployNext(t, srv, token, f.Definition.Source.Connector, renameRecords)
-	b := webtest.NewBrowser(t, srv)
-	b.SignIn()
-	id := webtest.TestID
-	page := fmt.Sprintf("/flows/%d", flowID)
-	for _, width := range []int64{1440, 1024} {
-		b.Run(chromedp.EmulateViewport(width, 900))
-		b.Open(page)
-		if got := b.Text("upgrade-link"); got != "Upgrade to version 2" {
-			t.Fatalf("at %d px the banner offers %q", width, got)
-		}
-		b.Screenshot(fmt.Sprintf("upgrade-banner-%d", width))
-		b.Run(chromedp.Click(id("upgrade-link")), chromedp.WaitVisible(id("upgrade-preview")))
-		if got := b.Text("upgrade-problems"); !strings.Contains(got, `it reads "Events" of Acme: User event, which version 2 no longer has`) {
-			t.Fatalf("at %d px the preview lists %q", width, got)
-		}
-		b.Screenshot(fmt.Sprintf("upgrade-preview-%d", width))
-		b.Run(chromedp.Click(id("upgrade-cancel")), chromedp.WaitVisible(id("upgrade-banner")))
-	}
-	if got, _ := srv.Store.Flow(ctx, flowID); got.Revision != f.Revision {
-		t.Fatal("Cancel saved the flow")
-	}
-	b.Run(
-		chromedp.Click(id("upgrade-link")),
-		chromedp.WaitVisible(id("upgrade-confirm")),
-		chromedp.Click(id("upgrade-confirm")),
-		chromedp.WaitVisible(id("rollback-offer")),
-		chromedp.WaitVisible(id("problem-who-text")),
-	)
-	if got := b.Text("flash-success"); !strings.Contains(got, "Upgraded to Acme version 2") {
-		t.Fatalf("after Confirm: %q", got)
-	}
-	b.Screenshot("upgrade-done-1024")
-	b.Run(chromedp.EmulateViewport(1440, 900))
-	b.Open(page)
-	b.Run(chromedp.WaitVisible(id("rollback-offer")))
-	b.Screenshot("upgrade-done-1440")
 }

@@ -17,14 +17,6 @@ import (
 	"github.com/hookflow/hookflow/web/webtest"
 )
 
-// waitsServer starts a server whose Wait For and Wait Until cards store
-// the run from 200 ms on, with its queue running.
-func waitsServer(t *testing.T, o webtest.Options) *webtest.Server {
-	t.Helper()
-	o.StartQueue, o.DurableWait = true, 200*time.Millisecond
-	return webtest.StartWith(t, o)
-}
-
 // counter is an outside service that counts its calls.
 func counter(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64
@@ -37,45 +29,16 @@ func counter(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	return ts, &n
 }
 
-// workspaceFlow saves a workspace flow with the cards.
-func workspaceFlow(t *testing.T, srv *webtest.Server, saveData bool, cards ...flows.Node) int64 {
-	t.Helper()
-	def, _ := flows.NewDefinition(flows.KindWorkspace, "Waits")
-	def.Cards = cards
-	if !saveData {
-		def.SaveData = new(bool)
-	}
-	if err := flows.Validate(def, srv.Web.Registry()); err != nil {
-		t.Fatal(err)
-	}
-	f, err := srv.Store.CreateFlow(context.Background(), flows.Flow{Definition: def})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f.ID
-}
-
-// startRun runs a flow through the API and returns the execution as the
-// run answered.
-func startRun(t *testing.T, srv *webtest.Server, token string, flowID int64) map[string]any {
-	t.Helper()
-	return apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", flowID), `{"input":{}}`, http.StatusOK)
-}
-
 // ended waits until the execution has ended, and returns it.
 func endedRun(t *testing.T, srv *webtest.Server, id string) *flows.Execution {
 	t.Helper()
 	var x *flows.Execution
-	waitFor(t, "execution "+id+" to end", func() bool {
+	webtest.WaitFor(t, "execution "+id+" to end", func() bool {
 		var err error
 		x, err = srv.Store.Execution(context.Background(), id)
 		return err == nil && x.Status.IsFinal()
 	})
 	return x
-}
-
-func waitForNode(d float64, unit string) flows.Node {
-	return flows.Node{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"amount": {Value: d}, "unit": {Value: unit}}}
 }
 
 func httpGet(id, url string) flows.Node {
@@ -97,17 +60,17 @@ func countSteps(x *flows.Execution, card string) int {
 // on by itself as the same execution, and the card before the wait does
 // not run again (one call to the outside service), nor shows twice.
 func TestWaitForStoresTheRunAndResumesIt(t *testing.T) {
-	srv := waitsServer(t, webtest.Options{})
+	srv := webtest.WaitsServer(t, webtest.Options{})
 	svc, calls := counter(t)
 	token := srv.Token(t)
-	flowID := workspaceFlow(t, srv, true, httpGet("before", svc.URL), waitForNode(1, "seconds"), httpGet("after", svc.URL))
+	flowID := webtest.WorkspaceFlow(t, srv, true, httpGet("before", svc.URL), webtest.WaitForNode(1, "seconds"), httpGet("after", svc.URL))
 	began := time.Now()
-	got := startRun(t, srv, token, flowID)
+	got := webtest.StartRun(t, srv, token, flowID)
 	if got["status"] != string(flows.StatusWaiting) || got["resumesAt"] == nil {
 		t.Fatalf("the run answered %v, want waiting with resumesAt", got)
 	}
 	id := got["id"].(string)
-	list := apiJSON(t, srv.NewClient(), token, "GET", fmt.Sprintf("/api/v1/executions?flow=%d&status=waiting", flowID), nil, http.StatusOK)
+	list := webtest.APIJSON(t, srv.NewClient(), token, "GET", fmt.Sprintf("/api/v1/executions?flow=%d&status=waiting", flowID), nil, http.StatusOK)
 	if rows := list["executions"].([]any); len(rows) != 1 || rows[0].(map[string]any)["resumesAt"] == nil {
 		t.Fatalf("the waiting list is %v", list)
 	}
@@ -131,17 +94,17 @@ func TestWaitForStoresTheRunAndResumesIt(t *testing.T) {
 // TestWaitUntil: a time to come stores the run until then; a time that
 // has passed goes on at once.
 func TestWaitUntil(t *testing.T) {
-	srv := waitsServer(t, webtest.Options{})
+	srv := webtest.WaitsServer(t, webtest.Options{})
 	token := srv.Token(t)
 	at := func(t time.Time) flows.Node {
 		return flows.Node{ID: "wait", Type: flows.ControlWaitUntil, Bindings: map[string]flows.Binding{"until": {Value: t.Format(time.RFC3339Nano)}}}
 	}
-	past := startRun(t, srv, token, workspaceFlow(t, srv, true, at(time.Now().Add(-time.Hour))))
+	past := webtest.StartRun(t, srv, token, webtest.WorkspaceFlow(t, srv, true, at(time.Now().Add(-time.Hour))))
 	if past["status"] != string(flows.StatusSucceeded) {
 		t.Fatalf("a past time: %v", past)
 	}
 	until := time.Now().Add(time.Second)
-	got := startRun(t, srv, token, workspaceFlow(t, srv, true, at(until)))
+	got := webtest.StartRun(t, srv, token, webtest.WorkspaceFlow(t, srv, true, at(until)))
 	if got["status"] != string(flows.StatusWaiting) {
 		t.Fatalf("a time to come: %v", got)
 	}
@@ -151,29 +114,19 @@ func TestWaitUntil(t *testing.T) {
 	}
 }
 
-// pauseFlow is Resume URL → Pause (approved, note) → Return approved.
-func pauseFlow(t *testing.T, srv *webtest.Server, amount float64, unit string) int64 {
-	return workspaceFlow(t, srv, true,
-		flows.Node{ID: "url", Type: flows.ControlResumeURL},
-		flows.Node{ID: "pause", Type: flows.ControlPause, Outputs: []flows.Field{{Key: "approved", Type: flows.TypeBool}, {Key: "note", Type: flows.TypeText}},
-			Bindings: map[string]flows.Binding{"amount": {Value: amount}, "unit": {Value: unit}}},
-		flows.Node{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "approved", Type: flows.TypeBool}},
-			Bindings: map[string]flows.Binding{"approved": {Ref: &flows.Ref{Card: "pause", Field: "approved"}}}})
-}
-
 // TestPauseResumedByPost: a Pause stops the run; its resume URL, known
 // before the Pause from the Resume URL card and shown in the execution's
 // API document, resumes it with the POST's JSON body as the Pause's
 // outputs. A second POST is refused, an unknown token is not found.
 func TestPauseResumedByPost(t *testing.T) {
-	srv := waitsServer(t, webtest.Options{})
+	srv := webtest.WaitsServer(t, webtest.Options{})
 	token := srv.Token(t)
-	got := startRun(t, srv, token, pauseFlow(t, srv, 1, "hours"))
+	got := webtest.StartRun(t, srv, token, webtest.PauseFlow(t, srv, 1, "hours"))
 	if got["status"] != string(flows.StatusPaused) {
 		t.Fatalf("the run answered %v, want paused", got)
 	}
 	id := got["id"].(string)
-	doc := apiJSON(t, srv.NewClient(), token, "GET", "/api/v1/executions/"+id, nil, http.StatusOK)
+	doc := webtest.APIJSON(t, srv.NewClient(), token, "GET", "/api/v1/executions/"+id, nil, http.StatusOK)
 	resumeURL, _ := doc["resumeUrl"].(string)
 	steps := doc["steps"].([]any)
 	early := steps[1].(map[string]any)["outputs"].(map[string]any)["url"]
@@ -211,7 +164,7 @@ func TestPauseResumedByPost(t *testing.T) {
 	}
 	// After the run ended its resume URL is refused: already resumed
 	// while its wait is being removed, then unknown.
-	waitFor(t, "the ended run's resume URL to be unknown", func() bool {
+	webtest.WaitFor(t, "the ended run's resume URL to be unknown", func() bool {
 		code := post(resumeURL, `{}`)
 		if code != http.StatusNotFound && code != http.StatusConflict {
 			t.Fatalf("a resume after the run ended: %d", code)
@@ -223,8 +176,8 @@ func TestPauseResumedByPost(t *testing.T) {
 // TestPauseTimesOut: a Pause whose resume URL receives nothing fails the
 // run when its timeout passes, saying so.
 func TestPauseTimesOut(t *testing.T) {
-	srv := waitsServer(t, webtest.Options{})
-	got := startRun(t, srv, srv.Token(t), pauseFlow(t, srv, 1, "seconds"))
+	srv := webtest.WaitsServer(t, webtest.Options{})
+	got := webtest.StartRun(t, srv, srv.Token(t), webtest.PauseFlow(t, srv, 1, "seconds"))
 	x := endedRun(t, srv, got["id"].(string))
 	if x.Status != flows.StatusFailed || x.Error != "Pause timed out after 1 second" || x.ErrorCard != "pause" {
 		t.Fatalf("ended %s: %q at %q", x.Status, x.Error, x.ErrorCard)
@@ -234,12 +187,12 @@ func TestPauseTimesOut(t *testing.T) {
 // TestCancelWaitingRun: canceling a waiting run records it canceled at
 // once, and it does not resume afterwards.
 func TestCancelWaitingRun(t *testing.T) {
-	srv := waitsServer(t, webtest.Options{})
+	srv := webtest.WaitsServer(t, webtest.Options{})
 	svc, calls := counter(t)
 	token := srv.Token(t)
-	got := startRun(t, srv, token, workspaceFlow(t, srv, true, waitForNode(1, "seconds"), httpGet("after", svc.URL)))
+	got := webtest.StartRun(t, srv, token, webtest.WorkspaceFlow(t, srv, true, webtest.WaitForNode(1, "seconds"), httpGet("after", svc.URL)))
 	id := got["id"].(string)
-	x := apiJSON(t, srv.NewClient(), token, "POST", "/api/v1/executions/"+id+"/cancel", nil, http.StatusOK)
+	x := webtest.APIJSON(t, srv.NewClient(), token, "POST", "/api/v1/executions/"+id+"/cancel", nil, http.StatusOK)
 	if x["status"] != string(flows.StatusCanceled) {
 		t.Fatalf("cancel answered %v", x)
 	}
@@ -248,19 +201,19 @@ func TestCancelWaitingRun(t *testing.T) {
 	if err != nil || e.Status != flows.StatusCanceled || calls.Load() != 0 {
 		t.Fatalf("after its time: %v %v, %d calls", e, err, calls.Load())
 	}
-	apiJSON(t, srv.NewClient(), token, "POST", "/api/v1/executions/"+id+"/cancel", nil, http.StatusConflict)
+	webtest.APIJSON(t, srv.NewClient(), token, "POST", "/api/v1/executions/"+id+"/cancel", nil, http.StatusConflict)
 }
 
 // TestWaitsWithSaveDataOff: a flow that keeps no data still resumes with
 // its cards' outputs: the saved state is not the history's record.
 func TestWaitsWithSaveDataOff(t *testing.T) {
-	srv := waitsServer(t, webtest.Options{})
-	flowID := workspaceFlow(t, srv, false,
+	srv := webtest.WaitsServer(t, webtest.Options{})
+	flowID := webtest.WorkspaceFlow(t, srv, false,
 		flows.Node{ID: "make", Type: "text.upper", Bindings: map[string]flows.Binding{"text": {Value: "kept"}}},
-		waitForNode(0.5, "seconds"),
+		webtest.WaitForNode(0.5, "seconds"),
 		flows.Node{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "out", Type: flows.TypeText}},
 			Bindings: map[string]flows.Binding{"out": {Ref: &flows.Ref{Card: "make", Field: "output"}}}})
-	got := startRun(t, srv, srv.Token(t), flowID)
+	got := webtest.StartRun(t, srv, srv.Token(t), flowID)
 	if got["status"] != string(flows.StatusWaiting) {
 		t.Fatalf("the run answered %v", got)
 	}
@@ -276,12 +229,12 @@ func TestWaitsWithSaveDataOff(t *testing.T) {
 // TestWaitInsideALaneResumesThere: a wait in an If/Else's Else lane
 // resumes in that lane; the If/Else keeps one step.
 func TestWaitInsideALaneResumesThere(t *testing.T) {
-	srv := waitsServer(t, webtest.Options{})
+	srv := webtest.WaitsServer(t, webtest.Options{})
 	svc, calls := counter(t)
 	ifElse := flows.Node{ID: "branch", Type: flows.ControlIfElse, Bindings: map[string]flows.Binding{"a": {Value: "x"}, "operator": {Value: "equal"}, "b": {Value: "y"}},
 		Lanes: []flows.Lane{{Name: "then", Cards: []flows.Node{httpGet("then", svc.URL)}},
-			{Name: "else", Cards: []flows.Node{httpGet("before", svc.URL), waitForNode(0.5, "seconds"), httpGet("after", svc.URL)}}}}
-	got := startRun(t, srv, srv.Token(t), workspaceFlow(t, srv, true, ifElse, httpGet("last", svc.URL)))
+			{Name: "else", Cards: []flows.Node{httpGet("before", svc.URL), webtest.WaitForNode(0.5, "seconds"), httpGet("after", svc.URL)}}}}
+	got := webtest.StartRun(t, srv, srv.Token(t), webtest.WorkspaceFlow(t, srv, true, ifElse, httpGet("last", svc.URL)))
 	if got["status"] != string(flows.StatusWaiting) {
 		t.Fatalf("the run answered %v", got)
 	}
@@ -302,11 +255,11 @@ func TestWaitInsideALaneResumesThere(t *testing.T) {
 // TestPayloadRunThatWaits: a payload's run that stops at a wait finishes
 // its delivery (the waiting run is its record), then resumes on its own.
 func TestPayloadRunThatWaits(t *testing.T) {
-	srv := waitsServer(t, webtest.Options{})
-	flowID, hook := oktaFlowWith(t, srv, waitForNode(0.5, "seconds"))
-	postEvent(t, srv, hook, 1)
-	x := waitPayloadRun(t, srv, flowID, flows.StatusWaiting)
-	waitFor(t, "the delivery to finish", func() bool {
+	srv := webtest.WaitsServer(t, webtest.Options{})
+	flowID, hook := webtest.OktaFlowWith(t, srv, webtest.WaitForNode(0.5, "seconds"))
+	webtest.PostOktaEvent(t, srv, hook, 1)
+	x := webtest.WaitPayloadRun(t, srv, flowID, flows.StatusWaiting)
+	webtest.WaitFor(t, "the delivery to finish", func() bool {
 		n, err := srv.Store.CountQueuedDeliveries(context.Background())
 		return err == nil && n == 0
 	})
@@ -321,14 +274,14 @@ func TestPayloadRunThatWaits(t *testing.T) {
 // others get 409, or 404 once the run has ended).
 func TestResumeExactlyOnceOnTwoInstances(t *testing.T) {
 	url := storetest.PostgresURL(t)
-	a := waitsServer(t, webtest.Options{DatabaseURL: url})
-	b := waitsServer(t, webtest.Options{DatabaseURL: url})
+	a := webtest.WaitsServer(t, webtest.Options{DatabaseURL: url})
+	b := webtest.WaitsServer(t, webtest.Options{DatabaseURL: url})
 	svc, calls := counter(t)
 	token := a.Token(t)
-	waiting := workspaceFlow(t, a, true, waitForNode(1, "seconds"), httpGet("after", svc.URL))
+	waiting := webtest.WorkspaceFlow(t, a, true, webtest.WaitForNode(1, "seconds"), httpGet("after", svc.URL))
 	var ids []string
 	for range 6 {
-		ids = append(ids, startRun(t, a, token, waiting)["id"].(string))
+		ids = append(ids, webtest.StartRun(t, a, token, waiting)["id"].(string))
 	}
 	for _, id := range ids {
 		if x := endedRun(t, b, id); x.Status != flows.StatusSucceeded {
@@ -340,8 +293,8 @@ func TestResumeExactlyOnceOnTwoInstances(t *testing.T) {
 		t.Fatalf("%d calls after %d waits, want one each", calls.Load(), len(ids))
 	}
 
-	paused := startRun(t, a, token, pauseFlow(t, a, 1, "hours"))
-	doc := apiJSON(t, a.NewClient(), token, "GET", "/api/v1/executions/"+paused["id"].(string), nil, http.StatusOK)
+	paused := webtest.StartRun(t, a, token, webtest.PauseFlow(t, a, 1, "hours"))
+	doc := webtest.APIJSON(t, a.NewClient(), token, "GET", "/api/v1/executions/"+paused["id"].(string), nil, http.StatusOK)
 	path := strings.TrimPrefix(doc["resumeUrl"].(string), a.URL)
 	var accepted, refused atomic.Int64
 	var wg sync.WaitGroup
@@ -380,7 +333,7 @@ func TestResumeExactlyOnceOnTwoInstances(t *testing.T) {
 // TestLegacyWaitForStillRuns: a Wait For saved before it took a unit (its
 // one input was seconds) loads as amount and unit, and still waits.
 func TestLegacyWaitForStillRuns(t *testing.T) {
-	srv := waitsServer(t, webtest.Options{})
+	srv := webtest.WaitsServer(t, webtest.Options{})
 	def, _ := flows.NewDefinition(flows.KindWorkspace, "Old wait")
 	def.Cards = []flows.Node{{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"seconds": {Value: 0.5}}}}
 	f, err := srv.Store.CreateFlow(context.Background(), flows.Flow{Definition: def})
@@ -395,7 +348,7 @@ func TestLegacyWaitForStillRuns(t *testing.T) {
 	if _, old := b["seconds"]; old || b["amount"].Value != 0.5 || b["unit"].Value != "seconds" {
 		t.Fatalf("the old card loads as %v", b)
 	}
-	got := startRun(t, srv, srv.Token(t), f.ID)
+	got := webtest.StartRun(t, srv, srv.Token(t), f.ID)
 	if got["status"] != string(flows.StatusWaiting) {
 		t.Fatalf("the run answered %v", got)
 	}

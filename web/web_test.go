@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -325,7 +324,7 @@ func TestAPITokensLifecycle(t *testing.T) {
 	}
 
 	tokens, _ := srv.Store.APITokens(context.Background(), srv.Admin.ID)
-	res = c.PostForm(t, "/settings/tokens/"+itoa(tokens[0].ID)+"/revoke", url.Values{"_csrf": {c.CSRF(t, "/settings")}})
+	res = c.PostForm(t, "/settings/tokens/"+webtest.Itoa(tokens[0].ID)+"/revoke", url.Values{"_csrf": {c.CSRF(t, "/settings")}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke status %d", res.StatusCode)
 	}
@@ -434,16 +433,8 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
-func parse(t *testing.T, body string) *goquery.Document {
-	t.Helper()
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
-}
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+// parse is webtest.ParseHTML, by the short name this package's tests use.
+var parse = webtest.ParseHTML
 
 func isHTTPMethod(m string) bool {
 	switch m {

@@ -16,11 +16,11 @@ import (
 // signed-in client, the flow's id and the connector's id.
 func onFlow(t *testing.T) (*webtest.Server, *webtest.Client, int64, int64) {
 	t.Helper()
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token := srv.Token(t)
-	flowID := acmeSetup(t, srv, prov, token)
-	apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
+	webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)
 	f, _ := srv.Store.Flow(context.Background(), flowID)
 	return srv, srv.SignedIn(t), flowID, f.Definition.Source.Connector
 }
@@ -45,7 +45,7 @@ func TestInUseRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, _ := postForm(t, c, tt.path, url.Values{})
+			res, _ := webtest.PostConnectorForm(t, c, tt.path, url.Values{})
 			if res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("status %d", res.StatusCode)
 			}
@@ -82,7 +82,7 @@ func TestConnectionForm(t *testing.T) {
 			if tt.form.Get("connector") == "" {
 				tt.form.Set("connector", fmt.Sprint(con.ID))
 			}
-			res, body := postForm(t, c, "/connections", tt.form)
+			res, body := webtest.PostConnectorForm(t, c, "/connections", tt.form)
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d: %s", res.StatusCode, tt.status, body)
 			}
@@ -101,11 +101,11 @@ func TestConnectionForm(t *testing.T) {
 }
 
 func TestNewFlowForm(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.Start(t)
 	token := srv.Token(t)
 	api := srv.NewClient()
-	conID, v := deployAcme(t, srv, prov, token)
+	conID, v := webtest.DeployAcme(t, srv, prov, token)
 	event := fmt.Sprintf("connector:%d:1:%s", conID, v.Export.FlowsOfKind(flows.KindWebhookEvent)[0].Key)
 	c := srv.SignedIn(t)
 	tests := []struct {
@@ -122,7 +122,7 @@ func TestNewFlowForm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, body := postForm(t, c, "/flows", tt.form)
+			res, body := webtest.PostConnectorForm(t, c, "/flows", tt.form)
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d", res.StatusCode, tt.status)
 			}
@@ -140,16 +140,16 @@ func TestNewFlowForm(t *testing.T) {
 	if doc := parse(t, body); doc.Find(`[data-testid="flow-status"]`).Length() != 1 || doc.Find(`[data-testid="turn-on"]`).Length() != 0 {
 		t.Fatal("a manual flow's page offers ON")
 	}
-	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", fs[0].ID), nil, http.StatusUnprocessableEntity)
+	webtest.APIJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", fs[0].ID), nil, http.StatusUnprocessableEntity)
 }
 
 func TestAPICreateFlowChecksItsSource(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.Start(t)
 	token := srv.Token(t)
 	api := srv.NewClient()
-	conID, v := deployAcme(t, srv, prov, token)
-	conn := acmeConnection(t, srv, token, conID)
+	conID, v := webtest.DeployAcme(t, srv, prov, token)
+	conn := webtest.AcmeConnection(t, srv, token, conID)
 	other, _ := srv.Store.CreateConnector(context.Background(), flows.ConnectorInfo{Name: "Other", Auth: flows.AuthDefinition{Kind: flows.AuthBearer}})
 	otherConn, _ := srv.Store.CreateConnection(context.Background(), flows.Connection{ConnectorID: other.ID, Name: "o", Values: map[string]string{"token": "t"}})
 	var key int64
@@ -174,7 +174,7 @@ func TestAPICreateFlowChecksItsSource(t *testing.T) {
 			def.Event, def.Source = node, src
 			tt.edit(&def)
 			doc, _ := flows.MarshalDefinition(def)
-			apiJSON(t, api, token, "POST", "/api/v1/flows", doc, tt.want)
+			webtest.APIJSON(t, api, token, "POST", "/api/v1/flows", doc, tt.want)
 		})
 	}
 }
@@ -183,14 +183,14 @@ func TestAPICreateFlowChecksItsSource(t *testing.T) {
 // palette of a workspace flow; placed, it runs the action flow as
 // deployed with the connection's credentials.
 func TestConnectorActionCard(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.Start(t)
 	token := srv.Token(t)
 	api := srv.NewClient()
-	conID, v := deployAcme(t, srv, prov, token)
-	acmeConnection(t, srv, token, conID)
+	conID, v := webtest.DeployAcme(t, srv, prov, token)
+	webtest.AcmeConnection(t, srv, token, conID)
 	c := srv.SignedIn(t)
-	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Lookup"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := webtest.PostConnectorForm(t, c, "/flows", url.Values{"name": {"Lookup"}, "event": {"manual"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d", res.StatusCode)
 	}
 	fs, _ := srv.Store.Flows(context.Background(), 0)
@@ -204,7 +204,7 @@ func TestConnectorActionCard(t *testing.T) {
 		t.Helper()
 		cur, _ := srv.Store.Flow(context.Background(), f.ID)
 		form.Set("revision", fmt.Sprint(cur.Revision))
-		if res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/edit", f.ID), form); res.StatusCode != http.StatusSeeOther {
+		if res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/edit", f.ID), form); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("edit %v: %d", form, res.StatusCode)
 		}
 	}
@@ -215,7 +215,7 @@ func TestConnectorActionCard(t *testing.T) {
 	if n, ok := got.Definition.Card("action1"); !ok || n.Action == nil || n.Action.Connection == 0 || n.Bindings["id"].Ref == nil {
 		t.Fatalf("the action card: %+v", got.Definition.Cards)
 	}
-	run := apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{"who": "42"}}, http.StatusOK)
+	run := webtest.APIJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", f.ID), map[string]any{"input": map[string]any{"who": "42"}}, http.StatusOK)
 	steps := run["steps"].([]any)
 	last := steps[len(steps)-1].(map[string]any)
 	if run["status"] != "succeeded" || last["outputs"].(map[string]any)["name"] != "User 42" || len(last["children"].([]any)) != 1 {

@@ -15,8 +15,8 @@ const module = "github.com/hookflow/hookflow"
 
 // layers are DESIGN.md's dependency rules: which of Hookflow's packages each
 // layer may import, and which outside modules it may use (nil: any).
-// Subpackages (flows/flowstest, store/storetest, web/webtest) belong to their
-// parent's layer.
+// Subpackages (flows/flowstest, store/storetest, web/webtest, web/browser)
+// belong to their parent's layer.
 var layers = map[string]struct {
 	internal []string
 	external []string

@@ -27,13 +27,22 @@ func ArtifactsDir() string {
 	if d := os.Getenv("HOOKFLOW_TEST_ARTIFACTS"); d != "" {
 		return d
 	}
+	if root, ok := moduleRoot(); ok {
+		return filepath.Join(root, ".artifacts")
+	}
+	return filepath.Join(os.TempDir(), "hookflow-artifacts")
+}
+
+// moduleRoot is the repository root, the folder above the working
+// directory that holds go.mod; tests run in their package's folder.
+func moduleRoot() (string, bool) {
 	wd, _ := os.Getwd()
 	for d := wd; d != "/"; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, ".artifacts")
+			return d, true
 		}
 	}
-	return filepath.Join(os.TempDir(), "hookflow-artifacts")
+	return "", false
 }
 
 // chromiumPath finds Debian's chromium (or another Chrome) to drive.

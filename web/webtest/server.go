@@ -1,6 +1,8 @@
 // Package webtest runs real Hookflow servers for tests: a migrated store on a
 // temp database, the real web handler on a loopback port, a signed-in HTTP
-// client, and (browser.go) headless chromium driven by chromedp.
+// client, (browser.go) headless chromium driven by chromedp, and the fake
+// outside services and fixtures that web's tests and the browser tests of
+// web/browser share (acme.go, okta.go, receivers.go and the like).
 package webtest
 
 import (

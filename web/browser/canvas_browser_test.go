@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -57,7 +57,7 @@ func topCards(t *testing.T, srv *webtest.Server, id int64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ids(f.Definition.Cards)
+	return webtest.CardIDs(f.Definition.Cards)
 }
 
 // shoot saves the page at 1440 and 1024 px wide for a person to look at
@@ -71,7 +71,7 @@ func shoot(b *webtest.Browser, name string) {
 
 func TestBrowserPaletteSearchAndDrag(t *testing.T) {
 	srv := webtest.Start(t)
-	con, f := registrationFlow(t, srv)
+	con, f := webtest.RegistrationFlow(t, srv)
 	b := webtest.NewBrowser(t, srv)
 	b.SignIn()
 	id := webtest.TestID
@@ -143,7 +143,7 @@ func dialogs(b *webtest.Browser, accept *atomic.Bool) func() []string {
 
 func TestBrowserMappingKeepsTypedText(t *testing.T) {
 	srv := webtest.Start(t)
-	con, f := registrationFlow(t, srv)
+	con, f := webtest.RegistrationFlow(t, srv)
 	ctx := context.Background()
 	def := f.Definition
 	def.AddCard(flows.Place{}, flows.Node{ID: "post1", Type: "http.post"}, flows.CardSpec{})
@@ -190,7 +190,7 @@ func TestBrowserMappingKeepsTypedText(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="value-post1-timeout"][value="5"]`)),
 		chromedp.DragAndDrop(id("out-event-eventUrl"), id("in-post1-timeout")),
 	)
-	waitFor(t, "the question", func() bool { return len(asked()) == 1 })
+	webtest.WaitFor(t, "the question", func() bool { return len(asked()) == 1 })
 	if q := asked()[0]; !strings.Contains(q, "Replace the value \u201c5\u201d of Timeout") {
 		t.Fatalf("asked %q", q)
 	}
@@ -212,7 +212,7 @@ func TestBrowserMappingKeepsTypedText(t *testing.T) {
 
 func TestBrowserUndoRestoresDeletedCard(t *testing.T) {
 	srv := webtest.Start(t)
-	con, f := registrationFlow(t, srv)
+	con, f := webtest.RegistrationFlow(t, srv)
 	ctx := context.Background()
 	def := f.Definition
 	def.AddCard(flows.Place{}, flows.Node{ID: "post1", Type: "http.post", Bindings: map[string]flows.Binding{"url": {Value: "/subscriptions"},
@@ -274,7 +274,7 @@ func TestBrowserUndoRestoresDeletedCard(t *testing.T) {
 
 func TestBrowserCardFieldsAndChoices(t *testing.T) {
 	srv := webtest.Start(t)
-	con, f := registrationFlow(t, srv)
+	con, f := webtest.RegistrationFlow(t, srv)
 	ctx := context.Background()
 	b := webtest.NewBrowser(t, srv)
 	b.SignIn()
@@ -318,7 +318,7 @@ func TestBrowserCardFieldsAndChoices(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`form[data-saved="greater"] [data-testid="value-ifelse1-operator"]`)),
 	)
 	// The form marks the value as it sends it; the save lands a moment later.
-	waitFor(t, "the comparison saved", func() bool {
+	webtest.WaitFor(t, "the comparison saved", func() bool {
 		got, _ := srv.Store.Flow(ctx, f.ID)
 		n, _ := got.Definition.Card("ifelse1")
 		return n.Bindings["operator"].Value == "greater"
@@ -328,7 +328,7 @@ func TestBrowserCardFieldsAndChoices(t *testing.T) {
 
 func TestBrowserEnterInFieldSavesOnce(t *testing.T) {
 	srv := webtest.Start(t)
-	con, f := registrationFlow(t, srv)
+	con, f := webtest.RegistrationFlow(t, srv)
 	ctx := context.Background()
 	def := f.Definition
 	def.AddCard(flows.Place{}, flows.Node{ID: "post1", Type: "http.post"}, flows.CardSpec{})
@@ -386,11 +386,11 @@ func TestBrowserEnterInFieldSavesOnce(t *testing.T) {
 }
 
 func TestBrowserTestRunSaysCredentialsWereNotSent(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.Start(t)
 	token := srv.Token(t)
-	conID, _ := deployAcme(t, srv, prov, token)
-	acmeConnection(t, srv, token, conID)
+	conID, _ := webtest.DeployAcme(t, srv, prov, token)
+	webtest.AcmeConnection(t, srv, token, conID)
 	fs, _ := srv.Store.Flows(context.Background(), conID)
 	var get flows.Flow
 	for _, f := range fs {
@@ -435,7 +435,7 @@ func TestBrowserTestRunSaysCredentialsWereNotSent(t *testing.T) {
 	}
 	// The execution's record does not hold the key.
 	b.Run(chromedp.Click(id("test-execution")), chromedp.WaitVisible(id("execution-steps")))
-	if html := webtest.Value(b, chromedp.Evaluate[string](`document.documentElement.outerHTML`)); strings.Contains(html, acmeKey) {
+	if html := webtest.Value(b, chromedp.Evaluate[string](`document.documentElement.outerHTML`)); strings.Contains(html, webtest.AcmeKey) {
 		t.Fatal("the execution shows the connection's key")
 	}
 }

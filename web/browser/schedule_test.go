@@ -1,50 +1,18 @@
-package web_test
+package browser_test
 
 import (
 	"context"
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookflow/hookflow/flows"
-	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/web/webtest"
 )
-
-// scheduledFlow saves a workspace flow that starts with a Schedule card
-// of the given settings and composes a text from its tick.
-func scheduledFlow(t *testing.T, c *webtest.Client, token string, settings map[string]string) int64 {
-	t.Helper()
-	def, _ := flows.NewDefinition(flows.KindWorkspace, "Every so often")
-	def.Event = flows.Node{ID: "event", Type: flows.EventSchedule, Bindings: map[string]flows.Binding{}}
-	for k, v := range settings {
-		def.Event.Bindings[k] = flows.Binding{Value: v}
-	}
-	def.Cards = []flows.Node{{ID: "say", Type: "text.compose", Bindings: map[string]flows.Binding{
-		"text": {Parts: []flows.Part{{Text: "tick "}, {Ref: &flows.Ref{Card: "event", Field: flows.FieldScheduledAt}}}}}}}
-	doc, _ := flows.MarshalDefinition(def)
-	return int64(apiJSON(t, c, token, "POST", "/api/v1/flows", string(doc), http.StatusCreated)["id"].(float64))
-}
-
-// scheduleRuns lists a flow's schedule runs, oldest first.
-func scheduleRuns(t *testing.T, st *store.Store, flowID int64) []*flows.Execution {
-	t.Helper()
-	var out []*flows.Execution
-	err := st.EachExecution(context.Background(), store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerSchedule}, func(e *flows.Execution) error {
-		out = append(out, e)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.SortFunc(out, func(a, b *flows.Execution) int { return a.StartedAt.Compare(b.StartedAt) })
-	return out
-}
 
 // tickOf reads a schedule run's tick and missed ticks from its input.
 func tickOf(t *testing.T, e *flows.Execution) (time.Time, float64) {
@@ -86,21 +54,21 @@ func TestScheduleRunsEverySecondUntilOff(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
 			token, c := srv.Token(t), srv.NewClient()
-			id := scheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1s"})
+			id := webtest.ScheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1s"})
 			path := fmt.Sprintf("/api/v1/flows/%d", id)
 
-			on := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+			on := webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
 			if st := on["state"].(map[string]any); st["on"] != true || st["eventUrl"] != nil {
 				t.Fatalf("after ON: state %v", st)
 			}
 			began := time.Now()
 			time.Sleep(4500 * time.Millisecond)
-			apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
+			webtest.APIJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
 			off := time.Now()
 			secs := off.Sub(began).Seconds()
 			time.Sleep(2 * time.Second)
 			// No tick after OFF runs; one whose time came before may end after it.
-			runs := scheduleRuns(t, srv.Store, id)
+			runs := webtest.ScheduleRuns(t, srv.Store, id)
 			for _, e := range runs {
 				if at, _ := tickOf(t, e); at.After(off) {
 					t.Fatalf("the tick of %s ran after OFF at %s", at, off)
@@ -115,7 +83,7 @@ func TestScheduleRunsEverySecondUntilOff(t *testing.T) {
 			}
 			// The history shows it as a schedule run for its tick.
 			tick, _ := tickOf(t, runs[0])
-			page := parse(t, pageBody(t, srv, "/executions/"+runs[0].ID))
+			page := webtest.ParseHTML(t, pageBody(t, srv, "/executions/"+runs[0].ID))
 			if got, _ := page.Find(`[data-testid="execution-tick"] time`).Attr("datetime"); got != tick.UTC().Format(time.RFC3339Nano) ||
 				!strings.Contains(page.Find("p.muted").First().Text(), "schedule") {
 				t.Fatalf("the execution's page shows the tick %q (want %s)", got, tick)
@@ -134,9 +102,9 @@ func TestMissedTicksRunOnceAfterRestart(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
 			token := srv.Token(t)
-			id := scheduledFlow(t, srv.NewClient(), token, map[string]string{"every": "1s"})
-			apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), nil, http.StatusOK)
-			waitFor(t, "two runs", func() bool { return len(scheduleRuns(t, srv.Store, id)) >= 2 })
+			id := webtest.ScheduledFlow(t, srv.NewClient(), token, map[string]string{"every": "1s"})
+			webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), nil, http.StatusOK)
+			webtest.WaitFor(t, "two runs", func() bool { return len(webtest.ScheduleRuns(t, srv.Store, id)) >= 2 })
 			srv.Stop()
 			stopped := time.Now()
 			time.Sleep(4 * time.Second)
@@ -144,7 +112,7 @@ func TestMissedTicksRunOnceAfterRestart(t *testing.T) {
 			restarted := time.Now()
 			time.Sleep(2500 * time.Millisecond)
 
-			runs := scheduleRuns(t, srv.Store, id)
+			runs := webtest.ScheduleRuns(t, srv.Store, id)
 			var before, after []*flows.Execution
 			for _, e := range runs {
 				if e.StartedAt.Before(stopped) {
@@ -177,8 +145,8 @@ func TestMissedTicksRunOnceAfterRestart(t *testing.T) {
 func TestSavingTheScheduleReschedules(t *testing.T) {
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token, c := srv.Token(t), srv.SignedIn(t)
-	id := scheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1h"})
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), nil, http.StatusOK)
+	id := webtest.ScheduledFlow(t, c, token, map[string]string{"mode": "interval", "every": "1h"})
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", id), nil, http.StatusOK)
 	f, err := srv.Store.Flow(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -189,8 +157,8 @@ func TestSavingTheScheduleReschedules(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save the schedule: status %d", res.StatusCode)
 	}
-	waitFor(t, "two runs", func() bool { return len(scheduleRuns(t, srv.Store, id)) >= 2 })
-	checkTicks(t, scheduleRuns(t, srv.Store, id))
+	webtest.WaitFor(t, "two runs", func() bool { return len(webtest.ScheduleRuns(t, srv.Store, id)) >= 2 })
+	checkTicks(t, webtest.ScheduleRuns(t, srv.Store, id))
 }
 
 // TestScheduledFlowAPI: the API refuses a schedule that is not valid with
@@ -209,15 +177,15 @@ func TestScheduledFlowAPI(t *testing.T) {
 		b, _ := flows.MarshalDefinition(def)
 		return string(b)
 	}
-	bad := apiJSON(t, c, token, "POST", "/api/v1/flows", doc(map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Mars/Olympus"}), http.StatusUnprocessableEntity)
+	bad := webtest.APIJSON(t, c, token, "POST", "/api/v1/flows", doc(map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Mars/Olympus"}), http.StatusUnprocessableEntity)
 	problems := bad["error"].(map[string]any)["problems"].([]any)
 	if p := problems[0].(map[string]any); len(problems) != 1 || p["card"] != "event" || p["field"] != "timezone" || !strings.Contains(p["message"].(string), "Mars/Olympus") {
 		t.Fatalf("problems %v", problems)
 	}
 
-	id := scheduledFlow(t, c, token, map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Europe/Paris"})
+	id := webtest.ScheduledFlow(t, c, token, map[string]string{"mode": "cron", "expression": "0 9 * * 1-5", "timezone": "Europe/Paris"})
 	path := fmt.Sprintf("/api/v1/flows/%d", id)
-	got := apiJSON(t, c, token, "GET", path, nil, http.StatusOK)
+	got := webtest.APIJSON(t, c, token, "GET", path, nil, http.StatusOK)
 	sched := got["schedule"].(map[string]any)
 	runs := sched["nextRuns"].([]any)
 	if sched["description"] != "At 09:00 on Monday through Friday (Europe/Paris)" || len(runs) != 5 ||
@@ -230,24 +198,24 @@ func TestScheduledFlowAPI(t *testing.T) {
 			t.Fatalf("next run %v is not 09:00 on a weekday in Paris", r)
 		}
 	}
-	on := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+	on := webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
 	if st := on["state"].(map[string]any); st["on"] != true || st["subscription"] != "active" || st["eventUrl"] != nil {
 		t.Fatalf("after ON: %v", st)
 	}
-	apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusConflict)
+	webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusConflict)
 
-	ended := scheduledFlow(t, c, token, map[string]string{"every": "1h", "end": "2020-01-01"})
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ended), nil, http.StatusUnprocessableEntity)
+	ended := webtest.ScheduledFlow(t, c, token, map[string]string{"every": "1h", "end": "2020-01-01"})
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", ended), nil, http.StatusUnprocessableEntity)
 
 	// The page: cron mode shows the expression, not Every; the schedule in words.
-	page := parse(t, pageBody(t, srv, fmt.Sprintf("/flows/%d", id)))
+	page := webtest.ParseHTML(t, pageBody(t, srv, fmt.Sprintf("/flows/%d", id)))
 	if page.Find(`[data-testid="in-event-expression"]`).Length() != 1 || page.Find(`[data-testid="in-event-every"]`).Length() != 0 ||
 		page.Find(`[data-testid="schedule-words"]`).Text() != "At 09:00 on Monday through Friday (Europe/Paris)" ||
 		page.Find(`[data-testid="schedule-next-run"]`).Length() != 5 || page.Find(`[data-testid="turn-off"]`).Length() != 1 ||
 		page.Find(`[data-testid="event-url"]`).Length() != 0 {
 		t.Fatal("the scheduled flow's page lacks its fields, schedule or controls")
 	}
-	endedPage := parse(t, pageBody(t, srv, fmt.Sprintf("/flows/%d", ended)))
+	endedPage := webtest.ParseHTML(t, pageBody(t, srv, fmt.Sprintf("/flows/%d", ended)))
 	if endedPage.Find(`[data-testid="schedule-ended"]`).Length() != 1 || endedPage.Find(`[data-testid="in-event-expression"]`).Length() != 0 {
 		t.Fatal("the ended flow's page does not say it ended")
 	}

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -19,8 +19,8 @@ import (
 // flow's page and a workspace flow polling with it are laid out without
 // overlaps at 1440 and 1024 px.
 func TestBrowserPollingEventFlow(t *testing.T) {
-	svc := newTracker(t)
-	svc.add("one")
+	svc := webtest.NewTracker(t)
+	svc.Add("one")
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	con, err := srv.Store.CreateConnector(context.Background(), flows.ConnectorInfo{Name: "Ticket desk", BaseURL: svc.URL, Auth: flows.AuthDefinition{Kind: flows.AuthNone}})
 	if err != nil {
@@ -93,9 +93,9 @@ func TestBrowserPollingEventFlow(t *testing.T) {
 
 	// A workspace flow on a deployed Polling Event shows how it polls.
 	token := srv.Token(t)
-	pf := trackerSetup(t, srv, svc, token, flows.RunEach)[0]
-	apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", pf.ID), nil, 200)
-	waitFor(t, "a poll", func() bool {
+	pf := webtest.TrackerSetup(t, srv, svc, token, flows.RunEach)[0]
+	webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", pf.ID), nil, 200)
+	webtest.WaitFor(t, "a poll", func() bool {
 		sub, err := srv.Store.LiveSubscription(context.Background(), pf.ID)
 		st, _ := srv.Store.PollState(context.Background(), sub.ID)
 		return err == nil && !st.LastPollAt.IsZero()

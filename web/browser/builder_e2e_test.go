@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -120,7 +120,7 @@ func TestBrowserBuildConnectorFromNothing(t *testing.T) {
 		chromedp.SetValue(id("webhook-dereg-flow"), deregID),
 		chromedp.Click(id("webhook-save")),
 	)
-	waitFor(t, "the settings saved", func() bool {
+	webtest.WaitFor(t, "the settings saved", func() bool {
 		return strings.Contains(webtest.Value(b, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`)), "Webhook Event settings saved")
 	})
 	// Its Return card's fields are the event card's outputs in workspace flows.

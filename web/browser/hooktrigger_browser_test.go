@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 func TestBrowserHookflowEventSettings(t *testing.T) {
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	c, token := srv.NewClient(), srv.Token(t)
-	orders := apiFlowCreate(t, c, token, httpFailFlow("Orders", "http://127.0.0.1:9/orders"))
+	orders := webtest.APIFlowCreate(t, c, token, webtest.HTTPFailFlow("Orders", "http://127.0.0.1:9/orders"))
 	b := webtest.NewBrowser(t, srv)
 	b.SignIn()
 	id := webtest.TestID

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"fmt"
@@ -17,8 +17,8 @@ func TestBrowserSessionsOnSettings(t *testing.T) {
 	for _, width := range []int64{1440, 1024} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			srv := webtest.Start(t)
-			phone := signInWith(t, srv, safari)
-			desktop := signInWith(t, srv, edge)
+			phone := webtest.SignInWith(t, srv, webtest.SafariAgent)
+			desktop := webtest.SignInWith(t, srv, webtest.EdgeAgent)
 			b := webtest.NewBrowser(t, srv)
 			b.Run(chromedp.EmulateViewport(width, 900))
 			b.SignIn()
@@ -49,17 +49,17 @@ func TestBrowserSessionsOnSettings(t *testing.T) {
 			if got := b.Text("flash-success"); !strings.Contains(got, "signed out") {
 				t.Fatalf("flash %q", got)
 			}
-			signedOut(t, phone, "phone")
+			webtest.SignedOut(t, phone, "phone")
 
 			// Then everything else, confirming the question.
 			webtest.Value(b, chromedp.Evaluate[bool](`(() => { window.confirm = () => true; return true })()`))
 			// The page reloads: wait for its own message, not the one before.
 			b.Run(chromedp.Click(webtest.TestID("sessions-revoke-others")))
-			waitFor(t, "the message that one session ended", func() bool {
+			webtest.WaitFor(t, "the message that one session ended", func() bool {
 				return strings.Contains(webtest.Value(b, chromedp.Evaluate[string](
 					`(document.querySelector('[data-testid="flash-success"]') || {}).innerText || ""`)), "1 session ended")
 			})
-			signedOut(t, desktop, "desktop")
+			webtest.SignedOut(t, desktop, "desktop")
 			n := webtest.Value(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="session-row"]').length`))
 			if n != 1 {
 				t.Fatalf("%d session rows left, want this one", n)

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"net/http"
@@ -71,7 +71,7 @@ func TestBrowserEndpointFlow(t *testing.T) {
 	b.Run(chromedp.EmulateViewport(1024, 800))
 	b.Screenshot("endpoint-flow-1024")
 
-	res, body := invoke(t, http.MethodPost, invokeURL, `{"name":"Ada"}`, http.Header{"Content-Type": {"application/json"}, "X-Api-Client-Token": {token}})
+	res, body := webtest.Invoke(t, http.MethodPost, invokeURL, `{"name":"Ada"}`, http.Header{"Content-Type": {"application/json"}, "X-Api-Client-Token": {token}})
 	if res.StatusCode != http.StatusOK || body != `{"who":"Ada"}` || res.Header.Get("X-Hookflow-Execution-Id") == "" {
 		t.Fatalf("invoke = %d %s", res.StatusCode, body)
 	}

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // each page at 1440 and 1024 px.
 func TestBrowserEventHooks(t *testing.T) {
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true, HookTiming: flows.HookTiming{BatchWait: 20 * time.Millisecond}})
-	recv := newHookReceiver(t)
+	recv := webtest.NewHookReceiver(t)
 	b := webtest.NewBrowser(t, srv)
 	b.Run(chromedp.EmulateViewport(1440, 900))
 	b.SignIn()
@@ -103,7 +103,7 @@ func TestBrowserEventHooks(t *testing.T) {
 
 	// A Preview of a picked event type.
 	b.Run(chromedp.SetValue(webtest.TestID("preview-type"), "flow.activated"), chromedp.Click(webtest.TestID("preview-sample")))
-	waitFor(t, "the sample of flow.activated", func() bool {
+	webtest.WaitFor(t, "the sample of flow.activated", func() bool {
 		return strings.Contains(webtest.Value(b, chromedp.Evaluate[string](
 			`(document.querySelector('[data-testid="preview-body"]') || {}).value || ""`)), `"eventType": "flow.activated"`)
 	})
@@ -115,7 +115,7 @@ func TestBrowserEventHooks(t *testing.T) {
 	// A refused sign-in is delivered; its delivery is listed and opened.
 	anon := srv.NewClient()
 	anon.PostForm(t, "/login", url.Values{"email": {"intruder@example.com"}, "password": {"guess"}}).Body.Close()
-	waitFor(t, "the delivery", func() bool {
+	webtest.WaitFor(t, "the delivery", func() bool {
 		ds, _, _ := srv.Store.EventHookDeliveries(context.Background(), h.ID, 0, 1)
 		return len(ds) == 1
 	})
@@ -140,18 +140,18 @@ func TestBrowserEventHooks(t *testing.T) {
 // returns their pages to visit.
 func layoutEventHooks(t *testing.T, srv *webtest.Server, api *webtest.Client, token string) []layoutPage {
 	t.Helper()
-	recv := newHookReceiver(t)
+	recv := webtest.NewHookReceiver(t)
 	route := srv.Web.URL
-	h := apiCall(t, api, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"Security team SIEM","description":"Refused sign-ins and failed runs",
+	h := webtest.APICall(t, api, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"Security team SIEM","description":"Refused sign-ins and failed runs",
 		"url":%q,"authField":"Authorization","authSecret":"Bearer x","headers":[{"name":"X-Env","value":"production"}]}`, recv.URL+"/events"), 201)
 	id := int64(h["id"].(float64))
-	apiCall(t, api, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/verify", id), "", 200)
-	idle := apiCall(t, api, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"Staging","url":%q}`, recv.URL+"/staging"), 201)
+	webtest.APICall(t, api, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/verify", id), "", 200)
+	idle := webtest.APICall(t, api, token, "POST", "/api/v1/event-hooks", fmt.Sprintf(`{"name":"Staging","url":%q}`, recv.URL+"/staging"), 201)
 	idleID := int64(idle["id"].(float64))
-	apiCall(t, api, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/deactivate", idleID), "", 200)
+	webtest.APICall(t, api, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/deactivate", idleID), "", 200)
 	srv.NewClient().PostForm(t, "/login", url.Values{"email": {"intruder@example.com"}, "password": {"guess"}}).Body.Close()
 	var delivery string
-	waitFor(t, "a delivery to the event hook", func() bool {
+	webtest.WaitFor(t, "a delivery to the event hook", func() bool {
 		ds, _, _ := srv.Store.EventHookDeliveries(context.Background(), id, 0, 1)
 		if len(ds) == 1 {
 			delivery = ds[0].ID

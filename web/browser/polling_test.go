@@ -1,16 +1,11 @@
-package web_test
+package browser_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,146 +14,6 @@ import (
 	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/web/webtest"
 )
-
-// tracker is a fake outside service, a real HTTP server: GET
-// /tickets?project=…&since=<cursor> answers the tickets added after the
-// cursor (a ticket's number) and the next cursor, the newest number. It
-// wants Acme's API key and records the cursor each request asked from.
-type tracker struct {
-	*httptest.Server
-	mu      sync.Mutex
-	titles  []string // ticket n is titles[n-1]
-	asked   []string // the since of each request, in order
-	fail    atomic.Bool
-	garbled atomic.Bool  // answers text in place of the tickets
-	big     atomic.Bool  // answers a next cursor of 11 KB
-	slow    atomic.Int64 // answers after this many milliseconds
-	running atomic.Int32
-	most    atomic.Int32 // the most requests answered at once
-}
-
-func newTracker(t *testing.T) *tracker {
-	s := &tracker{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Api-Key") != acmeKey || r.URL.Path != "/tickets" {
-			http.Error(w, "no", http.StatusUnauthorized)
-			return
-		}
-		n := s.running.Add(1)
-		defer s.running.Add(-1)
-		for m := s.most.Load(); n > m && !s.most.CompareAndSwap(m, n); m = s.most.Load() {
-		}
-		time.Sleep(time.Duration(s.slow.Load()) * time.Millisecond)
-		since := r.URL.Query().Get("since")
-		s.mu.Lock()
-		s.asked = append(s.asked, since)
-		from, _ := strconv.Atoi(since)
-		var list []map[string]any
-		for i := from; i < len(s.titles); i++ {
-			list = append(list, map[string]any{"number": i + 1, "title": s.titles[i]})
-		}
-		next := strconv.Itoa(max(from, len(s.titles)))
-		s.mu.Unlock()
-		if s.fail.Load() {
-			http.Error(w, "the tracker is down", http.StatusInternalServerError)
-			return
-		}
-		if s.big.Load() {
-			next = strings.Repeat("9", 11<<10)
-		}
-		var tickets any = list
-		if s.garbled.Load() {
-			tickets = "garbled"
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"tickets": tickets, "next": next})
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *tracker) add(titles ...string) {
-	s.mu.Lock()
-	s.titles = append(s.titles, titles...)
-	s.mu.Unlock()
-}
-
-func (s *tracker) requests() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.asked)
-}
-
-// trackerPoll is the Tracker connector's Polling Event flow in a run
-// mode: it reads the cursor, asks for the tickets since, sets the cursor
-// to the next one and returns the tickets as its records.
-func trackerPoll(name string, mode flows.RunMode) flows.Definition {
-	def, _ := flows.NewDefinition(flows.KindPollingEvent, name)
-	def.Event.Outputs = []flows.Field{{Key: "project", Label: "Project", Type: flows.TypeText, Required: true}}
-	def.Polling.RunMode = mode
-	def.Cards = []flows.Node{
-		{ID: "cursor", Type: flows.PollingGetCursor},
-		{ID: "query", Type: "object.construct", Inputs: []flows.Field{{Key: "project", Type: flows.TypeText}, {Key: "since", Type: flows.TypeText}},
-			Bindings: map[string]flows.Binding{"project": ref("event", "project", ""), "since": ref("cursor", "cursor", "")}},
-		{ID: "fetch", Type: "http.get", Bindings: map[string]flows.Binding{"url": {Value: "/tickets"}, "query": ref("query", "output", "")}},
-		{ID: "set", Type: flows.PollingSetCursor, Bindings: map[string]flows.Binding{"cursor": ref("fetch", "body", "next")}},
-		{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "records", Label: "Tickets", Type: flows.ListOf(flows.TypeObject)},
-			{Key: "next", Label: "Next", Type: flows.TypeText}},
-			Bindings: map[string]flows.Binding{"records": ref("fetch", "body", "tickets"), "next": ref("set", "cursor", "")}},
-	}
-	return def
-}
-
-// trackerFlow is a workspace flow on a Polling Event, and that event's key.
-type trackerFlow struct {
-	ID, Event int64
-}
-
-// trackerSetup imports and deploys the Tracker connector with a Polling
-// Event flow per run mode, makes a connection, and a workspace flow on
-// each that polls project HF every second and composes its records as
-// text; it returns the flows, in the order of the modes.
-func trackerSetup(t *testing.T, srv *webtest.Server, svc *tracker, token string, modes ...flows.RunMode) []trackerFlow {
-	t.Helper()
-	x := flows.ConnectorExport{Schema: flows.SchemaVersion,
-		Connector: flows.ConnectorInfo{Name: "Tracker", BaseURL: svc.URL, Auth: flows.AuthDefinition{Kind: flows.AuthAPIKeyHeader, Header: "X-Api-Key"}}}
-	for i, m := range modes {
-		x.Flows = append(x.Flows, flows.ExportedFlow{Key: strconv.Itoa(i + 1), Definition: trackerPoll("New tickets "+string(m), m)})
-	}
-	doc, err := flows.MarshalConnector(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := srv.NewClient()
-	conID := int64(apiJSON(t, c, token, "POST", "/api/v1/connectors/import", doc, http.StatusCreated)["id"].(float64))
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
-	v, err := srv.Store.Version(context.Background(), conID, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := acmeConnection(t, srv, token, conID)
-	var out []trackerFlow
-	for _, m := range modes {
-		i := slices.IndexFunc(v.Export.Flows, func(f flows.ExportedFlow) bool { return f.Definition.Name == "New tickets "+string(m) })
-		ef := v.Export.Flows[i]
-		var key int64
-		fmt.Sscan(ef.Key, &key)
-		node, src, err := flows.ConnectorEvent(v, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		node.Bindings[flows.FieldPollInterval] = flows.Binding{Value: "1s"}
-		node.Bindings["project"] = flows.Binding{Value: "HF"}
-		src.Connection = int64(conn["id"].(float64))
-		def, _ := flows.NewDefinition(flows.KindWorkspace, ef.Definition.Name)
-		def.Event, def.Source = node, src
-		def.Cards = []flows.Node{{ID: "say", Type: "text.compose", Bindings: map[string]flows.Binding{"text": {Parts: []flows.Part{{Ref: &flows.Ref{Card: "event", Field: "records"}}}}}}}
-		doc, _ := flows.MarshalDefinition(def)
-		f := apiJSON(t, c, token, "POST", "/api/v1/flows", doc, http.StatusCreated)
-		out = append(out, trackerFlow{ID: int64(f["id"].(float64)), Event: key})
-	}
-	return out
-}
 
 // runsOf lists executions by a filter, oldest first, keeping those match keeps.
 func runsOf(t *testing.T, st *store.Store, f store.ExecutionFilter, keep func(*flows.Execution) bool) []*flows.Execution {
@@ -178,12 +33,12 @@ func runsOf(t *testing.T, st *store.Store, f store.ExecutionFilter, keep func(*f
 }
 
 // polls lists the poll runs of the connector's flow made for a workspace flow.
-func polls(t *testing.T, st *store.Store, f trackerFlow) []*flows.Execution {
+func polls(t *testing.T, st *store.Store, f webtest.TrackerFlow) []*flows.Execution {
 	return runsOf(t, st, store.ExecutionFilter{FlowID: f.Event, Trigger: flows.TriggerPoll}, func(e *flows.Execution) bool { return e.WorkspaceFlow == f.ID })
 }
 
 // ticketRuns lists the workspace flow's runs that polls started.
-func ticketRuns(t *testing.T, st *store.Store, f trackerFlow) []*flows.Execution {
+func ticketRuns(t *testing.T, st *store.Store, f webtest.TrackerFlow) []*flows.Execution {
 	return runsOf(t, st, store.ExecutionFilter{FlowID: f.ID, Trigger: flows.TriggerPoll}, nil)
 }
 
@@ -214,29 +69,29 @@ func titles(t *testing.T, runs []*flows.Execution) []string {
 func TestPollingCursorAcrossPollsAndRestart(t *testing.T) {
 	for _, db := range storetest.DBs {
 		t.Run(db.Name, func(t *testing.T) {
-			svc := newTracker(t)
-			svc.add("one", "two")
+			svc := webtest.NewTracker(t)
+			svc.Add("one", "two")
 			srv := webtest.StartWith(t, webtest.Options{DatabaseURL: db.URL(t), StartQueue: true})
 			token, c := srv.Token(t), srv.NewClient()
-			pf := trackerSetup(t, srv, svc, token, flows.RunEach)[0]
+			pf := webtest.TrackerSetup(t, srv, svc, token, flows.RunEach)[0]
 			path := fmt.Sprintf("/api/v1/flows/%d", pf.ID)
 			want := []string{"one", "two"}
 			ran := func() bool {
 				return slices.Equal(titles(t, ticketRuns(t, srv.Store, pf)), slices.Sorted(slices.Values(want)))
 			}
 
-			on := apiJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
+			on := webtest.APIJSON(t, c, token, "POST", path+"/on", nil, http.StatusOK)
 			if st := on["state"].(map[string]any); st["on"] != true || st["eventUrl"] != nil {
 				t.Fatalf("after ON: state %v", st)
 			}
 			if p, _ := on["polling"].(map[string]any); p["every"] != "second" || p["nextPoll"] == nil {
 				t.Fatalf("after ON: polling %v", on["polling"])
 			}
-			waitFor(t, "the first two tickets", ran)
-			svc.add("three")
+			webtest.WaitFor(t, "the first two tickets", ran)
+			svc.Add("three")
 			want = append(want, "three")
-			waitFor(t, "the third ticket", ran)
-			asked := svc.requests()
+			webtest.WaitFor(t, "the third ticket", ran)
+			asked := svc.Requests()
 			if asked[0] != "" || !slices.Contains(asked, "2") || slices.Contains(asked[1:], "") {
 				t.Fatalf("the polls asked from %q: the first from the empty cursor, then from the saved one", asked)
 			}
@@ -248,74 +103,74 @@ func TestPollingCursorAcrossPollsAndRestart(t *testing.T) {
 
 			// A restart: the next poll asks from the cursor saved before it.
 			srv = srv.Restart(t)
-			before := len(svc.requests())
-			svc.add("four")
+			before := len(svc.Requests())
+			svc.Add("four")
 			want = append(want, "four")
-			waitFor(t, "the ticket after the restart", ran)
-			if asked := svc.requests(); asked[before] != "3" {
+			webtest.WaitFor(t, "the ticket after the restart", ran)
+			if asked := svc.Requests(); asked[before] != "3" {
 				t.Fatalf("after the restart the first poll asked from %q", asked[before])
 			}
 
 			// A failing poll keeps the old cursor; its ticket runs once the tracker is back.
-			svc.fail.Store(true)
-			failedFrom := len(svc.requests())
-			waitFor(t, "a failed poll", func() bool {
+			svc.Fail.Store(true)
+			failedFrom := len(svc.Requests())
+			webtest.WaitFor(t, "a failed poll", func() bool {
 				last := polls(t, srv.Store, pf)
 				return last[len(last)-1].Status == flows.StatusFailed
 			})
-			svc.add("five")
-			waitFor(t, "a second failed poll", func() bool { return len(svc.requests()) >= failedFrom+2 })
-			st := apiJSON(t, c, token, "GET", path, nil, http.StatusOK)["polling"].(map[string]any)["last"].(map[string]any)
+			svc.Add("five")
+			webtest.WaitFor(t, "a second failed poll", func() bool { return len(svc.Requests()) >= failedFrom+2 })
+			st := webtest.APIJSON(t, c, token, "GET", path, nil, http.StatusOK)["polling"].(map[string]any)["last"].(map[string]any)
 			if st["lastStatus"] != "failed" || !strings.Contains(fmt.Sprint(st["lastError"]), "HTTP 500") {
 				t.Fatalf("the flow shows its last poll as %v", st)
 			}
-			svc.fail.Store(false)
+			svc.Fail.Store(false)
 			want = append(want, "five")
-			waitFor(t, "the ticket of the failed polls", ran)
-			for _, since := range svc.requests()[failedFrom:] {
+			webtest.WaitFor(t, "the ticket of the failed polls", ran)
+			for _, since := range svc.Requests()[failedFrom:] {
 				if since != "4" && since != "5" {
-					t.Fatalf("after the failed polls the tracker was asked from %q", svc.requests()[failedFrom:])
+					t.Fatalf("after the failed polls the tracker was asked from %q", svc.Requests()[failedFrom:])
 				}
 			}
 
 			// A poll that fails after it set its cursor (its Return cannot
 			// read the tickets) keeps the old cursor too.
-			svc.garbled.Store(true)
-			garbledFrom := len(svc.requests())
-			svc.add("six")
-			waitFor(t, "a poll that cannot read the tickets", func() bool {
+			svc.Garbled.Store(true)
+			garbledFrom := len(svc.Requests())
+			svc.Add("six")
+			webtest.WaitFor(t, "a poll that cannot read the tickets", func() bool {
 				last := polls(t, srv.Store, pf)
 				return last[len(last)-1].ErrorCard == "return" && last[len(last)-1].Steps[4].Outputs["cursor"] == "6"
 			})
-			svc.garbled.Store(false)
+			svc.Garbled.Store(false)
 			want = append(want, "six")
-			waitFor(t, "the ticket of the poll that could not read it", ran)
-			if asked := svc.requests()[garbledFrom:]; asked[0] != "5" || asked[1] != "5" {
+			webtest.WaitFor(t, "the ticket of the poll that could not read it", ran)
+			if asked := svc.Requests()[garbledFrom:]; asked[0] != "5" || asked[1] != "5" {
 				t.Fatalf("after the poll that failed, the tracker was asked from %q", asked)
 			}
 
 			// A cursor over 10 KB fails the poll clearly and keeps the old one.
-			svc.big.Store(true)
-			svc.add("seven")
-			waitFor(t, "a poll with a cursor too large", func() bool {
+			svc.Big.Store(true)
+			svc.Add("seven")
+			webtest.WaitFor(t, "a poll with a cursor too large", func() bool {
 				last := polls(t, srv.Store, pf)
 				return strings.Contains(last[len(last)-1].Error, "the cursor is too large: it is 11264 bytes and holds at most 10240 (10 KB)")
 			})
-			svc.big.Store(false)
+			svc.Big.Store(false)
 			want = append(want, "seven")
-			waitFor(t, "the ticket after the cursor too large", ran)
+			webtest.WaitFor(t, "the ticket after the cursor too large", ran)
 
 			// OFF: no more polls.
-			off := apiJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
+			off := webtest.APIJSON(t, c, token, "POST", path+"/off", nil, http.StatusOK)
 			if off["state"].(map[string]any)["on"] != false {
 				t.Fatalf("after OFF: %v", off["state"])
 			}
 			time.Sleep(300 * time.Millisecond)
-			n := len(svc.requests())
-			svc.add("eight")
+			n := len(svc.Requests())
+			svc.Add("eight")
 			time.Sleep(2500 * time.Millisecond)
-			if len(svc.requests()) != n || !ran() {
-				t.Fatalf("after OFF: %d more polls, the flow ran for %v", len(svc.requests())-n, titles(t, ticketRuns(t, srv.Store, pf)))
+			if len(svc.Requests()) != n || !ran() {
+				t.Fatalf("after OFF: %d more polls, the flow ran for %v", len(svc.Requests())-n, titles(t, ticketRuns(t, srv.Store, pf)))
 			}
 		})
 	}
@@ -326,20 +181,20 @@ func TestPollingCursorAcrossPollsAndRestart(t *testing.T) {
 // when there are some; every time starts one each poll, even with none;
 // no new data starts one only for a poll that found none.
 func TestPollingRunModes(t *testing.T) {
-	svc := newTracker(t)
-	svc.add("one", "two")
+	svc := webtest.NewTracker(t)
+	svc.Add("one", "two")
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token, c := srv.Token(t), srv.NewClient()
 	modes := []flows.RunMode{flows.RunEach, flows.RunList, flows.RunEveryTime, flows.RunNoNewData}
-	fs := trackerSetup(t, srv, svc, token, modes...)
+	fs := webtest.TrackerSetup(t, srv, svc, token, modes...)
 	for _, f := range fs {
-		apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", f.ID), nil, http.StatusOK)
+		webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", f.ID), nil, http.StatusOK)
 	}
-	waitFor(t, "three polls of each flow", func() bool {
-		return !slices.ContainsFunc(fs, func(f trackerFlow) bool { return len(polls(t, srv.Store, f)) < 3 })
+	webtest.WaitFor(t, "three polls of each flow", func() bool {
+		return !slices.ContainsFunc(fs, func(f webtest.TrackerFlow) bool { return len(polls(t, srv.Store, f)) < 3 })
 	})
 	for _, f := range fs {
-		apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", f.ID), nil, http.StatusOK)
+		webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", f.ID), nil, http.StatusOK)
 	}
 	time.Sleep(500 * time.Millisecond)
 	count := func(runs []*flows.Execution) []int {
@@ -396,18 +251,18 @@ func TestPollingRunModes(t *testing.T) {
 // skipped, so the tracker never has two requests at once and a poll is
 // made about every 3 seconds, none piled up.
 func TestPollsNeverOverlap(t *testing.T) {
-	svc := newTracker(t)
-	svc.add("one")
-	svc.slow.Store(2500)
+	svc := webtest.NewTracker(t)
+	svc.Add("one")
+	svc.Slow.Store(2500)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token := srv.Token(t)
-	pf := trackerSetup(t, srv, svc, token, flows.RunEach)[0]
-	apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", pf.ID), nil, http.StatusOK)
+	pf := webtest.TrackerSetup(t, srv, svc, token, flows.RunEach)[0]
+	webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", pf.ID), nil, http.StatusOK)
 	began := time.Now()
-	waitFor(t, "three polls", func() bool { return len(polls(t, srv.Store, pf)) >= 3 })
-	apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", pf.ID), nil, http.StatusOK)
+	webtest.WaitFor(t, "three polls", func() bool { return len(polls(t, srv.Store, pf)) >= 3 })
+	webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/off", pf.ID), nil, http.StatusOK)
 	took := time.Since(began)
-	if most := svc.most.Load(); most != 1 {
+	if most := svc.Most.Load(); most != 1 {
 		t.Fatalf("the tracker had %d requests at once", most)
 	}
 	if took < 6*time.Second {
@@ -423,16 +278,16 @@ func TestPollsNeverOverlap(t *testing.T) {
 // allows, or without a required option, stays OFF with words that say why;
 // a connector whose Polling Event flow has no Return card is refused.
 func TestPollingOnRefusals(t *testing.T) {
-	svc := newTracker(t)
+	svc := webtest.NewTracker(t)
 	srv := webtest.StartWith(t, webtest.Options{MinPollInterval: time.Minute})
 	token, c := srv.Token(t), srv.NewClient()
-	pf := trackerSetup(t, srv, svc, token, flows.RunEach)[0]
+	pf := webtest.TrackerSetup(t, srv, svc, token, flows.RunEach)[0]
 	path := fmt.Sprintf("/api/v1/flows/%d", pf.ID)
 	code, body := c.API(t, token, "POST", path+"/on", "")
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "this server polls at most once every minute") {
 		t.Fatalf("ON at 1s: %d %s", code, body)
 	}
-	if st := apiJSON(t, c, token, "GET", path, nil, http.StatusOK); st["state"].(map[string]any)["on"] != false ||
+	if st := webtest.APIJSON(t, c, token, "GET", path, nil, http.StatusOK); st["state"].(map[string]any)["on"] != false ||
 		!strings.Contains(fmt.Sprint(st["polling"]), "this server polls at most once every minute") {
 		t.Fatalf("after the refused ON: %v", st)
 	}
@@ -449,7 +304,7 @@ func TestPollingOnRefusals(t *testing.T) {
 		t.Fatalf("ON without the project: %d %s", code, body)
 	}
 
-	bad := trackerPoll("No return", flows.RunEach)
+	bad := webtest.TrackerPoll("No return", flows.RunEach)
 	bad.Cards = bad.Cards[:len(bad.Cards)-1]
 	doc, _ := flows.MarshalConnector(flows.ConnectorExport{Schema: flows.SchemaVersion, Connector: flows.ConnectorInfo{Name: "Broken", Auth: flows.AuthDefinition{Kind: flows.AuthNone}},
 		Flows: []flows.ExportedFlow{{Key: "1", Definition: bad}}})
@@ -463,16 +318,16 @@ func TestPollingOnRefusals(t *testing.T) {
 // connector's next version while it is ON: its subscription moves with it,
 // keeps its cursor, and polls on from it with the new version's flow.
 func TestPollingFlowUpgradesWhileOn(t *testing.T) {
-	svc := newTracker(t)
-	svc.add("one")
+	svc := webtest.NewTracker(t)
+	svc.Add("one")
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token, c := srv.Token(t), srv.SignedIn(t)
-	pf := trackerSetup(t, srv, svc, token, flows.RunEach)[0]
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", pf.ID), nil, http.StatusOK)
-	waitFor(t, "the first ticket", func() bool { return len(ticketRuns(t, srv.Store, pf)) == 1 })
+	pf := webtest.TrackerSetup(t, srv, svc, token, flows.RunEach)[0]
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", pf.ID), nil, http.StatusOK)
+	webtest.WaitFor(t, "the first ticket", func() bool { return len(ticketRuns(t, srv.Store, pf)) == 1 })
 	f, _ := srv.Store.Flow(context.Background(), pf.ID)
-	apiJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", f.Definition.Source.Connector), nil, http.StatusCreated)
-	res, _ := postForm(t, c, fmt.Sprintf("/flows/%d/upgrade", pf.ID), upgradeForm(f.Definition.Source.Connector, 2, f.Revision))
+	webtest.APIJSON(t, c, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", f.Definition.Source.Connector), nil, http.StatusCreated)
+	res, _ := webtest.PostConnectorForm(t, c, fmt.Sprintf("/flows/%d/upgrade", pf.ID), webtest.UpgradeForm(f.Definition.Source.Connector, 2, f.Revision))
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("upgrade: %d", res.StatusCode)
 	}
@@ -481,10 +336,10 @@ func TestPollingFlowUpgradesWhileOn(t *testing.T) {
 	if err != nil || up.Definition.Source.Version != 2 || sub.Source.Version != 2 || sub.State != flows.SubscriptionActive {
 		t.Fatalf("after the upgrade: flow on version %d, subscription %+v, %v", up.Definition.Source.Version, sub, err)
 	}
-	from := len(svc.requests())
-	svc.add("two")
-	waitFor(t, "the ticket after the upgrade", func() bool { return len(ticketRuns(t, srv.Store, pf)) == 2 })
-	if asked := svc.requests()[from]; asked != "1" {
+	from := len(svc.Requests())
+	svc.Add("two")
+	webtest.WaitFor(t, "the ticket after the upgrade", func() bool { return len(ticketRuns(t, srv.Store, pf)) == 2 })
+	if asked := svc.Requests()[from]; asked != "1" {
 		t.Fatalf("after the upgrade the tracker was asked from %q", asked)
 	}
 	if got := titles(t, ticketRuns(t, srv.Store, pf)); !slices.Equal(got, []string{"one", "two"}) {

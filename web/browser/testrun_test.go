@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -57,7 +57,7 @@ func TestBrowserTestRunShowsOutputsOnCards(t *testing.T) {
 
 	b := webtest.NewBrowser(t, srv)
 	b.SignIn()
-	b.Open("/connectors/" + itoa(con.ID) + "/flows/" + itoa(f.ID))
+	b.Open("/connectors/" + webtest.Itoa(con.ID) + "/flows/" + webtest.Itoa(f.ID))
 	b.Run(
 		chromedp.Click(chromedp.CSS(`[data-testid="test-run"] summary`)),
 		chromedp.SendKeys(webtest.TestID("test-in-eventUrl"), "https://hooks.example/hooks/abc"),
@@ -81,7 +81,7 @@ func TestBrowserTestRunShowsOutputsOnCards(t *testing.T) {
 
 	// When the provider fails, the failing card shows its error in place.
 	fail.Store(true)
-	b.Open("/connectors/" + itoa(con.ID) + "/flows/" + itoa(f.ID))
+	b.Open("/connectors/" + webtest.Itoa(con.ID) + "/flows/" + webtest.Itoa(f.ID))
 	b.Run(
 		chromedp.Click(chromedp.CSS(`[data-testid="test-run"] summary`)),
 		chromedp.SendKeys(webtest.TestID("test-in-eventUrl"), "https://hooks.example/hooks/abc"),

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -283,30 +283,30 @@ func checkCoverage(t *testing.T, srv *webtest.Server, pages []layoutPage) {
 func layoutContent(t *testing.T) (*webtest.Server, []layoutPage) {
 	t.Helper()
 	ctx := context.Background()
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 	token := srv.Token(t)
 	api := srv.NewClient()
 	web := srv.SignedIn(t)
 	route := srv.Web.URL
 
-	flowID := acmeSetup(t, srv, prov, token)
+	flowID := webtest.AcmeSetup(t, srv, prov, token)
 	list, err := srv.Store.Connectors(ctx)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("connectors %v: %v", list, err)
 	}
 	conID := list[0].ID
-	apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
-	apiJSON(t, api, token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "Acme staging",
-		"values": map[string]string{"api_key": acmeKey}}, http.StatusCreated)
+	webtest.APIJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, http.StatusCreated)
+	webtest.APIJSON(t, api, token, "POST", "/api/v1/connections", map[string]any{"connectorId": conID, "name": "Acme staging",
+		"values": map[string]string{"api_key": webtest.AcmeKey}}, http.StatusCreated)
 
 	// ON, and two deliveries of events.
-	state := apiJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)["state"].(map[string]any)
+	state := webtest.APIJSON(t, api, token, "POST", fmt.Sprintf("/api/v1/flows/%d/on", flowID), nil, http.StatusOK)["state"].(map[string]any)
 	regID := state["registrationExecution"].(string)
-	prov.push(t, "d1", false, event("u1", "Grace Hopper"), event("u2", "Alan Turing"))
-	prov.push(t, "d2", false, event("u3", "Katherine Johnson"))
-	waitFor(t, "the event runs", func() bool {
-		runs := payloadRuns(t, srv.Store, flowID)
+	prov.Push(t, "d1", false, webtest.UserEvent("u1", "Grace Hopper"), webtest.UserEvent("u2", "Alan Turing"))
+	prov.Push(t, "d2", false, webtest.UserEvent("u3", "Katherine Johnson"))
+	webtest.WaitFor(t, "the event runs", func() bool {
+		runs := webtest.PayloadRuns(t, srv.Store, flowID)
 		for _, e := range runs {
 			if !e.Status.IsFinal() {
 				return false
@@ -318,11 +318,11 @@ func layoutContent(t *testing.T) (*webtest.Server, []layoutPage) {
 	// A manual flow that branches, ran well once and failed once.
 	manual := layoutManualFlow(t, srv)
 	doc, _ := flows.MarshalDefinition(manual)
-	mf := apiJSON(t, api, token, "POST", "/api/v1/flows", doc, http.StatusCreated)
+	mf := webtest.APIJSON(t, api, token, "POST", "/api/v1/flows", doc, http.StatusCreated)
 	manualID := int64(mf["id"].(float64))
 	runs := fmt.Sprintf("/api/v1/flows/%d/runs", manualID)
-	apiJSON(t, api, token, "POST", runs, map[string]any{"input": map[string]any{"n": 30, "customer": "Grace Hopper"}}, http.StatusOK)
-	failed := apiJSON(t, api, token, "POST", runs, map[string]any{"input": map[string]any{"n": 500, "customer": "Alan Turing"}}, http.StatusOK)
+	webtest.APIJSON(t, api, token, "POST", runs, map[string]any{"input": map[string]any{"n": 30, "customer": "Grace Hopper"}}, http.StatusOK)
+	failed := webtest.APIJSON(t, api, token, "POST", runs, map[string]any{"input": map[string]any{"n": 500, "customer": "Alan Turing"}}, http.StatusOK)
 	if failed["status"] != "failed" {
 		t.Fatalf("the failing run: %v", failed)
 	}
@@ -338,13 +338,13 @@ func layoutContent(t *testing.T) (*webtest.Server, []layoutPage) {
 	if res := web.PostForm(t, fmt.Sprintf("/flows/%d/clear", manualID), url.Values{"_csrf": {csrf}, "mode": {"data"}}); res.StatusCode >= 400 {
 		t.Fatalf("clear the manual flow's data: %d", res.StatusCode)
 	}
-	apiJSON(t, api, token, "POST", runs, map[string]any{"input": map[string]any{"n": 8, "customer": "Ada Lovelace"}}, http.StatusOK)
+	webtest.APIJSON(t, api, token, "POST", runs, map[string]any{"input": map[string]any{"n": 8, "customer": "Ada Lovelace"}}, http.StatusOK)
 
 	// A table of customers with rows.
-	tableID := tablesFixture(t, srv, 30)
+	tableID := webtest.TablesFixture(t, srv, 30)
 
 	// An imported flopack: a folder of flows, one waiting for its event.
-	imported, _ := importAPI(t, api, token, "", onboardingPack(t), http.StatusCreated)
+	imported, _ := webtest.ImportFlopack(t, api, token, "", webtest.OnboardingPack(t), http.StatusCreated)
 	var unboundID int64
 	for _, f := range imported.Flows {
 		if f.Kind == "app_event" {
@@ -420,16 +420,16 @@ func layoutManualFlow(t *testing.T, srv *webtest.Server) flows.Definition {
 	def.Event.Outputs = []flows.Field{{Key: "n", Label: "Order size", Type: flows.TypeNumber, Required: true},
 		{Key: "customer", Label: "Customer", Type: flows.TypeText}}
 	def.Cards = []flows.Node{
-		{ID: "half", Type: "number.divide", Bindings: map[string]flows.Binding{"a": ref("event", "n", ""), "b": {Value: 2.0}}},
+		{ID: "half", Type: "number.divide", Bindings: map[string]flows.Binding{"a": webtest.Ref("event", "n", ""), "b": {Value: 2.0}}},
 		{ID: "size", Type: flows.ControlIfElse, Outputs: []flows.Field{{Key: "size", Label: "Size", Type: flows.TypeText}},
-			Bindings: map[string]flows.Binding{"a": ref("half", "output", ""), "operator": {Value: "greater"}, "b": {Value: 10.0}},
+			Bindings: map[string]flows.Binding{"a": webtest.Ref("half", "output", ""), "operator": {Value: "greater"}, "b": {Value: 10.0}},
 			Lanes: []flows.Lane{
-				{Name: "then", Cards: []flows.Node{{ID: "shout", Type: "text.upper", Bindings: map[string]flows.Binding{"text": ref("event", "customer", "")}}},
+				{Name: "then", Cards: []flows.Node{{ID: "shout", Type: "text.upper", Bindings: map[string]flows.Binding{"text": webtest.Ref("event", "customer", "")}}},
 					Outputs: map[string]flows.Binding{"size": {Value: "large"}}},
 				{Name: "else", Outputs: map[string]flows.Binding{"size": {Value: "small"}}},
 			}},
 		{ID: "check", Type: "control.return_error_if", Bindings: map[string]flows.Binding{
-			"a": ref("half", "output", ""), "operator": {Value: "greater"}, "b": {Value: 100.0}, "message": {Value: "the order is too large to split"}}},
+			"a": webtest.Ref("half", "output", ""), "operator": {Value: "greater"}, "b": {Value: 100.0}, "message": {Value: "the order is too large to split"}}},
 	}
 	if err := flows.Validate(def, srv.Web.Registry()); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"fmt"
@@ -147,7 +147,7 @@ func TestBrowserTables(t *testing.T) {
 		t.Fatalf("the second page has %d rows", n)
 	}
 	b.Run(chromedp.Click(id("page-prev")))
-	waitFor(t, "the first page again", func() bool {
+	webtest.WaitFor(t, "the first page again", func() bool {
 		return webtest.Value(b, chromedp.Evaluate[int](rowCount)) == 25
 	})
 	if got, n := b.Text("cell-email"), webtest.Value(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="page-prev"]').length`)); got != "user00@example.org" || n != 0 {
@@ -182,7 +182,7 @@ func TestBrowserTables(t *testing.T) {
 	}
 	at := func(part string) {
 		t.Helper()
-		waitFor(t, "the page "+part, func() bool {
+		webtest.WaitFor(t, "the page "+part, func() bool {
 			return strings.Contains(webtest.Value(b, chromedp.Evaluate[string](`location.href`)), part)
 		})
 		b.Run(chromedp.WaitVisible(id("table-title")))

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"fmt"
@@ -18,11 +18,11 @@ import (
 func TestBrowserWaitingAndPausedRuns(t *testing.T) {
 	for _, width := range []int64{1440, 1024} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			srv := waitsServer(t, webtest.Options{})
+			srv := webtest.WaitsServer(t, webtest.Options{})
 			token := srv.Token(t)
-			waiting := startRun(t, srv, token, workspaceFlow(t, srv, true, waitForNode(2, "hours")))["id"].(string)
-			flowID := pauseFlow(t, srv, 30, "days")
-			paused := startRun(t, srv, token, flowID)["id"].(string)
+			waiting := webtest.StartRun(t, srv, token, webtest.WorkspaceFlow(t, srv, true, webtest.WaitForNode(2, "hours")))["id"].(string)
+			flowID := webtest.PauseFlow(t, srv, 30, "days")
+			paused := webtest.StartRun(t, srv, token, flowID)["id"].(string)
 
 			b := webtest.NewBrowser(t, srv)
 			b.Run(chromedp.EmulateViewport(width, 900))

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 func TestBrowserOktaCards(t *testing.T) {
 	srv := webtest.Start(t)
 	c := srv.SignedIn(t)
-	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Okta cards"}, "event": {"manual"}}); res.StatusCode != 303 {
+	if res, _ := webtest.PostConnectorForm(t, c, "/flows", url.Values{"name": {"Okta cards"}, "event": {"manual"}}); res.StatusCode != 303 {
 		t.Fatalf("create: %d", res.StatusCode)
 	}
 	fs, _ := srv.Store.Flows(context.Background(), 0)

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"strings"
@@ -13,9 +13,9 @@ import (
 // builds a workspace flow on the deployed Acme connector's event card,
 // turns it ON (seeing the Event URL and the subscription), and OFF.
 func TestBrowserConnectionFlowOnOff(t *testing.T) {
-	prov := newAcme(t)
+	prov := webtest.NewAcme(t)
 	srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
-	deployAcme(t, srv, prov, srv.Token(t))
+	webtest.DeployAcme(t, srv, prov, srv.Token(t))
 
 	b := webtest.NewBrowser(t, srv)
 	b.SignIn()
@@ -27,16 +27,16 @@ func TestBrowserConnectionFlowOnOff(t *testing.T) {
 		chromedp.Click(id("connection-new")),
 		chromedp.WaitVisible(id("connection-form")),
 		chromedp.SendKeys(id("connection-name-input"), "Acme prod"),
-		chromedp.SendKeys(id("connection-value-api_key"), acmeKey),
+		chromedp.SendKeys(id("connection-value-api_key"), webtest.AcmeKey),
 		chromedp.Click(id("connection-save")),
 		chromedp.WaitVisible(id("connection-row")),
 	)
-	if html := webtest.Value(b, chromedp.Evaluate[string](`document.documentElement.outerHTML`)); strings.Contains(html, acmeKey) {
+	if html := webtest.Value(b, chromedp.Evaluate[string](`document.documentElement.outerHTML`)); strings.Contains(html, webtest.AcmeKey) {
 		t.Fatal("the connections page shows the secret")
 	}
 	// The Test button runs the connector's Auth Ping with it.
 	b.Run(chromedp.Click(id("connection-test")))
-	waitFor(t, "the Auth Ping", func() bool {
+	webtest.WaitFor(t, "the Auth Ping", func() bool {
 		return strings.Contains(webtest.Value(b, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`)), "the Auth Ping succeeded")
 	})
 
@@ -70,7 +70,7 @@ func TestBrowserConnectionFlowOnOff(t *testing.T) {
 	// ON: the Event URL, registered at the provider, and the subscription.
 	b.Run(chromedp.Click(id("turn-on")), chromedp.WaitVisible(id("event-url")))
 	eventURL := webtest.Value(b, chromedp.Evaluate[string](`document.querySelector('[data-testid="event-url"]').value`))
-	subs := prov.subscriptions()
+	subs := prov.Subscriptions()
 	if b.Text("flow-state") != "ON" || b.Text("subscription-state") != "active" || len(subs) != 1 || subs[0].URL != eventURL {
 		t.Fatalf("after ON: state %q, subscription %q, Event URL %q, provider %+v", b.Text("flow-state"), b.Text("subscription-state"), eventURL, subs)
 	}
@@ -79,13 +79,13 @@ func TestBrowserConnectionFlowOnOff(t *testing.T) {
 
 	// OFF: the page says so and the provider is told.
 	b.Run(chromedp.Click(id("turn-off")))
-	waitFor(t, "the OFF page", func() bool {
+	webtest.WaitFor(t, "the OFF page", func() bool {
 		return strings.Contains(webtest.Value(b, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`)), "The flow is OFF")
 	})
 	if got := b.Text("flow-state"); got != "OFF" {
 		t.Fatalf("after OFF the flow is %q", got)
 	}
-	waitFor(t, "the deregistration", func() bool { return len(prov.subscriptions()) == 0 })
+	webtest.WaitFor(t, "the deregistration", func() bool { return len(prov.Subscriptions()) == 0 })
 	b.Open(flowPage)
 	b.Run(chromedp.WaitVisible(id("deregistration-execution")))
 	if got := b.Text("subscription-state"); got != "off" {

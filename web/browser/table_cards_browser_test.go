@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -22,9 +22,9 @@ import (
 func TestBrowserTableCard(t *testing.T) {
 	srv := webtest.Start(t)
 	api, token := srv.NewClient(), srv.Token(t)
-	apiCall(t, api, token, "POST", "/api/v1/tables", `{"name":"People","columns":[{"name":"email","type":"text"},{"name":"age","type":"number"},{"name":"joined","type":"datetime"}]}`, 201)
+	webtest.APICall(t, api, token, "POST", "/api/v1/tables", `{"name":"People","columns":[{"name":"email","type":"text"},{"name":"age","type":"number"},{"name":"joined","type":"datetime"}]}`, 201)
 	c := srv.SignedIn(t)
-	if res, _ := postForm(t, c, "/flows", url.Values{"name": {"Sign-ups"}, "event": {"manual"}}); res.StatusCode != 303 {
+	if res, _ := webtest.PostConnectorForm(t, c, "/flows", url.Values{"name": {"Sign-ups"}, "event": {"manual"}}); res.StatusCode != 303 {
 		t.Fatalf("create: %d", res.StatusCode)
 	}
 	fs, _ := srv.Store.Flows(context.Background(), 0)
@@ -53,7 +53,7 @@ func TestBrowserTableCard(t *testing.T) {
 		g, _ := srv.Store.Flow(context.Background(), f.ID)
 		return g.Definition.Cards[0].Bindings["email"].Value
 	}
-	waitFor(t, "the email value saved", func() bool { return got() == "ann@example.com" })
+	webtest.WaitFor(t, "the email value saved", func() bool { return got() == "ann@example.com" })
 	b.Run(chromedp.WaitVisible(id("value-createrow1-email")))
 	shoot(b, "table-card-columns")
 
@@ -97,7 +97,7 @@ func TestBrowserTableCard(t *testing.T) {
 		g, _ := srv.Store.Flow(context.Background(), f.ID)
 		return g.Definition.Cards[1]
 	}
-	waitFor(t, "both conditions saved", func() bool {
+	webtest.WaitFor(t, "both conditions saved", func() bool {
 		n := search()
 		return fmt.Sprint(n.Bindings["conditions"].Value) == "[map[column:age operator:greater] map[column:email operator:contains]]" &&
 			n.Bindings["conditions.0.value"].Value == 30.0 && n.Bindings["conditions.1.value"].Value == "example"

@@ -1,9 +1,8 @@
-package web_test
+package browser_test
 
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,12 +19,9 @@ import (
 func TestBrowserFlopackImport(t *testing.T) {
 	srv := webtest.Start(t)
 	token := srv.Token(t)
-	con := apiJSON(t, srv.NewClient(), token, "POST", "/api/v1/connectors/import", acmeExport(t, "http://127.0.0.1:1"), http.StatusCreated)
-	apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", int64(con["id"].(float64))), nil, http.StatusCreated)
-	pack, err := filepath.Abs("testdata/onboarding.flopack")
-	if err != nil {
-		t.Fatal(err)
-	}
+	con := webtest.APIJSON(t, srv.NewClient(), token, "POST", "/api/v1/connectors/import", webtest.AcmeExport(t, "http://127.0.0.1:1"), http.StatusCreated)
+	webtest.APIJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", int64(con["id"].(float64))), nil, http.StatusCreated)
+	pack := webtest.OnboardingPackPath(t)
 	b := webtest.NewBrowser(t, srv)
 	b.SignIn()
 	id := webtest.TestID

@@ -1,4 +1,4 @@
-package web_test
+package browser_test
 
 import (
 	"context"
@@ -31,12 +31,6 @@ func failingFlow(t *testing.T, srv *webtest.Server, name, message string) int64 
 	return f.ID
 }
 
-// runFlow runs a flow through the API and returns the execution's id.
-func runFlow(t *testing.T, srv *webtest.Server, token string, flowID int64) string {
-	t.Helper()
-	return apiJSON(t, srv.NewClient(), token, "POST", fmt.Sprintf("/api/v1/flows/%d/runs", flowID), map[string]any{"input": map[string]any{}}, http.StatusOK)["id"].(string)
-}
-
 // checked lists the ids of the ticked boxes of the executions list.
 const checked = `[...document.querySelectorAll('[data-testid="execution-select"]:checked')].map(e => e.value).sort().join(",")`
 
@@ -50,14 +44,14 @@ func TestBrowserBulkRerunKeepsSelectionAndFilters(t *testing.T) {
 	other := failingFlow(t, srv, "Fails too", "bang")
 	var ids []string
 	for range 3 {
-		ids = append(ids, runFlow(t, srv, token, flowID))
+		ids = append(ids, webtest.RunFlow(t, srv, token, flowID))
 	}
-	runFlow(t, srv, token, other)
+	webtest.RunFlow(t, srv, token, other)
 
 	b := webtest.NewBrowser(t, srv)
 	b.Run(chromedp.EmulateViewport(1024, 900))
 	b.SignIn()
-	query := url.Values{"status": {"failed"}, "flow": {itoa(flowID)}}
+	query := url.Values{"status": {"failed"}, "flow": {webtest.Itoa(flowID)}}
 	b.Open("/executions?" + query.Encode())
 	b.Run(
 		chromedp.WaitVisible(webtest.TestID("execution-select")),
@@ -70,8 +64,8 @@ func TestBrowserBulkRerunKeepsSelectionAndFilters(t *testing.T) {
 		t.Fatalf("ticked %q, want %q", got, want)
 	}
 	// A new run arrives meanwhile: the refreshes show it, and keep the ticks.
-	fresh := runFlow(t, srv, token, flowID)
-	waitFor(t, "two refreshes of the list", func() bool { return webtest.Value(b, chromedp.Evaluate[float64](`window.swaps`)) >= 2 })
+	fresh := webtest.RunFlow(t, srv, token, flowID)
+	webtest.WaitFor(t, "two refreshes of the list", func() bool { return webtest.Value(b, chromedp.Evaluate[float64](`window.swaps`)) >= 2 })
 	if got := webtest.Value(b, chromedp.Evaluate[string](checked)); got != want {
 		t.Fatalf("after %v refreshes the ticked boxes are %q, want %q", webtest.Value(b, chromedp.Evaluate[float64](`window.swaps`)), got, want)
 	}
@@ -102,15 +96,15 @@ func TestBrowserBulkRerunKeepsSelectionAndFilters(t *testing.T) {
 func TestBrowserHistoryTimesAndLayout(t *testing.T) {
 	for _, width := range []int64{1440, 1024} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			fx := newHistoryFixture(t)
-			b := webtest.NewBrowser(t, fx.srv)
+			fx := webtest.NewHistoryFixture(t)
+			b := webtest.NewBrowser(t, fx.Srv)
 			b.Run(chromedp.EmulateViewport(width, 900), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 				_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Kolkata"})
 				return err
 			}))
 			b.SignIn()
 			b.Open("/executions")
-			e := fx.runs["slower"]
+			e := fx.Runs["slower"]
 			row := fmt.Sprintf(`[data-testid="execution-row"][data-id="%s"]`, e.ID)
 			b.Run(chromedp.WaitVisible(row + ` time[data-localized]`))
 			local := e.StartedAt.In(time.FixedZone("IST", 5*3600+1800)).Format("2006-01-02 15:04:05")
@@ -156,21 +150,21 @@ func noOverflow(t *testing.T, b *webtest.Browser) {
 func TestBrowserErrorsAndRerunsOfConnectorRuns(t *testing.T) {
 	for _, width := range []int64{1440, 1024} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			prov := newAcme(t)
+			prov := webtest.NewAcme(t)
 			srv := webtest.StartWith(t, webtest.Options{StartQueue: true})
 			token := srv.Token(t)
-			flowID, eventFlow := flakyAcmeSetup(t, srv, prov, token)
+			flowID, eventFlow := webtest.FlakyAcmeSetup(t, srv, prov, token)
 			path := fmt.Sprintf("/api/v1/flows/%d", flowID)
-			apiJSON(t, srv.NewClient(), token, "POST", path+"/on", nil, http.StatusOK)
-			prov.pushRaw(t, "d1", `{"data": {"events": [{"uuid": "u1", "actor": {"displayName": "Ada"}}]}}`)
-			prov.pushRaw(t, "d2", `{"data": {"events": [`)
-			waitFor(t, "the first two deliveries", func() bool { return len(connectorRuns(t, srv.Store, eventFlow, "")) == 2 })
-			prov.fail.Store(true)
-			prov.pushRaw(t, "d3", `{"data": {"events": [{"uuid": "u2", "actor": {"displayName": "Grace"}}]}}`)
-			waitFor(t, "the failed run", func() bool { return len(connectorRuns(t, srv.Store, eventFlow, flows.StatusFailed)) == 2 })
-			waitFor(t, "every delivery to be done", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
-			failed := connectorRuns(t, srv.Store, eventFlow, flows.StatusFailed)[0]
-			bad := connectorRuns(t, srv.Store, eventFlow, flows.StatusFailed)[1]
+			webtest.APIJSON(t, srv.NewClient(), token, "POST", path+"/on", nil, http.StatusOK)
+			prov.PushRaw(t, "d1", `{"data": {"events": [{"uuid": "u1", "actor": {"displayName": "Ada"}}]}}`)
+			prov.PushRaw(t, "d2", `{"data": {"events": [`)
+			webtest.WaitFor(t, "the first two deliveries", func() bool { return len(webtest.ConnectorRuns(t, srv.Store, eventFlow, "")) == 2 })
+			prov.Fail.Store(true)
+			prov.PushRaw(t, "d3", `{"data": {"events": [{"uuid": "u2", "actor": {"displayName": "Grace"}}]}}`)
+			webtest.WaitFor(t, "the failed run", func() bool { return len(webtest.ConnectorRuns(t, srv.Store, eventFlow, flows.StatusFailed)) == 2 })
+			webtest.WaitFor(t, "every delivery to be done", func() bool { n, _ := srv.Store.CountQueuedDeliveries(t.Context()); return n == 0 })
+			failed := webtest.ConnectorRuns(t, srv.Store, eventFlow, flows.StatusFailed)[0]
+			bad := webtest.ConnectorRuns(t, srv.Store, eventFlow, flows.StatusFailed)[1]
 
 			b := webtest.NewBrowser(t, srv)
 			b.Run(chromedp.EmulateViewport(width, 900))
@@ -209,20 +203,20 @@ func TestBrowserErrorsAndRerunsOfConnectorRuns(t *testing.T) {
 			b.Screenshot(fmt.Sprintf("execution-bad-body-%d", width))
 
 			// The service is back: the failed run is re-run from its page.
-			prov.fail.Store(false)
+			prov.Fail.Store(false)
 			b.Open("/executions/" + failed.ID)
 			b.Run(chromedp.Click(webtest.TestID("rerun")), chromedp.WaitVisible(webtest.TestID("execution-rerun-of")))
 			if got := b.Text("execution-status"); got != "succeeded" || b.Text("execution-rerun-of") != failed.ID {
 				t.Fatalf("the re-run %s", got)
 			}
-			waitFor(t, "Grace's run", func() bool { return len(payloadRuns(t, srv.Store, flowID)) == 2 })
+			webtest.WaitFor(t, "Grace's run", func() bool { return len(webtest.PayloadRuns(t, srv.Store, flowID)) == 2 })
 
 			// A failed registration on the flow's page: once, then gone.
-			apiJSON(t, srv.NewClient(), token, "POST", path+"/off", nil, http.StatusOK)
-			waitFor(t, "the flow to be off", func() bool {
-				return apiJSON(t, srv.NewClient(), token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)["subscription"] == "off"
+			webtest.APIJSON(t, srv.NewClient(), token, "POST", path+"/off", nil, http.StatusOK)
+			webtest.WaitFor(t, "the flow to be off", func() bool {
+				return webtest.APIJSON(t, srv.NewClient(), token, "GET", path, nil, http.StatusOK)["state"].(map[string]any)["subscription"] == "off"
 			})
-			prov.fail.Store(true)
+			prov.Fail.Store(true)
 			b.Open(fmt.Sprintf("/flows/%d", flowID))
 			b.Run(chromedp.Click(webtest.TestID("turn-on")), chromedp.WaitVisible(webtest.TestID("last-error")))
 			want = "Registration failed: HTTP 503 Service Unavailable from POST " + prov.URL + "/subscriptions"
@@ -235,7 +229,7 @@ func TestBrowserErrorsAndRerunsOfConnectorRuns(t *testing.T) {
 			b.Run(chromedp.Click(`[data-testid="last-error-detail"] summary`), chromedp.WaitVisible(`[data-testid="last-error-detail"] pre`))
 			noOverflow(t, b)
 			b.Screenshot(fmt.Sprintf("flow-registration-failed-%d", width))
-			prov.fail.Store(false)
+			prov.Fail.Store(false)
 			b.Run(chromedp.Click(webtest.TestID("turn-off")+", "+webtest.TestID("turn-on")), chromedp.WaitVisible(webtest.TestID("event-url")))
 			if n := webtest.Value(b, chromedp.Evaluate[float64](`document.querySelectorAll('[data-testid="last-error"]').length`)); n != 0 {
 				t.Fatal("the registration's error stays after a successful try")
