@@ -42,8 +42,8 @@ test-deps: ## Install Debian's chromium and postgresql when missing (as root)
 	@if [ "$$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then echo "the postgres user is missing: apt-get install postgresql"; exit 1; fi
 
 .PHONY: bench
-bench: build ## Run the reference, mixed and endpoint workloads and print their tables (DB=postgres for Postgres; DURATION=20s per concurrency; WORKLOAD=endpoint for one)
-	$(GO) run ./cmd/hookflow-bench -db $(or $(DB),sqlite) -duration $(or $(DURATION),20s) -workload $(or $(WORKLOAD),reference,mixed,endpoint)
+bench: build ## Run the reference, mixed, endpoint and hookburst workloads and print their tables (DB=postgres for Postgres; DURATION=20s per concurrency; WORKLOAD=endpoint for one)
+	$(GO) run ./cmd/hookflow-bench -db $(or $(DB),sqlite) -duration $(or $(DURATION),20s) -workload $(or $(WORKLOAD),reference,mixed,endpoint,hookburst-nohook,hookburst)
 
 .PHONY: lint
 lint: ## gofmt, go vet, and fail when generated files are stale

@@ -6,6 +6,10 @@
 // then calls a local HTTP server that answers in 100 ms. The endpoint
 // workload posts the same events to an API Endpoint flow's invoke URL,
 // which answers with {id, who, email} as the reference flow makes them.
+// The hookburst workload runs the reference workload beside a burst of
+// 10,000 payloads to a flow that fails every run, whose execution.failed
+// events an event hook sends to a receiver in this process;
+// hookburst-nohook is the same without the hook.
 //
 //	make bench              # SQLite
 //	make bench DB=postgres  # a Postgres server it starts itself
@@ -62,7 +66,8 @@ func run() error {
 	flag.StringVar(&o.testdata, "testdata", "cmd/hookflow-bench/testdata", "the reference connector.json and flow.json")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long each concurrency posts")
 	flag.StringVar(&levels, "concurrency", "1,16,64", "the concurrencies to run, in order")
-	workloads := flag.String("workload", "reference,mixed,endpoint", "the workloads to run, in order: reference, mixed, endpoint, parked (the reference workload beside 1,000 paused runs and 100 waiting a minute)")
+	workloads := flag.String("workload", "reference,mixed,endpoint", "the workloads to run, in order: reference, mixed, endpoint, parked (the reference workload beside 1,000 paused runs and 100 waiting a minute), "+
+		"hookburst (the reference workload beside a burst of 10,000 failing runs whose events an event hook sends to a local receiver), hookburst-nohook (the same without the hook)")
 	flag.IntVar(&o.rate, "rate", 0, "post at most this many payloads a second (0: as fast as the server answers); with a rate below what the server takes, CPU µs/exec is what a payload costs")
 	flag.BoolVar(&o.keep, "keep", false, "keep the server's data directory (SQLite) for inspection")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
@@ -88,8 +93,8 @@ func run() error {
 		return fmt.Errorf("-db is sqlite or postgres")
 	}
 	for _, w := range strings.Split(*workloads, ",") {
-		if w = strings.TrimSpace(w); w != "reference" && w != "mixed" && w != "endpoint" && w != "parked" {
-			return fmt.Errorf("bad -workload %q: reference, mixed, endpoint or parked", w)
+		if w = strings.TrimSpace(w); w != "reference" && w != "mixed" && w != "endpoint" && w != "parked" && !burstWorkload(w) {
+			return fmt.Errorf("bad -workload %q: reference, mixed, endpoint, parked, hookburst or hookburst-nohook", w)
 		}
 		o.workloads = append(o.workloads, strings.TrimSpace(w))
 	}
@@ -135,6 +140,11 @@ func run() error {
 			}
 			fmt.Printf("the reference workload beside 1,000 paused runs and 100 runs waiting 1 minute (stored in %.1f s)\n", took.Seconds())
 		}
+		if burstWorkload(w) {
+			if err := b.beginBurstWorkload(w); err != nil {
+				return err
+			}
+		}
 		fmt.Printf("\n%-5s %10s %8s %8s %8s %8s %12s %7s %5s %7s %9s %10s %11s\n",
 			"conc", answered, "p50 ms", "p95 ms", "p99 ms", "max ms", "completed/s", "errors", "lost", "doubled", "peak RSS", "DB B/exec", "CPU µs/exec")
 		for _, c := range o.levels {
@@ -144,6 +154,9 @@ func run() error {
 			}
 			fmt.Printf("%-5d %10.0f %8.2f %8.2f %8.2f %8.2f %12.0f %7d %5d %7d %6.0f MiB %10.0f %11.0f\n",
 				c, r.acceptedPerSec, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.completedPerSec, r.errors, r.lost, r.doubled, float64(r.peakRSS)/(1<<20), r.bytesPerExec, r.cpuPerExec)
+			if burstWorkload(w) {
+				r.burst.print(w == "hookburst")
+			}
 			if w == "mixed" {
 				fmt.Printf("      waiting flow: %d payloads, all runs stored %.1f s after posting ended, %d lost, %d doubled\n",
 					r.waiting, r.waitingDone.Seconds(), r.waitingLost, r.waitingDoubled)
@@ -174,6 +187,14 @@ type bench struct {
 	sequence            atomic.Int64
 	// api calls the server's API with the bench's token (parked workload).
 	api func(method, path string, body []byte, out any) error
+	// The hookburst workloads: the flow that fails every run, its Event
+	// URL, the event hook (0 until made), whether it is on, and the
+	// receiver it sends to.
+	failID    int64
+	failHook  string
+	eventHook int64
+	hookOn    bool
+	receiver  *receiver
 }
 
 func start(o options, dir, dbURL string) (*bench, error) {
@@ -309,6 +330,9 @@ func start(o options, dir, dbURL string) (*bench, error) {
 	if err := b.endpointOn(o, api); err != nil {
 		return nil, err
 	}
+	if b.failID, b.failHook, err = flowOn("failing_flow.json", nil); err != nil {
+		return nil, err
+	}
 	b.st, err = store.Open(ctx, store.Config{DataDir: data, DatabaseURL: dbURL, ReadOnly: true})
 	return b, err
 }
@@ -369,6 +393,9 @@ func (b *bench) stop() {
 	if b.slow != nil {
 		b.slow.Close()
 	}
+	if b.receiver != nil {
+		b.receiver.srv.Close()
+	}
 }
 
 // payload is the reference body with a unique uuid.
@@ -391,11 +418,13 @@ type result struct {
 	// posting ended its last run was stored, and what was lost or doubled.
 	waiting, waitingLost, waitingDoubled int64
 	waitingDone                          time.Duration
+	burst                                burstResult // the hookburst workloads
 }
 
 // level posts at concurrency conc for d: every payload to the reference
 // flow, or (mixed) every fifth to the waiting flow, or (endpoint) every
-// payload to the API Endpoint flow.
+// payload to the API Endpoint flow; the hookburst workloads post a burst
+// to the failing flow beside.
 func (b *bench) level(conc int, d time.Duration, workload string, rate int) (result, error) {
 	var r result
 	ctx := context.Background()
@@ -417,6 +446,12 @@ func (b *bench) level(conc int, d time.Duration, workload string, rate int) (res
 	}
 	first := b.sequence.Load() + 1
 	cpuBefore := cpuTime(b.cmd.Process.Pid)
+	var bu *burst
+	if burstWorkload(workload) {
+		if bu, err = b.startBurst(); err != nil {
+			return r, err
+		}
+	}
 	lat := make([][]time.Duration, conc)
 	var accepted, errs atomic.Int64
 	// By worker, the payloads acknowledged (no pointers for the GC to scan).
@@ -513,6 +548,11 @@ func (b *bench) level(conc int, d time.Duration, workload string, rate int) (res
 			return r, err
 		}
 	}
+	if bu != nil {
+		if r.burst, err = b.finishBurst(bu); err != nil {
+			return r, err
+		}
+	}
 	r.peakRSS = peakRSS(b.cmd.Process.Pid)
 	// Per run of the reference flow, as it always was: the connector's run
 	// of each payload (and the waiting flow's) count in the size.
@@ -605,38 +645,4 @@ func (b *bench) check(f store.ExecutionFilter, first int64, acked [][]int64, uui
 		}
 	}
 	return lost, doubled, nil
-}
-
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime(pid int) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command's name (which may hold spaces), from
-	// the third on; utime and stime are the 14th and 15th, in ticks of
-	// 1/100 s (USER_HZ on Linux).
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-// peakRSS is the process's peak resident set (VmHWM), in bytes.
-func peakRSS(pid int) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }

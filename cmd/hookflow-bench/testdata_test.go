@@ -119,3 +119,45 @@ func TestCPUTime(t *testing.T) {
 		t.Fatalf("cpu time of no process: %v", got)
 	}
 }
+
+// TestFailingWorkload checks the hookburst workloads' flow: it validates,
+// and fails every run, for good (no retry), with the payload's uuid as its
+// error, which the receiver reads back from the event.
+func TestFailingWorkload(t *testing.T) {
+	reg := cards.Builtin(cards.Options{})
+	raw, err := os.ReadFile("testdata/failing_flow.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := flows.ParseDefinition(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := flows.Validate(def, reg); err != nil {
+		t.Fatal(err)
+	}
+	raw, err = os.ReadFile("testdata/connector.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := flows.ParseConnector(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := x.Flow(1)
+	e := flows.NewEngine(reg, flows.Options{})
+	d := flows.Delivery{Method: "POST", Headers: map[string]string{"content-type": "application/json"}, Body: payload(42)}
+	run, _ := e.Run(context.Background(), flows.RunRequest{Definition: ev, Input: flows.RawRequest(d), Trigger: flows.TriggerPayload})
+	recs, err := flows.Records(*ev.Webhook, run.Output)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("records %v, %v (%s)", recs, err, run.Error)
+	}
+	got, _ := e.Run(context.Background(), flows.RunRequest{Definition: def, Input: recs[0], Trigger: flows.TriggerPayload})
+	if got.Status != flows.StatusFailed || got.Error != "42" || got.ErrorCard != "fail1" || got.Transient() {
+		t.Fatalf("run %s, error %q at %q, transient %v", got.Status, got.Error, got.ErrorCard, got.Transient())
+	}
+	event, ok := flows.ExecutionEvent(got)
+	if !ok || event.EventType != flows.EventExecutionFailed || event.Target[0].DetailEntry["error"] != "42" {
+		t.Fatalf("event %+v", event)
+	}
+}
