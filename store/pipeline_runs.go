@@ -431,7 +431,9 @@ func (p *pipeline) encodePiece(piece []*finished) (*writeReq, error) {
 				}
 				content = appendToPack(content, doc)
 				fin.rows[j] = executionRow{r: r, replaces: p.markProvisional(e) || f.replace}
-				if p.s.hooks.any() {
+				// A run recorded again (its data cleared) raised its
+				// event when it ended.
+				if p.s.hooks.any() && !f.again {
 					if fin.events, err = p.s.hooks.executionEvent(fin.events, e); err != nil {
 						*buf = content[:0]
 						return nil, err
