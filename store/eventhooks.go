@@ -413,9 +413,7 @@ func (s *Store) EventHookAttempts(ctx context.Context, id int64, limit int) ([]f
 	}
 	out := make([]flows.HookAttempt, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, flows.HookAttempt{ID: r.ID, HookID: r.HookID, Delivery: r.Delivery, At: r.At, Events: r.Events,
-			Attempt: r.Attempt, Status: r.Status, Latency: time.Duration(r.LatencyUS) * time.Microsecond, Error: r.Error,
-			RequestBody: r.RequestBody, ResponseBody: r.ResponseBody, OK: r.OK})
+		out = append(out, attemptOf(r))
 	}
 	return out, nil
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookflow/hookflow/flows"
@@ -16,7 +18,49 @@ import (
 func attemptOf(r hookAttemptRecord) flows.HookAttempt {
 	return flows.HookAttempt{ID: r.ID, HookID: r.HookID, Delivery: r.Delivery, At: r.At, Events: r.Events,
 		Attempt: r.Attempt, Status: r.Status, Latency: time.Duration(r.LatencyUS) * time.Microsecond, Error: r.Error,
-		RequestBody: r.RequestBody, ResponseBody: r.ResponseBody, OK: r.OK}
+		RequestBody: unpackBody(r.RequestBody), ResponseBody: r.ResponseBody, OK: r.OK}
+}
+
+// attemptRecord is an attempt's row, its request body packed.
+func attemptRecord(a flows.HookAttempt) hookAttemptRecord {
+	return hookAttemptRecord{HookID: a.HookID, Delivery: a.Delivery, At: a.At, Events: a.Events, Attempt: a.Attempt,
+		Status: a.Status, LatencyUS: a.Latency.Microseconds(), Error: a.Error, RequestBody: packBody(a.RequestBody),
+		ResponseBody: a.ResponseBody, OK: a.OK}
+}
+
+// An attempt's request body longer than packBodyOver is stored packed
+// (as execution documents are, in base64 for a text column) after
+// packedBody: a delivery of 50 events is some 40 KB of JSON, written to
+// the main file with every attempt, and packs to a few. A body stored
+// as it is, JSON, never begins with packedBody.
+const (
+	packedBody   = "zstd:"
+	packBodyOver = 1024
+)
+
+// packBody is a request body as it is stored.
+func packBody(body string) string {
+	if len(body) <= packBodyOver {
+		return body
+	}
+	return packedBody + base64.StdEncoding.EncodeToString(thePacker.pack([]byte(body)))
+}
+
+// unpackBody is a stored request body as it was sent; one that cannot be
+// unpacked is shown as it is stored.
+func unpackBody(stored string) string {
+	rest, ok := strings.CutPrefix(stored, packedBody)
+	if !ok {
+		return stored
+	}
+	b, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil {
+		return stored
+	}
+	if b, err = thePacker.unpack(b); err != nil {
+		return stored
+	}
+	return string(b)
 }
 
 // EventHookDeliveries lists a page of a hook's deliveries, newest (first
@@ -55,7 +99,7 @@ func (s *Store) EventHookDeliveries(ctx context.Context, id int64, offset, limit
 	out := make([]flows.HookDelivery, 0, len(groups))
 	for _, g := range groups {
 		first, last := byID[g.First], attemptOf(byID[g.Last])
-		d := flows.HookDelivery{ID: g.Delivery, At: first.At, Events: last.Events, EventTypes: flows.HookBodyEventTypes(first.RequestBody),
+		d := flows.HookDelivery{ID: g.Delivery, At: first.At, Events: last.Events, EventTypes: flows.HookBodyEventTypes(unpackBody(first.RequestBody)),
 			Attempts: g.Attempts, Last: last}
 		d.Last.RequestBody, d.Last.ResponseBody = "", ""
 		out = append(out, d)
@@ -83,9 +127,7 @@ func (s *Store) EventHookDelivery(ctx context.Context, id int64, delivery string
 // RecordEventHookAttempt records an attempt made outside the relay: it
 // touches neither the events waiting for the hook nor its failing state.
 func (s *Store) RecordEventHookAttempt(ctx context.Context, a flows.HookAttempt) (flows.HookAttempt, error) {
-	r := hookAttemptRecord{HookID: a.HookID, Delivery: a.Delivery, At: a.At, Events: a.Events, Attempt: a.Attempt,
-		Status: a.Status, LatencyUS: a.Latency.Microseconds(), Error: a.Error, RequestBody: a.RequestBody,
-		ResponseBody: a.ResponseBody, OK: a.OK}
+	r := attemptRecord(a)
 	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
 		return a, fmt.Errorf("store: record event hook %d attempt: %w", a.HookID, err)
 	}

@@ -191,9 +191,7 @@ func (s *Store) logColumns() string {
 func (s *Store) recordHookAttempt(ctx context.Context, a flows.HookAttempt, upto [2]int64) (*time.Time, error) {
 	var failing *time.Time
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		r := hookAttemptRecord{HookID: a.HookID, Delivery: a.Delivery, At: a.At, Events: a.Events, Attempt: a.Attempt,
-			Status: a.Status, LatencyUS: a.Latency.Microseconds(), Error: a.Error, RequestBody: a.RequestBody,
-			ResponseBody: a.ResponseBody, OK: a.OK}
+		r := attemptRecord(a)
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}
