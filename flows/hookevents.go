@@ -122,18 +122,25 @@ func NewHookEvent(t HookEventType, actor HookActor, message, failure string, tar
 	return ev
 }
 
+// ExecutionEventType is the type of the event an execution's end raises,
+// without making the event; false when it raises none.
+func ExecutionEventType(e *Execution) (HookEventType, bool) {
+	switch e.Status {
+	case StatusFailed:
+		return EventExecutionFailed, true
+	case StatusSucceeded:
+		return EventExecutionSucceeded, true
+	}
+	return "", false
+}
+
 // ExecutionEvent is the event a finished run raises: execution.failed or
 // execution.succeeded, and false for a run that has not ended or was
 // stopped or canceled. Its uuid derives from the execution's id, so that
 // recording the same end twice raises one event.
 func ExecutionEvent(e *Execution) (HookEvent, bool) {
-	var t HookEventType
-	switch e.Status {
-	case StatusFailed:
-		t = EventExecutionFailed
-	case StatusSucceeded:
-		t = EventExecutionSucceeded
-	default:
+	t, ok := ExecutionEventType(e)
+	if !ok {
 		return HookEvent{}, false
 	}
 	flowID := fmt.Sprint(e.FlowID)
