@@ -107,17 +107,16 @@ func (p *pipeline) runLoop(id uint64) {
 		}
 		pc := p.paceOf(st.d.SubscriptionID)
 		if pc.waits() {
-			// It takes the runner no time: the next starts at once.
 			go func() { p.finishRun(st, p.run(st, pc)) }()
-			continue
-		}
-		p.arm(id)
-		r := p.run(st, pc)
-		if !p.disarm(id) {
+		} else {
+			p.arm(id)
+			r := p.run(st, pc)
+			if !p.disarm(id) {
+				p.finishRun(st, r)
+				return // another runner has the queue
+			}
 			p.finishRun(st, r)
-			return // another runner has the queue
 		}
-		p.finishRun(st, r)
 		// Requests waiting to be acknowledged come before the next run:
 		// it waits while the writer commits accepted ones (at most a
 		// millisecond), and lets those ready to answer run first.
