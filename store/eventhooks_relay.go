@@ -88,6 +88,10 @@ type hookRelay struct {
 	quiet *outboxMark
 	// passes counts the full passes (tests watch it).
 	passes atomic.Int64
+	// sending holds the hooks whose job runs here (hookSendWorker): the
+	// relay queues no job for them, since theirs reads the log until it
+	// finds nothing more (see relay).
+	sending sync.Map // hook id → struct{}
 }
 
 // HookSender sends deliveries to event hooks: flows.EventHooks.
@@ -287,6 +291,12 @@ func (r *hookRelay) relay(ctx context.Context, prune bool) error {
 		return err
 	}
 	for _, h := range hooks {
+		if _, ok := r.sending.Load(h.ID); ok {
+			// Its job runs here and sends what it finds before it ends;
+			// should it end just as events come, the next pass after
+			// (at the latest the next tick) queues it again.
+			continue
+		}
 		waiting, err := r.s.hookHasEvents(ctx, h)
 		if err != nil {
 			return err

@@ -63,6 +63,8 @@ func (w *hookSendWorker) Work(ctx context.Context, job *river.Job[hookSendArgs])
 	if !h.Receiving() {
 		return nil
 	}
+	s.hooks.sending.Store(h.ID, struct{}{})
+	defer s.hooks.sending.Delete(h.ID)
 	for began := time.Now(); time.Since(began) < hookJobSlice; {
 		d, err := s.nextHookBatch(ctx, h.ID, t.BatchWait)
 		if err != nil {
@@ -190,8 +192,8 @@ func (s *Store) logColumns() string {
 // hook's deliveries have been failing, nil if they are not.
 func (s *Store) recordHookAttempt(ctx context.Context, a flows.HookAttempt, upto [2]int64) (*time.Time, error) {
 	var failing *time.Time
+	r := attemptRecord(a) // packs the body: not while holding the writer
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		r := attemptRecord(a)
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}
