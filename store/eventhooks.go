@@ -324,12 +324,12 @@ func (s *Store) UpdateEventHook(ctx context.Context, h flows.EventHook, authSecr
 // placeAtHead places a hook at the end of the event log: it gets only
 // the events written after, and none it was still to be sent.
 func (s *Store) placeAtHead(tx *gorm.DB, id int64) error {
-	htx, hid, err := s.logHead(tx)
+	head, err := s.eventLog().lastPlace(tx)
 	if err != nil {
 		return err
 	}
 	return tx.Model(&eventHookRecord{}).Where("id = ?", id).
-		Updates(map[string]any{"cursor_tx": htx, "cursor_id": hid, "delivery": nil, "upto_tx": 0, "upto_id": 0}).Error
+		Updates(map[string]any{"cursor_tx": head[0], "cursor_id": head[1], "delivery": nil, "upto_tx": 0, "upto_id": 0}).Error
 }
 
 // placeIfStarting places a hook that starts receiving (was not, is now)

@@ -63,11 +63,11 @@ func (r *hookRelay) relayToFlows(ctx context.Context, follow bool) (consumerPlac
 		if !follow {
 			return out, nil
 		}
-		htx, hid, err := s.logHead(s.reads.WithContext(ctx))
-		if err != nil || [2]int64{htx, hid} == out.place {
+		head, err := s.eventLog().lastPlace(s.reads.WithContext(ctx))
+		if err != nil || head == out.place {
 			return out, err
 		}
-		return out, s.moveFlowsPlace(ctx, s.db.WithContext(ctx), [2]int64{htx, hid})
+		return out, s.moveFlowsPlace(ctx, s.db.WithContext(ctx), head)
 	}
 	seen := map[string]bool{}
 	for _, t := range *p {
@@ -79,10 +79,10 @@ func (r *hookRelay) relayToFlows(ctx context.Context, follow bool) (consumerPlac
 		}
 	}
 	for {
-		cond, args := s.afterPlace(out.place[0], out.place[1])
+		log := s.eventLog()
 		var events []hookOutboxRecord
-		err := s.reads.WithContext(ctx).Table(s.logTable()).Select(s.logColumns()+", uuid").Where(cond, args...).
-			Where("event_type IN ?", out.types).Order(s.logOrder()).Limit(flowsBatch).Find(&events).Error
+		err := log.events(s.reads.WithContext(ctx), out.place, out.types).Select(log.columns + ", uuid").
+			Order(log.order).Limit(flowsBatch).Find(&events).Error
 		if err != nil {
 			return out, fmt.Errorf("store: events for flows on Hookflow events: %w", err)
 		}
@@ -109,12 +109,8 @@ func (r *hookRelay) relayToFlows(ctx context.Context, follow bool) (consumerPlac
 
 // moveFlowsPlace moves the flows' place forward to place.
 func (s *Store) moveFlowsPlace(ctx context.Context, tx *gorm.DB, place [2]int64) error {
-	q := tx.WithContext(ctx).Model(&hookCursorRecord{}).Where("consumer = ?", flowsConsumer)
-	if s.dialect == SQLite {
-		q = q.Where("cursor_id < ?", place[1])
-	} else {
-		q = q.Where("(cursor_tx, cursor_id) < (?, ?)", place[0], place[1])
-	}
+	log := s.eventLog()
+	q := tx.WithContext(ctx).Model(&hookCursorRecord{}).Where("consumer = ?", flowsConsumer).Where(log.cursorBefore, log.args(place)...)
 	if err := q.Updates(map[string]any{"cursor_tx": place[0], "cursor_id": place[1]}).Error; err != nil {
 		return fmt.Errorf("store: move the place of flows on Hookflow events: %w", err)
 	}

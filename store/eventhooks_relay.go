@@ -268,7 +268,8 @@ type outboxMark struct{ Logged, LastLogged, Staged, LastStaged int64 }
 
 // outboxMark reads the outbox's and the log's mark.
 func (s *Store) outboxMark(ctx context.Context) (outboxMark, error) {
-	q := "SELECT (SELECT COUNT(*) FROM " + s.logTable() + ") AS logged, (SELECT COALESCE(MAX(id), 0) FROM " + s.logTable() + ") AS last_logged"
+	log := s.eventLog().table
+	q := "SELECT (SELECT COUNT(*) FROM " + log + ") AS logged, (SELECT COALESCE(MAX(id), 0) FROM " + log + ") AS last_logged"
 	if s.dialect == SQLite {
 		q += ", (SELECT COUNT(*) FROM main.hook_outbox) AS staged, (SELECT COALESCE(MAX(id), 0) FROM main.hook_outbox) AS last_staged"
 	}
@@ -365,31 +366,6 @@ func (s *Store) moveOutbox(ctx context.Context) error {
 	return nil
 }
 
-// logTable is the log of events as the read pool names it.
-func (s *Store) logTable() string {
-	if s.dialect == SQLite {
-		return "history.hook_outbox"
-	}
-	return "hook_outbox"
-}
-
-// afterPlace is the condition on the log's rows after a place, and
-// visible to every later reader (see hookRelay).
-func (s *Store) afterPlace(tx, id int64) (string, []any) {
-	if s.dialect == SQLite {
-		return "id > ?", []any{id}
-	}
-	return "(tx, id) > (?, ?) AND tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint", []any{tx, id}
-}
-
-// logOrder orders the log.
-func (s *Store) logOrder() string {
-	if s.dialect == SQLite {
-		return "id"
-	}
-	return "tx, id"
-}
-
 // hookHasEvents reports whether the log holds events after h's place that
 // h wants.
 func (s *Store) hookHasEvents(ctx context.Context, h eventHookRecord) (bool, error) {
@@ -397,10 +373,8 @@ func (s *Store) hookHasEvents(ctx context.Context, h eventHookRecord) (bool, err
 	if err != nil || len(types) == 0 {
 		return false, err
 	}
-	cond, args := s.afterPlace(h.CursorTx, h.CursorID)
 	var ids []int64
-	err = s.reads.WithContext(ctx).Table(s.logTable()).Where(cond, args...).Where("event_type IN ?", types).
-		Limit(1).Pluck("id", &ids).Error
+	err = s.eventLog().events(s.reads.WithContext(ctx), [2]int64{h.CursorTx, h.CursorID}, types).Limit(1).Pluck("id", &ids).Error
 	if err != nil {
 		return false, fmt.Errorf("store: events for event hook %d: %w", h.ID, err)
 	}
@@ -414,21 +388,6 @@ func hookTypes(h eventHookRecord) ([]string, error) {
 		return nil, fmt.Errorf("store: event hook %d events: %w", h.ID, err)
 	}
 	return types, nil
-}
-
-// logHead is the place of the log's last event: a hook placed there gets
-// only the events written after.
-func (s *Store) logHead(q *gorm.DB) (tx, id int64, err error) {
-	var head struct{ Tx, ID int64 }
-	if s.dialect == SQLite {
-		err = q.Raw("SELECT 0 AS tx, COALESCE(MAX(id), 0) AS id FROM history.hook_outbox").Scan(&head).Error
-	} else {
-		err = q.Raw("SELECT tx, id FROM hook_outbox ORDER BY tx DESC, id DESC LIMIT 1").Scan(&head).Error
-	}
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: the end of the event log: %w", err)
-	}
-	return head.Tx, head.ID, nil
 }
 
 // pruneLog deletes the events of the log that no receiving hook or flow
@@ -458,12 +417,9 @@ func (s *Store) pruneLog(ctx context.Context, hooks []eventHookRecord, flows con
 	} else {
 		types := slices.Sorted(maps.Keys(min))
 		conds, args = append(conds, "event_type NOT IN ?"), append(args, types)
+		log := s.eventLog()
 		for _, t := range types {
-			if s.dialect == SQLite {
-				conds, args = append(conds, "(event_type = ? AND id <= ?)"), append(args, t, min[t][1])
-			} else {
-				conds, args = append(conds, "(event_type = ? AND (tx, id) <= (?, ?))"), append(args, t, min[t][0], min[t][1])
-			}
+			conds, args = append(conds, "(event_type = ? AND "+log.through+")"), append(append(args, t), log.args(min[t])...)
 		}
 	}
 	if err := s.hist.WithContext(ctx).Exec("DELETE FROM hook_outbox WHERE "+strings.Join(conds, " OR "), args...).Error; err != nil {

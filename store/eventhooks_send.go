@@ -131,19 +131,15 @@ func (s *Store) nextHookBatch(ctx context.Context, hook int64, batchWait time.Du
 	if err != nil || len(types) == 0 {
 		return hookBatch{}, err
 	}
-	cond, args := s.afterPlace(h.CursorTx, h.CursorID)
-	q := s.reads.WithContext(ctx).Table(s.logTable()).Select(s.logColumns()).Where(cond, args...).Where("event_type IN ?", types)
+	log := s.eventLog()
+	q := log.events(s.reads.WithContext(ctx), [2]int64{h.CursorTx, h.CursorID}, types).Select(log.columns)
 	var b hookBatch
 	if h.Delivery != nil {
 		b.id, b.upto = *h.Delivery, [2]int64{h.UptoTx, h.UptoID}
-		if s.dialect == SQLite {
-			q = q.Where("id <= ?", h.UptoID)
-		} else {
-			q = q.Where("(tx, id) <= (?, ?)", h.UptoTx, h.UptoID)
-		}
+		q = q.Where(log.through, log.args(b.upto)...)
 	}
 	var rs []hookOutboxRecord
-	if err := q.Order(s.logOrder()).Limit(flows.MaxHookBatch).Find(&rs).Error; err != nil {
+	if err := q.Order(log.order).Limit(flows.MaxHookBatch).Find(&rs).Error; err != nil {
 		return hookBatch{}, fmt.Errorf("store: events for event hook %d: %w", hook, err)
 	}
 	if h.Delivery != nil && len(rs) == 0 {
@@ -176,14 +172,6 @@ func (s *Store) nextHookBatch(ctx context.Context, hook int64, batchWait time.Du
 		b.events = append(b.events, json.RawMessage(r.Event))
 	}
 	return b, nil
-}
-
-// logColumns are the columns of the log a hook's job reads.
-func (s *Store) logColumns() string {
-	if s.dialect == SQLite {
-		return "id, 0 AS tx, event_type, event, created_at"
-	}
-	return "id, tx, event_type, event, created_at"
 }
 
 // recordHookAttempt records an attempt and moves the hook's place: past
