@@ -43,8 +43,7 @@ func TestBrowserTableCard(t *testing.T) {
 	)
 	shoot(b, "table-card-placed")
 	b.Run(
-		chromedp.SetValue(id("value-createrow1-table"), "1"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="value-createrow1-table"]').dispatchEvent(new Event('change', {bubbles: true}))`),
+		pick("value-createrow1-table", "1"),
 		chromedp.WaitVisible(id("in-createrow1-email")),
 		chromedp.WaitVisible(id("in-createrow1-joined")),
 		chromedp.SendKeys(id("value-createrow1-email"), "ann@example.com\r"),
@@ -62,8 +61,7 @@ func TestBrowserTableCard(t *testing.T) {
 		chromedp.Click(id("palette-table.search_rows")),
 		chromedp.Click(id("slot--1")),
 		chromedp.WaitVisible(id("card-searchrows1")),
-		chromedp.SetValue(id("value-searchrows1-table"), "1"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="value-searchrows1-table"]').dispatchEvent(new Event('change', {bubbles: true}))`),
+		pick("value-searchrows1-table", "1"),
 		chromedp.WaitReady(chromedp.CSS(`[data-testid="value-searchrows1-sort"] option[value="joined"]`)),
 	)
 	shoot(b, "table-card-search")
@@ -79,10 +77,7 @@ func TestBrowserTableCard(t *testing.T) {
 	}
 	choose := func(testID, value string) {
 		t.Helper()
-		step(
-			chromedp.SetValue(id(testID), value),
-			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('[data-testid="%s"]').dispatchEvent(new Event('change', {bubbles: true}))`, testID)),
-		)
+		step(pick(testID, value))
 		b.Run(chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`[data-testid="%s"] option[value="%s"][selected]`, testID, value))))
 	}
 	step(chromedp.Click(id("add-condition-searchrows1")))
@@ -135,4 +130,15 @@ func TestBrowserTableCard(t *testing.T) {
 		t.Errorf("condition 3's value is bound to %v", r)
 	}
 	shootCard("table-card-condition-mapped", "condition-searchrows1-2")
+}
+
+// pick chooses value in the select testID as a person does: the value
+// changes and the select says so (change) at once, on the same element,
+// with no moment between for the canvas to be swapped.
+func pick(testID, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const el = document.querySelector('[data-testid=%q]');
+		el.value = %q;
+		el.dispatchEvent(new Event('change', {bubbles: true}));
+	})()`, testID, value))
 }
