@@ -238,7 +238,7 @@ func (s *Store) CreateEventHook(ctx context.Context, h flows.EventHook, sec flow
 	if err != nil {
 		return flows.EventHook{}, fmt.Errorf("store: create event hook: %w", err)
 	}
-	s.hooks.refresh(ctx)
+	s.hooksChanged(ctx)
 	return s.hookOf(r)
 }
 
@@ -317,7 +317,7 @@ func (s *Store) UpdateEventHook(ctx context.Context, h flows.EventHook, authSecr
 	if err != nil {
 		return flows.EventHook{}, fmt.Errorf("store: update event hook %d: %w", h.ID, err)
 	}
-	s.hooks.refresh(ctx)
+	s.hooksChanged(ctx)
 	return s.EventHook(ctx, h.ID)
 }
 
@@ -366,7 +366,7 @@ func (s *Store) SetEventHookState(ctx context.Context, id int64, active, verifie
 	if err != nil {
 		return flows.EventHook{}, fmt.Errorf("store: event hook %d: %w", id, err)
 	}
-	s.hooks.refresh(ctx)
+	s.hooksChanged(ctx)
 	return s.EventHook(ctx, id)
 }
 
@@ -379,7 +379,7 @@ func (s *Store) DeleteEventHook(ctx context.Context, id int64) error {
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: event hook %d: %w", id, flows.ErrNotFound)
 	}
-	s.hooks.refresh(ctx)
+	s.hooksChanged(ctx)
 	return nil
 }
 

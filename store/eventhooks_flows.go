@@ -197,7 +197,7 @@ func (r *hookRelay) refreshTriggers(ctx context.Context, m map[flows.HookEventTy
 
 // RefreshHookTriggers reads again which events the flows on a Hookflow
 // Event card that are ON want.
-func (s *Store) RefreshHookTriggers(ctx context.Context) { s.hooks.refresh(ctx) }
+func (s *Store) RefreshHookTriggers(ctx context.Context) { s.hooksChanged(ctx) }
 
 // HasExecution reports whether a run with the id was recorded.
 func (s *Store) HasExecution(ctx context.Context, id string) (bool, error) {

@@ -193,9 +193,14 @@ func (r *hookRelay) refresh(ctx context.Context) {
 
 func (r *hookRelay) run() {
 	defer close(r.done)
+	var listening sync.WaitGroup
+	defer listening.Wait()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { <-r.stop; cancel() }()
+	if r.s.dialect == Postgres && r.s.pgPool != nil {
+		listening.Go(func() { r.listen(ctx) })
+	}
 	tick := time.NewTicker(relayEvery)
 	defer tick.Stop()
 	for {

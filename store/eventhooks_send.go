@@ -229,6 +229,6 @@ func (s *Store) giveUpHook(ctx context.Context, hook int64, period time.Duration
 		return fmt.Errorf("store: turn off event hook %d: %w", hook, err)
 	}
 	s.log.Warn("event hook turned off: its deliveries kept failing", "hook", hook, "period", period, "error", last)
-	s.hooks.refresh(ctx)
+	s.hooksChanged(ctx)
 	return nil
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,12 +28,19 @@ import (
 // flow's id and the Event URL's path.
 func numbersFlow(t *testing.T, base, token string, cards ...flows.Node) (int64, string) {
 	t.Helper()
+	return numbersFlowNamed(t, base, token, "Numbers", "Count", cards...)
+}
+
+// numbersFlowNamed is numbersFlow with the connector's and the flow's
+// names given, for a second such flow on one server.
+func numbersFlowNamed(t *testing.T, base, token, connector, name string, cards ...flows.Node) (int64, string) {
+	t.Helper()
 	ev, _ := flows.NewDefinition(flows.KindWebhookEvent, "Numbers")
 	ev.Cards = []flows.Node{{ID: "return", Type: flows.ControlReturn, Inputs: []flows.Field{{Key: "n", Type: flows.TypeNumber}},
 		Bindings: map[string]flows.Binding{"n": {Ref: &flows.Ref{Card: "event", Field: "body", Path: "n"}}}}}
 	ev.Webhook = &flows.WebhookSettings{RunMode: flows.RunSingle, ManualRegistration: true}
 	x, _ := flows.MarshalConnector(flows.ConnectorExport{Schema: flows.SchemaVersion,
-		Connector: flows.ConnectorInfo{Name: "Numbers", Auth: flows.AuthDefinition{Kind: flows.AuthNone}},
+		Connector: flows.ConnectorInfo{Name: connector, Auth: flows.AuthDefinition{Kind: flows.AuthNone}},
 		Flows:     []flows.ExportedFlow{{Key: "1", Definition: ev}}})
 	conID := int64(api(t, base, token, "POST", "/api/v1/connectors/import", x, 201)["id"].(float64))
 	api(t, base, token, "POST", fmt.Sprintf("/api/v1/connectors/%d/deploy", conID), nil, 201)
@@ -49,7 +58,7 @@ func numbersFlow(t *testing.T, base, token string, cards ...flows.Node) (int64, 
 	}
 	var key int64
 	fmt.Sscan(export.FlowsOfKind(flows.KindWebhookEvent)[0].Key, &key)
-	def, _ := flows.NewDefinition(flows.KindWorkspace, "Count")
+	def, _ := flows.NewDefinition(flows.KindWorkspace, name)
 	def.Event = flows.Node{ID: "event", Type: flows.EventConnector, Outputs: []flows.Field{{Key: "n", Type: flows.TypeNumber}}}
 	def.Source = &flows.EventSource{Connector: conID, Version: 1, Flow: key}
 	def.Cards = cards
@@ -190,6 +199,148 @@ func TestKilledInstanceRunsNothingTwice(t *testing.T) {
 	if err != nil || e.Status != flows.StatusFailed || !strings.HasPrefix(e.Error, "the server stopped while this ran") || e.FinishedAt.IsZero() {
 		t.Fatalf("the killed instance's waiting child: %+v, %v; want failed as the server stopped", e, err)
 	}
+}
+
+// TestHookEachRunOnceOnTwoInstances runs two Hookflow processes on one
+// Postgres with an event hook for execution.failed, and posts payloads to
+// both: to a flow that fails at once and to one stored waiting at a Wait
+// For (resumed by either instance) that then fails. The hook's receiver
+// gets each run's event exactly once, and each delivery once: no eventId
+// twice, no event in two deliveries.
+func TestHookEachRunOnceOnTwoInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two processes: not in -short")
+	}
+	ctx := context.Background()
+	var mu sync.Mutex
+	deliveries := map[string]int{} // eventId → times received
+	events := map[string]int{}     // event uuid → times received
+	runs := map[string]int{}       // the event's run → times received
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			fmt.Fprintf(w, `{"verification":%q}`, r.Header.Get(flows.HeaderVerification))
+			return
+		}
+		var env flows.HookEnvelope
+		if err := json.NewDecoder(r.Body).Decode(&env); err != nil {
+			t.Errorf("a delivery's body: %v", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if h := r.Header.Get(flows.HeaderHookEventID); h != env.EventID {
+			t.Errorf("a delivery's %s header %q, its eventId %q", flows.HeaderHookEventID, h, env.EventID)
+		}
+		deliveries[env.EventID]++
+		for _, raw := range env.Data.Events {
+			var ev flows.HookEvent
+			json.Unmarshal(raw, &ev)
+			events[ev.UUID]++
+			if ev.EventType == flows.EventExecutionFailed && len(ev.Target) > 0 {
+				runs[ev.Target[0].ID]++
+			}
+		}
+	}))
+	defer recv.Close()
+
+	dbURL := storetest.PostgresURL(t)
+	token := apiToken(t, store.Config{DatabaseURL: dbURL})
+	shared := []string{"HOOKFLOW_DATABASE_URL=" + dbURL, "HOOKFLOW_LOG_LEVEL=warn", "HOOKFLOW_DURABLE_WAIT=500ms",
+		"HOOKFLOW_OUTBOUND_ALLOW=127.0.0.1", "HOOKFLOW_SESSION_SECRET=" + strings.Repeat("s", 40), "HOOKFLOW_ENCRYPTION_KEY=" + strings.Repeat("e", 40)}
+	a := startServer(t, append(shared, "HOOKFLOW_DATA_DIR="+t.TempDir())...)
+	b := startServer(t, append(shared, "HOOKFLOW_DATA_DIR="+t.TempDir())...)
+	hook := api(t, a.url, token, "POST", "/api/v1/event-hooks",
+		fmt.Appendf(nil, `{"name":"Failures","url":%q,"events":["execution.failed"]}`, recv.URL+"/hook"), 201)
+	api(t, b.url, token, "POST", fmt.Sprintf("/api/v1/event-hooks/%d/verify", int64(hook["id"].(float64))), nil, 200)
+
+	fail := flows.Node{ID: "fail", Type: flows.ControlReturnError, Bindings: map[string]flows.Binding{"message": {Value: "out of stock"}}}
+	failing, failingPath := numbersFlowNamed(t, a.url, token, "Orders", "Fails", fail)
+	waiting, waitingPath := numbersFlowNamed(t, b.url, token, "Refunds", "Waits, then fails",
+		flows.Node{ID: "wait", Type: flows.ControlWaitFor, Bindings: map[string]flows.Binding{"amount": {Value: 1.0}, "unit": {Value: "seconds"}}}, fail)
+
+	const each = 60 // payloads per flow
+	client := &http.Client{Timeout: 5 * time.Second}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for n := next.Add(1); n <= 2*each; n = next.Add(1) {
+				to, path := []string{a.url, b.url}[n%2], []string{failingPath, waitingPath}[(n/2)%2]
+				res, err := client.Post(to+path, "application/json", strings.NewReader(fmt.Sprintf(`{"n":%d}`, n)))
+				if err != nil {
+					t.Errorf("payload %d: %v", n, err)
+					continue
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode/100 != 2 {
+					t.Errorf("payload %d: %d", n, res.StatusCode)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	reader, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	failed := map[string]bool{} // the failed runs of both flows
+	ended := func() bool {
+		clear(failed)
+		for _, flowID := range []int64{failing, waiting} {
+			err := reader.EachExecution(ctx, store.ExecutionFilter{FlowID: flowID, Trigger: flows.TriggerPayload, Status: flows.StatusFailed},
+				func(e *flows.Execution) error { failed[e.ID] = true; return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return len(failed) == 2*each
+	}
+	received := func() int { mu.Lock(); defer mu.Unlock(); return len(runs) }
+	began := time.Now()
+	for deadline := began.Add(30 * time.Second); !ended() || received() < 2*each; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			mu.Lock()
+			for id := range failed {
+				if runs[id] == 0 {
+					e, _ := reader.Execution(ctx, id)
+					t.Logf("no event of run %s of flow %d, started %s, ended %s", id, e.FlowID, e.StartedAt.Format("15:04:05.000"), e.FinishedAt.Format("15:04:05.000"))
+				}
+			}
+			mu.Unlock()
+			t.Fatalf("after 30 s: %d of %d runs failed, %d runs' events received\n%s\n%s", len(failed), 2*each, received(), a.stderr.String(), b.stderr.String())
+		}
+	}
+	// Long enough for an event or a delivery sent again to arrive: the
+	// relays look every second, a batch waits a second.
+	time.Sleep(3 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range runs {
+		if !failed[id] {
+			t.Errorf("an event of run %s, which is not a failed payload run", id)
+		} else if n != 1 {
+			t.Errorf("the event of run %s received %d times", id, n)
+		}
+	}
+	for uuid, n := range events {
+		if n != 1 {
+			t.Errorf("event %s received %d times", uuid, n)
+		}
+	}
+	for id, n := range deliveries {
+		if n != 1 {
+			t.Errorf("delivery %s received %d times", id, n)
+		}
+	}
+	if len(runs) != 2*each || len(events) != 2*each {
+		t.Errorf("%d runs' events (%d events) received, want %d", len(runs), len(events), 2*each)
+	}
+	t.Logf("%d events in %d deliveries, all within %.1f s of the last payload", len(events), len(deliveries), time.Since(began).Seconds()-3)
 }
 
 // TestShutdownCancelsRunsInTime stops a server with a flow started by Call
