@@ -111,18 +111,8 @@ func (s *Store) StartSubscription(ctx context.Context, sub flows.Subscription) (
 // SaveSubscription writes a subscription's state, Registration Data, last
 // error and executions.
 func (s *Store) SaveSubscription(ctx context.Context, sub flows.Subscription) error {
-	r, err := s.subscriptionRecordOf(sub)
-	if err != nil {
-		return err
-	}
-	err = s.saveSubscriptionTx(ctx, sub, func(tx *gorm.DB) error {
-		return tx.Model(&subscriptionRecord{ID: sub.ID}).Select("state", "registration", "last_error",
-			"registration_execution", "deregistration_execution", "updated_at").Updates(&r).Error
-	})
-	if err != nil {
-		return fmt.Errorf("store: save subscription %d: %w", sub.ID, err)
-	}
-	return nil
+	_, err := s.saveSubscription(ctx, sub, "")
+	return err
 }
 
 // SaveSubscriptionFrom writes a subscription as SaveSubscription does, but
@@ -130,14 +120,23 @@ func (s *Store) SaveSubscription(ctx context.Context, sub flows.Subscription) er
 // is written, when it changed meanwhile (a deregistration that ends after
 // the flow was turned off anyway leaves it off).
 func (s *Store) SaveSubscriptionFrom(ctx context.Context, sub flows.Subscription, from flows.SubscriptionState) (saved bool, err error) {
+	return s.saveSubscription(ctx, sub, from)
+}
+
+// saveSubscription writes sub's saved fields, only while its stored state
+// is from unless from is empty, and reports whether it wrote them.
+func (s *Store) saveSubscription(ctx context.Context, sub flows.Subscription, from flows.SubscriptionState) (bool, error) {
 	r, err := s.subscriptionRecordOf(sub)
 	if err != nil {
 		return false, err
 	}
 	err = s.saveSubscriptionTx(ctx, sub, func(tx *gorm.DB) error {
-		res := tx.Model(&subscriptionRecord{ID: sub.ID}).Where("state = ?", string(from)).Select("state", "registration", "last_error",
-			"registration_execution", "deregistration_execution", "updated_at").Updates(&r)
-		if res.Error == nil && res.RowsAffected == 0 {
+		q := tx.Model(&subscriptionRecord{ID: sub.ID})
+		if from != "" {
+			q = q.Where("state = ?", string(from))
+		}
+		res := q.Select("state", "registration", "last_error", "registration_execution", "deregistration_execution", "updated_at").Updates(&r)
+		if res.Error == nil && from != "" && res.RowsAffected == 0 {
 			return errStateChanged
 		}
 		return res.Error
