@@ -15,61 +15,24 @@ import (
 // validate, and the reference payload makes {id, who, email} and internal.
 func TestReferenceWorkload(t *testing.T) {
 	reg := cards.Builtin(cards.Options{})
-	raw, err := os.ReadFile("testdata/connector.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := flows.ParseConnector(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := flows.ValidateConnector(x, reg); err != nil {
-		t.Fatal(err)
-	}
-	raw, err = os.ReadFile("testdata/flow.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, err := flows.ParseDefinition(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := flows.Validate(def, reg); err != nil {
-		t.Fatal(err)
-	}
-	raw, err = os.ReadFile("testdata/wait_flow.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wait, err := flows.ParseDefinition(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := flows.Validate(wait, reg); err != nil {
-		t.Fatalf("the mixed workload's waiting flow: %v", err)
-	}
+	ev := testConnectorEvent(t, reg)
+	def := testFlow(t, reg, "testdata/flow.json")
+	wait := testFlow(t, reg, "testdata/wait_flow.json")
 	if len(wait.Cards) != 2 || wait.Cards[0].Type != flows.ControlWaitFor || wait.Cards[1].Type != "http.get" {
 		t.Fatalf("the waiting flow waits, then calls: %+v", wait.Cards)
 	}
 	e := flows.NewEngine(reg, flows.Options{})
-	ev, _ := x.Flow(1)
 	for _, tt := range []struct {
 		name     string
 		email    string
 		internal bool
 	}{{"internal", "ada@example.com", true}, {"external", "ada@example.org", false}} {
 		t.Run(tt.name, func(t *testing.T) {
-			body := string(payload(42))
+			body := payload(42)
 			if !tt.internal {
-				body = string(payloadWith(42, tt.email))
+				body = payloadWith(42, tt.email)
 			}
-			d := flows.Delivery{Method: "POST", Headers: map[string]string{"content-type": "application/json"}, Body: []byte(body)}
-			run, _ := e.Run(context.Background(), flows.RunRequest{Definition: ev, Input: flows.RawRequest(d), Trigger: flows.TriggerPayload})
-			recs, err := flows.Records(*ev.Webhook, run.Output)
-			if err != nil || len(recs) != 1 {
-				t.Fatalf("records %v, %v (%s)", recs, err, run.Error)
-			}
-			x, _ := e.Run(context.Background(), flows.RunRequest{Definition: def, Input: recs[0], Trigger: flows.TriggerPayload})
+			x, _ := e.Run(context.Background(), flows.RunRequest{Definition: def, Input: eventRecord(t, e, ev, body), Trigger: flows.TriggerPayload})
 			steps := map[string]flows.Step{}
 			for _, s := range x.Steps {
 				steps[s.CardID] = s
@@ -87,17 +50,7 @@ func TestReferenceWorkload(t *testing.T) {
 // and answers the reference payload with {id, who, email}.
 func TestEndpointWorkload(t *testing.T) {
 	reg := cards.Builtin(cards.Options{})
-	raw, err := os.ReadFile("testdata/endpoint_flow.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, err := flows.ParseDefinition(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := flows.Validate(def, reg); err != nil {
-		t.Fatal(err)
-	}
+	def := testFlow(t, reg, "testdata/endpoint_flow.json")
 	d := flows.Delivery{Method: "POST", Headers: map[string]string{"content-type": "application/json"}, Body: payload(42)}
 	var answer flows.Answer
 	x, _ := flows.NewEngine(reg, flows.Options{}).Run(context.Background(), flows.RunRequest{Definition: def, Input: flows.RawRequest(d),
@@ -125,7 +78,22 @@ func TestCPUTime(t *testing.T) {
 // error, which the receiver reads back from the event.
 func TestFailingWorkload(t *testing.T) {
 	reg := cards.Builtin(cards.Options{})
-	raw, err := os.ReadFile("testdata/failing_flow.json")
+	def := testFlow(t, reg, "testdata/failing_flow.json")
+	e := flows.NewEngine(reg, flows.Options{})
+	got, _ := e.Run(context.Background(), flows.RunRequest{Definition: def, Input: eventRecord(t, e, testConnectorEvent(t, reg), payload(42)), Trigger: flows.TriggerPayload})
+	if got.Status != flows.StatusFailed || got.Error != "42" || got.ErrorCard != "fail1" || got.Transient() {
+		t.Fatalf("run %s, error %q at %q, transient %v", got.Status, got.Error, got.ErrorCard, got.Transient())
+	}
+	event, ok := flows.ExecutionEvent(got)
+	if !ok || event.EventType != flows.EventExecutionFailed || event.Target[0].DetailEntry["error"] != "42" {
+		t.Fatalf("event %+v", event)
+	}
+}
+
+// testFlow reads the flow of testdata at path, valid with reg.
+func testFlow(t *testing.T, reg flows.Registry, path string) flows.Definition {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,9 +102,16 @@ func TestFailingWorkload(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := flows.Validate(def, reg); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", path, err)
 	}
-	raw, err = os.ReadFile("testdata/connector.json")
+	return def
+}
+
+// testConnectorEvent reads the reference connector, valid with reg, and
+// returns its Webhook Event flow.
+func testConnectorEvent(t *testing.T, reg flows.Registry) flows.Definition {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/connector.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,20 +119,22 @@ func TestFailingWorkload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := flows.ValidateConnector(x, reg); err != nil {
+		t.Fatal(err)
+	}
 	ev, _ := x.Flow(1)
-	e := flows.NewEngine(reg, flows.Options{})
-	d := flows.Delivery{Method: "POST", Headers: map[string]string{"content-type": "application/json"}, Body: payload(42)}
+	return ev
+}
+
+// eventRecord runs the connector's Webhook Event flow ev on a JSON body
+// and returns the one record it hands to the workspace flow.
+func eventRecord(t *testing.T, e *flows.Engine, ev flows.Definition, body []byte) map[string]any {
+	t.Helper()
+	d := flows.Delivery{Method: "POST", Headers: map[string]string{"content-type": "application/json"}, Body: body}
 	run, _ := e.Run(context.Background(), flows.RunRequest{Definition: ev, Input: flows.RawRequest(d), Trigger: flows.TriggerPayload})
 	recs, err := flows.Records(*ev.Webhook, run.Output)
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("records %v, %v (%s)", recs, err, run.Error)
 	}
-	got, _ := e.Run(context.Background(), flows.RunRequest{Definition: def, Input: recs[0], Trigger: flows.TriggerPayload})
-	if got.Status != flows.StatusFailed || got.Error != "42" || got.ErrorCard != "fail1" || got.Transient() {
-		t.Fatalf("run %s, error %q at %q, transient %v", got.Status, got.Error, got.ErrorCard, got.Transient())
-	}
-	event, ok := flows.ExecutionEvent(got)
-	if !ok || event.EventType != flows.EventExecutionFailed || event.Target[0].DetailEntry["error"] != "42" {
-		t.Fatalf("event %+v", event)
-	}
+	return recs[0]
 }
