@@ -325,11 +325,13 @@ func TestHookRetries(t *testing.T) {
 				svc := hookService(t, s, timing)
 				h, _ := activeHook(t, svc, r)
 				first := failRun(t, s, 1)
-				waitFor(t, 10*time.Second, "the attempts", func() bool { return len(r.posts()) >= tc.attempts })
+				// A snoozed job runs again once River's scheduler, every few
+				// seconds, makes it available: these waits only guard hangs.
+				waitFor(t, 30*time.Second, "the attempts", func() bool { return len(r.posts()) >= tc.attempts })
 				// A later event follows the first's delivery.
 				time.Sleep(200 * time.Millisecond)
 				second := failRun(t, s, 2)
-				waitFor(t, 10*time.Second, "the next delivery", func() bool { return len(r.posts()) >= tc.attempts+1 })
+				waitFor(t, 30*time.Second, "the next delivery", func() bool { return len(r.posts()) >= tc.attempts+1 })
 				posts := r.posts()
 				var firstID string
 				for i, p := range posts[:tc.attempts] {
