@@ -197,7 +197,9 @@ type bench struct {
 	receiver  *receiver
 }
 
-func start(o options, dir, dbURL string) (*bench, error) {
+// start starts the server and sets up its flows; should that fail, it
+// stops the server again.
+func start(o options, dir, dbURL string) (_ *bench, err error) {
 	ctx := context.Background()
 	data := filepath.Join(dir, "data")
 	st, err := store.Open(ctx, store.Config{DataDir: data, DatabaseURL: dbURL})
@@ -227,6 +229,11 @@ func start(o options, dir, dbURL string) (*bench, error) {
 	if err := b.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", o.binary, err)
 	}
+	defer func() {
+		if err != nil {
+			b.stop()
+		}
+	}()
 	base := "http://" + addr
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if res, err := http.Get(base + "/readyz"); err == nil && res.StatusCode == 200 {
@@ -234,7 +241,6 @@ func start(o options, dir, dbURL string) (*bench, error) {
 			break
 		}
 		if time.Now().After(deadline) {
-			b.stop()
 			return nil, errors.New("the server did not get ready")
 		}
 	}
@@ -333,8 +339,10 @@ func start(o options, dir, dbURL string) (*bench, error) {
 	if b.failID, b.failHook, err = flowOn("failing_flow.json", nil); err != nil {
 		return nil, err
 	}
-	b.st, err = store.Open(ctx, store.Config{DataDir: data, DatabaseURL: dbURL, ReadOnly: true})
-	return b, err
+	if b.st, err = store.Open(ctx, store.Config{DataDir: data, DatabaseURL: dbURL, ReadOnly: true}); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // endpointOn creates the endpoint workload's flow, lifts its rate limit
