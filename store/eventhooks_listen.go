@@ -20,13 +20,14 @@ import (
 // hookChannel is the Postgres notification channel of hook changes.
 const hookChannel = "hookflow_event_hooks"
 
-// hooksChanged reads the hooks again here and tells the other instances.
+// hooksChanged reads the hooks again here and tells the other instances;
+// the notification names this one, which its own listener skips.
 func (s *Store) hooksChanged(ctx context.Context) {
 	s.hooks.refresh(ctx)
 	if s.dialect != Postgres || s.hooks == nil {
 		return
 	}
-	if err := s.db.WithContext(ctx).Exec("SELECT pg_notify(?, '')", hookChannel).Error; err != nil {
+	if err := s.db.WithContext(ctx).Exec("SELECT pg_notify(?, ?)", hookChannel, s.instance).Error; err != nil {
 		s.log.Warn("event hooks: tell the other instances of a change", "error", err)
 	}
 }
@@ -64,9 +65,12 @@ func (r *hookRelay) listenOnce(ctx context.Context) error {
 	// What changed before the LISTEN took effect is read now.
 	r.refresh(ctx)
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		r.refresh(ctx)
+		if n.Payload != r.s.instance { // this instance read them when it changed them
+			r.refresh(ctx)
+		}
 	}
 }
