@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +23,10 @@ func TestStartStopsServerOnFailure(t *testing.T) {
 		b.stop()
 		t.Fatal("start with no testdata did not fail")
 	}
+	// The testdata is read once the server answers: it had started.
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("start failed before the testdata step: %v", err)
+	}
 	if pids := running(t, binary); len(pids) > 0 {
 		for _, pid := range pids {
 			if p, err := os.FindProcess(pid); err == nil {
@@ -34,6 +40,10 @@ func TestStartStopsServerOnFailure(t *testing.T) {
 // running lists the processes that run binary.
 func running(t *testing.T, binary string) []int {
 	t.Helper()
+	binary, err := filepath.EvalSymlinks(binary) // as /proc names it
+	if err != nil {
+		t.Fatal(err)
+	}
 	procs, err := filepath.Glob("/proc/[0-9]*/exe")
 	if err != nil {
 		t.Fatal(err)
