@@ -31,8 +31,9 @@ import (
 // answered. Acknowledgements come first; runs catch up when payloads
 // arrive more slowly. A run that waits — Wait For, a retry delay, a slow
 // outside service, an OAuth token — holds nothing but its own goroutine:
-// after runAlone the runner leaves it there and goes on, and the runs of a
-// flow that mostly waits start in goroutines of their own at once.
+// after runAlone the runner leaves it there and goes on, and from then on
+// the runs of that flow start in goroutines of their own at once, for as
+// long as its runs mostly wait.
 // River's delivery queue has workers for many jobs whose runs wait. Jobs
 // take turns to load their deliveries and hand them over through a short
 // queue, so that at most one job's deliveries and that queue wait in

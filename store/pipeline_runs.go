@@ -109,7 +109,7 @@ func (p *pipeline) runLoop(id uint64) {
 		if pc.waits() {
 			go func() { p.finishRun(st, p.run(st, pc)) }()
 		} else {
-			p.arm(id)
+			p.arm(pc)
 			r := p.run(st, pc)
 			if !p.disarm(id) {
 				p.finishRun(st, r)
@@ -136,14 +136,14 @@ func (p *pipeline) runLoop(id uint64) {
 type runner struct {
 	mu    sync.Mutex
 	turn  uint64
-	armed bool
+	armed *pace       // the pace of the timed run's subscription; nil when none is timed
 	alone *time.Timer // fires handOff runAlone after arm
 }
 
-// arm starts timing the run of the runner of turn id.
-func (p *pipeline) arm(id uint64) {
+// arm starts timing the runner's run, of a subscription whose pace is pc.
+func (p *pipeline) arm(pc *pace) {
 	p.runner.mu.Lock()
-	p.runner.armed = true
+	p.runner.armed = pc
 	p.runner.mu.Unlock()
 	p.runner.alone.Reset(runAlone)
 }
@@ -154,19 +154,23 @@ func (p *pipeline) disarm(id uint64) bool {
 	p.runner.alone.Stop()
 	p.runner.mu.Lock()
 	defer p.runner.mu.Unlock()
-	p.runner.armed = false
+	p.runner.armed = nil
 	return p.runner.turn == id
 }
 
 // handOff gives the queue to a new runner while the current one's run
-// waits, and leaves that run to end in its goroutine.
+// waits, and leaves that run to end in its goroutine. The run's
+// subscription counts as one whose runs wait from now on (pace.slow):
+// the first payloads of a flow that waits hold the runner only once, not
+// each until one of them has ended.
 func (p *pipeline) handOff() {
 	p.runner.mu.Lock()
 	defer p.runner.mu.Unlock()
-	if !p.runner.armed {
+	if p.runner.armed == nil {
 		return
 	}
-	p.runner.armed = false
+	p.runner.armed.slow()
+	p.runner.armed = nil
 	p.runner.turn++
 	p.ends.Add(1)
 	go p.runLoop(p.runner.turn)
@@ -182,6 +186,22 @@ type pace struct{ avg atomic.Int64 }
 
 // waits reports whether the runs mostly take longer than runAlone.
 func (pc *pace) waits() bool { return time.Duration(pc.avg.Load()) > runAlone }
+
+// slow notes a run that has gone on for runAlone and has not ended: the
+// runs count as waiting until as many as it takes to bring the average
+// below runAlone again have ended sooner.
+func (pc *pace) slow() {
+	for {
+		old := pc.avg.Load()
+		if old >= slowPace || pc.avg.CompareAndSwap(old, slowPace) {
+			return
+		}
+	}
+}
+
+// slowPace is what pace.slow sets: eleven quick runs bring it below
+// runAlone again.
+const slowPace = int64(4 * runAlone)
 
 // add counts a run that took d.
 func (pc *pace) add(d time.Duration) {
