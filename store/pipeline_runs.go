@@ -119,7 +119,10 @@ func (p *pipeline) runLoop(id uint64) {
 		}
 		// Requests waiting to be acknowledged come before the next run:
 		// it waits while the writer commits accepted ones (at most a
-		// millisecond), and lets those ready to answer run first.
+		// millisecond), and lets those ready to answer run first. With
+		// none arriving (a backlog drains) it goes straight on: a yield
+		// would put it behind every goroutine that is ready, the waiting
+		// runs' too.
 		if ch := p.accepting.Load(); ch != nil {
 			gap.Reset(time.Millisecond)
 			select {
@@ -128,7 +131,9 @@ func (p *pipeline) runLoop(id uint64) {
 			case <-gap.C:
 			}
 		}
-		runtime.Gosched()
+		if p.acceptedWithin(busyWindow) {
+			runtime.Gosched()
+		}
 	}
 }
 
@@ -434,6 +439,7 @@ func (p *pipeline) encodePiece(piece []*finished) (*writeReq, error) {
 	content, doc := (*buf)[:0], []byte(nil) // the pack's content; a document
 	var search searchIndexer
 	n := 0
+	busy := p.acceptedWithin(busyWindow)
 	for _, f := range piece {
 		for _, run := range f.runs {
 			fin := finishing{id: run.ID, rows: make([]executionRow, len(run.Executions)), pack: pack}
@@ -470,7 +476,9 @@ func (p *pipeline) encodePiece(piece []*finished) (*writeReq, error) {
 			req.finish = append(req.finish, fin)
 			// Encoding a piece is CPU work from end to end: requests being
 			// acknowledged meanwhile have the processor between two runs.
-			runtime.Gosched()
+			if busy {
+				runtime.Gosched()
+			}
 		}
 	}
 	pack.packed = thePacker.pack(content)

@@ -163,7 +163,9 @@ func (p *pipeline) writeLoop() {
 		// The requests just committed are ready to answer, queued on this
 		// goroutine's processor: let them have it before the next
 		// transaction. Meanwhile more requests gather for that one.
-		runtime.Gosched()
+		if accepted {
+			runtime.Gosched()
+		}
 	}
 }
 
