@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -31,7 +32,7 @@ type recorderStmts struct {
 	mark, pack, execution, fts, prune *sql.Stmt
 	outbox                            *sql.Stmt // events for event hooks
 	// replacing a record of a run as running (replaceSQLite)
-	find, unindex, drop, dropPack *sql.Stmt
+	find, unindex, drop, dropPacks *sql.Stmt
 }
 
 // prepareRecorder prepares the recorder's statements.
@@ -47,10 +48,10 @@ func (p *pipeline) prepareRecorder(ctx context.Context) (*recorderStmts, error) 
 	st.outbox = pr.prep(insertOutbox("?, ?, ?, ?"))
 	st.prune = pr.prep("DELETE FROM finished_deliveries WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = finished_deliveries.id AND d.state = '" +
 		deliveryQueued + "')")
-	st.find = pr.prep("SELECT rowid, pack_id, status FROM executions WHERE id = ?")
+	st.find = pr.prep("SELECT rowid, pack_id, status FROM executions WHERE id IN (SELECT value FROM json_each(?))")
 	st.unindex = pr.prep("DELETE FROM executions_fts WHERE rowid = ?")
 	st.drop = pr.prep("DELETE FROM executions WHERE rowid = ?")
-	st.dropPack = pr.prep("DELETE FROM execution_packs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM executions WHERE pack_id = ?)")
+	st.dropPacks = pr.prep("DELETE FROM execution_packs WHERE id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM executions WHERE pack_id = execution_packs.id)")
 	if pr.err != nil {
 		return nil, fmt.Errorf("store: prepare the recorder's statements: %w", pr.err)
 	}
@@ -157,10 +158,11 @@ func (p *pipeline) recordBatch(st *recorderStmts, batch []*writeReq, prune bool)
 
 // recordSQLite inserts the executions of the deliveries of fs that marked
 // lists, and those recorded on their own, with their packs and search
-// entries.
+// entries. The records they replace go first, all in a few statements
+// (replaceSQLite); of one execution recorded twice in fs (as running, then
+// ended) only the last record is written.
 func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finishing, marked map[int64]bool) error {
-	ins, fts := tx.StmtContext(ctx, st.execution), tx.StmtContext(ctx, st.fts)
-	packs := map[*executionPack]int64{} // inserted: their ids
+	var write []finishing
 	for _, f := range fs {
 		if !marked[f.id] || len(f.rows) == 0 {
 			continue
@@ -168,6 +170,27 @@ func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finis
 		if f.id != 0 {
 			marked[f.id] = false // a delivery listed twice is written once
 		}
+		write = append(write, f)
+	}
+	last := map[string]*executionRow{} // each execution's last record in write
+	var replaced []string
+	replacing := map[string]bool{}
+	for _, f := range write {
+		for i := range f.rows {
+			x := &f.rows[i]
+			if x.replaces && !replacing[x.r.ID] {
+				replacing[x.r.ID] = true
+				replaced = append(replaced, x.r.ID)
+			}
+			last[x.r.ID] = x
+		}
+	}
+	if err := replaceSQLite(ctx, tx, st, replaced); err != nil {
+		return err
+	}
+	ins, fts := tx.StmtContext(ctx, st.execution), tx.StmtContext(ctx, st.fts)
+	packs := map[*executionPack]int64{} // inserted: their ids
+	for _, f := range write {
 		pack, ok := packs[f.pack]
 		if !ok {
 			res, err := tx.StmtContext(ctx, st.pack).ExecContext(ctx, f.pack.packed)
@@ -179,11 +202,10 @@ func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finis
 			}
 			packs[f.pack] = pack
 		}
-		for _, x := range f.rows {
-			if x.replaces {
-				if err := replaceSQLite(ctx, tx, st, x.r.ID); err != nil {
-					return err
-				}
+		for i := range f.rows {
+			x := &f.rows[i]
+			if last[x.r.ID] != x {
+				continue // recorded again further on in this batch
 			}
 			x.r.PackID = &pack
 			res, err := ins.ExecContext(ctx, x.r.values()...)
@@ -210,29 +232,66 @@ func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finis
 	return nil
 }
 
-// replaceSQLite deletes an execution recorded as running, its search
-// entry, and its pack when no other execution's document is in it, before
-// its final record.
-func replaceSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, id string) error {
-	var rowid int64
-	var pack sql.NullInt64
-	var status string
-	err := tx.StmtContext(ctx, st.find).QueryRowContext(ctx, id).Scan(&rowid, &pack, &status)
-	if err == sql.ErrNoRows {
+// replaceSQLite deletes the earlier records of the executions ids (those
+// recorded as running, or waiting), their search entries, and the packs
+// that then hold no execution's document, before their new records. One
+// query finds them all: each query in a transaction costs database/sql a
+// goroutine, the statements that only write cost none.
+func replaceSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, ids []string) error {
+	if len(ids) == 0 {
 		return nil
 	}
+	list, err := json.Marshal(ids)
 	if err != nil {
 		return err
 	}
-	if status != string(flows.StatusRunning) { // one still going is not in the search index
-		if _, err := tx.StmtContext(ctx, st.unindex).ExecContext(ctx, rowid); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.StmtContext(ctx, st.drop).ExecContext(ctx, rowid); err != nil {
+	rs, err := tx.StmtContext(ctx, st.find).QueryContext(ctx, string(list))
+	if err != nil {
 		return err
 	}
-	_, err = tx.StmtContext(ctx, st.dropPack).ExecContext(ctx, pack, pack)
+	type found struct {
+		rowid   int64
+		pack    sql.NullInt64
+		indexed bool
+	}
+	var olds []found
+	for rs.Next() {
+		var o found
+		var status string
+		if err := rs.Scan(&o.rowid, &o.pack, &status); err != nil {
+			rs.Close()
+			return err
+		}
+		o.indexed = status != string(flows.StatusRunning) // one still going is not in the search index
+		olds = append(olds, o)
+	}
+	if err := rs.Close(); err != nil {
+		return err
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	var packs []int64
+	for _, o := range olds {
+		if o.indexed {
+			if _, err := tx.StmtContext(ctx, st.unindex).ExecContext(ctx, o.rowid); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.StmtContext(ctx, st.drop).ExecContext(ctx, o.rowid); err != nil {
+			return err
+		}
+		if o.pack.Valid && !slices.Contains(packs, o.pack.Int64) {
+			packs = append(packs, o.pack.Int64)
+		}
+	}
+	if len(packs) == 0 {
+		return nil
+	}
+	if list, err = json.Marshal(packs); err != nil {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, st.dropPacks).ExecContext(ctx, string(list))
 	return err
 }
 

@@ -290,3 +290,57 @@ func TestOldHistoriesMigrate(t *testing.T) {
 		t.Fatalf("the damaged execution: %+v, %v; want it listed without its document", damaged, err)
 	}
 }
+
+// TestReplacedRecordsGoWithTheirPacks: final records replace the records
+// of runs as running in one transaction, the packs left with no document
+// go, and an execution recorded twice in one transaction is written once,
+// as it was last.
+func TestReplacedRecordsGoWithTheirPacks(t *testing.T) {
+	s := openLiteStore(t, t.TempDir())
+	ctx := context.Background()
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	var finals []*flows.Execution
+	for i := range 3 {
+		e := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 3, FlowName: "waits", Trigger: flows.TriggerPayload, Status: flows.StatusRunning,
+			StartedAt: at, Input: map[string]any{"n": float64(i)}, Steps: []flows.Step{}}
+		if err := s.RecordExecution(ctx, e); err != nil { // a pack of its own
+			t.Fatal(err)
+		}
+		final := *e
+		final.Status, final.FinishedAt = flows.StatusSucceeded, at.Add(time.Second)
+		finals = append(finals, &final)
+	}
+	if n := countOf(t, s.histDB, "SELECT COUNT(*) FROM execution_packs"); n != 3 {
+		t.Fatalf("%d packs for three runs recorded as running; want 3", n)
+	}
+	// A fourth run recorded as running and as ended in the same transaction.
+	fourth := &flows.Execution{ID: flows.NewExecutionID(at), FlowID: 3, FlowName: "waits", Trigger: flows.TriggerPayload, Status: flows.StatusRunning,
+		StartedAt: at, Steps: []flows.Step{}}
+	fourthEnded := *fourth
+	fourthEnded.Status, fourthEnded.FinishedAt = flows.StatusFailed, at.Add(time.Second)
+	req, err := s.pipe.encodePiece([]*finished{
+		{runs: []flows.FinishedDelivery{{Executions: []*flows.Execution{fourth}}}},
+		{runs: []flows.FinishedDelivery{{Executions: append(finals, &fourthEnded)}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pass(s.pipe.records, req); err != nil {
+		t.Fatal(err)
+	}
+	if n := countOf(t, s.histDB, "SELECT COUNT(*) FROM execution_packs"); n != 1 {
+		t.Fatalf("%d packs after the final records; want 1, the old ones gone", n)
+	}
+	if n := countOf(t, s.histDB, "SELECT COUNT(*) FROM executions"); n != 4 {
+		t.Fatalf("%d executions; want 4, one record each", n)
+	}
+	for _, e := range append(finals, &fourthEnded) {
+		got, err := s.Execution(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != e.Status {
+			t.Fatalf("execution %s is %s; want %s", e.ID, got.Status, e.Status)
+		}
+	}
+}
