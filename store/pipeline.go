@@ -25,11 +25,12 @@ import (
 //
 // Running. A delivery job hands its deliveries to the runner (runLoop) in
 // the order they were accepted, and waits until each has run and been
-// stored. The runner runs them one at a time and steps aside for
-// acknowledgements between two runs: it waits while the writer commits
-// accepted requests, and yields its processor to those ready to be
-// answered. Acknowledgements come first; runs catch up when payloads
-// arrive more slowly. A run that waits — Wait For, a retry delay, a slow
+// stored. The runner runs them one at a time and, while requests are
+// being accepted, steps aside for acknowledgements between two runs: it
+// waits while the writer commits accepted requests, and yields its
+// processor to those ready to be answered. Acknowledgements come first;
+// runs catch up when payloads arrive more slowly, and a backlog with none
+// arriving runs straight on. A run that waits — Wait For, a retry delay, a slow
 // outside service, an OAuth token — holds nothing but its own goroutine:
 // after runAlone the runner leaves it there and goes on, and from then on
 // the runs of that flow start in goroutines of their own at once, for as
