@@ -85,8 +85,9 @@ func (p *pipeline) handOverStarts(ctx context.Context, j *jobRun, ds []flows.Del
 }
 
 // runLoop is the runner. It runs the deliveries one at a time, in order,
-// and steps aside for acknowledgements after each: while the writer
-// commits accepted requests, and for the requests ready to be answered.
+// and while requests are being accepted steps aside for acknowledgements
+// after each: while the writer commits accepted requests, and for the
+// requests ready to be answered.
 // A run that waits on the outside world (Wait For, a retry delay, a slow
 // service) must not hold the others up: when a run has gone on for
 // runAlone, the runner leaves it to its goroutine and another runner
