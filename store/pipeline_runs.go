@@ -194,20 +194,18 @@ type pace struct{ avg atomic.Int64 }
 func (pc *pace) waits() bool { return time.Duration(pc.avg.Load()) > runAlone }
 
 // slow notes a run that has gone on for runAlone and has not ended: the
-// runs count as waiting until as many as it takes to bring the average
-// below runAlone again have ended sooner.
+// runs count as waiting, just, until one that ends sooner brings the
+// average below runAlone again. A flow that waits stays so (its runs go
+// on); one whose run was only held up a while is back on the runner after
+// its next run.
 func (pc *pace) slow() {
 	for {
 		old := pc.avg.Load()
-		if old >= slowPace || pc.avg.CompareAndSwap(old, slowPace) {
+		if old > int64(runAlone) || pc.avg.CompareAndSwap(old, int64(runAlone)+1) {
 			return
 		}
 	}
 }
-
-// slowPace is what pace.slow sets: eleven quick runs bring it below
-// runAlone again.
-const slowPace = int64(4 * runAlone)
 
 // add counts a run that took d.
 func (pc *pace) add(d time.Duration) {
