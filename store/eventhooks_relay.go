@@ -80,6 +80,11 @@ type hookRelay struct {
 	triggers atomic.Pointer[[]flows.HookTrigger]
 	// receivers is how many receiving hooks the last refresh found.
 	receivers atomic.Int64
+	// refreshing lets one refresh read and store at a time: one that read
+	// the hooks before a change and stored them after the change's own
+	// refresh would undo it, and the runs ended until the next tick would
+	// raise no events.
+	refreshing sync.Mutex
 	// poked says events were committed here since the last pass.
 	poked atomic.Bool
 	// quiet is the outbox and the log as an idle relay's last full pass
@@ -161,12 +166,21 @@ func (r *hookRelay) poke() {
 	}
 }
 
+// hooksRead, when set (tests), is called by refresh between reading the
+// hooks and storing what they want.
+var hooksRead func()
+
 // refresh reads which events the receiving hooks want.
 func (r *hookRelay) refresh(ctx context.Context) {
 	if r == nil {
 		return
 	}
+	r.refreshing.Lock()
+	defer r.refreshing.Unlock()
 	hooks, err := r.s.receivingHooks(ctx)
+	if hooksRead != nil {
+		hooksRead()
+	}
 	if err != nil {
 		r.s.log.Warn("event hooks: read the hooks", "error", err)
 		return
