@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -172,19 +171,7 @@ func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finis
 		}
 		write = append(write, f)
 	}
-	last := map[string]*executionRow{} // each execution's last record in write
-	var replaced []string
-	replacing := map[string]bool{}
-	for _, f := range write {
-		for i := range f.rows {
-			x := &f.rows[i]
-			if x.replaces && !replacing[x.r.ID] {
-				replacing[x.r.ID] = true
-				replaced = append(replaced, x.r.ID)
-			}
-			last[x.r.ID] = x
-		}
-	}
+	replaced, last := replacements(write)
 	if err := replaceSQLite(ctx, tx, st, replaced); err != nil {
 		return err
 	}
@@ -204,7 +191,7 @@ func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finis
 		}
 		for i := range f.rows {
 			x := &f.rows[i]
-			if last[x.r.ID] != x {
+			if l, ok := last[x.r.ID]; ok && l != x {
 				continue // recorded again further on in this batch
 			}
 			x.r.PackID = &pack
@@ -230,6 +217,29 @@ func recordSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, fs []finis
 		}
 	}
 	return nil
+}
+
+// replacements lists the executions whose records in write replace
+// earlier ones, and the last record of each in write. Only such an
+// execution can be recorded twice in one batch (as running, then ended):
+// its later record replaces the one before.
+func replacements(write []finishing) ([]string, map[string]*executionRow) {
+	var ids []string
+	var last map[string]*executionRow
+	for _, f := range write {
+		for i := range f.rows {
+			if x := &f.rows[i]; x.replaces {
+				if last == nil {
+					last = map[string]*executionRow{}
+				}
+				if _, ok := last[x.r.ID]; !ok {
+					ids = append(ids, x.r.ID)
+				}
+				last[x.r.ID] = x
+			}
+		}
+	}
+	return ids, last
 }
 
 // replaceSQLite deletes the earlier records of the executions ids (those
@@ -281,8 +291,8 @@ func replaceSQLite(ctx context.Context, tx *sql.Tx, st *recorderStmts, ids []str
 		if _, err := tx.StmtContext(ctx, st.drop).ExecContext(ctx, o.rowid); err != nil {
 			return err
 		}
-		if o.pack.Valid && !slices.Contains(packs, o.pack.Int64) {
-			packs = append(packs, o.pack.Int64)
+		if o.pack.Valid {
+			packs = append(packs, o.pack.Int64) // a pack named twice is dropped once
 		}
 	}
 	if len(packs) == 0 {
