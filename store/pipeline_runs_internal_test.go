@@ -59,3 +59,33 @@ func TestRunnerLearnsAWaitingFlowAtOnce(t *testing.T) {
 		t.Fatalf("the runner handed its queue over %d times for six waiting runs; want once", turns)
 	}
 }
+
+// TestPaceSlow: a run held up past runAlone marks its flow as waiting
+// until a quicker run ends; a flow whose runs wait stays so.
+func TestPaceSlow(t *testing.T) {
+	tests := []struct {
+		name  string
+		runs  []time.Duration // runs ended before the slow one
+		after time.Duration   // a run that ends after it (0: none)
+		waits bool
+	}{
+		{name: "a quick flow held up once", runs: []time.Duration{100 * time.Microsecond}, waits: true},
+		{name: "then a quick run ends", runs: []time.Duration{100 * time.Microsecond}, after: 100 * time.Microsecond, waits: false},
+		{name: "a flow whose runs wait", runs: []time.Duration{2 * time.Second}, after: 100 * time.Microsecond, waits: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var pc pace
+			for _, d := range tc.runs {
+				pc.add(d)
+			}
+			pc.slow()
+			if tc.after > 0 {
+				pc.add(tc.after)
+			}
+			if pc.waits() != tc.waits {
+				t.Fatalf("waits() = %v, want %v (average %v)", pc.waits(), tc.waits, time.Duration(pc.avg.Load()))
+			}
+		})
+	}
+}
