@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -233,7 +232,7 @@ type burst struct {
 func (b *bench) startBurst() (*burst, error) {
 	bu := &burst{done: make(chan struct{}), filter: store.ExecutionFilter{FlowID: b.failID, Trigger: flows.TriggerPayload}}
 	var err error
-	if bu.before, err = b.st.CountExecutions(context.Background(), bu.filter); err != nil {
+	if bu.before, err = b.runs(bu.filter.FlowID); err != nil {
 		return nil, err
 	}
 	bu.last = b.sequence.Add(burstSize)
@@ -268,7 +267,7 @@ func (b *bench) startBurst() (*burst, error) {
 		defer close(bu.done)
 		wg.Wait()
 		bu.posted = time.Since(bu.began)
-		bu.err = b.waitUntil(bu.filter, bu.before+bu.accepted.Load())
+		bu.err = b.waitUntil(bu.filter.FlowID, bu.before+bu.accepted.Load())
 		bu.stored = time.Since(bu.began)
 	}()
 	return bu, nil
