@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestPoster posts over keep-alive connections: bodies arrive whole with
@@ -70,5 +72,60 @@ func TestPoster(t *testing.T) {
 		if _, err := p.post(payload(1)); err == nil {
 			t.Fatal("post to a closed port succeeded")
 		}
+	}
+}
+
+// TestSlowService answers each request after 100 ms, keeps the connection
+// for the next, and closes what it has open when it stops.
+func TestSlowService(t *testing.T) {
+	s, err := startSlowService()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var dials atomic.Int64
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}}
+	defer client.CloseIdleConnections()
+	for i := range 2 {
+		began := time.Now()
+		res, err := client.Get(s.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/json" || string(body) != `{"ok":true}` {
+			t.Fatalf("request %d: %d %q %q, %v", i, res.StatusCode, res.Header.Get("Content-Type"), body, err)
+		}
+		if took := time.Since(began); took < 100*time.Millisecond {
+			t.Errorf("request %d answered after %v, want 100 ms or more", i, took)
+		}
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("%d connections for two requests, want 1", n)
+	}
+	c, err := net.Dial("tcp", s.l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the service holds %d connections, want 2", n)
+		}
+	}
+	s.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("read after Close: %v, want EOF", err)
 	}
 }
