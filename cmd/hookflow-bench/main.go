@@ -663,7 +663,7 @@ func (b *bench) runs(flowID int64) (int64, error) {
 // it counts at most a fifth of the time (every 20 ms, or four times as
 // long as a count took), so a run is seen a poll or two after it is
 // stored.
-func (b *bench) waitUntil(flowID int64, want int64) error {
+func (b *bench) waitUntil(flowID, want int64) error {
 	for deadline := time.Now().Add(10 * time.Minute); ; {
 		began := time.Now()
 		n, err := b.runs(flowID)
