@@ -24,13 +24,14 @@ func TestHookRefreshesInOrder(t *testing.T) {
 	// then waits before it stores that.
 	read, release := make(chan struct{}), make(chan struct{})
 	var first atomic.Bool
-	hooksRead = func() {
+	s.hooks.refreshing.Lock() // the relay's own refreshes read it too
+	s.hooks.afterRead = func() {
 		if first.CompareAndSwap(false, true) {
 			close(read)
 			<-release
 		}
 	}
-	t.Cleanup(func() { hooksRead = nil })
+	s.hooks.refreshing.Unlock()
 	stale := make(chan struct{})
 	go func() { defer close(stale); s.hooks.refresh(ctx) }()
 	<-read

@@ -85,6 +85,9 @@ type hookRelay struct {
 	// refresh would undo it, and the runs ended until the next tick would
 	// raise no events.
 	refreshing sync.Mutex
+	// afterRead, when set (tests, under refreshing), is called by refresh
+	// between reading the hooks and storing what they want.
+	afterRead func()
 	// poked says events were committed here since the last pass.
 	poked atomic.Bool
 	// quiet is the outbox and the log as an idle relay's last full pass
@@ -166,10 +169,6 @@ func (r *hookRelay) poke() {
 	}
 }
 
-// hooksRead, when set (tests), is called by refresh between reading the
-// hooks and storing what they want.
-var hooksRead func()
-
 // refresh reads which events the receiving hooks want.
 func (r *hookRelay) refresh(ctx context.Context) {
 	if r == nil {
@@ -178,8 +177,8 @@ func (r *hookRelay) refresh(ctx context.Context) {
 	r.refreshing.Lock()
 	defer r.refreshing.Unlock()
 	hooks, err := r.s.receivingHooks(ctx)
-	if hooksRead != nil {
-		hooksRead()
+	if r.afterRead != nil {
+		r.afterRead()
 	}
 	if err != nil {
 		r.s.log.Warn("event hooks: read the hooks", "error", err)
