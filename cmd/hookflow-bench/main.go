@@ -380,8 +380,9 @@ type slowService struct {
 	l   net.Listener
 	url string
 
-	mu    sync.Mutex
-	conns map[net.Conn]bool
+	mu     sync.Mutex
+	conns  map[net.Conn]bool
+	closed bool
 }
 
 // slowAnswer is the service's one answer.
@@ -400,6 +401,11 @@ func startSlowService() (*slowService, error) {
 				return // closed
 			}
 			s.mu.Lock()
+			if s.closed { // accepted as it closed
+				s.mu.Unlock()
+				c.Close()
+				return
+			}
 			s.conns[c] = true
 			s.mu.Unlock()
 			go s.serve(c)
@@ -438,6 +444,7 @@ func (s *slowService) Close() {
 	s.l.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closed = true
 	for c := range s.conns {
 		c.Close()
 	}
